@@ -1,0 +1,25 @@
+"""Turn folded sums into estimates with Monte Carlo standard errors."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def mean_and_se(n: float, s1: float, s2: float) -> tuple[float, float]:
+    """Sample mean of ``n`` values with sum ``s1`` and sum of squares ``s2``, and its
+    standard error ``sqrt(sample variance / n)``."""
+    if n <= 0:
+        return math.nan, math.nan
+    mean = s1 / n
+    if n < 2:
+        return mean, math.nan
+    var = max(0.0, (s2 - n * mean * mean) / (n - 1))
+    return mean, math.sqrt(var / n)
+
+
+def histogram_quantile(hist: np.ndarray, q: float) -> float:
+    """Smallest bin value ``x`` (bins on ``linspace(0, 1, len(hist))``) with ``P(X <= x) >= q``."""
+    cum = np.cumsum(hist)
+    k = int(np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left"))
+    return k / (len(hist) - 1)

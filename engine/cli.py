@@ -1,0 +1,184 @@
+"""The ``ipabs`` command line (also ``python -m engine``).
+
+Exit status: 0 success; 2 bad input (usage, unreadable or invalid scenario), message on
+stderr, no traceback; 1 internal error. Nothing is written when input is invalid, and
+result files are written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from engine.errors import ScenarioError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+_NOT_YET = {
+    "sensitivity": "base case beside each sensitivity on common random numbers",
+    "size": "largest balance of a tranche that still earns a target rating",
+    "compare": "several enhancement designs side by side",
+    "check": "regression of every scenario in a folder against its golden result",
+    "report": "a self-contained HTML report with plots",
+}
+
+
+class InputError(Exception):
+    """Bad command-line input (exit 2)."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {value}")
+    return value
+
+
+def _add_sim_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--paths", type=_positive_int, help="number of Monte Carlo paths "
+                   "(default: the scenario's simulation.paths)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: simulation.seed)")
+    p.add_argument("--json", metavar="FILE", help="write the result document to FILE")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ipabs", description="Credit-risk engine for IP-ABS: simulate and rate tranches.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="simulate a scenario and print the tranche table")
+    p.add_argument("scenario")
+    _add_sim_options(p)
+    p.add_argument("--out", metavar="DIR", help="write result.json and CSV tables into DIR")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    p = sub.add_parser("validate", help="check scenario files, print every problem")
+    p.add_argument("scenarios", nargs="+")
+
+    sub.add_parser("schema", help="print the scenario JSON Schema")
+
+    for name, what in _NOT_YET.items():
+        p = sub.add_parser(name, help=f"{what} (not available yet)")
+        p.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _progress_printer(quiet: bool):
+    if quiet:
+        return None, lambda: None
+    started = time.perf_counter()
+    state = {"shown": False, "last": 0.0}
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        now = time.perf_counter() - started
+        if now < 1.0 or (not tty and now - state["last"] < 5.0 and done < total):
+            return
+        state["shown"], state["last"] = True, now
+        bar = "#" * int(30 * done / total)
+        msg = f"  [{bar:<30}] {done:,}/{total:,} paths, {now:.1f} s"
+        print(("\r" + msg) if tty else msg, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    def finish() -> None:
+        if state["shown"] and tty:
+            print(file=sys.stderr)
+
+    return show, finish
+
+
+def _cmd_run(args) -> int:
+    from engine.report.files import write_json_atomic, write_out_dir
+    from engine.report.table import tranche_table
+    from engine.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    from engine.api import run
+
+    show, finish = _progress_printer(args.quiet)
+    try:
+        result = run(scenario, paths=args.paths, seed=args.seed, progress=show)
+    finally:
+        finish()
+    doc = result.to_dict()
+    if args.json:
+        write_json_atomic(args.json, doc)
+    if args.out:
+        write_out_dir(args.out, doc)
+    if not args.quiet:
+        print(f"{scenario.name}")
+        print(tranche_table(doc))
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from engine.scenario import load_scenario
+
+    status = EXIT_OK
+    for path in args.scenarios:
+        try:
+            load_scenario(path)
+            print(f"{path}: ok")
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(f"{path}: {problem}", file=sys.stderr)
+            status = EXIT_INPUT
+    return status
+
+
+def _cmd_schema(args) -> int:
+    from engine.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)   # usage errors exit 2 here
+    if args.command in _NOT_YET:
+        print(f"ipabs {args.command}: {_NOT_YET[args.command]} is not available in this "
+              "version yet", file=sys.stderr)
+        return EXIT_INPUT
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}[args.command]
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        source = exc.source or getattr(args, "scenario", None)
+        for problem in exc.problems:
+            print(f"{source}: {problem}" if source else str(problem), file=sys.stderr)
+        return EXIT_INPUT
+    except (InputError, OSError) as exc:
+        if args.debug and not isinstance(exc, InputError):
+            raise
+        print(f"ipabs {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
+        if args.debug or os.environ.get("IPABS_DEBUG"):
+            raise
+        print(f"ipabs {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""Cumulative default probability curves of obligors, per payment period.
+
+``F_j(t)`` for ``t = 1..legal_final`` from a rating (through the rating table, tenor in
+years), from ``pd.annual`` as ``1 - (1 - p)^years``, or given per period by
+``pd.cumulative``. The latent thresholds the kernel compares with are the marginal
+quantiles of these probabilities.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+
+def cumulative_pd_curve(obligor, horizon: int, periods_per_year: int, table,
+                        pd_multiplier: float = 1.0) -> np.ndarray:
+    """``F(t)``, ``t = 1..horizon``, of one obligor; non-decreasing, in [0, 1].
+
+    ``pd_multiplier`` scales the curve (capped at 1); it is how sensitivities stress PDs.
+    """
+    years = np.arange(1, horizon + 1, dtype=np.float64) / periods_per_year
+    if obligor.rating is not None:
+        curve = np.asarray(table.cumulative_pd(obligor.rating, years), dtype=np.float64)
+    elif obligor.pd.annual is not None:
+        curve = 1.0 - (1.0 - obligor.pd.annual) ** years
+    else:
+        curve = np.asarray(obligor.pd.cumulative[:horizon], dtype=np.float64)
+    curve = np.minimum(curve * pd_multiplier, 1.0)
+    return np.maximum.accumulate(np.clip(curve, 0.0, 1.0))
+
+
+def gaussian_thresholds(curves: np.ndarray) -> np.ndarray:
+    """Latent default thresholds ``Phi^-1(F_j(t))`` (``-inf`` for 0, ``+inf`` for 1)."""
+    return special.ndtri(curves)

@@ -1,0 +1,255 @@
+"""Compile a Scenario into a Plan: the frozen plain arrays the kernels run on.
+
+The Plan is the only bridge between the pydantic world and the numba world. Every
+scenario feature becomes a model field, a Plan array and kernel code. Features the
+format names but this version does not simulate are rejected here, all at once, with
+:class:`engine.errors.UnsupportedFeature` (never silently ignored).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.default.factors import FactorStructure, build_factor_structure
+from engine.default.pd_curves import cumulative_pd_curve, gaussian_thresholds
+from engine.errors import Problem, UnsupportedFeature
+from engine.rating.tables import domestic_table, load_table_csv
+from engine.waterfall import _kernels as wk
+from engine.waterfall.collateral import haircut_quantile_table
+from engine.waterfall.program import default_program
+from engine.waterfall.schedules import asset_schedules, tranche_cumulative_schedule
+
+_SUPPORT_KIND = {
+    "loan_guarantee": wk.SUP_LOAN_GUARANTEE,
+    "bank_guarantee": wk.SUP_BANK_GUARANTEE,
+    "shortfall_commitment": wk.SUP_SHORTFALL,
+    "commitment_guarantee": wk.SUP_COMMITMENT_GUARANTEE,
+}
+_FEE_KIND = {
+    "interest_collections": wk.FEE_SHARE_OF_INTEREST,
+    "senior_balance": wk.FEE_SENIOR_BALANCE,
+    "pool_balance": wk.FEE_POOL_BALANCE,
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the simulation needs, as arrays (float64 / int64), plus labels."""
+
+    horizon: int
+    periods_per_year: int
+    pool_balance: float
+    # labels (not passed to kernels)
+    obligor_ids: tuple[str, ...]
+    asset_ids: tuple[str, ...]
+    tranche_ids: tuple[str, ...]
+    support_ids: tuple[str, ...]
+    fee_ids: tuple[str, ...]
+    # default model
+    factors: FactorStructure
+    pd_curves: np.ndarray          # (n_obligors, horizon): F_j(t)
+    thresholds: np.ndarray         # (n_obligors, horizon): latent quantiles of F_j(t)
+    # assets
+    asset_obligor: np.ndarray
+    asset_term: np.ndarray
+    sched_prin: np.ndarray
+    sched_int: np.ndarray
+    out_start: np.ndarray
+    pool_sched_int: np.ndarray
+    pool_sched_prin: np.ndarray
+    pool_out_start: np.ndarray
+    # collateral, ordered by asset (coll_ptr), with the scenario index as draw index
+    coll_ptr: np.ndarray
+    coll_draw: np.ndarray
+    coll_value: np.ndarray
+    coll_lag: np.ndarray
+    coll_systemic: np.ndarray
+    coll_quantiles: np.ndarray     # (n_collateral, HAIRCUT_TABLE_POINTS)
+    # credit support
+    sup_kind: np.ndarray
+    sup_provider: np.ndarray
+    sup_share: np.ndarray
+    sup_lag: np.ndarray
+    sup_cap: np.ndarray
+    sup_target: np.ndarray
+    sup_covers_tranche: np.ndarray  # (n_support, n_tranches) 0/1
+    cov_ptr: np.ndarray             # loan-level support per asset (CSR)
+    cov_sup: np.ndarray
+    # tranches, fees, waterfall
+    tr_balance: np.ndarray
+    tr_coupon: np.ndarray
+    tr_sub: np.ndarray
+    tr_pass_through: np.ndarray
+    tr_cum_sched: np.ndarray        # (n_tranches, horizon + 1)
+    fee_kind: np.ndarray
+    fee_value: np.ndarray
+    ops_int: np.ndarray
+    ops_prin: np.ndarray
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_obligors(self) -> int:
+        return len(self.obligor_ids)
+
+    @property
+    def n_tranches(self) -> int:
+        return len(self.tranche_ids)
+
+    def cash_args(self) -> tuple:
+        """The deal arrays in the order :func:`engine.waterfall._kernels.run_path_cash` takes them."""
+        return (
+            self.horizon, self.periods_per_year, self.pool_balance,
+            self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
+            self.out_start, self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
+            self.coll_ptr, self.coll_value, self.coll_lag,
+            self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
+            self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
+            self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
+            self.tr_cum_sched, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
+        )
+
+
+def unsupported_features(scenario) -> list[Problem]:
+    """What a valid scenario asks for that this version cannot simulate yet."""
+    out: list[Problem] = []
+
+    def no(path: str, what: str, issue: str) -> None:
+        out.append(Problem(path, f"{what} is not supported yet ({issue})"))
+
+    corr = scenario.correlation
+    if corr.copula != "gaussian":
+        no("correlation.copula", "the Student-t copula", "default-engine issue")
+    if corr.repair != "none":
+        no("correlation.repair", "`repair: nearest`", "default-engine issue")
+    if scenario.simulation.method != "plain":
+        no("simulation.method", f"method {scenario.simulation.method!r}",
+           "importance sampling comes with the default-engine issue; use `plain`")
+    if scenario.waterfall is not None:
+        no("waterfall", "a custom waterfall", "waterfall issue; remove the block to use "
+           "the default sequential waterfall")
+    if scenario.triggers:
+        no("triggers", "triggers", "waterfall issue")
+    if scenario.rating.method != "tranche_pd":
+        no("rating.method", f"rating method {scenario.rating.method!r}",
+           "rating issue; use `tranche_pd`")
+    for i, asset in enumerate(scenario.assets):
+        if asset.type == "licence_fee":
+            no(f"assets.{i}.type", "licence_fee receivables", "waterfall issue")
+    for k, tr in enumerate(scenario.tranches):
+        if tr.subordinated and tr.coupon > 0:
+            no(f"tranches.{k}.coupon", "an expected return on a subordinated tranche",
+               "waterfall issue; set coupon 0")
+    for s, sup in enumerate(scenario.credit_support):
+        if sup.type in ("shortfall_commitment", "commitment_guarantee") and sup.lag != 0:
+            no(f"credit_support.{s}.lag", f"a payment lag on a {sup.type}", "waterfall issue")
+    return out
+
+
+def _rating_table(scenario):
+    if scenario.rating.table == "domestic":
+        return domestic_table()
+    base = scenario.base_dir
+    path = scenario.rating.table if base is None else base / scenario.rating.table
+    return load_table_csv(path)
+
+
+def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: float = 0.0,
+                 recovery_multiplier: float = 1.0) -> Plan:
+    """Turn a validated :class:`engine.Scenario` into a :class:`Plan`.
+
+    The keyword arguments are the stresses sensitivities apply; they change numbers,
+    never the shape of the Plan, so stressed runs reuse the base case's random numbers.
+
+    Raises
+    ------
+    UnsupportedFeature
+        The scenario is valid but asks for something this version does not simulate.
+    """
+    problems = unsupported_features(scenario)
+    if problems:
+        raise UnsupportedFeature(problems)
+    horizon = scenario.legal_final
+    ppy = scenario.periods_per_year
+    table = _rating_table(scenario)
+
+    obligors = scenario.obligors
+    ob_index = {o.id: j for j, o in enumerate(obligors)}
+    curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier)
+                       for o in obligors])
+    factors = build_factor_structure(obligors, scenario.correlation, correlation_shift)
+
+    assets = scenario.assets
+    asset_index = {a.id: i for i, a in enumerate(assets)}
+    prin, intr, out = asset_schedules(assets, horizon, ppy)
+
+    coll_by_id = {c.id: (n, c) for n, c in enumerate(scenario.collateral)}
+    coll_ptr = [0]
+    coll_rows = []
+    for asset in assets:
+        for cid in asset.collateral:
+            coll_rows.append(coll_by_id[cid])
+        coll_ptr.append(len(coll_rows))
+    points = len(haircut_quantile_table(0.5, 0.0))
+    quantiles = (np.stack([haircut_quantile_table(c.haircut.mean, c.haircut.sd)
+                           for _, c in coll_rows]) if coll_rows else np.zeros((0, points)))
+
+    supports = scenario.credit_support
+    sup_index = {s.id: n for n, s in enumerate(supports)}
+    tranche_index = {t.id: k for k, t in enumerate(scenario.tranches)}
+    covers_tranche = np.zeros((len(supports), len(scenario.tranches)), dtype=np.int64)
+    cov: list[list[int]] = [[] for _ in assets]
+    for n, sup in enumerate(supports):
+        if sup.type in ("loan_guarantee", "bank_guarantee"):
+            covered = range(len(assets)) if sup.covers == "all" else [asset_index[a] for a in sup.covers]
+            for i in covered:
+                cov[i].append(n)
+        elif sup.type == "shortfall_commitment":
+            for tid in sup.covers:
+                covers_tranche[n, tranche_index[tid]] = 1
+    for i, asset in enumerate(assets):
+        for sid in asset.support:
+            if sup_index[sid] not in cov[i]:
+                cov[i].append(sup_index[sid])
+    cov_ptr = np.cumsum([0] + [len(c) for c in cov]).astype(np.int64)
+
+    tranches = scenario.tranches
+    cum_rows, pass_flags = zip(*(tranche_cumulative_schedule(t, horizon) for t in tranches))
+    ops_int, ops_prin = default_program(tranches)
+
+    fees = scenario.fees
+    i64 = lambda xs: np.asarray(list(xs), dtype=np.int64)  # noqa: E731
+    f64 = lambda xs: np.asarray(list(xs), dtype=np.float64)  # noqa: E731
+    return Plan(
+        horizon=horizon, periods_per_year=ppy,
+        pool_balance=float(sum(a.balance for a in assets)),
+        obligor_ids=tuple(o.id for o in obligors), asset_ids=tuple(a.id for a in assets),
+        tranche_ids=tuple(t.id for t in tranches), support_ids=tuple(s.id for s in supports),
+        fee_ids=tuple(f.id for f in fees),
+        factors=factors, pd_curves=curves, thresholds=gaussian_thresholds(curves),
+        asset_obligor=i64(ob_index[a.obligor] for a in assets),
+        asset_term=i64(a.term for a in assets),
+        sched_prin=prin, sched_int=intr, out_start=out,
+        pool_sched_int=intr.sum(axis=0), pool_sched_prin=prin.sum(axis=0),
+        pool_out_start=out.sum(axis=0),
+        coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
+        coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
+        coll_lag=i64(c.lag for _, c in coll_rows),
+        coll_systemic=f64(c.systemic for _, c in coll_rows),
+        coll_quantiles=np.ascontiguousarray(quantiles, dtype=np.float64),
+        sup_kind=i64(_SUPPORT_KIND[s.type] for s in supports),
+        sup_provider=i64(ob_index[s.provider] for s in supports),
+        sup_share=f64(s.share for s in supports),
+        sup_lag=i64(s.lag for s in supports),
+        sup_cap=f64(np.inf if s.cap is None else s.cap for s in supports),
+        sup_target=i64(sup_index[s.guarantees] if s.type == "commitment_guarantee" else -1
+                       for s in supports),
+        sup_covers_tranche=covers_tranche.reshape(len(supports), len(tranches)),
+        cov_ptr=cov_ptr, cov_sup=i64(n for c in cov for n in c),
+        tr_balance=f64(t.balance for t in tranches), tr_coupon=f64(t.coupon for t in tranches),
+        tr_sub=i64(t.subordinated for t in tranches), tr_pass_through=i64(pass_flags),
+        tr_cum_sched=np.stack(cum_rows),
+        fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
+        fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
+        ops_int=ops_int, ops_prin=ops_prin,
+    )

@@ -1,0 +1,1 @@
+"""Presentation of results: text tables, files (written atomically), plots."""

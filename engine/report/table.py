@@ -1,0 +1,39 @@
+"""The tranche table as a structurer reads it in a terminal."""
+from __future__ import annotations
+
+
+def _pct(x, se=None, digits=4) -> str:
+    if x is None:
+        return "-"
+    s = f"{100 * x:.{digits}f}%"
+    return s if se is None else f"{s} ± {100 * se:.{digits}f}%"
+
+
+def tranche_table(doc: dict) -> str:
+    """Fixed-width text of the result document's tranches and pool."""
+    head = ("tranche", "balance", "rating", "95% range", "default prob ± se",
+            "expected loss ± se", "WAL (y) ± se")
+    rows = [head]
+    for t in doc["tranches"]:
+        wal = "-" if t["wal_years"] is None else (
+            f"{t['wal_years']:.3f} ± {t['wal_years_se'] or 0.0:.3f}")
+        rows.append((
+            t["id"], f"{t['balance']:,.0f}", t["rating"], "..".join(t["rating_range"]),
+            _pct(t["default_probability"], t["default_probability_se"]),
+            _pct(t["expected_loss"], t["expected_loss_se"]), wal))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    pool = doc["pool"]
+    q = pool["default_rate_quantiles"]
+    run = doc["run"]
+    lines += [
+        "",
+        f"pool: balance {pool['balance']:,.0f}, expected default rate "
+        f"{_pct(pool['expected_default_rate'], digits=3)}, expected loss rate (after collateral, "
+        f"before support) {_pct(pool['expected_loss_rate'], digits=3)}",
+        "pool default rate quantiles: " + ", ".join(f"{k}: {_pct(v, digits=2)}" for k, v in q.items()),
+        f"{run['paths']:,} paths, seed {run['seed']}, method {run['method']}, "
+        f"{run['elapsed_s']:.2f} s",
+    ]
+    return "\n".join(lines)

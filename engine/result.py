@@ -1,0 +1,101 @@
+"""The result of a run: tranche estimates with errors, ratings, pool statistics.
+
+``Result.to_dict()`` is the ``ipabs-result/v1`` document of INTERFACE.md (plus extra
+keys, which the format allows); ``Result.tranches`` is the same tranche table as a
+pandas DataFrame indexed by tranche id.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from engine.accumulate import histogram_quantile, mean_and_se
+from engine.plan import Plan
+from engine.rating.methods import rate_by_pd, rating_range_pd
+from engine.simulate import Totals
+
+RESULT_FORMAT = "ipabs-result/v1"
+POOL_QUANTILES = (0.99, 0.999, 0.9999)
+
+
+def _clean(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+@dataclass
+class Result:
+    """Estimates of one run. Build with :func:`build_result`."""
+
+    scenario: dict
+    run: dict
+    tranche_rows: list[dict]
+    pool: dict
+    support: list[dict] = field(default_factory=list)
+    obligors: list[dict] = field(default_factory=list)
+    diagnostics: dict = field(default_factory=dict)
+
+    @property
+    def tranches(self) -> pd.DataFrame:
+        """Tranche table indexed by tranche id (columns as in the JSON document)."""
+        return pd.DataFrame(self.tranche_rows).set_index("id")
+
+    def to_dict(self) -> dict:
+        """The ``ipabs-result/v1`` document (JSON-serialisable)."""
+        return {
+            "format": RESULT_FORMAT,
+            "scenario": dict(self.scenario),
+            "run": dict(self.run),
+            "tranches": [dict(r) for r in self.tranche_rows],
+            "pool": dict(self.pool),
+            "support": [dict(s) for s in self.support],
+            "obligors": [dict(o) for o in self.obligors],
+            "diagnostics": dict(self.diagnostics),
+        }
+
+
+def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) -> Result:
+    """Estimates, standard errors and ratings from a run's accumulators."""
+    rows = []
+    for k, tid in enumerate(plan.tranche_ids):
+        n, d1, d2, l1, l2, wn, w1, w2 = totals.tranche_sums(k)
+        pd_, pd_se = mean_and_se(n, d1, d2)
+        el, el_se = mean_and_se(n, l1, l2)
+        wal, wal_se = mean_and_se(wn, w1, w2)
+        tenor = 1.0 if math.isnan(wal) else max(wal, 1.0)
+        rows.append({
+            "id": tid,
+            "balance": float(plan.tr_balance[k]),
+            "default_probability": pd_, "default_probability_se": pd_se,
+            "expected_loss": el, "expected_loss_se": _clean(el_se),
+            "wal_years": _clean(wal), "wal_years_se": _clean(wal_se),
+            "rating": rate_by_pd(pd_, tenor, table),
+            "rating_range": list(rating_range_pd(pd_, pd_se, totals.paths, tenor, table)),
+        })
+    n = float(totals.paths)
+    dr1, dr2, lr1, lr2 = totals.pool_sums(plan.n_tranches)[:4]
+    dr, dr_se = mean_and_se(n, dr1, dr2)
+    lr, lr_se = mean_and_se(n, lr1, lr2)
+    pool = {
+        "balance": plan.pool_balance,
+        "expected_default_rate": dr, "expected_default_rate_se": _clean(dr_se),
+        "expected_loss_rate": lr, "expected_loss_rate_se": _clean(lr_se),
+        "default_rate_quantiles": {
+            str(q): histogram_quantile(totals.default_rate_hist, q) for q in POOL_QUANTILES},
+    }
+    support = []
+    for s, sid in enumerate(plan.support_ids):
+        a1, a2, called = totals.support_sums(plan.n_tranches, s)
+        paid, paid_se = mean_and_se(n, a1, a2)
+        support.append({"id": sid, "expected_payment": paid,
+                        "expected_payment_se": _clean(paid_se),
+                        "call_probability": called / n})
+    obligors = [{"id": oid, "default_probability": int(c) / n,
+                 "model_default_probability": float(plan.pd_curves[j, -1])}
+                for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
+    return Result(
+        scenario={"name": scenario.name, "sha256": scenario.sha256},
+        run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
+        diagnostics={"max_cash_error": totals.max_cash_error},
+    )

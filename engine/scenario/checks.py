@@ -1,0 +1,414 @@
+"""Cross-reference checks on a parsed scenario: the rules that relate objects to each other.
+
+The models (:mod:`engine.scenario.models`) check each object on its own; this module
+checks the deal as a whole: ids are unique and every id named exists, collateral is
+pledged exactly once, terms fit the legal final, tranches fit the pool, the correlation
+structure is a valid one, and so on. :func:`check_scenario` returns *every* problem
+(never raises), with dotted, 0-based paths such as ``assets.3.obligor`` - the same
+convention as pydantic locations - so the loader can attach YAML line numbers.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from engine.errors import Problem
+from engine.rating.scale import OBLIGOR_NOTCHES
+from engine.scenario.correlation import (
+    factor_loadings_sq_sum,
+    obligor_factor_loadings,
+    pairwise_correlation_matrix,
+    smallest_eigenvalue,
+)
+from engine.scenario.models import (
+    BankGuarantee,
+    BulletPrincipal,
+    CommitmentGuarantee,
+    InterestStep,
+    LoanGuarantee,
+    PrincipalSchedule,
+    PrincipalStep,
+    ResidualStep,
+    Scenario,
+    ShortfallCommitment,
+    Step,
+)
+
+__all__ = ["check_scenario", "PSD_TOLERANCE", "POOL_TOLERANCE"]
+
+#: A pairwise matrix is accepted if its smallest eigenvalue is at least ``-PSD_TOLERANCE``.
+PSD_TOLERANCE = 1e-10
+#: Tranche balances may exceed the pool balance by this much, relatively (rounding).
+POOL_TOLERANCE = 1e-6
+#: Relative tolerance for a tranche's principal schedule to sum to its balance.
+SCHEDULE_RTOL = 1e-9
+#: How many known ids a message lists before it abbreviates.
+MAX_LISTED = 12
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.10g}"
+
+
+def _path(*parts: str | int) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _closest(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'X'?)`` for a near miss, else ``""``."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _total(values: Iterable[float]) -> float:
+    """Exact sum of finite floats; ``inf`` if it overflows."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
+
+
+def _unknown(what: str, name: str, known: Sequence[str]) -> str:
+    """Message for an id that names nothing, listing (the first few) ids that exist."""
+    if not known:
+        return f"unknown {what} {name!r}: the scenario has none"
+    shown = ", ".join(known[:MAX_LISTED])
+    more = f", ... ({len(known)} in all)" if len(known) > MAX_LISTED else ""
+    return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
+
+
+def check_scenario(scenario: Scenario) -> list[Problem]:
+    """Every cross-reference problem in a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A scenario that passed model validation (or was derived from one, e.g. with
+        ``model_copy(update=...)``).
+
+    Returns
+    -------
+    list of Problem
+        All problems found, in a stable order; empty if the scenario is consistent.
+        Lines are not set (the loader adds them).
+    """
+    problems: list[Problem] = []
+    for check in _CHECKS:
+        check(scenario, problems.append)
+    return problems
+
+
+Report = Callable[[Problem], None]
+
+
+# ----------------------------------------------------------------------------- ids
+
+
+def _check_unique_ids(s: Scenario, report: Report) -> None:
+    sections: list[tuple[str, Sequence[object]]] = [
+        ("obligors", s.obligors), ("assets", s.assets), ("collateral", s.collateral),
+        ("credit_support", s.credit_support), ("tranches", s.tranches), ("fees", s.fees),
+        ("triggers", s.triggers),
+    ]
+    for section, items in sections:
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            ident = item.id  # type: ignore[attr-defined]
+            if ident in first:
+                report(Problem(
+                    _path(section, i, "id"),
+                    f"duplicate id {ident!r}: already used by {section}.{first[ident]}",
+                ))
+            else:
+                first[ident] = i
+    names: dict[str, int] = {}
+    for i, sens in enumerate(s.sensitivities):
+        if sens.name in names:
+            report(Problem(
+                _path("sensitivities", i, "name"),
+                f"duplicate sensitivity name {sens.name!r}: already used by "
+                f"sensitivities.{names[sens.name]}",
+            ))
+        else:
+            names[sens.name] = i
+
+
+# ----------------------------------------------------------------------------- obligors
+
+
+def _check_obligors(s: Scenario, report: Report) -> None:
+    for i, ob in enumerate(s.obligors):
+        if ob.pd is not None and ob.pd.cumulative is not None:
+            n = len(ob.pd.cumulative)
+            if n < s.legal_final:
+                report(Problem(
+                    _path("obligors", i, "pd", "cumulative"),
+                    f"the cumulative PD curve of {ob.id!r} has {n} periods but legal_final is "
+                    f"{s.legal_final}; give at least {s.legal_final}",
+                ))
+
+
+# ----------------------------------------------------------------------------- assets
+
+
+def _check_assets(s: Scenario, report: Report) -> None:
+    obligor_ids = [o.id for o in s.obligors]
+    collateral_ids = [c.id for c in s.collateral]
+    supports = {sp.id: sp for sp in s.credit_support}
+    guarantee_ids = [sp.id for sp in s.credit_support if isinstance(sp, (LoanGuarantee, BankGuarantee))]
+    pledged: dict[str, tuple[int, str]] = {}  # collateral id -> (asset index, asset id)
+    for i, asset in enumerate(s.assets):
+        if asset.obligor not in obligor_ids:
+            report(Problem(_path("assets", i, "obligor"), _unknown("obligor", asset.obligor, obligor_ids)))
+        if asset.term > s.legal_final:
+            report(Problem(
+                _path("assets", i, "term"),
+                f"term {asset.term} of asset {asset.id!r} runs past legal_final {s.legal_final}",
+            ))
+        for k, cid in enumerate(asset.collateral):
+            where = _path("assets", i, "collateral", k)
+            if cid not in collateral_ids:
+                report(Problem(where, _unknown("collateral", cid, collateral_ids)))
+            elif cid in pledged:
+                j, other = pledged[cid]
+                report(Problem(
+                    where,
+                    f"collateral {cid!r} is already pledged to asset {other!r} (assets.{j}); "
+                    "an item can secure one asset only",
+                ))
+            else:
+                pledged[cid] = (i, asset.id)
+        for k, sid in enumerate(asset.support):
+            where = _path("assets", i, "support", k)
+            sp = supports.get(sid)
+            if sp is None:
+                report(Problem(where, _unknown("guarantee", sid, guarantee_ids)))
+            elif not isinstance(sp, (LoanGuarantee, BankGuarantee)):
+                report(Problem(
+                    where,
+                    f"support {sid!r} is a {sp.type}; an asset lists only loan_guarantee or "
+                    "bank_guarantee supports",
+                ))
+            elif sp.covers != "all" and asset.id not in sp.covers:
+                report(Problem(
+                    where,
+                    f"guarantee {sid!r} covers {', '.join(sp.covers)}, not asset {asset.id!r}; "
+                    f"add {asset.id!r} to its `covers` or remove it here",
+                ))
+    for i, col in enumerate(s.collateral):
+        if col.id not in pledged:
+            report(Problem(
+                _path("collateral", i, "id"),
+                f"collateral {col.id!r} is not pledged to any asset; list it under an asset's "
+                "`collateral` or remove it",
+            ))
+
+
+# ----------------------------------------------------------------------------- credit support
+
+
+def _check_support(s: Scenario, report: Report) -> None:
+    obligor_ids = [o.id for o in s.obligors]
+    asset_ids = [a.id for a in s.assets]
+    tranche_ids = [t.id for t in s.tranches]
+    commitments = [sp.id for sp in s.credit_support if isinstance(sp, ShortfallCommitment)]
+    for i, sp in enumerate(s.credit_support):
+        if sp.provider not in obligor_ids:
+            report(Problem(
+                _path("credit_support", i, "provider"),
+                _unknown("obligor", sp.provider, obligor_ids)
+                + ("; add the provider to `obligors` (it can default too)" if obligor_ids else ""),
+            ))
+        if isinstance(sp, (LoanGuarantee, BankGuarantee)) and sp.covers != "all":
+            for k, aid in enumerate(sp.covers):
+                if aid not in asset_ids:
+                    report(Problem(_path("credit_support", i, "covers", k), _unknown("asset", aid, asset_ids)))
+        elif isinstance(sp, ShortfallCommitment):
+            for k, tid in enumerate(sp.covers):
+                if tid not in tranche_ids:
+                    report(Problem(_path("credit_support", i, "covers", k), _unknown("tranche", tid, tranche_ids)))
+        elif isinstance(sp, CommitmentGuarantee) and sp.guarantees not in commitments:
+            other = next((x for x in s.credit_support if x.id == sp.guarantees), None)
+            msg = (
+                f"{sp.guarantees!r} is a {other.type}; a commitment_guarantee guarantees a "
+                "shortfall_commitment" if other is not None
+                else _unknown("shortfall_commitment", sp.guarantees, commitments)
+            )
+            report(Problem(_path("credit_support", i, "guarantees"), msg))
+
+
+# ----------------------------------------------------------------------------- tranches
+
+
+def _check_tranches(s: Scenario, report: Report) -> None:
+    first_sub: int | None = None
+    for i, tr in enumerate(s.tranches):
+        if tr.subordinated:
+            if first_sub is None:
+                first_sub = i
+        elif first_sub is not None:
+            report(Problem(
+                _path("tranches", i, "subordinated"),
+                f"tranche {tr.id!r} is not subordinated but comes after subordinated tranche "
+                f"{s.tranches[first_sub].id!r}; list tranches most senior first",
+            ))
+        pr = tr.principal
+        if isinstance(pr, BulletPrincipal) and pr.bullet > s.legal_final:
+            report(Problem(
+                _path("tranches", i, "principal", "bullet"),
+                f"bullet period {pr.bullet} is after legal_final {s.legal_final}",
+            ))
+        elif isinstance(pr, PrincipalSchedule):
+            where = _path("tranches", i, "principal", "schedule")
+            if len(pr.schedule) > s.legal_final:
+                report(Problem(
+                    where,
+                    f"the schedule has {len(pr.schedule)} periods, more than legal_final {s.legal_final}",
+                ))
+            total = _total(pr.schedule)
+            if not math.isclose(total, tr.balance, rel_tol=SCHEDULE_RTOL, abs_tol=0.0):
+                report(Problem(
+                    where, f"the schedule sums to {_fmt(total)} but balance is {_fmt(tr.balance)}"
+                ))
+    if all(tr.subordinated for tr in s.tranches):
+        report(Problem("tranches", "every tranche is subordinated; at least one must not be"))
+    notes = _total(tr.balance for tr in s.tranches)
+    pool = _total(a.balance for a in s.assets)
+    if notes > pool * (1.0 + POOL_TOLERANCE):
+        report(Problem(
+            "tranches",
+            f"tranche balances sum to {_fmt(notes)}, more than the pool balance {_fmt(pool)}",
+        ))
+
+
+# ----------------------------------------------------------------------------- correlation
+
+
+def _check_correlation(s: Scenario, report: Report) -> None:
+    corr = s.correlation
+    if corr.factors is not None:
+        f = corr.factors
+        for i, ob in enumerate(s.obligors):
+            total = factor_loadings_sq_sum(ob, f)
+            if total > 1.0:
+                g, r, d = obligor_factor_loadings(ob, f)
+                report(Problem(
+                    "correlation.factors",
+                    f"obligor {ob.id!r} (obligors.{i}): squared loadings sum to {total:.6g} "
+                    f"(global {g}^2 + region {ob.region} {r}^2 + industry {ob.industry} {d}^2); "
+                    "must be at most 1",
+                ))
+    if corr.pairwise is not None and corr.repair != "nearest":
+        matrix = pairwise_correlation_matrix(s.obligors, corr.pairwise)
+        lam = smallest_eigenvalue(matrix)
+        if lam < -PSD_TOLERANCE:
+            report(Problem(
+                "correlation.pairwise",
+                f"the obligor correlation matrix is not positive semidefinite (smallest "
+                f"eigenvalue {lam:.6g}); lower the correlations or add `repair: nearest` to use "
+                "the nearest correlation matrix",
+            ))
+    if corr.repair == "nearest" and corr.pairwise is None:
+        report(Problem("correlation.repair", "`repair: nearest` applies only to a `pairwise` correlation"))
+
+
+# ----------------------------------------------------------------------------- waterfall, triggers
+
+
+def _step_ids(step: Step) -> tuple[str, list[tuple[tuple[str | int, ...], str]]]:
+    """(kind, [(sub-path, tranche id)]) of the tranche ids a step names."""
+    if isinstance(step, (InterestStep, PrincipalStep)):
+        key = "interest" if isinstance(step, InterestStep) else "principal"
+        ids = getattr(step, key)
+        if isinstance(ids, str):
+            return key, [((key,), ids)]
+        return key, [((key, k), t) for k, t in enumerate(ids)]
+    if isinstance(step, ResidualStep):
+        return "residual", [(("residual",), step.residual)]
+    return "other", []
+
+
+def _check_waterfall(s: Scenario, report: Report) -> None:
+    wf = s.waterfall
+    if wf is None:
+        return
+    tranche_ids = [t.id for t in s.tranches]
+    subordinated = {t.id for t in s.tranches if t.subordinated}
+    for section in ("interest", "principal", "post_acceleration"):
+        steps = getattr(wf, section)
+        for i, step in enumerate(steps or []):
+            kind, named = _step_ids(step)
+            for sub, tid in named:
+                where = _path("waterfall", section, i, *sub)
+                if tid not in tranche_ids:
+                    report(Problem(where, _unknown("tranche", tid, tranche_ids)))
+                elif kind == "residual" and tid not in subordinated:
+                    report(Problem(
+                        where,
+                        f"residual goes to a subordinated tranche; {tid!r} is not "
+                        f"(subordinated: {', '.join(sorted(subordinated)) or 'none'})",
+                    ))
+
+
+def _check_triggers(s: Scenario, report: Report) -> None:
+    tranche_ids = [t.id for t in s.tranches]
+    obligor_ids = [o.id for o in s.obligors]
+    for i, tr in enumerate(s.triggers):
+        w = tr.when
+        if w.interest_shortfall is not None and w.interest_shortfall not in tranche_ids:
+            report(Problem(
+                _path("triggers", i, "when", "interest_shortfall"),
+                _unknown("tranche", w.interest_shortfall, tranche_ids),
+            ))
+        if w.provider_default is not None and w.provider_default not in obligor_ids:
+            report(Problem(
+                _path("triggers", i, "when", "provider_default"),
+                _unknown("obligor", w.provider_default, obligor_ids),
+            ))
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def _check_sensitivities(s: Scenario, report: Report) -> None:
+    obligor_ids = [o.id for o in s.obligors]
+    support_ids = [sp.id for sp in s.credit_support]
+    for i, sens in enumerate(s.sensitivities):
+        for oid, notch in (sens.rating_override or {}).items():
+            where = _path("sensitivities", i, "rating_override", oid)
+            if oid not in obligor_ids:
+                report(Problem(where, _unknown("obligor", oid, obligor_ids)))
+            if notch not in OBLIGOR_NOTCHES:
+                report(Problem(
+                    where, f"unknown rating {notch!r}; allowed: {', '.join(OBLIGOR_NOTCHES)}"
+                ))
+        for k, sid in enumerate(sens.remove_support or []):
+            if sid not in support_ids:
+                report(Problem(
+                    _path("sensitivities", i, "remove_support", k),
+                    _unknown("credit support", sid, support_ids),
+                ))
+
+
+def _check_rating(s: Scenario, report: Report) -> None:
+    table = s.rating.table
+    if table != "domestic" and not table.lower().endswith(".csv"):
+        report(Problem(
+            "rating.table",
+            f"table {table!r} is neither `domestic` nor a CSV file (a path ending in .csv)",
+        ))
+
+
+_CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
+    _check_unique_ids,
+    _check_obligors,
+    _check_assets,
+    _check_support,
+    _check_tranches,
+    _check_correlation,
+    _check_waterfall,
+    _check_triggers,
+    _check_sensitivities,
+    _check_rating,
+)

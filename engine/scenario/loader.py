@@ -1,0 +1,201 @@
+"""Loading a scenario file: YAML -> validated :class:`~engine.scenario.models.Scenario`.
+
+This module owns the order of the stages and how their problems are reported:
+
+1. read the file (bytes, for the digest) and decode it as UTF-8;
+2. parse the YAML safely with a line for every value (:mod:`.yaml_lines`);
+3. bring in ``assets_file`` if given (:mod:`.assets_csv`);
+4. validate the models (:mod:`.models`), translating pydantic's errors
+   (:mod:`.validation_errors`);
+5. if the models are valid, run the cross-reference checks (:mod:`.checks`).
+
+Every problem found in a stage is collected and raised together as one
+:class:`~engine.errors.ScenarioError`; nothing else is raised for a bad file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import Problem, ScenarioError
+from engine.scenario.assets_csv import AssetRows, read_assets_csv
+from engine.scenario.checks import check_scenario
+from engine.scenario.models import Scenario
+from engine.scenario.validation_errors import translate_validation_error
+from engine.scenario.yaml_lines import LineMap, read_yaml
+
+__all__ = ["load_scenario", "load_scenario_text"]
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Load, validate and cross-check a scenario file.
+
+    Parameters
+    ----------
+    path
+        The ``ipabs/v1`` YAML file. Relative paths inside it (``assets_file``,
+        ``rating.table``) are relative to its folder.
+
+    Returns
+    -------
+    Scenario
+        With :attr:`Scenario.sha256` (digest of the file's bytes) and
+        :attr:`Scenario.base_dir` (its folder) set, and ``assets`` always populated.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found (path, message, line), for any unreadable or
+        invalid file.
+    """
+    source = os.fspath(path)
+    file = Path(source)
+    try:
+        raw = file.read_bytes()
+    except IsADirectoryError:
+        raise ScenarioError(Problem("", "is a folder, not a scenario file"), source=source) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(Problem("", f"cannot read the file: {reason}"), source=source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problem = Problem("", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line)
+        raise ScenarioError(problem, source=source) from None
+    return _load(text, source, file.absolute().parent, hashlib.sha256(raw).hexdigest())
+
+
+def load_scenario_text(text: str, source: str = "<string>", base_dir: Path | None = None) -> Scenario:
+    """Load, validate and cross-check a scenario given as YAML text.
+
+    Parameters
+    ----------
+    text
+        The YAML document.
+    source
+        A name for messages (e.g. the file it came from).
+    base_dir
+        Folder for relative paths (``assets_file``); without it ``assets_file`` is an error.
+
+    Returns
+    -------
+    Scenario
+        With :attr:`Scenario.sha256` set to the digest of ``text`` encoded as UTF-8.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found.
+    """
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return _load(text, source, Path(base_dir) if base_dir is not None else None, digest)
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+class _Report:
+    """Collects problems, attaching YAML lines and CSV positions."""
+
+    def __init__(self, lines: LineMap, csv_rows: AssetRows | None = None):
+        self.lines = lines
+        self.csv_rows = csv_rows
+        self.problems: list[Problem] = []
+
+    def add(self, loc: tuple[Any, ...] | str, message: str) -> None:
+        parts: tuple[Any, ...] = tuple(loc.split(".")) if isinstance(loc, str) else tuple(loc)
+        if isinstance(loc, str) and not loc:
+            parts = ()
+        if self.csv_rows is not None and parts[:1] == ("assets",):
+            self._add_csv(parts, message)
+            return
+        path = ".".join(str(p) for p in parts)
+        self.problems.append(Problem(path, message, self.lines.line_for(parts)))
+
+    def _add_csv(self, parts: tuple[Any, ...], message: str) -> None:
+        """A problem in an asset read from ``assets_file``: point at the CSV row and column."""
+        rows = self.csv_rows
+        assert rows is not None
+        index = column = None
+        if len(parts) > 1:
+            try:
+                index = int(parts[1])
+            except (TypeError, ValueError):
+                index = None
+        if len(parts) > 2:
+            column = str(parts[2])
+        where = rows.where(index, column)
+        self.problems.append(Problem("assets_file", f"{where}: {message}", self.lines.line_for(("assets_file",))))
+
+    def raise_if_any(self, source: str) -> None:
+        if self.problems:
+            ordered = sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
+            raise ScenarioError(ordered, source=source)
+
+
+def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Report) -> bool:
+    """Resolve ``assets`` / ``assets_file`` in ``data`` in place; False if assets are unusable."""
+    has_assets, has_file = "assets" in data, "assets_file" in data
+    if has_assets and has_file:
+        report.add(("assets_file",), "give either `assets` or `assets_file`, not both")
+        return False
+    if not has_assets and not has_file:
+        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` (a CSV path)")
+        return False
+    if has_assets:
+        return True
+    name = data["assets_file"]
+    if not isinstance(name, str):
+        return False  # the model reports the type
+    if base_dir is None:
+        report.add(("assets_file",), "assets_file needs the scenario's folder: load the scenario "
+                                     "from a file, or pass base_dir")
+        return False
+    rows = read_assets_csv(name, base_dir)
+    for message in rows.errors:
+        report.add(("assets_file",), message)
+    if rows.errors:
+        return False
+    data["assets"] = rows.rows
+    report.csv_rows = rows
+    return True
+
+
+def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenario:
+    data, lines, problems = read_yaml(text)
+    if problems:
+        raise ScenarioError(problems, source=source)
+    if data is None:
+        raise ScenarioError(
+            Problem("", "the document is empty; a scenario starts with `format: ipabs/v1`"), source=source
+        )
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
+        raise ScenarioError(
+            Problem("", f"a scenario is a mapping of keys (format, name, ...), not {kind}", 1), source=source
+        )
+    data = dict(data)
+    report = _Report(lines)
+    assets_ok = _assets_from_file(data, base_dir, report)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        for located in translate_validation_error(exc):
+            if not assets_ok and located.loc[:1] == ("assets",):
+                continue  # already reported why there are no assets
+            report.add(located.loc, located.message)
+        if not report.problems:  # every error was about assets already reported; be safe
+            report.add((), "the scenario is invalid")
+        report.raise_if_any(source)
+    report.raise_if_any(source)
+    for problem in check_scenario(scenario):
+        report.add(problem.path, problem.message)
+    report.raise_if_any(source)
+    scenario._sha256 = digest
+    scenario._base_dir = base_dir
+    return scenario

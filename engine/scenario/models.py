@@ -1,0 +1,668 @@
+"""The ``ipabs/v1`` scenario models: the executable form of SCENARIO_FORMAT.md.
+
+This module owns the *shape* of a scenario: which keys exist, their types, ranges and
+defaults, and the rules that involve one object only (exactly one of two keys, a
+principal schedule that sums to its asset's balance, a haircut spread a Beta
+distribution can have). Rules that relate objects to each other (every id named
+exists, the correlation matrix is valid, ...) live in :mod:`engine.scenario.checks`;
+reading YAML with line numbers lives in :mod:`engine.scenario.loader`.
+
+Every model is strict and closed: unknown keys are errors, a string is not a number,
+a boolean is not an integer (an integer is a fine float), and NaN / infinity are
+rejected. Field names are the YAML keys.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from engine.rating.scale import OBLIGOR_NOTCHES
+
+__all__ = [
+    "FieldProblem",
+    "Obligor", "PD", "PrincipalSchedule", "Asset", "Haircut", "Collateral",
+    "LoanGuarantee", "BankGuarantee", "ShortfallCommitment", "CommitmentGuarantee",
+    "Support", "Pairwise", "Factors", "Correlation", "BulletPrincipal", "Tranche", "Fee",
+    "InterestStep", "PrincipalStep", "ToPrincipalStep", "ResidualStep", "Step", "Waterfall",
+    "TriggerCondition", "Trigger", "Simulation", "RatingSpec", "Sensitivity", "Scenario",
+    "SUPPORT_TYPES", "PERIODS_PER_YEAR",
+]
+
+
+class FieldProblem(ValueError):
+    """A model-level rule broken by one field: raised inside validators.
+
+    Pydantic reports a model validator's error at the model's own location; the loader
+    appends :attr:`loc` (read back from the error's context) so the problem points at
+    the key that is actually wrong, and its line.
+
+    Parameters
+    ----------
+    loc
+        Path of the offending key relative to the model, e.g. ``("amortization", "schedule")``.
+    message
+        What is wrong and what to do instead.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+class _Model(BaseModel):
+    """Base of every scenario model: closed, immutable, strict, finite numbers only."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
+def _exactly_one(model: BaseModel, names: tuple[str, ...], what: str = "") -> None:
+    """Raise unless exactly one of the optional fields ``names`` is set on ``model``."""
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) != 1:
+        keys = ", ".join(f"`{n}`" for n in names)
+        got = ", ".join(given) if given else "none"
+        raise ValueError(f"give exactly one of {keys}{what} (got {got})")
+
+
+def _fmt(x: float) -> str:
+    """A number as a structurer would write it (thousands separators, no float noise)."""
+    return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)
+
+
+# ----------------------------------------------------------------------------- basic types
+
+#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).
+Id = Annotated[str, Field(min_length=1)]
+UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Share = Annotated[float, Field(gt=0.0, le=1.0)]
+Loading = Annotated[float, Field(ge=-1.0, le=1.0)]
+Correlation01 = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+def _check_notch(value: str) -> str:
+    if value not in OBLIGOR_NOTCHES:
+        raise ValueError(f"unknown rating {value!r}; allowed: {', '.join(OBLIGOR_NOTCHES)}")
+    return value
+
+
+#: An obligor rating on the domestic notch scale (``AAA+`` .. ``C``).
+Notch = Annotated[
+    str,
+    AfterValidator(_check_notch),
+    WithJsonSchema({"type": "string", "enum": list(OBLIGOR_NOTCHES)}),
+]
+
+
+def _bad_choice(name: str, message: str) -> dict[str, Any]:
+    """Keyword arguments for a callable :class:`Discriminator` whose input matched no branch."""
+    return {"custom_error_type": f"bad_{name}", "custom_error_message": message}
+
+
+# ----------------------------------------------------------------------------- obligors
+
+
+class PD(_Model):
+    """An explicit default probability: a flat annual PD or a cumulative curve per period."""
+
+    annual: UnitInterval | None = None
+    cumulative: list[UnitInterval] | None = Field(
+        None, min_length=1, description="cumulative PD at the end of periods 1, 2, ..."
+    )
+
+    @model_validator(mode="after")
+    def _one_and_monotone(self) -> PD:
+        _exactly_one(self, ("annual", "cumulative"))
+        cum = self.cumulative
+        if cum is not None:
+            for i in range(1, len(cum)):
+                if cum[i] < cum[i - 1]:
+                    raise FieldProblem(
+                        ("cumulative", i),
+                        f"a cumulative PD cannot fall: {cum[i]} at period {i + 1} is below "
+                        f"{cum[i - 1]} at period {i}",
+                    )
+        return self
+
+
+ObligorKind = Literal[
+    "borrower", "guarantee_company", "bank", "originator", "shareholder", "insurer", "licensee"
+]
+
+
+class Obligor(_Model):
+    """A name that can default: a borrower or a support provider."""
+
+    id: Id
+    kind: ObligorKind
+    rating: Notch | None = None
+    pd: PD | None = None
+    region: str | None = None
+    industry: str | None = None
+
+    @model_validator(mode="after")
+    def _rating_or_pd(self) -> Obligor:
+        _exactly_one(self, ("rating", "pd"))
+        return self
+
+
+# ----------------------------------------------------------------------------- assets
+
+
+class PrincipalSchedule(_Model):
+    """Principal paid per period, periods 1, 2, ... (an asset's or a tranche's)."""
+
+    schedule: list[NonNegative] = Field(min_length=1)
+
+
+AmortizationName = Literal["bullet", "equal_principal", "annuity"]
+
+
+def _amortization_branch(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "~name"
+    if isinstance(v, dict):
+        return "~schedule"
+    if isinstance(v, PrincipalSchedule):
+        return "~schedule"
+    return None
+
+
+Amortization = Annotated[
+    Union[
+        Annotated[AmortizationName, Tag("~name")],
+        Annotated[PrincipalSchedule, Tag("~schedule")],
+    ],
+    Discriminator(
+        _amortization_branch,
+        **_bad_choice(
+            "amortization",
+            "amortization is bullet, equal_principal, annuity or a mapping `schedule: [...]`",
+        ),
+    ),
+]
+
+AssetType = Literal["micro_loan", "entrusted_loan", "trust_loan", "finance_lease", "licence_fee"]
+
+
+class Asset(_Model):
+    """A receivable in the pool (a loan, lease or licence-fee claim on one obligor)."""
+
+    id: Id
+    obligor: Id
+    type: AssetType = "micro_loan"
+    balance: float = Field(gt=0.0)
+    rate: NonNegative
+    term: int = Field(ge=1, description="periods to final payment")
+    amortization: Amortization = "bullet"
+    collateral: list[Id] = []
+    support: list[Id] = Field([], description="ids of loan_guarantee / bank_guarantee supports")
+
+    @model_validator(mode="after")
+    def _schedule_fits(self) -> Asset:
+        am = self.amortization
+        if isinstance(am, PrincipalSchedule):
+            n = len(am.schedule)
+            if n != self.term:
+                raise FieldProblem(
+                    ("amortization", "schedule"),
+                    f"the schedule has {n} entries but term is {self.term}; give one per period",
+                )
+            try:
+                total = math.fsum(am.schedule)
+            except OverflowError:
+                total = math.inf
+            if not math.isclose(total, self.balance, rel_tol=1e-9, abs_tol=0.0):
+                raise FieldProblem(
+                    ("amortization", "schedule"),
+                    f"the schedule sums to {_fmt(total)} but balance is {_fmt(self.balance)}",
+                )
+        return self
+
+
+# ----------------------------------------------------------------------------- collateral
+
+CollateralType = Literal[
+    "invention_patent", "utility_model", "design_patent", "trademark", "copyright",
+    "software_copyright", "data_ip", "plant_variety",
+]
+
+
+class Haircut(_Model):
+    """Haircut on the appraised value, ``~ Beta(mean, sd)``; ``sd: 0`` is a fixed haircut."""
+
+    mean: UnitInterval
+    sd: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _beta_exists(self) -> Haircut:
+        if self.sd > 0.0:
+            var_max = self.mean * (1.0 - self.mean)
+            if not self.sd * self.sd < var_max:
+                sd_max = math.sqrt(var_max)
+                raise FieldProblem(
+                    ("sd",),
+                    f"sd {self.sd} is too large for mean {self.mean}: a Beta distribution "
+                    f"needs sd < sqrt(mean * (1 - mean)) = {sd_max:.6g}",
+                )
+        return self
+
+
+class Collateral(_Model):
+    """An IP right pledged to one asset (质押的知识产权)."""
+
+    id: Id
+    type: CollateralType
+    appraised_value: NonNegative
+    haircut: Haircut
+    lag: int = Field(0, ge=0, description="periods from the obligor's default to the cash")
+    systemic: UnitInterval = 0.0
+
+
+# ----------------------------------------------------------------------------- credit support
+
+
+class _SupportBase(_Model):
+    """Fields every credit support has."""
+
+    id: Id
+    provider: Id = Field(description="obligor id of the provider")
+    share: Share = 1.0
+    lag: int = Field(0, ge=0)
+    cap: float | None = Field(None, gt=0.0, description="aggregate cap, in currency")
+
+
+def _covers_branch(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "~all"
+    if isinstance(v, list):
+        return "~list"
+    return None
+
+
+#: The assets a guarantee covers: ``all`` or a list of asset ids.
+AssetCover = Annotated[
+    Union[Annotated[Literal["all"], Tag("~all")], Annotated[list[Id], Tag("~list")]],
+    Discriminator(_covers_branch, **_bad_choice("covers", "covers is `all` or a list of asset ids")),
+]
+
+
+class _GuaranteeBase(_SupportBase):
+    """An asset-level guarantee (loan guarantee or bank guarantee)."""
+
+    covers: AssetCover = Field("all", description="`all` or a list of asset ids")
+
+
+class LoanGuarantee(_GuaranteeBase):
+    """Guarantee of the underlying loans (连带责任保证担保)."""
+
+    type: Literal["loan_guarantee"]
+
+
+class BankGuarantee(_GuaranteeBase):
+    """Bank letter of guarantee on the underlying loans (银行保函)."""
+
+    type: Literal["bank_guarantee"]
+
+
+class ShortfallCommitment(_SupportBase):
+    """Shortfall payment undertaking on tranches (差额支付承诺)."""
+
+    type: Literal["shortfall_commitment"]
+    covers: list[Id] = Field(min_length=1, description="tranche ids")
+
+
+class CommitmentGuarantee(_SupportBase):
+    """Guarantee of a shortfall commitment: pays what its provider owes but cannot pay."""
+
+    type: Literal["commitment_guarantee"]
+    guarantees: Id = Field(description="id of a shortfall_commitment")
+
+
+#: One credit support, chosen by its ``type`` key.
+Support = Annotated[
+    Union[LoanGuarantee, BankGuarantee, ShortfallCommitment, CommitmentGuarantee],
+    Field(discriminator="type"),
+]
+
+SUPPORT_TYPES: tuple[str, ...] = (
+    "loan_guarantee", "bank_guarantee", "shortfall_commitment", "commitment_guarantee",
+)
+
+
+# ----------------------------------------------------------------------------- correlation
+
+
+class Pairwise(_Model):
+    """Asset correlation of two obligors by their relationship."""
+
+    same_region_same_industry: Correlation01
+    same_region: Correlation01
+    same_industry: Correlation01
+    other: Correlation01
+
+
+class Factors(_Model):
+    """Explicit factor loadings: a global factor, one per region, one per industry."""
+
+    global_: Loading = Field(0.0, alias="global")
+    region: dict[str, Loading] = {}
+    industry: dict[str, Loading] = {}
+
+
+class Correlation(_Model):
+    """The copula and the dependence structure of the obligors' latent variables."""
+
+    copula: Literal["gaussian", "student_t"] = "gaussian"
+    dof: float | None = Field(None, gt=2.0, description="degrees of freedom, student_t only")
+    uniform: Correlation01 | None = None
+    pairwise: Pairwise | None = None
+    factors: Factors | None = None
+    repair: Literal["none", "nearest"] = Field(
+        "none", description="`nearest`: replace a non-PSD pairwise matrix by the nearest one"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Correlation:
+        _exactly_one(self, ("uniform", "pairwise", "factors"))
+        if self.copula == "student_t" and self.dof is None:
+            raise FieldProblem(("dof",), "copula student_t needs `dof` (degrees of freedom > 2)")
+        if self.copula != "student_t" and self.dof is not None:
+            raise FieldProblem(("dof",), "`dof` is only used with copula: student_t")
+        return self
+
+
+# ----------------------------------------------------------------------------- tranches, fees
+
+
+class BulletPrincipal(_Model):
+    """The whole balance is due at one period."""
+
+    bullet: int = Field(ge=1, description="period at which the balance is due")
+
+
+def _principal_branch(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "~name"
+    if isinstance(v, dict):
+        if "bullet" in v:
+            return "~bullet"
+        if "schedule" in v:
+            return "~schedule"
+    if isinstance(v, BulletPrincipal):
+        return "~bullet"
+    if isinstance(v, PrincipalSchedule):
+        return "~schedule"
+    return None
+
+
+TranchePrincipal = Annotated[
+    Union[
+        Annotated[Literal["pass_through"], Tag("~name")],
+        Annotated[BulletPrincipal, Tag("~bullet")],
+        Annotated[PrincipalSchedule, Tag("~schedule")],
+    ],
+    Discriminator(
+        _principal_branch,
+        **_bad_choice(
+            "principal", "principal is pass_through, a mapping `bullet: period` or `schedule: [...]`"
+        ),
+    ),
+]
+
+
+class Tranche(_Model):
+    """A class of notes; the list of tranches runs most senior first."""
+
+    id: Id
+    balance: NonNegative
+    coupon: NonNegative = 0.0
+    principal: TranchePrincipal | None = None
+    subordinated: bool = False
+
+
+class Fee(_Model):
+    """A senior expense: ``rate`` on a ``base`` (per annum), or a fixed ``amount`` per period."""
+
+    id: Id
+    rate: NonNegative | None = None
+    base: Literal["interest_collections", "senior_balance", "pool_balance"] | None = None
+    amount: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _rate_or_amount(self) -> Fee:
+        if self.amount is not None:
+            if self.rate is not None or self.base is not None:
+                raise ValueError("give either `amount` or `rate` with `base`, not both")
+        elif self.rate is None and self.base is None:
+            raise ValueError("give either `amount` (per period) or `rate` with `base`")
+        elif self.rate is None:
+            raise FieldProblem(("rate",), "`base` needs a `rate` (per annum)")
+        elif self.base is None:
+            raise FieldProblem(
+                ("base",),
+                "`rate` needs a `base`: interest_collections, senior_balance or pool_balance",
+            )
+        return self
+
+
+# ----------------------------------------------------------------------------- waterfall
+
+
+def _ids_branch(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "~one"
+    if isinstance(v, list):
+        return "~many"
+    return None
+
+
+#: A tranche id or a list of tranche ids (paid pro rata).
+TrancheIds = Annotated[
+    Union[Annotated[Id, Tag("~one")], Annotated[list[Id], Tag("~many")]],
+    Discriminator(_ids_branch, **_bad_choice("ids", "expected a tranche id or a list of tranche ids")),
+]
+
+
+class InterestStep(_Model):
+    """Pay the coupon of a tranche (pro rata across a list)."""
+
+    interest: TrancheIds
+
+
+class PrincipalStep(_Model):
+    """Pay the principal of a tranche (pro rata across a list)."""
+
+    principal: TrancheIds
+
+
+class ToPrincipalStep(_Model):
+    """Pass what is left of the interest collections to the principal waterfall."""
+
+    to_principal: Literal["rest"]
+
+
+class ResidualStep(_Model):
+    """Pay out what is left to a subordinated tranche."""
+
+    residual: Id
+
+
+_STEP_KEYS = {"interest": "~interest", "principal": "~principal",
+              "to_principal": "~to_principal", "residual": "~residual"}
+
+
+def _step_branch(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "~fees"
+    if isinstance(v, dict) and len(v) == 1:
+        return _STEP_KEYS.get(next(iter(v)))
+    for cls, tag in ((InterestStep, "~interest"), (PrincipalStep, "~principal"),
+                     (ToPrincipalStep, "~to_principal"), (ResidualStep, "~residual")):
+        if isinstance(v, cls):
+            return tag
+    return None
+
+
+#: One step of a priority of payments.
+Step = Annotated[
+    Union[
+        Annotated[Literal["fees"], Tag("~fees")],
+        Annotated[InterestStep, Tag("~interest")],
+        Annotated[PrincipalStep, Tag("~principal")],
+        Annotated[ToPrincipalStep, Tag("~to_principal")],
+        Annotated[ResidualStep, Tag("~residual")],
+    ],
+    Discriminator(
+        _step_branch,
+        **_bad_choice(
+            "step",
+            "a step is `fees` or a one-key mapping: interest, principal, to_principal or residual",
+        ),
+    ),
+]
+
+
+class Waterfall(_Model):
+    """The priorities of payments (optional; a default is derived from the tranches)."""
+
+    interest: list[Step]
+    principal: list[Step]
+    post_acceleration: list[Step] | None = None
+
+
+# ----------------------------------------------------------------------------- triggers
+
+
+class TriggerCondition(_Model):
+    """When a trigger fires: exactly one condition."""
+
+    cumulative_default_rate_above: UnitInterval | None = None
+    interest_shortfall: Id | None = Field(None, description="tranche id")
+    provider_default: Id | None = Field(None, description="obligor id")
+
+    @model_validator(mode="after")
+    def _one(self) -> TriggerCondition:
+        _exactly_one(self, ("cumulative_default_rate_above", "interest_shortfall", "provider_default"))
+        return self
+
+
+class Trigger(_Model):
+    """An event that switches the deal to the post-acceleration waterfall."""
+
+    id: Id
+    when: TriggerCondition
+    then: Literal["accelerate"]
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+class Simulation(_Model):
+    """Monte Carlo settings."""
+
+    paths: int = Field(100_000, ge=1)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    method: Literal["plain", "importance"] = "plain"
+
+
+class RatingSpec(_Model):
+    """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
+
+    method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
+    table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
+
+
+_SENSITIVITY_CHANGES = (
+    "pd_multiplier", "correlation_shift", "recovery_multiplier", "rating_override",
+    "remove_support", "haircut_shift", "lag_shift",
+)
+
+
+class Sensitivity(_Model):
+    """One change to re-run the scenario with, on the same random numbers."""
+
+    name: str = Field(min_length=1)
+    pd_multiplier: float | None = Field(None, gt=0.0)
+    correlation_shift: Loading | None = None
+    recovery_multiplier: NonNegative | None = None
+    rating_override: dict[str, Notch] | None = Field(None, description="obligor id -> notch")
+    remove_support: list[Id] | None = Field(None, description="credit support ids")
+    haircut_shift: Loading | None = None
+    lag_shift: int | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Sensitivity:
+        _exactly_one(self, _SENSITIVITY_CHANGES, " (one change per sensitivity)")
+        return self
+
+
+# ----------------------------------------------------------------------------- the scenario
+
+PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
+
+#: Payment dates per year for each payment frequency.
+PERIODS_PER_YEAR: dict[str, int] = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
+
+
+class Scenario(_Model):
+    """One IP-ABS deal and how to analyse it (format ``ipabs/v1``).
+
+    Build it with :func:`engine.scenario.load_scenario`, which also checks cross
+    references and records the file's digest and folder.
+    """
+
+    format: Literal["ipabs/v1"]
+    name: str
+    currency: str = "CNY"
+    payment_frequency: PaymentFrequency
+    legal_final: int = Field(ge=1, description="legal final maturity, in periods")
+    obligors: list[Obligor] = Field(min_length=1)
+    assets: list[Asset] = Field(min_length=1)
+    assets_file: str | None = Field(
+        None, description="CSV of assets (same columns), relative to the scenario's folder"
+    )
+    collateral: list[Collateral] = []
+    credit_support: list[Support] = []
+    correlation: Correlation
+    tranches: list[Tranche] = Field(min_length=1, description="most senior first")
+    fees: list[Fee] = []
+    waterfall: Waterfall | None = None
+    triggers: list[Trigger] = []
+    simulation: Simulation = Simulation()
+    rating: RatingSpec = RatingSpec()
+    sensitivities: list[Sensitivity] = []
+
+    _sha256: str | None = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def periods_per_year(self) -> int:
+        """Payment dates per year: 12, 4, 2 or 1."""
+        return PERIODS_PER_YEAR[self.payment_frequency]
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 (hex) of the scenario file's bytes, or ``None`` if not loaded from text."""
+        return self._sha256
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Folder that relative paths in the scenario (``assets_file``, ``rating.table``) use."""
+        return self._base_dir

@@ -1,0 +1,395 @@
+"""Numba kernels of the cash side of one path: asset collections, collateral
+recoveries, loan-level and deal-level support, and the priority of payments.
+
+The entry point :func:`run_path_cash` takes the default period of every obligor and
+the realised haircut of every collateral item, and writes the period-by-period cash
+flows of the deal into preallocated arrays (row ``t`` = payment date ``t``, row 0 =
+closing, unused). Nothing here knows how defaults were drawn. A plain-Python twin in
+``tests/naive_waterfall.py`` re-implements the same rules independently.
+
+Waterfall programs are integer arrays of ``(op, argument)`` rows, see ``OP_*``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Waterfall operations (the priority of payments as data).
+OP_FEES = 0          # pay every fee in listed order (due + arrears)
+OP_INTEREST = 1      # pay tranche ``arg``'s coupon due
+OP_TO_PRINCIPAL = 2  # move what is left of the interest account to the principal account
+OP_PRINCIPAL = 3     # pay tranche ``arg``'s principal (scheduled, pass-through or gated)
+OP_RESIDUAL = 4      # pay everything left to tranche ``arg`` once the seniors are repaid
+
+# Kinds of credit support.
+SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
+SUP_BANK_GUARANTEE = 1     # 银行保函
+SUP_SHORTFALL = 2          # 差额支付承诺
+SUP_COMMITMENT_GUARANTEE = 3
+
+# Kinds of fee.
+FEE_SHARE_OF_INTEREST = 0  # rate x interest collections of the period
+FEE_SENIOR_BALANCE = 1     # rate / periods-per-year x non-subordinated balance
+FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
+FEE_AMOUNT = 3             # fixed amount per period
+
+
+@njit(cache=True)
+def _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum, pass_through, is_sub):
+    """Principal tranche ``k`` is *due* on date ``t`` (scheduled; all of it at legal final)."""
+    if t == horizon:
+        return rem[k]
+    if pass_through[k] or is_sub[k]:
+        return 0.0
+    due = cum_sched[k, t] - prin_paid_cum[k]
+    if due <= 0.0:
+        return 0.0
+    return min(due, rem[k])
+
+
+@njit(cache=True)
+def _seniors_repaid(k, rem):
+    """True when every tranche ranked above ``k`` has no balance left."""
+    for i in range(k):
+        if rem[i] > 0.0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _all_notes_repaid(rem, is_sub):
+    for i in range(rem.shape[0]):
+        if not is_sub[i] and rem[i] > 0.0:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum, pass_through, is_sub):
+    """What the principal step of tranche ``k`` would take with unlimited cash."""
+    if is_sub[k]:
+        if _seniors_repaid(k, rem):
+            return rem[k]
+        return 0.0
+    if pass_through[k] or t == horizon:
+        return rem[k]
+    return _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum,
+                               pass_through, is_sub)
+
+
+@njit(cache=True)
+def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal,
+                   cum_sched, prin_paid_cum, pass_through, is_sub, avail_int, avail_prin,
+                   scratch_rem):
+    """Cash a shortfall commitment must add so that fees and the covered tranches'
+    interest and scheduled principal due on date ``t`` are paid in full.
+
+    Returns ``(to_interest, to_principal)``: the top-up of each account. Everything ranked
+    above a covered item in its list must be paid first, so it counts too.
+    """
+    # Interest account: items are paid in order; the need is set by the last covered one.
+    cum = 0.0
+    need_int = 0.0
+    total_int = 0.0
+    for r in range(ops_int.shape[0]):
+        op = ops_int[r, 0]
+        if op == OP_FEES:
+            for f in range(fee_due.shape[0]):
+                cum += fee_due[f]
+        elif op == OP_INTEREST:
+            k = ops_int[r, 1]
+            cum += int_due[k]
+            if covered[k]:
+                need_int = max(need_int, cum - avail_int)
+        elif op == OP_TO_PRINCIPAL:
+            break
+    total_int = cum
+    flow = avail_int + need_int - total_int
+    if flow < 0.0:
+        flow = 0.0
+    avail = avail_prin + flow
+    # Principal account: an item before a covered one absorbs what it would take.
+    rem = scratch_rem
+    for k in range(bal.shape[0]):
+        rem[k] = bal[k]
+    before = 0.0
+    need_prin = 0.0
+    for r in range(ops_prin.shape[0]):
+        op = ops_prin[r, 0]
+        if op == OP_PRINCIPAL:
+            k = ops_prin[r, 1]
+            if covered[k]:
+                req = _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum,
+                                          pass_through, is_sub)
+                need_prin = max(need_prin, before + req - avail)
+            take = _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum,
+                                    pass_through, is_sub)
+            rem[k] -= take
+            before += take
+        elif op == OP_RESIDUAL:
+            break
+    return need_int, need_prin
+
+
+@njit(cache=True)
+def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, int_due,
+                bal, cum_sched, prin_paid_cum, pass_through, is_sub,
+                pay_fee, pay_int, pay_prin, pay_res, rem):
+    """Walk the interest then the principal program with the cash available.
+
+    Fills ``pay_*`` (zeroed here) and ``rem`` (balances after this date's principal).
+    Returns the cash left in the interest and principal accounts.
+    """
+    pay_fee[:] = 0.0
+    pay_int[:] = 0.0
+    pay_prin[:] = 0.0
+    pay_res[:] = 0.0
+    for k in range(bal.shape[0]):
+        rem[k] = bal[k]
+    for r in range(ops_int.shape[0]):
+        op = ops_int[r, 0]
+        if op == OP_FEES:
+            for f in range(fee_due.shape[0]):
+                p = min(avail_int, fee_due[f])
+                pay_fee[f] += p
+                avail_int -= p
+        elif op == OP_INTEREST:
+            k = ops_int[r, 1]
+            p = min(avail_int, int_due[k] - pay_int[k])
+            pay_int[k] += p
+            avail_int -= p
+        elif op == OP_TO_PRINCIPAL:
+            avail_prin += avail_int
+            avail_int = 0.0
+    for r in range(ops_prin.shape[0]):
+        op = ops_prin[r, 0]
+        k = ops_prin[r, 1]
+        if op == OP_PRINCIPAL:
+            claim = _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum,
+                                     pass_through, is_sub)
+            p = min(avail_prin, claim)
+            pay_prin[k] += p
+            rem[k] -= p
+            avail_prin -= p
+        elif op == OP_RESIDUAL:
+            if t == horizon or _all_notes_repaid(rem, is_sub):
+                pay_res[k] += avail_prin
+                avail_prin = 0.0
+    return avail_int, avail_prin
+
+
+@njit(cache=True)
+def run_path_cash(
+    horizon, periods_per_year, pool_balance,
+    # assets, and the pool's scheduled totals per date
+    asset_obligor, asset_term, sched_prin, sched_int, out_start,
+    pool_sched_int, pool_sched_prin, pool_out_start,
+    # collateral, grouped by asset: coll_ptr[i]..coll_ptr[i+1]
+    coll_ptr, coll_value, coll_lag,
+    # credit support
+    sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
+    cov_ptr, cov_sup,
+    # tranches and fees
+    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_cum_sched,
+    fee_kind, fee_value,
+    ops_int, ops_prin,
+    # this path
+    obligor_default, haircut,
+    # outputs, row t = payment date t
+    coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
+    res_paid, carry, tr_bal_end,
+    # scratch
+    s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
+    s_bal, s_rem, s_prin_cum, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
+    s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal,
+):
+    """Cash flows of the deal on one path given default periods and haircuts.
+
+    Returns ``(default_rate, loss_rate)`` of the pool: principal outstanding at default,
+    and that less collateral realised by legal final (before any support), as shares
+    of the initial pool balance.
+    """
+    n_assets = asset_obligor.shape[0]
+    n_tr = tr_balance.shape[0]
+    n_sup = sup_kind.shape[0]
+    n_fee = fee_kind.shape[0]
+    ppy = float(periods_per_year)
+
+    coll_int[:] = 0.0
+    coll_prin[:] = 0.0
+    coll_recovery[:] = 0.0
+    sup_paid[:, :] = 0.0
+    fee_paid[:, :] = 0.0
+    int_due[:, :] = 0.0
+    int_paid[:, :] = 0.0
+    prin_paid[:, :] = 0.0
+    res_paid[:, :] = 0.0
+    carry[:] = 0.0
+    tr_bal_end[:, :] = 0.0
+
+    # Scheduled collections of the whole pool, less what defaulted assets no longer pay.
+    n_def = 0
+    default_amount = 0.0
+    for t in range(1, horizon + 1):
+        coll_int[t] = pool_sched_int[t]
+        coll_prin[t] = pool_sched_prin[t]
+        s_perf_bal[t] = pool_out_start[t]
+    for i in range(n_assets):
+        tau = obligor_default[asset_obligor[i]]
+        term = asset_term[i]
+        if tau <= term and tau <= horizon:
+            for t in range(tau, term + 1):
+                coll_int[t] -= sched_int[i, t]
+                coll_prin[t] -= sched_prin[i, t]
+                s_perf_bal[t] -= out_start[i, t]
+            s_def_assets[n_def] = i
+            s_ead[n_def] = out_start[i, tau] + sched_int[i, tau]
+            default_amount += out_start[i, tau]
+            s_coll_left[n_def] = s_ead[n_def]
+            s_coll_pool[n_def] = 0.0
+            n_def += 1
+    for t in range(1, horizon + 1):
+        coll_int[t] = max(coll_int[t], 0.0)
+        coll_prin[t] = max(coll_prin[t], 0.0)
+        s_perf_bal[t] = max(s_perf_bal[t], 0.0)
+
+    for s in range(n_sup):
+        s_cap_left[s] = sup_cap[s]
+    s_guar_paid[:, :] = 0.0
+    s_guar_back[:, :] = 0.0
+
+    # Loan-level events, period by period so that caps bind in time order.
+    for t in range(1, horizon + 1):
+        for d in range(n_def):
+            i = s_def_assets[d]
+            tau = obligor_default[asset_obligor[i]]
+            # guarantee claims first
+            for q in range(cov_ptr[i], cov_ptr[i + 1]):
+                s = cov_sup[q]
+                if tau + sup_lag[s] != t:
+                    continue
+                if obligor_default[sup_provider[s]] <= t:
+                    continue  # provider has defaulted: pays nothing
+                uncovered = s_ead[d] - s_coll_pool[d]
+                for q2 in range(cov_ptr[i], cov_ptr[i + 1]):
+                    uncovered -= s_guar_paid[d, q2 - cov_ptr[i]]
+                p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
+                p = min(p, uncovered, s_cap_left[s])
+                if p > 0.0:
+                    s_cap_left[s] -= p
+                    s_guar_paid[d, q - cov_ptr[i]] += p
+                    sup_paid[t, s] += p
+            # then collateral arriving now: to the guarantors up to what they paid
+            for c in range(coll_ptr[i], coll_ptr[i + 1]):
+                if tau + coll_lag[c] != t:
+                    continue
+                cash = coll_value[c] * (1.0 - haircut[c])
+                if cash > s_coll_left[d]:
+                    cash = s_coll_left[d]
+                if cash <= 0.0:
+                    continue
+                s_coll_left[d] -= cash
+                for q in range(cov_ptr[i], cov_ptr[i + 1]):
+                    g = q - cov_ptr[i]
+                    back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
+                    if back > 0.0:
+                        s_guar_back[d, g] += back
+                        cash -= back
+                s_coll_pool[d] += cash
+                coll_recovery[t] += cash
+
+    loss_amount = 0.0
+    for d in range(n_def):
+        i = s_def_assets[d]
+        tau = obligor_default[asset_obligor[i]]
+        recovered = s_ead[d] - s_coll_left[d]
+        principal = out_start[i, tau]
+        loss_amount += max(0.0, principal - min(recovered, principal))
+
+    # The waterfall, date by date.
+    for k in range(n_tr):
+        s_bal[k] = tr_balance[k]
+        s_prin_cum[k] = 0.0
+    for f in range(n_fee):
+        s_fee_arrears[f] = 0.0
+    carry_int = 0.0
+    carry_prin = 0.0
+    for t in range(1, horizon + 1):
+        senior_bal = 0.0
+        for k in range(n_tr):
+            if not tr_sub[k]:
+                senior_bal += s_bal[k]
+        perf_bal = s_perf_bal[t]
+        for f in range(n_fee):
+            kind = fee_kind[f]
+            if kind == FEE_SHARE_OF_INTEREST:
+                accrual = fee_value[f] * coll_int[t]
+            elif kind == FEE_SENIOR_BALANCE:
+                accrual = fee_value[f] / ppy * senior_bal
+            elif kind == FEE_POOL_BALANCE:
+                accrual = fee_value[f] / ppy * perf_bal
+            else:
+                accrual = fee_value[f]
+            s_fee_due[f] = s_fee_arrears[f] + accrual
+        for k in range(n_tr):
+            s_int_due[k] = s_bal[k] * tr_coupon[k] / ppy
+            int_due[t, k] = s_int_due[k]
+        avail_int = carry_int + coll_int[t]
+        avail_prin = carry_prin + coll_prin[t] + coll_recovery[t]
+        for s in range(n_sup):
+            if sup_kind[s] == SUP_LOAN_GUARANTEE or sup_kind[s] == SUP_BANK_GUARANTEE:
+                avail_prin += sup_paid[t, s]
+
+        # Deal-level support: each shortfall commitment in listed order.
+        for s in range(n_sup):
+            if sup_kind[s] != SUP_SHORTFALL:
+                continue
+            for k in range(n_tr):
+                s_covered[k] = sup_covers_tranche[s, k]
+            need_i, need_p = shortfall_need(
+                t, horizon, s_covered, ops_int, ops_prin, s_fee_due, s_int_due, s_bal,
+                tr_cum_sched, s_prin_cum, tr_pass_through, tr_sub, avail_int, avail_prin,
+                s_rem)
+            need = need_i + need_p
+            if need <= 0.0:
+                continue
+            paid = 0.0
+            if obligor_default[sup_provider[s]] > t:
+                paid = min(sup_share[s] * need, s_cap_left[s])
+                s_cap_left[s] -= paid
+                sup_paid[t, s] += paid
+            else:
+                owed = sup_share[s] * need
+                for g in range(n_sup):
+                    if sup_kind[g] != SUP_COMMITMENT_GUARANTEE or sup_target[g] != s:
+                        continue
+                    if obligor_default[sup_provider[g]] <= t:
+                        continue
+                    p = min(sup_share[g] * (owed - paid), s_cap_left[g])
+                    if p > 0.0:
+                        s_cap_left[g] -= p
+                        sup_paid[t, g] += p
+                        paid += p
+            to_i = min(paid, need_i)
+            avail_int += to_i
+            avail_prin += paid - to_i
+
+        avail_int, avail_prin = run_program(
+            t, horizon, ops_int, ops_prin, avail_int, avail_prin, s_fee_due, s_int_due,
+            s_bal, tr_cum_sched, s_prin_cum, tr_pass_through, tr_sub,
+            s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_rem)
+        for f in range(n_fee):
+            fee_paid[t, f] = s_pay_fee[f]
+            s_fee_arrears[f] = s_fee_due[f] - s_pay_fee[f]
+        for k in range(n_tr):
+            int_paid[t, k] = s_pay_int[k]
+            prin_paid[t, k] = s_pay_prin[k]
+            res_paid[t, k] = s_pay_res[k]
+            s_bal[k] = s_rem[k]
+            s_prin_cum[k] += s_pay_prin[k]
+            tr_bal_end[t, k] = s_bal[k]
+        carry_int = avail_int
+        carry_prin = avail_prin
+        carry[t] = carry_int + carry_prin
+
+    return default_amount / pool_balance, loss_amount / pool_balance

@@ -1,0 +1,65 @@
+"""Scheduled cash flows of assets and tranches, per payment period.
+
+Arrays are indexed by period ``t = 1..horizon`` (column 0 is closing and stays zero).
+Interest accrues as ``rate / periods_per_year`` on the balance at the start of a period.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def asset_principal_schedule(balance: float, rate: float, term: int, amortization,
+                             periods_per_year: int) -> np.ndarray:
+    """Scheduled principal of one asset for periods ``1..term`` (sums to ``balance``)."""
+    if not isinstance(amortization, str):
+        return np.asarray(amortization.schedule, dtype=np.float64)
+    if amortization == "bullet":
+        out = np.zeros(term)
+        out[-1] = balance
+        return out
+    i = rate / periods_per_year
+    if amortization == "equal_principal" or (amortization == "annuity" and i == 0.0):
+        out = np.full(term, balance / term)
+    else:  # annuity: level instalments of principal + interest
+        payment = balance * i / (1.0 - (1.0 + i) ** -term)
+        out = np.empty(term)
+        outstanding = balance
+        for t in range(term):
+            out[t] = payment - outstanding * i
+            outstanding -= out[t]
+    out[-1] = balance - out[:-1].sum()   # the rounding residual goes to the last period
+    return out
+
+
+def asset_schedules(assets, horizon: int, periods_per_year: int):
+    """``(principal, interest, outstanding_at_start)`` arrays, each ``(n_assets, horizon + 1)``."""
+    n = len(assets)
+    prin = np.zeros((n, horizon + 1))
+    intr = np.zeros((n, horizon + 1))
+    out = np.zeros((n, horizon + 1))
+    for a, asset in enumerate(assets):
+        p = asset_principal_schedule(asset.balance, asset.rate, asset.term,
+                                     asset.amortization, periods_per_year)
+        start = asset.balance - np.concatenate(([0.0], np.cumsum(p)[:-1]))
+        prin[a, 1:asset.term + 1] = p
+        out[a, 1:asset.term + 1] = start
+        intr[a, 1:asset.term + 1] = start * asset.rate / periods_per_year
+    return prin, intr, out
+
+
+def tranche_cumulative_schedule(tranche, horizon: int) -> tuple[np.ndarray, bool]:
+    """Cumulative principal due by each date (``(horizon + 1,)``) and the pass-through flag.
+
+    Pass-through and subordinated tranches have no schedule before legal final.
+    """
+    cum = np.zeros(horizon + 1)
+    spec = tranche.principal
+    if tranche.subordinated or spec is None or spec == "pass_through":
+        return cum, not tranche.subordinated
+    if hasattr(spec, "bullet"):
+        cum[spec.bullet:] = tranche.balance
+    else:
+        sched = np.asarray(spec.schedule, dtype=np.float64)
+        cum[1:len(sched) + 1] = np.cumsum(sched)
+        cum[len(sched) + 1:] = tranche.balance
+    return cum, False
