@@ -18,7 +18,7 @@ from engine.rating.tables import domestic_table, load_table_csv
 from engine.waterfall import _kernels as wk
 from engine.waterfall.collateral import haircut_quantile_table
 from engine.waterfall.program import default_program
-from engine.waterfall.schedules import asset_schedules, tranche_cumulative_schedule
+from engine.waterfall.schedules import asset_schedules, tranche_target_balance
 
 _SUPPORT_KIND = {
     "loan_guarantee": wk.SUP_LOAN_GUARANTEE,
@@ -56,9 +56,6 @@ class Plan:
     sched_prin: np.ndarray
     sched_int: np.ndarray
     out_start: np.ndarray
-    pool_sched_int: np.ndarray
-    pool_sched_prin: np.ndarray
-    pool_out_start: np.ndarray
     # collateral, ordered by asset (coll_ptr), with the scenario index as draw index
     coll_ptr: np.ndarray
     coll_draw: np.ndarray
@@ -81,7 +78,7 @@ class Plan:
     tr_coupon: np.ndarray
     tr_sub: np.ndarray
     tr_pass_through: np.ndarray
-    tr_cum_sched: np.ndarray        # (n_tranches, horizon + 1)
+    tr_target_balance: np.ndarray   # (n_tranches, horizon + 1): scheduled balance after each date
     fee_kind: np.ndarray
     fee_value: np.ndarray
     ops_int: np.ndarray
@@ -101,12 +98,12 @@ class Plan:
         return (
             self.horizon, self.periods_per_year, self.pool_balance,
             self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
-            self.out_start, self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
+            self.out_start,
             self.coll_ptr, self.coll_value, self.coll_lag,
             self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
             self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
-            self.tr_cum_sched, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
+            self.tr_target_balance, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
         )
 
 
@@ -214,7 +211,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     cov_ptr = np.cumsum([0] + [len(c) for c in cov]).astype(np.int64)
 
     tranches = scenario.tranches
-    cum_rows, pass_flags = zip(*(tranche_cumulative_schedule(t, horizon) for t in tranches))
+    target_rows, pass_flags = zip(*(tranche_target_balance(t, horizon) for t in tranches))
     ops_int, ops_prin = default_program(tranches)
 
     fees = scenario.fees
@@ -230,8 +227,6 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         asset_obligor=i64(ob_index[a.obligor] for a in assets),
         asset_term=i64(a.term for a in assets),
         sched_prin=prin, sched_int=intr, out_start=out,
-        pool_sched_int=intr.sum(axis=0), pool_sched_prin=prin.sum(axis=0),
-        pool_out_start=out.sum(axis=0),
         coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),
@@ -248,7 +243,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         cov_ptr=cov_ptr, cov_sup=i64(n for c in cov for n in c),
         tr_balance=f64(t.balance for t in tranches), tr_coupon=f64(t.coupon for t in tranches),
         tr_sub=i64(t.subordinated for t in tranches), tr_pass_through=i64(pass_flags),
-        tr_cum_sched=np.stack(cum_rows),
+        tr_target_balance=np.stack(target_rows),
         fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
         fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
         ops_int=ops_int, ops_prin=ops_prin,

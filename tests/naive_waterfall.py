@@ -194,7 +194,7 @@ class Deal:
             elif t == self.T or self.pass_through(tr):
                 claim = rem[k]
             else:
-                claim = min(rem[k], max(0.0, self.cum_sched(tr, t) - paid_cum[k]))
+                claim = max(0.0, rem[k] - self.scheduled_balance(tr, t))
             pp[k] = min(ap, claim)
             rem[k] -= pp[k]
             ap -= pp[k]
@@ -209,11 +209,12 @@ class Deal:
     def pass_through(tr):
         return tr.principal is None or tr.principal == "pass_through"
 
-    def cum_sched(self, tr, t):
+    def scheduled_balance(self, tr, t):
+        """Balance left after date t if every instalment so far was paid."""
         spec = tr.principal
         if hasattr(spec, "bullet"):
-            return tr.balance if t >= spec.bullet else 0.0
-        return sum(spec.schedule[:t])
+            return 0.0 if t >= spec.bullet else tr.balance
+        return 0.0 if t >= len(spec.schedule) else max(0.0, tr.balance - sum(spec.schedule[:t]))
 
     def need(self, t, s, ai, ap, fee_due, int_due, bal, paid_cum):
         """Smallest top-ups (interest, then principal) making the covered items whole, by bisection."""
@@ -230,7 +231,7 @@ class Deal:
                 return bal[k]
             if tr.subordinated or self.pass_through(tr):
                 return 0.0
-            return min(bal[k], max(0.0, self.cum_sched(tr, t) - paid_cum[k]))
+            return max(0.0, bal[k] - self.scheduled_balance(tr, t))
 
         def bisect(short):
             if not short(0.0):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -46,6 +47,8 @@ __all__ = [
 _CHUNK_CELLS = 1 << 22
 #: Tail mass of the chi-square mixing variable left out of the t quadrature.
 _CHI2_TAIL = 1e-16
+#: Largest trapezoid step in log V; at 0.25 the rule is exact to rounding for dof >= 0.5.
+_MAX_LOG_CHI2_STEP = 0.25
 
 
 # --------------------------------------------------------------------------- one name
@@ -403,8 +406,8 @@ def finite_pool_loss_distribution_t(
     independently with ``Phi((t_dof^-1(pd_i) sqrt(v / dof) - sqrt(rho) z) / sqrt(1 - rho))``.
     The integral over ``Z`` uses Gauss–Hermite nodes; the one over ``V`` a
     trapezoid rule in ``log V`` between its 1e-16 and 1 - 1e-16 quantiles
-    (spectrally accurate for this smooth, fast-decaying density, and stable for
-    any ``dof``, where Gauss–Laguerre weights overflow for large ``dof``).
+    (geometrically convergent for this smooth, fast-decaying density, and stable
+    for any ``dof``, unlike Gauss–Laguerre weights, which overflow for large ``dof``).
 
     Parameters
     ----------
@@ -416,7 +419,9 @@ def finite_pool_loss_distribution_t(
     n_nodes : int, default 64
         Gauss–Hermite nodes in ``Z``.
     n_chi2_nodes : int, default 96
-        Trapezoid nodes in ``log V``.
+        Least number of trapezoid nodes in ``log V``; more are used when needed
+        to keep the step at most 0.25 (small ``dof``, whose ``log V`` has a
+        long left tail: about 310 nodes at ``dof = 1``).
 
     Returns
     -------
@@ -504,13 +509,18 @@ def _hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chi2_scale_rule(dof: float, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes of ``sqrt(V / dof)``, ``V ~ chi2(dof)``, and their weights (trapezoid in ``log V``)."""
+    """Nodes of ``sqrt(V / dof)``, ``V ~ chi2(dof)``, and their weights (trapezoid in ``log V``).
+
+    ``V / 2`` is Gamma(``dof / 2``, 1); in ``s = log(V / 2)`` its density is
+    proportional to ``exp(dof/2 * s - e^s)``, smooth and decaying fast at both
+    ends, where the trapezoid rule converges geometrically.
+    """
     if n_nodes < 2:
         raise ValueError(f"n_chi2_nodes must be at least 2; got {n_nodes!r}")
     shape = dof / 2  # V / 2 ~ Gamma(shape, 1)
     lo = math.log(special.gammaincinv(shape, _CHI2_TAIL))
     hi = math.log(special.gammainccinv(shape, _CHI2_TAIL))
-    s = np.linspace(lo, hi, n_nodes)
+    s = np.linspace(lo, hi, max(n_nodes, math.ceil((hi - lo) / _MAX_LOG_CHI2_STEP) + 1))
     log_density = shape * s - np.exp(s)
     w = np.exp(log_density - log_density.max())
     return np.sqrt(np.exp(s) / shape), w / w.sum()
@@ -521,7 +531,9 @@ def _gaussian_conditional(thresholds: np.ndarray, rho: float, z: np.ndarray) -> 
     return special.ndtr((thresholds - math.sqrt(rho) * z) / math.sqrt(1 - rho))
 
 
-def _mixture(conditional, weights: np.ndarray, pds: np.ndarray, exposures: np.ndarray) -> np.ndarray:
+def _mixture(
+    conditional: Callable[[slice], np.ndarray], weights: np.ndarray, pds: np.ndarray, exposures: np.ndarray
+) -> np.ndarray:
     """Integrate conditional loss distributions over quadrature scenarios.
 
     ``conditional(rows)`` returns conditional default probabilities of every

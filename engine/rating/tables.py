@@ -204,6 +204,8 @@ def load_table_csv(path: str | PathLike[str]) -> DefaultTable:
         rating, tenor not a positive number, rate outside ``(0, 1]``,
         duplicated or missing (rating, tenor) cells, rates decreasing with
         tenor or improving towards worse ratings, fewer than two ratings.
+        Missing cells and the two-rating minimum are checked only once every
+        row parses (a bad row would otherwise be reported twice).
     """
     path = Path(path)
     try:
@@ -211,8 +213,7 @@ def load_table_csv(path: str | PathLike[str]) -> DefaultTable:
     except OSError as exc:
         raise _table_error([f"{path}: cannot read the rating table ({exc.strerror or exc})"], path)
     cells, problems = _parse_long_rows(text, str(path))
-    if not problems:
-        problems = _grid_problems(cells, str(path))
+    problems += _grid_problems(cells, str(path), complete=not problems)
     if problems:
         raise _table_error(problems, path)
     notches, tenors, rates = _cells_to_arrays(cells)
@@ -330,27 +331,38 @@ def _to_float(text: str) -> float | None:
         return None
 
 
-def _grid_problems(cells: dict[str, dict[float, _Cell]], name: str) -> list[str]:
-    """Full-grid and monotonicity problems of parsed cells."""
-    problems: list[str] = []
+def _grid_problems(cells: dict[str, dict[float, _Cell]], name: str, complete: bool) -> list[str]:
+    """Monotonicity problems of parsed cells, and full-grid ones when every row parsed.
+
+    A row that failed to parse would otherwise show up again as a missing cell.
+    """
     ratings = sorted(cells, key=notch_index)
+    all_tenors = sorted({t for row in cells.values() for t in row})
+    problems = _missing_cell_problems(cells, ratings, all_tenors, name) if complete else []
+    problems += _tenor_order_problems(cells, ratings, name)
+    problems += _notch_order_problems(cells, ratings, all_tenors, name)
+    return problems
+
+
+def _missing_cell_problems(
+    cells: dict[str, dict[float, _Cell]], ratings: list[str], tenors: list[float], name: str
+) -> list[str]:
+    """Fewer than two ratings, or a rating without a row for some tenor."""
+    problems = []
     if len(ratings) < 2:
         problems.append(
             f"{name}: only {len(ratings)} rating(s); give at least two so other notches "
             "can be interpolated"
         )
-    all_tenors = sorted({t for row in cells.values() for t in row})
     for rating in ratings:
-        missing = [t for t in all_tenors if t not in cells[rating]]
+        missing = [t for t in tenors if t not in cells[rating]]
         if missing:
             lines = sorted(line for _, line in cells[rating].values())
             problems.append(
                 f"{name} lines {lines[0]}-{lines[-1]}: rating {rating} has no row for tenor(s) "
                 f"{', '.join(f'{t:g}' for t in missing)}; every rating needs every tenor "
-                f"({', '.join(f'{t:g}' for t in all_tenors)})"
+                f"({', '.join(f'{t:g}' for t in tenors)})"
             )
-    problems += _tenor_order_problems(cells, ratings, name)
-    problems += _notch_order_problems(cells, ratings, all_tenors, name)
     return problems
 
 

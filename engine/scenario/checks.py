@@ -71,6 +71,7 @@ def _total(values: Iterable[float]) -> float:
 
 def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     """Message for an id that names nothing, listing (the first few) ids that exist."""
+    known = list(dict.fromkeys(known))
     if not known:
         return f"unknown {what} {name!r}: the scenario has none"
     shown = ", ".join(known[:MAX_LISTED])

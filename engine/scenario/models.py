@@ -279,9 +279,10 @@ class Collateral(_Model):
 
 
 class _SupportBase(_Model):
-    """Fields every credit support has."""
+    """Fields every credit support has (``type`` is narrowed by each subclass)."""
 
     id: Id
+    type: str
     provider: Id = Field(description="obligor id of the provider")
     share: Share = 1.0
     lag: int = Field(0, ge=0)

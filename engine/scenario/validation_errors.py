@@ -121,8 +121,7 @@ def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
-        return (f"the boolean {str(value).lower()} (YAML reads yes/no/on/off/true/false as "
-                "booleans; quote it for text)")
+        return f"the boolean {str(value).lower()}"
     if isinstance(value, int):
         return f"the integer {value}" if abs(value) < 10**30 else "a very large integer"
     if isinstance(value, float):
@@ -189,6 +188,8 @@ def _message(err: dict[str, Any], raw_loc: tuple[Any, ...]) -> tuple[str, tuple[
         return "must not be empty", ()
     if any(kind.endswith(s) or kind.startswith(s) for s in _WITH_INPUT):
         hint = _number_hint(value) if kind in ("float_type", "int_type") else ""
+        if kind == "string_type" and isinstance(value, bool):
+            hint = "; YAML reads yes/no/on/off/true/false as booleans: quote it for text"
         return f"{msg}, got {_describe(value)}{hint}", ()
     return msg, ()
 

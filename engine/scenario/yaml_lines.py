@@ -38,6 +38,12 @@ _SCALAR_CONSTRUCTORS = {
     _Y + "timestamp": _SCALARS.construct_yaml_timestamp,
 }
 
+#: libyaml's parser when PyYAML was built with it (same nodes and marks, much faster).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Deepest nesting of lists and mappings accepted (a scenario needs about 6).
+MAX_DEPTH = 100
+
 #: Alias expansion beyond this many values, and beyond 20 x the distinct nodes, is refused.
 _EXPANSION_FLOOR = 100_000
 _EXPANSION_RATIO = 20
@@ -154,7 +160,7 @@ class _Builder:
             self._expect_tag(node, _Y + "str", path)  # raises with the tag named
         try:
             return constructor(node)  # type: ignore[misc]
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. `!!timestamp x` fails with AttributeError
             raise _YamlProblem(Problem(
                 _dotted(path), f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}",
                 _line(node),
@@ -210,6 +216,23 @@ class _Builder:
             lines.update(sub_lines, skip=[path + (k,) for k in values if k not in new])
 
 
+def _too_deep_at(text: str) -> int | None:
+    """Line where nesting first exceeds :data:`MAX_DEPTH`, else ``None``.
+
+    Scans the event stream (iterative in libyaml) before composing, because composing
+    a pathologically deep document recurses and can overflow the C stack.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return None
+
+
 def read_yaml(text: str) -> tuple[Any, LineMap, list[Problem]]:
     """Parse one YAML document safely, with the line of every value.
 
@@ -226,7 +249,17 @@ def read_yaml(text: str) -> tuple[Any, LineMap, list[Problem]]:
         non-empty ``data`` is ``None``.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        return None, LineMap(), [Problem("", f"not valid Unicode text: {exc.reason}", line)]
+    try:
+        too_deep = _too_deep_at(text)
+        if too_deep is not None:
+            return None, LineMap(), [Problem(
+                "", f"the YAML document is nested more than {MAX_DEPTH} levels deep", too_deep
+            )]
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(str(x) for x in (exc.context, exc.problem) if x)

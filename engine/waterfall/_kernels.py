@@ -35,16 +35,15 @@ FEE_AMOUNT = 3             # fixed amount per period
 
 
 @njit(cache=True)
-def _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum, pass_through, is_sub):
-    """Principal tranche ``k`` is *due* on date ``t`` (scheduled; all of it at legal final)."""
+def _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub):
+    """Principal tranche ``k`` is *due* on date ``t``: down to its scheduled balance, or
+    all of it at legal final. ``rem`` is its balance before this payment."""
     if t == horizon:
         return rem[k]
     if pass_through[k] or is_sub[k]:
         return 0.0
-    due = cum_sched[k, t] - prin_paid_cum[k]
-    if due <= 0.0:
-        return 0.0
-    return min(due, rem[k])
+    due = rem[k] - target_balance[k, t]
+    return due if due > 0.0 else 0.0
 
 
 @njit(cache=True)
@@ -65,7 +64,7 @@ def _all_notes_repaid(rem, is_sub):
 
 
 @njit(cache=True)
-def _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum, pass_through, is_sub):
+def _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub):
     """What the principal step of tranche ``k`` would take with unlimited cash."""
     if is_sub[k]:
         if _seniors_repaid(k, rem):
@@ -73,14 +72,12 @@ def _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum, pass_through,
         return 0.0
     if pass_through[k] or t == horizon:
         return rem[k]
-    return _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum,
-                               pass_through, is_sub)
+    return _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
 
 
 @njit(cache=True)
 def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal,
-                   cum_sched, prin_paid_cum, pass_through, is_sub, avail_int, avail_prin,
-                   scratch_rem):
+                   target_balance, pass_through, is_sub, avail_int, avail_prin, scratch_rem):
     """Cash a shortfall commitment must add so that fees and the covered tranches'
     interest and scheduled principal due on date ``t`` are paid in full.
 
@@ -119,11 +116,11 @@ def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal
         if op == OP_PRINCIPAL:
             k = ops_prin[r, 1]
             if covered[k]:
-                req = _required_principal(k, t, horizon, rem, cum_sched, prin_paid_cum,
-                                          pass_through, is_sub)
-                need_prin = max(need_prin, before + req - avail)
-            take = _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum,
-                                    pass_through, is_sub)
+                req = _required_principal(k, t, horizon, rem, target_balance, pass_through,
+                                          is_sub)
+                if req > 0.0:
+                    need_prin = max(need_prin, before + req - avail)
+            take = _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub)
             rem[k] -= take
             before += take
         elif op == OP_RESIDUAL:
@@ -133,7 +130,7 @@ def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal
 
 @njit(cache=True)
 def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, int_due,
-                bal, cum_sched, prin_paid_cum, pass_through, is_sub,
+                bal, target_balance, pass_through, is_sub,
                 pay_fee, pay_int, pay_prin, pay_res, rem):
     """Walk the interest then the principal program with the cash available.
 
@@ -165,8 +162,7 @@ def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, i
         op = ops_prin[r, 0]
         k = ops_prin[r, 1]
         if op == OP_PRINCIPAL:
-            claim = _principal_claim(k, t, horizon, rem, cum_sched, prin_paid_cum,
-                                     pass_through, is_sub)
+            claim = _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub)
             p = min(avail_prin, claim)
             pay_prin[k] += p
             rem[k] -= p
@@ -181,16 +177,15 @@ def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, i
 @njit(cache=True)
 def run_path_cash(
     horizon, periods_per_year, pool_balance,
-    # assets, and the pool's scheduled totals per date
+    # assets
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
-    pool_sched_int, pool_sched_prin, pool_out_start,
     # collateral, grouped by asset: coll_ptr[i]..coll_ptr[i+1]
     coll_ptr, coll_value, coll_lag,
     # credit support
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
     cov_ptr, cov_sup,
     # tranches and fees
-    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_cum_sched,
+    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value,
     ops_int, ops_prin,
     # this path
@@ -200,7 +195,7 @@ def run_path_cash(
     res_paid, carry, tr_bal_end,
     # scratch
     s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
-    s_bal, s_rem, s_prin_cum, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
+    s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
     s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal,
 ):
     """Cash flows of the deal on one path given default periods and haircuts.
@@ -227,31 +222,27 @@ def run_path_cash(
     carry[:] = 0.0
     tr_bal_end[:, :] = 0.0
 
-    # Scheduled collections of the whole pool, less what defaulted assets no longer pay.
+    # Scheduled collections of the assets still performing (summed, never netted, so a
+    # date on which everything has defaulted collects exactly zero).
     n_def = 0
     default_amount = 0.0
-    for t in range(1, horizon + 1):
-        coll_int[t] = pool_sched_int[t]
-        coll_prin[t] = pool_sched_prin[t]
-        s_perf_bal[t] = pool_out_start[t]
+    for t in range(horizon + 1):
+        s_perf_bal[t] = 0.0
     for i in range(n_assets):
         tau = obligor_default[asset_obligor[i]]
         term = asset_term[i]
-        if tau <= term and tau <= horizon:
-            for t in range(tau, term + 1):
-                coll_int[t] -= sched_int[i, t]
-                coll_prin[t] -= sched_prin[i, t]
-                s_perf_bal[t] -= out_start[i, t]
+        last = term if tau > term else tau - 1
+        for t in range(1, last + 1):
+            coll_int[t] += sched_int[i, t]
+            coll_prin[t] += sched_prin[i, t]
+            s_perf_bal[t] += out_start[i, t]
+        if tau <= term:
             s_def_assets[n_def] = i
             s_ead[n_def] = out_start[i, tau] + sched_int[i, tau]
             default_amount += out_start[i, tau]
             s_coll_left[n_def] = s_ead[n_def]
             s_coll_pool[n_def] = 0.0
             n_def += 1
-    for t in range(1, horizon + 1):
-        coll_int[t] = max(coll_int[t], 0.0)
-        coll_prin[t] = max(coll_prin[t], 0.0)
-        s_perf_bal[t] = max(s_perf_bal[t], 0.0)
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
@@ -309,7 +300,6 @@ def run_path_cash(
     # The waterfall, date by date.
     for k in range(n_tr):
         s_bal[k] = tr_balance[k]
-        s_prin_cum[k] = 0.0
     for f in range(n_fee):
         s_fee_arrears[f] = 0.0
     carry_int = 0.0
@@ -348,8 +338,7 @@ def run_path_cash(
                 s_covered[k] = sup_covers_tranche[s, k]
             need_i, need_p = shortfall_need(
                 t, horizon, s_covered, ops_int, ops_prin, s_fee_due, s_int_due, s_bal,
-                tr_cum_sched, s_prin_cum, tr_pass_through, tr_sub, avail_int, avail_prin,
-                s_rem)
+                tr_target_balance, tr_pass_through, tr_sub, avail_int, avail_prin, s_rem)
             need = need_i + need_p
             if need <= 0.0:
                 continue
@@ -376,7 +365,7 @@ def run_path_cash(
 
         avail_int, avail_prin = run_program(
             t, horizon, ops_int, ops_prin, avail_int, avail_prin, s_fee_due, s_int_due,
-            s_bal, tr_cum_sched, s_prin_cum, tr_pass_through, tr_sub,
+            s_bal, tr_target_balance, tr_pass_through, tr_sub,
             s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_rem)
         for f in range(n_fee):
             fee_paid[t, f] = s_pay_fee[f]
@@ -386,7 +375,6 @@ def run_path_cash(
             prin_paid[t, k] = s_pay_prin[k]
             res_paid[t, k] = s_pay_res[k]
             s_bal[k] = s_rem[k]
-            s_prin_cum[k] += s_pay_prin[k]
             tr_bal_end[t, k] = s_bal[k]
         carry_int = avail_int
         carry_prin = avail_prin

@@ -47,19 +47,19 @@ def asset_schedules(assets, horizon: int, periods_per_year: int):
     return prin, intr, out
 
 
-def tranche_cumulative_schedule(tranche, horizon: int) -> tuple[np.ndarray, bool]:
-    """Cumulative principal due by each date (``(horizon + 1,)``) and the pass-through flag.
-
-    Pass-through and subordinated tranches have no schedule before legal final.
+def tranche_target_balance(tranche, horizon: int) -> tuple[np.ndarray, bool]:
+    """Balance the tranche is scheduled to have after each date (``(horizon + 1,)``), and
+    the pass-through flag. Pass-through and subordinated tranches have no schedule (their
+    target stays at the balance); every tranche is due in full at legal final.
     """
-    cum = np.zeros(horizon + 1)
+    target = np.full(horizon + 1, float(tranche.balance))
     spec = tranche.principal
     if tranche.subordinated or spec is None or spec == "pass_through":
-        return cum, not tranche.subordinated
+        return target, not tranche.subordinated
     if hasattr(spec, "bullet"):
-        cum[spec.bullet:] = tranche.balance
+        target[spec.bullet:] = 0.0
     else:
         sched = np.asarray(spec.schedule, dtype=np.float64)
-        cum[1:len(sched) + 1] = np.cumsum(sched)
-        cum[len(sched) + 1:] = tranche.balance
-    return cum, False
+        target[1:len(sched) + 1] = tranche.balance - np.cumsum(sched)
+        target[len(sched):] = 0.0   # the last instalment repays it exactly
+    return np.maximum(target, 0.0), False
