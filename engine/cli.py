@@ -109,6 +109,11 @@ def _cmd_run(args) -> int:
     from engine.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
+    for target in filter(None, (args.json, args.out)):
+        parent = Path(target).resolve().parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"cannot write {target}: folder {parent} does not exist or is "
+                             "not writable")
     from engine.api import run
 
     show, finish = _progress_printer(args.quiet)

@@ -13,7 +13,8 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "data" / "scenario"
+EXAMPLE = Path(__file__).parent / "data" / "format_example.yaml"
 PAIRWISE = Pairwise(same_region_same_industry=0.4, same_region=0.25, same_industry=0.3, other=0.1)
 
 
@@ -80,7 +81,7 @@ def test_every_tranche_subordinated_is_an_error():
 
 
 def test_check_scenario_returns_problems_without_lines_and_never_raises():
-    sc = load_scenario(DATA / "format_example.yaml")
+    sc = load_scenario(EXAMPLE)
     broken = sc.model_copy(update={"obligors": sc.obligors[:1]})
     problems = check_scenario(broken)
     assert problems and all(p.line is None for p in problems)

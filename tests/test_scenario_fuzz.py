@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from engine.errors import ScenarioError
 from engine.scenario import Scenario, load_scenario_text
 
-DATA = Path(__file__).parent / "data"
-BASE: dict[str, Any] = yaml.safe_load((DATA / "format_example.yaml").read_text())
+DATA = Path(__file__).parent / "data" / "scenario"  # base_dir: holds pool.csv
+BASE_TEXT = (Path(__file__).parent / "data" / "format_example.yaml").read_text()
+BASE: dict[str, Any] = yaml.safe_load(BASE_TEXT)
 
 scalars = (
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
@@ -73,3 +74,24 @@ def test_mutated_scenario_loads_or_raises_scenario_error(doc):
         assert all(p.line is None or 1 <= p.line <= text.count("\n") + 1 for p in exc.problems)
     else:
         assert isinstance(scenario, Scenario)
+
+
+SNIPPETS = ["{", "}", "[", "]", ":", ",", "- ", "&a ", "*a", "<<: *a\n", "!!str ", "!!set ", "!!binary ",
+            "!!timestamp ", "!!python/object:os.system ", "? ", "---\n", "\t", "\n  ", "'", '"', "#",
+            ".nan", ".inf", "~", "yes", "1e6", "\x00", "\ud800", "\ufeff"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_corrupted_text_loads_or_raises_scenario_error(data):
+    text = BASE_TEXT
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(text)))
+        snippet = data.draw(st.sampled_from(SNIPPETS) | st.text(max_size=3))
+        cut = data.draw(st.integers(0, 3))
+        text = text[:pos] + snippet + text[pos + cut:]
+    try:
+        load_scenario_text(text, base_dir=DATA)
+    except ScenarioError as exc:
+        assert exc.problems

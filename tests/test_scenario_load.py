@@ -27,8 +27,8 @@ from engine.scenario import (
     scenario_json_schema,
 )
 
-DATA = Path(__file__).parent / "data"
-EXAMPLE = DATA / "format_example.yaml"
+DATA = Path(__file__).parent / "data" / "scenario"
+EXAMPLE = Path(__file__).parent / "data" / "format_example.yaml"
 MINIMAL = DATA / "minimal.yaml"
 BASE = DATA / "fixture_base.yaml"
 
@@ -153,15 +153,14 @@ def test_explicit_standard_tags_are_allowed():
 
 
 def test_several_independent_model_errors_are_all_reported_with_lines():
-    text = BASE.read_text()
-    text = text.replace("rating: BB+", "rating: BB+, sector: ai")          # line 7
-    text = text.replace("rate: 0.045", "rate: -1")                         # line 13
-    text = text.replace("{paths: 1000, seed: 7}", "{paths: 0, seed: 7}")  # line 37
-    got = problems_of(text)
-    assert len(got) == 3, got
-    assert got[0].startswith("obligors.0.sector: unknown key") and got[0].endswith("(line 7)")
-    assert got[1].startswith("assets.0.rate: Input should be greater than or equal to 0") and got[1].endswith("(line 13)")
-    assert got[2].startswith("simulation.paths: Input should be greater than or equal to 1") and got[2].endswith("(line 37)")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(DATA / "three_errors.yaml")
+    got = [str(p) for p in info.value.problems]
+    assert got == [
+        "obligors.0.sector: unknown key; allowed: id, kind, rating, pd, region, industry (line 7)",
+        "assets.0.rate: Input should be greater than or equal to 0, got the integer -1 (line 13)",
+        "simulation.paths: Input should be greater than or equal to 1, got the integer 0 (line 37)",
+    ]
 
 
 def test_several_independent_cross_reference_errors_are_all_reported():

@@ -476,7 +476,7 @@ def _ids_branch(v: Any) -> str | None:
 
 #: A tranche id or a list of tranche ids (paid pro rata).
 TrancheIds = Annotated[
-    Union[Annotated[Id, Tag("~one")], Annotated[list[Id], Tag("~many")]],
+    Union[Annotated[Id, Tag("~one")], Annotated[list[Id], Tag("~many"), Field(min_length=1)]],
     Discriminator(_ids_branch, **_bad_choice("ids", "expected a tranche id or a list of tranche ids")),
 ]
 

@@ -165,7 +165,7 @@ def _message(err: dict[str, Any], raw_loc: tuple[Any, ...]) -> tuple[str, tuple[
         keys = allowed_keys(model)
         near = difflib.get_close_matches(str(raw_loc[-1]), keys, n=1, cutoff=0.6)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        return f"unknown key{hint}; allowed: {', '.join(keys)}", ()
+        return f"unknown key; allowed: {', '.join(keys)}{hint}", ()
     if kind == "missing":
         return "missing required key", ()
     if kind == "value_error":
