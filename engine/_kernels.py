@@ -113,6 +113,7 @@ def make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr, n_fee):
         np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_fee),
         np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_tr),
         np.zeros(n_sup), np.zeros(n_tr, dtype=np.int64), np.zeros(t1),
+        np.zeros(t1, dtype=np.int64),
     )
 
 
@@ -123,6 +124,7 @@ def simulate_blocks(
     coll_draw, coll_systemic, coll_quantiles, hist_bins,
     horizon, ppy, pool_balance,
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
+    pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
     coll_ptr, coll_value, coll_lag,
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
     cov_ptr, cov_sup,
@@ -168,7 +170,8 @@ def simulate_blocks(
                           coll_draw, coll_systemic, coll_quantiles, haircut)
             dr, lr = run_path_cash(
                 horizon, ppy, pool_balance, asset_obligor, asset_term, sched_prin,
-                sched_int, out_start,
+                sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,
+                pool_active,
                 coll_ptr, coll_value, coll_lag, sup_kind, sup_provider, sup_share,
                 sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr, cov_sup,
                 tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
@@ -176,7 +179,8 @@ def simulate_blocks(
                 coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due,
                 int_paid, prin_paid, res_paid, carry, tr_bal_end,
                 sc[11], sc[12], sc[13], sc[14], sc[15], sc[16], sc[17], sc[18], sc[19],
-                sc[20], sc[21], sc[22], sc[23], sc[24], sc[25], sc[26], sc[27], sc[28])
+                sc[20], sc[21], sc[22], sc[23], sc[24], sc[25], sc[26], sc[27], sc[28],
+                sc[29])
             for k in range(n_tr):
                 d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], int_due,
                                                int_paid, prin_paid, tr_bal_end)

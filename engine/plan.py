@@ -56,6 +56,10 @@ class Plan:
     sched_prin: np.ndarray
     sched_int: np.ndarray
     out_start: np.ndarray
+    pool_sched_int: np.ndarray      # (horizon + 1,): the pool's scheduled interest per date
+    pool_sched_prin: np.ndarray
+    pool_out_start: np.ndarray
+    pool_active: np.ndarray         # int: assets scheduled to pay on each date
     # collateral, ordered by asset (coll_ptr), with the scenario index as draw index
     coll_ptr: np.ndarray
     coll_draw: np.ndarray
@@ -98,7 +102,8 @@ class Plan:
         return (
             self.horizon, self.periods_per_year, self.pool_balance,
             self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
-            self.out_start,
+            self.out_start, self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
+            self.pool_active,
             self.coll_ptr, self.coll_value, self.coll_lag,
             self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
@@ -227,6 +232,10 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         asset_obligor=i64(ob_index[a.obligor] for a in assets),
         asset_term=i64(a.term for a in assets),
         sched_prin=prin, sched_int=intr, out_start=out,
+        pool_sched_int=intr.sum(axis=0), pool_sched_prin=prin.sum(axis=0),
+        pool_out_start=out.sum(axis=0),
+        pool_active=i64((np.asarray([a.term for a in assets])[:, None]
+                         >= np.arange(horizon + 1)[None, :]).sum(axis=0) * (np.arange(horizon + 1) > 0)),
         coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),

@@ -216,7 +216,8 @@ def test_an_alias_bomb_is_refused():
 @pytest.mark.parametrize("depth", [5_000, 200_000])
 def test_deep_nesting_is_an_error_not_a_crash(depth):
     got = problems_of("a: " + "[" * depth + "]" * depth + "\n")
-    assert got == ["<document>: the YAML document is nested more than 100 levels deep (line 1)"]
+    # the C parser (libyaml) refuses first with its own words; the pure-Python one reaches ours
+    assert len(got) == 1 and "nest" in got[0] and got[0].endswith("(line 1)")
 
 
 def test_crlf_and_bom_files_load_with_the_same_lines(tmp_path):
@@ -325,7 +326,7 @@ def test_assets_file_needs_a_folder_when_loading_text():
 
 
 def test_json_schema_uses_yaml_names_and_accepts_the_example():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     import yaml
 
     schema = scenario_json_schema()

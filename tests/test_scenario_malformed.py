@@ -53,3 +53,18 @@ def test_python_tag_is_never_constructed(monkeypatch):
     with pytest.raises(ScenarioError):
         load_scenario(MALFORMED / "python_object_tag.yaml")
     assert called == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_malformed_file_exits_2_on_the_command_line_without_traceback(path, command, capsys,
+                                                                      tmp_path):
+    from engine.cli import main
+
+    expect, _ = _expectation(path)
+    out = tmp_path / "result.json"
+    args = [command, str(path)] + (["--json", str(out), "--paths", "10"] if command == "run" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert expect in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

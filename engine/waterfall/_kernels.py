@@ -177,8 +177,9 @@ def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, i
 @njit(cache=True)
 def run_path_cash(
     horizon, periods_per_year, pool_balance,
-    # assets
+    # assets, and the pool's scheduled totals per date
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
+    pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
     # collateral, grouped by asset: coll_ptr[i]..coll_ptr[i+1]
     coll_ptr, coll_value, coll_lag,
     # credit support
@@ -196,7 +197,7 @@ def run_path_cash(
     # scratch
     s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
     s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
-    s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal,
+    s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal, s_perf_count,
 ):
     """Cash flows of the deal on one path given default periods and haircuts.
 
@@ -222,27 +223,41 @@ def run_path_cash(
     carry[:] = 0.0
     tr_bal_end[:, :] = 0.0
 
-    # Scheduled collections of the assets still performing (summed, never netted, so a
-    # date on which everything has defaulted collects exactly zero).
+    # Scheduled collections: the pool's totals less what defaulted assets no longer pay.
+    # The count of performing assets is exact, so a date on which none performs collects
+    # exactly zero (no rounding dust).
     n_def = 0
     default_amount = 0.0
     for t in range(horizon + 1):
-        s_perf_bal[t] = 0.0
+        coll_int[t] = pool_sched_int[t]
+        coll_prin[t] = pool_sched_prin[t]
+        s_perf_bal[t] = pool_out_start[t]
+        s_perf_count[t] = pool_active[t]
     for i in range(n_assets):
         tau = obligor_default[asset_obligor[i]]
         term = asset_term[i]
-        last = term if tau > term else tau - 1
-        for t in range(1, last + 1):
-            coll_int[t] += sched_int[i, t]
-            coll_prin[t] += sched_prin[i, t]
-            s_perf_bal[t] += out_start[i, t]
-        if tau <= term:
-            s_def_assets[n_def] = i
-            s_ead[n_def] = out_start[i, tau] + sched_int[i, tau]
-            default_amount += out_start[i, tau]
-            s_coll_left[n_def] = s_ead[n_def]
-            s_coll_pool[n_def] = 0.0
-            n_def += 1
+        if tau > term:
+            continue
+        for t in range(tau, term + 1):
+            coll_int[t] -= sched_int[i, t]
+            coll_prin[t] -= sched_prin[i, t]
+            s_perf_bal[t] -= out_start[i, t]
+            s_perf_count[t] -= 1
+        s_def_assets[n_def] = i
+        s_ead[n_def] = out_start[i, tau] + sched_int[i, tau]
+        default_amount += out_start[i, tau]
+        s_coll_left[n_def] = s_ead[n_def]
+        s_coll_pool[n_def] = 0.0
+        n_def += 1
+    for t in range(horizon + 1):
+        if s_perf_count[t] == 0:
+            coll_int[t] = 0.0
+            coll_prin[t] = 0.0
+            s_perf_bal[t] = 0.0
+        else:
+            coll_int[t] = max(coll_int[t], 0.0)
+            coll_prin[t] = max(coll_prin[t], 0.0)
+            s_perf_bal[t] = max(s_perf_bal[t], 0.0)
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
