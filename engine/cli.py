@@ -125,7 +125,10 @@ def _cmd_run(args) -> int:
     if args.json:
         write_json_atomic(args.json, doc)
     if args.out:
-        write_out_dir(args.out, doc)
+        from engine.report.plots import plot_pool_default_rate
+
+        write_out_dir(args.out, doc,
+                      extra=lambda d: plot_pool_default_rate(result, d / "pool_default_rate.png"))
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from engine.accumulate import histogram_quantile, mean_and_se
@@ -35,6 +36,10 @@ class Result:
     support: list[dict] = field(default_factory=list)
     obligors: list[dict] = field(default_factory=list)
     diagnostics: dict = field(default_factory=dict)
+    #: pool default rate distribution: (rates, probabilities) of the non-empty histogram bins
+    default_rate_distribution: tuple = field(default=((), ()), repr=False)
+    #: subordination below each tranche, as a share of the pool (its attachment point)
+    attachment: dict = field(default_factory=dict)
 
     @property
     def tranches(self) -> pd.DataFrame:
@@ -94,8 +99,14 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
     obligors = [{"id": oid, "default_probability": int(c) / n,
                  "model_default_probability": float(plan.pd_curves[j, -1])}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
+    hist = totals.default_rate_hist
+    bins = np.nonzero(hist)[0]
+    below = np.cumsum(plan.tr_balance[::-1])[::-1] - plan.tr_balance
     return Result(
         scenario={"name": scenario.name, "sha256": scenario.sha256},
         run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
         diagnostics={"max_cash_error": totals.max_cash_error},
+        default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),
+        attachment={tid: float(below[k] / plan.pool_balance)
+                    for k, tid in enumerate(plan.tranche_ids)},
     )

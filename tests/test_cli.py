@@ -40,7 +40,9 @@ def test_run_out_writes_result_and_csv_tables(tmp_path):
     p = ipabs("run", SHIPPED, "--paths", "5000", "--out", out, "--quiet")
     assert p.returncode == 0, p.stderr
     assert p.stdout == ""
-    assert {f.name for f in out.iterdir()} >= {"result.json", "tranches.csv", "pool.csv"}
+    assert {f.name for f in out.iterdir()} >= {"result.json", "tranches.csv", "pool.csv",
+                                             "pool_default_rate.png"}
+    assert (out / "pool_default_rate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
 
 

@@ -50,8 +50,11 @@ def _tables(doc: dict) -> dict[str, pd.DataFrame]:
             "obligors.csv": pd.DataFrame(doc["obligors"])}
 
 
-def write_out_dir(out_dir, doc: dict) -> None:
-    """``result.json`` and CSV tables into ``out_dir``, replacing it as a whole."""
+def write_out_dir(out_dir, doc: dict, extra=None) -> None:
+    """``result.json`` and CSV tables into ``out_dir``, replacing it as a whole.
+
+    ``extra(tmp_dir)`` may write more files (plots) before the folder is moved into place.
+    """
     out_dir = Path(out_dir)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -60,6 +63,8 @@ def write_out_dir(out_dir, doc: dict) -> None:
         (tmp / "result.json").write_text(result_json(doc), encoding="utf-8")
         for name, frame in _tables(doc).items():
             frame.to_csv(tmp / name, index=False)
+        if extra is not None:
+            extra(tmp)
         old = None
         if out_dir.exists():
             old = parent / f".{out_dir.name}.old-{os.getpid()}"
