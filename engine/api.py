@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from importlib.metadata import PackageNotFoundError, version
 
-from engine.plan import _rating_table, compile_plan
+from engine.plan import compile_plan, rating_table
 from engine.result import Result, build_result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress, simulate
 
@@ -47,4 +47,4 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     run_info = {"paths": paths, "seed": seed, "method": scenario.simulation.method,
                 "engine_version": engine_version(),
                 "elapsed_s": round(time.perf_counter() - started, 3)}
-    return build_result(scenario, plan, totals, _rating_table(scenario), run_info)
+    return build_result(scenario, plan, totals, rating_table(scenario), run_info)

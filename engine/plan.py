@@ -14,7 +14,7 @@ import numpy as np
 from engine.default.factors import FactorStructure, build_factor_structure
 from engine.default.pd_curves import cumulative_pd_curve, gaussian_thresholds
 from engine.errors import Problem, UnsupportedFeature
-from engine.rating.tables import domestic_table, load_table_csv
+from engine.rating.tables import resolve_table
 from engine.waterfall import _kernels as wk
 from engine.waterfall.collateral import haircut_quantile_table
 from engine.waterfall.program import default_program
@@ -148,12 +148,9 @@ def unsupported_features(scenario) -> list[Problem]:
     return out
 
 
-def _rating_table(scenario):
-    if scenario.rating.table == "domestic":
-        return domestic_table()
-    base = scenario.base_dir
-    path = scenario.rating.table if base is None else base / scenario.rating.table
-    return load_table_csv(path)
+def rating_table(scenario):
+    """The rating table the scenario names (built-in ``domestic`` or a user CSV)."""
+    return resolve_table(scenario.rating.table, scenario.base_dir)
 
 
 def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: float = 0.0,
@@ -173,7 +170,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         raise UnsupportedFeature(problems)
     horizon = scenario.legal_final
     ppy = scenario.periods_per_year
-    table = _rating_table(scenario)
+    table = rating_table(scenario)
 
     obligors = scenario.obligors
     ob_index = {o.id: j for j, o in enumerate(obligors)}
