@@ -1,31 +1,32 @@
 """The fused chunk kernel: factors -> defaults -> haircuts -> cash -> outcome, per path.
 
 Paths are grouped in fixed blocks of ``block_size``; each block is simulated serially by
-one thread and writes its own row of sums (:mod:`engine.accumulate` owns the layout),
-so any thread count or chunking gives the same numbers. Integer tallies (histogram of
-the pool default rate, obligor default counts) go to per-thread rows: integer sums are
-exact in any order.
+one thread and writes its own row of sums, histogram and default tallies; the driver
+folds rows in block order, so any thread count or chunking gives the same numbers.
 """
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
-from engine.default._kernels import (STREAM_HAIRCUT, draw_default_periods, draw_factors,
-                                     norm_cdf, normal, stream_key)
+from engine.default._kernels import (STREAM_HAIRCUT, draw_defaults, draw_factors,
+                                     norm_cdf, normal, stream_key, threshold_scale)
 from engine.waterfall._kernels import (SUP_BANK_GUARANTEE, SUP_LOAN_GUARANTEE,
                                        run_path_cash)
 
 #: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
 PAYMENT_TOLERANCE = 0.005
 
-# Column layout of a block's sums: per tranche, then pool, then per support instrument.
-TR_COLS = 8     # w, def, def^2, loss, loss^2, wal_paths, wal, wal^2
-POOL_COLS = 5   # default rate, its square, loss rate, its square, cash error (max)
-SUP_COLS = 3    # amount paid, its square, paths where it paid
+# Column layout of a block's sums (w = the path's likelihood ratio, 1 for plain Monte Carlo):
+# per tranche: w.d, (w.d)^2, w.loss, (w.loss)^2, w.p, w.p.wal, (w.p)^2, (w.p.wal)^2,
+#              (w.p)(w.p.wal)  with d = defaulted, p = some principal paid;
+# pool: w.dr, (w.dr)^2, w.lr, (w.lr)^2, w, w^2, max cash error (a max, not a sum);
+# per support instrument: w.amount, (w.amount)^2, w.called.
+TR_COLS = 9
+POOL_COLS = 7
+SUP_COLS = 3
 
 
 @njit(cache=True)
@@ -40,23 +41,25 @@ def haircut_from_uniform(u, table):
 
 
 @njit(cache=True)
-def draw_haircuts(seed, path, z0, obligor_default, horizon, asset_obligor, coll_ptr,
-                  coll_draw, coll_systemic, coll_quantiles, out):
-    """Haircut of every collateral item whose asset's obligor defaults within the horizon.
+def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, asset_term,
+                  ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
+                  coll_quantiles, out):
+    """Haircut of every collateral item of an asset that defaults (others are not used).
 
     The haircut's uniform is ``Phi(-s Z_0 + sqrt(1 - s^2) eps)``: worse when the global
     factor ``Z_0`` is bad, with weight ``s = systemic``.
     """
     key = stream_key(seed, path, np.uint64(STREAM_HAIRCUT))
-    for i in range(asset_obligor.shape[0]):
-        defaulted = obligor_default[asset_obligor[i]] <= horizon
-        for c in range(coll_ptr[i], coll_ptr[i + 1]):
-            if not defaulted:
-                out[c] = 0.0
+    for r in range(n_defaulters):
+        j = defaulters[r]
+        for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
+            i = ob_asset_idx[q]
+            if obligor_default[j] > asset_term[i]:
                 continue
-            s = coll_systemic[c]
-            w = -s * z0 + math.sqrt(1.0 - s * s) * normal(key, np.uint64(coll_draw[c]))
-            out[c] = haircut_from_uniform(norm_cdf(w), coll_quantiles[c])
+            for c in range(coll_ptr[i], coll_ptr[i + 1]):
+                s = coll_systemic[c]
+                w = -s * z0 + math.sqrt(1.0 - s * s) * normal(key, np.uint64(coll_draw[c]))
+                out[c] = haircut_from_uniform(norm_cdf(w), coll_quantiles[c])
 
 
 @njit(cache=True)
@@ -120,8 +123,11 @@ def make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr, n_fee):
 @njit(parallel=True, cache=True)
 def simulate_blocks(
     seed, first_block, n_blocks, block_size, n_paths,
-    n_factors, load_ptr, load_idx, load_val, idio, thresholds,
-    coll_draw, coll_systemic, coll_quantiles, hist_bins,
+    # default model
+    z_shift, z_scale, dof, twist_target,
+    g_ptr, g_idx, g_val, g_idio, g_thr, g_size, g_expo, members_ptr, members,
+    coll_draw, coll_systemic, coll_quantiles,
+    # deal
     horizon, ppy, pool_balance,
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
     pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
@@ -129,19 +135,22 @@ def simulate_blocks(
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
     cov_ptr, cov_sup,
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
-    fee_kind, fee_value, ops_int, ops_prin,
-    block_sums, thread_hist, thread_defaults,
+    fee_kind, fee_value, ops_int, ops_prin, ob_asset_ptr, ob_asset_idx,
+    # outputs, one row per block
+    block_sums, block_hist, block_defaults,
 ):
     """Simulate blocks ``first_block .. first_block + n_blocks - 1``.
 
-    ``block_sums[b]`` receives block ``first_block + b``'s sums; ``thread_hist`` and
-    ``thread_defaults`` (rows per thread) are incremented.
+    Row ``b`` of each output receives block ``first_block + b``'s weighted sums; every
+    estimate weighs a path by its likelihood ratio ``w`` (1 without importance sampling).
     """
-    n_obl = thresholds.shape[0]
+    n_obl = members.shape[0]
+    n_groups = g_thr.shape[0]
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
     n_assets = asset_obligor.shape[0]
     n_coll = coll_value.shape[0]
+    hist_bins = block_hist.shape[1]
     max_cov = 1
     for i in range(n_assets):
         max_cov = max(max_cov, cov_ptr[i + 1] - cov_ptr[i])
@@ -149,9 +158,13 @@ def simulate_blocks(
     sup_col = pool_col + POOL_COLS
     useed = np.uint64(seed)
     for b in prange(n_blocks):
-        tid = numba.get_thread_id()
-        z = np.zeros(max(n_factors, 1))
+        z = np.zeros(z_shift.shape[0])
         tau = np.zeros(n_obl, dtype=np.int64)
+        defaulters = np.zeros(n_obl, dtype=np.int64)
+        g_mean = np.zeros(n_groups)
+        g_pT = np.zeros(n_groups)
+        g_q = np.zeros(n_groups)
+        p_cache = np.zeros((n_groups, horizon))
         haircut = np.zeros(n_coll)
         sc = make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr,
                                fee_kind.shape[0])
@@ -159,23 +172,32 @@ def simulate_blocks(
          prin_paid, res_paid, carry, tr_bal_end) = sc[:11]
         sums = block_sums[b]
         sums[:] = 0.0
+        hist = block_hist[b]
+        hist[:] = 0.0
+        obl = block_defaults[b]
+        obl[:] = 0.0
         start = (first_block + b) * block_size
         stop = min(start + block_size, n_paths)
         for path in range(start, stop):
             upath = np.uint64(path)
-            draw_factors(useed, upath, n_factors, z)
-            draw_default_periods(useed, upath, z, load_ptr, load_idx, load_val, idio,
-                                 thresholds, tau)
-            draw_haircuts(useed, upath, z[0], tau, horizon, asset_obligor, coll_ptr,
-                          coll_draw, coll_systemic, coll_quantiles, haircut)
+            log_w = draw_factors(useed, upath, z_shift, z_scale, z)
+            scale = threshold_scale(useed, upath, dof)
+            n_def, log_w_twist = draw_defaults(
+                useed, upath, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size, g_expo,
+                members_ptr, members, twist_target, g_mean, g_pT, g_q, p_cache, tau,
+                defaulters)
+            w = math.exp(log_w + log_w_twist) if z_scale > 0.0 else 1.0
+            draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, asset_term,
+                          ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
+                          coll_quantiles, haircut)
             dr, lr = run_path_cash(
                 horizon, ppy, pool_balance, asset_obligor, asset_term, sched_prin,
                 sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,
-                pool_active,
-                coll_ptr, coll_value, coll_lag, sup_kind, sup_provider, sup_share,
-                sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr, cov_sup,
-                tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
-                fee_kind, fee_value, ops_int, ops_prin, tau, haircut,
+                pool_active, coll_ptr, coll_value, coll_lag, sup_kind, sup_provider,
+                sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr,
+                cov_sup, tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
+                fee_kind, fee_value, ops_int, ops_prin, ob_asset_ptr, ob_asset_idx,
+                tau, defaulters, n_def, haircut,
                 coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due,
                 int_paid, prin_paid, res_paid, carry, tr_bal_end,
                 sc[11], sc[12], sc[13], sc[14], sc[15], sc[16], sc[17], sc[18], sc[19],
@@ -185,35 +207,37 @@ def simulate_blocks(
                 d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], int_due,
                                                int_paid, prin_paid, tr_bal_end)
                 c = TR_COLS * k
-                sums[c] += 1.0
                 if d:
-                    sums[c + 1] += 1.0
-                    sums[c + 2] += 1.0
-                sums[c + 3] += loss
-                sums[c + 4] += loss * loss
+                    sums[c] += w
+                    sums[c + 1] += w * w
+                sums[c + 2] += w * loss
+                sums[c + 3] += w * loss * w * loss
                 if wal >= 0.0:
-                    sums[c + 5] += 1.0
-                    sums[c + 6] += wal
-                    sums[c + 7] += wal * wal
-            sums[pool_col] += dr
-            sums[pool_col + 1] += dr * dr
-            sums[pool_col + 2] += lr
-            sums[pool_col + 3] += lr * lr
+                    sums[c + 4] += w
+                    sums[c + 5] += w * wal
+                    sums[c + 6] += w * w
+                    sums[c + 7] += w * wal * w * wal
+                    sums[c + 8] += w * w * wal
+            sums[pool_col] += w * dr
+            sums[pool_col + 1] += w * dr * w * dr
+            sums[pool_col + 2] += w * lr
+            sums[pool_col + 3] += w * lr * w * lr
+            sums[pool_col + 4] += w
+            sums[pool_col + 5] += w * w
             err = abs(cash_error(horizon, coll_int, coll_prin, coll_recovery, sup_paid,
                                  fee_paid, int_paid, prin_paid, res_paid, carry))
-            if err > sums[pool_col + 4]:
-                sums[pool_col + 4] = err
+            if err > sums[pool_col + 6]:
+                sums[pool_col + 6] = err
             for s in range(n_sup):
                 amount = 0.0
                 for t in range(1, horizon + 1):
                     amount += sup_paid[t, s]
                 c = sup_col + SUP_COLS * s
-                sums[c] += amount
-                sums[c + 1] += amount * amount
+                sums[c] += w * amount
+                sums[c + 1] += w * amount * w * amount
                 if amount > 0.0:
-                    sums[c + 2] += 1.0
+                    sums[c + 2] += w
             bin_ = int(dr * (hist_bins - 1) + 1e-9)
-            thread_hist[tid, min(max(bin_, 0), hist_bins - 1)] += 1
-            for j in range(n_obl):
-                if tau[j] <= horizon:
-                    thread_defaults[tid, j] += 1
+            hist[min(max(bin_, 0), hist_bins - 1)] += w
+            for r in range(n_def):
+                obl[defaulters[r]] += w

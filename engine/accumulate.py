@@ -23,3 +23,18 @@ def histogram_quantile(hist: np.ndarray, q: float) -> float:
     cum = np.cumsum(hist)
     k = int(np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left"))
     return k / (len(hist) - 1)
+
+
+def ratio_and_se(n: float, a1: float, a2: float, b1: float, b2: float,
+                 ab: float) -> tuple[float, float]:
+    """Ratio estimator ``sum(a) / sum(b)`` over ``n`` paths and its delta-method standard
+    error, from the sums of ``a``, ``a^2``, ``b``, ``b^2`` and ``a b``."""
+    if b1 <= 0 or n < 2:
+        return math.nan, math.nan
+    r = a1 / b1
+    mb = b1 / n
+    var_a = (a2 - a1 * a1 / n) / (n - 1)
+    var_b = (b2 - b1 * b1 / n) / (n - 1)
+    cov = (ab - a1 * b1 / n) / (n - 1)
+    var_r = max(0.0, var_a - 2 * r * cov + r * r * var_b) / (n * mb * mb)
+    return r, math.sqrt(var_r)

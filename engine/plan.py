@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.default.factors import FactorStructure, build_factor_structure
-from engine.default.pd_curves import cumulative_pd_curve, gaussian_thresholds
+from engine.default.groups import DefaultGroups, build_groups
+from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.waterfall import _kernels as wk
@@ -50,6 +51,9 @@ class Plan:
     factors: FactorStructure
     pd_curves: np.ndarray          # (n_obligors, horizon): F_j(t)
     thresholds: np.ndarray         # (n_obligors, horizon): latent quantiles of F_j(t)
+    dof: float                     # Student-t degrees of freedom; 0 for the Gaussian copula
+    groups: DefaultGroups
+    exposure: np.ndarray           # (n_obligors,): pool balance of each obligor's assets, share
     # assets
     asset_obligor: np.ndarray
     asset_term: np.ndarray
@@ -87,6 +91,11 @@ class Plan:
     fee_value: np.ndarray
     ops_int: np.ndarray
     ops_prin: np.ndarray
+    ob_asset_ptr: np.ndarray        # obligor -> its assets (CSR)
+    ob_asset_idx: np.ndarray
+    # sampling: importance-sampling mean shift of the factors and twist target (0 = none)
+    z_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    twist_target: float = 0.0
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -109,6 +118,18 @@ class Plan:
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
             self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
             self.tr_target_balance, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
+            self.ob_asset_ptr, self.ob_asset_idx,
+        )
+
+    def default_args(self, z_scale: float = 1.0) -> tuple:
+        """The default-model arrays in the order :func:`engine._kernels.simulate_blocks` takes them."""
+        g = self.groups
+        shift = self.z_shift if len(self.z_shift) else np.zeros(self.factors.n_factors)
+        return (
+            np.ascontiguousarray(shift, dtype=np.float64), float(z_scale), float(self.dof),
+            float(self.twist_target), g.g_ptr, g.g_idx, g.g_val, g.g_idio, g.g_thr, g.g_size,
+            g.g_expo, g.members_ptr, g.members,
+            self.coll_draw, self.coll_systemic, self.coll_quantiles,
         )
 
 
@@ -119,14 +140,8 @@ def unsupported_features(scenario) -> list[Problem]:
     def no(path: str, what: str, issue: str) -> None:
         out.append(Problem(path, f"{what} is not supported yet ({issue})"))
 
-    corr = scenario.correlation
-    if corr.copula != "gaussian":
-        no("correlation.copula", "the Student-t copula", "default-engine issue")
-    if corr.repair != "none":
+    if scenario.correlation.repair != "none":
         no("correlation.repair", "`repair: nearest`", "default-engine issue")
-    if scenario.simulation.method != "plain":
-        no("simulation.method", f"method {scenario.simulation.method!r}",
-           "importance sampling comes with the default-engine issue; use `plain`")
     if scenario.waterfall is not None:
         no("waterfall", "a custom waterfall", "waterfall issue; remove the block to use "
            "the default sequential waterfall")
@@ -177,6 +192,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier)
                        for o in obligors])
     factors = build_factor_structure(obligors, scenario.correlation, correlation_shift)
+    dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
+    thresholds = latent_thresholds(curves, dof)
 
     assets = scenario.assets
     asset_index = {a.id: i for i, a in enumerate(assets)}
@@ -216,6 +233,15 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     target_rows, pass_flags = zip(*(tranche_target_balance(t, horizon) for t in tranches))
     ops_int, ops_prin = default_program(tranches)
 
+    exposure = np.zeros(len(obligors))
+    ob_assets: list[list[int]] = [[] for _ in obligors]
+    for i, a in enumerate(assets):
+        exposure[ob_index[a.obligor]] += a.balance
+        ob_assets[ob_index[a.obligor]].append(i)
+    exposure /= sum(a.balance for a in assets)
+    imp = scenario.simulation.importance
+    groups = build_groups(factors, thresholds, exposure, by_exposure=bool(imp and imp.twist))
+
     fees = scenario.fees
     i64 = lambda xs: np.asarray(list(xs), dtype=np.int64)  # noqa: E731
     f64 = lambda xs: np.asarray(list(xs), dtype=np.float64)  # noqa: E731
@@ -225,7 +251,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         obligor_ids=tuple(o.id for o in obligors), asset_ids=tuple(a.id for a in assets),
         tranche_ids=tuple(t.id for t in tranches), support_ids=tuple(s.id for s in supports),
         fee_ids=tuple(f.id for f in fees),
-        factors=factors, pd_curves=curves, thresholds=gaussian_thresholds(curves),
+        factors=factors, pd_curves=curves, thresholds=thresholds, dof=float(dof or 0.0),
+        groups=groups, exposure=exposure,
         asset_obligor=i64(ob_index[a.obligor] for a in assets),
         asset_term=i64(a.term for a in assets),
         sched_prin=prin, sched_int=intr, out_start=out,
@@ -253,4 +280,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
         fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
         ops_int=ops_int, ops_prin=ops_prin,
+        ob_asset_ptr=np.cumsum([0] + [len(a) for a in ob_assets]).astype(np.int64),
+        ob_asset_idx=i64(i for a in ob_assets for i in a),
+        z_shift=np.zeros(factors.n_factors),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.accumulate import histogram_quantile, mean_and_se
+from engine.accumulate import histogram_quantile, mean_and_se, ratio_and_se
 from engine.plan import Plan
 from engine.rating.methods import rate_by_pd, rating_range_pd
 from engine.simulate import Totals
@@ -62,12 +62,13 @@ class Result:
 
 def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) -> Result:
     """Estimates, standard errors and ratings from a run's accumulators."""
+    n = float(totals.paths)
     rows = []
     for k, tid in enumerate(plan.tranche_ids):
-        n, d1, d2, l1, l2, wn, w1, w2 = totals.tranche_sums(k)
+        d1, d2, l1, l2, p1, pw1, p2, pw2, ppw = totals.tranche_sums(k)
         pd_, pd_se = mean_and_se(n, d1, d2)
         el, el_se = mean_and_se(n, l1, l2)
-        wal, wal_se = mean_and_se(wn, w1, w2)
+        wal, wal_se = ratio_and_se(n, pw1, pw2, p1, p2, ppw)
         tenor = 1.0 if math.isnan(wal) else max(wal, 1.0)
         rows.append({
             "id": tid,
@@ -78,8 +79,7 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
             "rating": rate_by_pd(pd_, tenor, table),
             "rating_range": list(rating_range_pd(pd_, pd_se, totals.paths, tenor, table)),
         })
-    n = float(totals.paths)
-    dr1, dr2, lr1, lr2 = totals.pool_sums(plan.n_tranches)[:4]
+    dr1, dr2, lr1, lr2, w1, w2 = totals.pool_sums(plan.n_tranches)[:6]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)
     pool = {
@@ -96,7 +96,7 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
         support.append({"id": sid, "expected_payment": paid,
                         "expected_payment_se": _clean(paid_se),
                         "call_probability": called / n})
-    obligors = [{"id": oid, "default_probability": int(c) / n,
+    obligors = [{"id": oid, "default_probability": float(c) / n,
                  "model_default_probability": float(plan.pd_curves[j, -1])}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
     hist = totals.default_rate_hist
@@ -105,7 +105,8 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
     return Result(
         scenario={"name": scenario.name, "sha256": scenario.sha256},
         run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
-        diagnostics={"max_cash_error": totals.max_cash_error},
+        diagnostics={"max_cash_error": totals.max_cash_error,
+                     "effective_sample_size": (w1 * w1 / w2) if w2 > 0 else 0.0},
         default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),
         attachment={tid: float(below[k] / plan.pool_balance)
                     for k, tid in enumerate(plan.tranche_ids)},

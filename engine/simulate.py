@@ -4,14 +4,13 @@ Paths are grouped in blocks of :data:`BLOCK_SIZE` (a constant of the engine, par
 makes results reproducible): each block is summed serially by one thread, and blocks
 are folded in block order, so the thread count and the chunk size (how many blocks one
 kernel call takes, which only sets the granularity of progress) never change a bit of
-the result.
+the result. Memory grows with the chunk, never with the number of paths.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-import numba
 import numpy as np
 
 from engine._kernels import POOL_COLS, SUP_COLS, TR_COLS, simulate_blocks
@@ -26,13 +25,13 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Totals:
-    """Mergeable accumulators of a run (sums over paths, exact integer tallies)."""
+    """Mergeable accumulators of a run: weighted sums over paths (see engine._kernels)."""
 
     paths: int
-    sums: np.ndarray              # tranche, pool and support sums (engine._kernels layout)
+    sums: np.ndarray              # tranche, pool and support sums
     max_cash_error: float         # largest |cash in - cash out| over all paths
-    default_rate_hist: np.ndarray # int64 (HIST_BINS,)
-    obligor_defaults: np.ndarray  # int64 (n_obligors,): paths where each defaulted
+    default_rate_hist: np.ndarray # (HIST_BINS,): weight of paths per default-rate bin
+    obligor_defaults: np.ndarray  # (n_obligors,): weight of paths where each defaulted
 
     def tranche_sums(self, k: int) -> np.ndarray:
         return self.sums[TR_COLS * k: TR_COLS * (k + 1)]
@@ -51,8 +50,12 @@ def n_columns(plan: Plan) -> int:
 
 
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
-             progress: Progress | None = None) -> Totals:
-    """Simulate ``paths`` paths of the Plan with ``seed``; return the folded accumulators."""
+             progress: Progress | None = None, z_scale: float = 1.0) -> Totals:
+    """Simulate ``paths`` paths of the Plan with ``seed``; return the folded accumulators.
+
+    ``z_scale = 0`` fixes the systematic factors at the Plan's shift (a conditional run,
+    used to aim importance sampling); weights are then 1.
+    """
     if paths < 1:
         raise ValueError("paths must be at least 1")
     if chunk_blocks < 1:
@@ -60,24 +63,26 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     n_blocks = -(-paths // BLOCK_SIZE)
     cols = n_columns(plan)
     err_col = TR_COLS * plan.n_tranches + POOL_COLS - 1
-    n_threads = numba.get_num_threads()
     acc = np.zeros(cols)
+    hist = np.zeros(HIST_BINS)
+    defaults = np.zeros(plan.n_obligors)
     max_err = 0.0
-    hist = np.zeros((n_threads, HIST_BINS), dtype=np.int64)
-    defaults = np.zeros((n_threads, plan.n_obligors), dtype=np.int64)
-    fs = plan.factors
+    default_args = plan.default_args(z_scale)
+    cash_args = plan.cash_args()
     for first in range(0, n_blocks, chunk_blocks):
         nb = min(chunk_blocks, n_blocks - first)
         sums = np.empty((nb, cols))
-        simulate_blocks(
-            np.uint64(seed), first, nb, BLOCK_SIZE, paths,
-            fs.n_factors, fs.load_ptr, fs.load_idx, fs.load_val, fs.idio, plan.thresholds,
-            plan.coll_draw, plan.coll_systemic, plan.coll_quantiles, HIST_BINS,
-            *plan.cash_args(), sums, hist, defaults)
+        block_hist = np.empty((nb, HIST_BINS))
+        block_defaults = np.empty((nb, plan.n_obligors))
+        simulate_blocks(np.uint64(seed), first, nb, BLOCK_SIZE, paths, *default_args,
+                        *cash_args, sums, block_hist, block_defaults)
         for b in range(nb):              # fold in block order: chunk-size independent
             max_err = max(max_err, sums[b, err_col])
             sums[b, err_col] = 0.0
             acc += sums[b]
+            hist += block_hist[b]
+            defaults += block_defaults[b]
         if progress is not None:
             progress(min((first + nb) * BLOCK_SIZE, paths), paths)
-    return Totals(paths, acc, max_err, hist.sum(axis=0), defaults.sum(axis=0))
+    return Totals(paths, acc, max_err, hist, defaults)
+

@@ -17,6 +17,7 @@ from numba import njit
 STREAM_FACTOR = 1      # systematic factors Z_k
 STREAM_IDIO = 2        # idiosyncratic terms e_j, one per obligor
 STREAM_HAIRCUT = 3     # collateral haircut noise, one per collateral item
+STREAM_MIXING = 4      # the Student-t chi-square mixing variable, one per path
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -112,35 +113,163 @@ def normal(key, index):
 
 
 @njit(cache=True)
-def draw_factors(seed, path, n_factors, out):
-    """Systematic factors of one path into ``out[:n_factors]``."""
-    key = stream_key(seed, path, np.uint64(STREAM_FACTOR))
-    for k in range(n_factors):
-        out[k] = normal(key, np.uint64(k))
+def gamma_variate(key, alpha):
+    """A Gamma(alpha, 1) draw from one stream (Marsaglia-Tsang; boost for alpha < 1).
+
+    Uses as many draws of the stream as the rejection needs; deterministic per key.
+    """
+    index = 0
+    boost = 1.0
+    a = alpha
+    if a < 1.0:
+        boost = uniform(key, np.uint64(index)) ** (1.0 / a)
+        index += 1
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = normal(key, np.uint64(index))
+        index += 1
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = uniform(key, np.uint64(index))
+        index += 1
+        if math.log(u) < 0.5 * x * x + d - d * v + d * math.log(v):
+            return d * v * boost
 
 
 @njit(cache=True)
-def draw_default_periods(seed, path, z, load_ptr, load_idx, load_val, idio,
-                         thresholds, out):
-    """Default period of every obligor on one path.
+def draw_factors(seed, path, shift, scale, out):
+    """Systematic factors ``Z = shift + scale * eps`` of one path into ``out``.
 
-    ``X_j = sum_k load_val * z[load_idx] + idio[j] * e_j``; the obligor defaults in the
-    first period ``t`` (1-based) with ``X_j <= thresholds[j, t-1]`` (thresholds are the
-    latent quantiles of the cumulative PD curve, non-decreasing in ``t``), else
-    ``out[j] = T + 1`` (no default within the horizon).
+    Returns the log likelihood ratio of the mean shift, ``-shift.eps - |shift|^2 / 2``
+    (zero without a shift; meaningless when ``scale == 0``, the conditional pilot mode).
     """
-    n_obl, horizon = thresholds.shape
+    key = stream_key(seed, path, np.uint64(STREAM_FACTOR))
+    log_w = 0.0
+    for k in range(out.shape[0]):
+        e = normal(key, np.uint64(k))
+        out[k] = shift[k] + scale * e
+        log_w -= shift[k] * e + 0.5 * shift[k] * shift[k]
+    return log_w
+
+
+@njit(cache=True)
+def threshold_scale(seed, path, dof):
+    """``sqrt(chi2_dof / dof)`` for the Student-t copula (1 for the Gaussian, ``dof <= 0``).
+
+    The latent ``X = sqrt(W) (a Z + b e)``, ``W = dof / chi2``, defaults below ``c``
+    exactly when ``a Z + b e <= c * sqrt(chi2 / dof)``.
+    """
+    if dof <= 0.0:
+        return 1.0
+    key = stream_key(seed, path, np.uint64(STREAM_MIXING))
+    return math.sqrt(2.0 * gamma_variate(key, 0.5 * dof) / dof)
+
+
+@njit(cache=True, inline="always")
+def conditional_pd(threshold, scale, mean, idio):
+    """``P(a Z + b e <= threshold * scale | Z)`` with ``mean = a Z`` and ``idio = b``."""
+    c = threshold * scale
+    if idio > 0.0:
+        return norm_cdf((c - mean) / idio)
+    return 1.0 if c >= mean else 0.0
+
+
+@njit(cache=True)
+def twist_parameter(p, size, expo, target):
+    """Glasserman-Li exponential twist ``theta >= 0`` with ``sum size*expo*q(theta) = target``.
+
+    ``q(theta) = p e^(theta expo) / (1 + p (e^(theta expo) - 1))``; ``theta = 0`` when the
+    conditional mean already reaches the target. Solved by bisection (monotone in theta).
+    """
+    def mean_at(theta):
+        m = 0.0
+        for g in range(p.shape[0]):
+            if expo[g] > 0.0 and 0.0 < p[g] < 1.0:
+                e = math.exp(min(theta * expo[g], 700.0))
+                m += size[g] * expo[g] * p[g] * e / (1.0 + p[g] * (e - 1.0))
+            elif p[g] >= 1.0:
+                m += size[g] * expo[g]
+        return m
+
+    if mean_at(0.0) >= target:
+        return 0.0
+    hi = 1.0
+    while mean_at(hi) < target and hi < 1e6:
+        hi *= 2.0
+    lo = 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if mean_at(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@njit(cache=True)
+def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size,
+                  g_expo, members_ptr, members, twist_target, g_mean, g_pT, g_q, p_cache,
+                  tau, defaulters):
+    """Default period of every obligor of one path, by conditional independence.
+
+    Given the factors ``z`` (and the Student-t ``scale``), obligors of a group (same
+    loadings, idiosyncratic weight and thresholds) default independently: obligor ``j``
+    draws ``u_j`` and defaults by legal final when ``u_j <= q_g`` (``q_g = p_g(T)`` unless
+    twisted), in the first period ``t`` with ``u_j p_g(T) / q_g <= p_g(t)``. Exact in
+    distribution; the per-path cost is one uniform per obligor plus one normal CDF per
+    group. ``tau[j] = T + 1`` for no default.
+
+    Returns ``(number of defaulters, log likelihood ratio of the twist)``.
+    """
+    n_groups, horizon = g_thr.shape
     key = stream_key(seed, path, np.uint64(STREAM_IDIO))
-    for j in range(n_obl):
-        x = 0.0
-        for q in range(load_ptr[j], load_ptr[j + 1]):
-            x += load_val[q] * z[load_idx[q]]
-        if idio[j] != 0.0:
-            x += idio[j] * normal(key, np.uint64(j))
-        if x > thresholds[j, horizon - 1]:
-            out[j] = horizon + 1
-            continue
-        t = 0
-        while x > thresholds[j, t]:
-            t += 1
-        out[j] = t + 1
+    for g in range(n_groups):
+        m = 0.0
+        for q in range(g_ptr[g], g_ptr[g + 1]):
+            m += g_val[q] * z[g_idx[q]]
+        g_mean[g] = m
+        g_pT[g] = conditional_pd(g_thr[g, horizon - 1], scale, m, g_idio[g])
+        for t in range(horizon):
+            p_cache[g, t] = -1.0
+        p_cache[g, horizon - 1] = g_pT[g]
+    theta = 0.0
+    if twist_target > 0.0:
+        theta = twist_parameter(g_pT, g_size, g_expo, twist_target)
+    log_w = 0.0
+    n_def = 0
+    for g in range(n_groups):
+        p = g_pT[g]
+        q = p
+        if theta > 0.0 and g_expo[g] > 0.0 and 0.0 < p < 1.0:
+            e = math.exp(min(theta * g_expo[g], 700.0))
+            q = p * e / (1.0 + p * (e - 1.0))
+        g_q[g] = q
+        d = 0
+        for r in range(members_ptr[g], members_ptr[g + 1]):
+            j = members[r]
+            u = uniform(key, np.uint64(j))
+            if u > q:
+                tau[j] = horizon + 1
+                continue
+            v = u if q == p else u / q * p
+            t = 0
+            while True:
+                pt = p_cache[g, t]
+                if pt < 0.0:
+                    pt = conditional_pd(g_thr[g, t], scale, g_mean[g], g_idio[g])
+                    p_cache[g, t] = pt
+                if v <= pt or t == horizon - 1:
+                    break
+                t += 1
+            tau[j] = t + 1
+            defaulters[n_def] = j
+            n_def += 1
+            d += 1
+        if q != p:
+            n_g = members_ptr[g + 1] - members_ptr[g]
+            log_w += d * math.log(p / q) + (n_g - d) * math.log((1.0 - p) / (1.0 - q))
+    return n_def, log_w

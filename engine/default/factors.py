@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import Problem, ScenarioError
-from engine.scenario.correlation import pairwise_correlation_matrix
+from engine.scenario.correlation import factor_names, pairwise_correlation_matrix
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class FactorStructure:
     load_idx: np.ndarray   # int64 (nnz,)
     load_val: np.ndarray   # float64 (nnz,)
     idio: np.ndarray       # float64 (n_obligors,): weight of the idiosyncratic term
+    names: tuple[str, ...] = ()  # factor names: global, region:<label>, industry:<label>, ...
 
     def dense(self) -> np.ndarray:
         """Dense loading matrix (n_obligors x n_factors); for tests and reports."""
@@ -49,7 +50,7 @@ class FactorStructure:
         return r
 
 
-def _from_rows(rows: list[list[tuple[int, float]]], n_factors: int) -> FactorStructure:
+def _from_rows(rows: list[list[tuple[int, float]]], names: list[str]) -> FactorStructure:
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     idx, val, idio = [], [], np.empty(len(rows))
     for j, row in enumerate(rows):
@@ -58,8 +59,8 @@ def _from_rows(rows: list[list[tuple[int, float]]], n_factors: int) -> FactorStr
         idx.extend(k for k, _ in row)
         val.extend(v for _, v in row)
         idio[j] = np.sqrt(max(0.0, 1.0 - sum(v * v for _, v in row)))
-    return FactorStructure(n_factors, ptr, np.asarray(idx, dtype=np.int64),
-                           np.asarray(val, dtype=np.float64), idio)
+    return FactorStructure(len(names), ptr, np.asarray(idx, dtype=np.int64),
+                           np.asarray(val, dtype=np.float64), idio, tuple(names))
 
 
 def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0) -> FactorStructure:
@@ -73,7 +74,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
 
     if correlation.uniform is not None:
         a = np.sqrt(shifted(correlation.uniform))
-        return _from_rows([[(0, a)] for _ in obligors], 1)
+        return _from_rows([[(0, a)] for _ in obligors], factor_names(obligors, correlation))
     if correlation.factors is not None:
         fac = correlation.factors
         regions = sorted(fac.region)
@@ -94,7 +95,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                     f"obligor {ob.id}: loadings give variance "
                     f"{sum(v * v for _, v in row):.4f} > 1 after the correlation shift"))
             rows.append(row)
-        return _from_rows(rows, 1 + len(regions) + len(industries))
+        return _from_rows(rows, factor_names(obligors, correlation))
     pw = correlation.pairwise
     table = pw.model_copy(update={
         name: shifted(getattr(pw, name))
@@ -118,4 +119,4 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
         row = [(0, float(np.sqrt(o)))]
         row += [(1 + m, float(s * l[j, m])) for m in range(n) if abs(l[j, m]) > 1e-15]
         rows.append(row)
-    return _from_rows(rows, 1 + n)
+    return _from_rows(rows, factor_names(obligors, correlation))

@@ -28,6 +28,9 @@ def cumulative_pd_curve(obligor, horizon: int, periods_per_year: int, table,
     return np.maximum.accumulate(np.clip(curve, 0.0, 1.0))
 
 
-def gaussian_thresholds(curves: np.ndarray) -> np.ndarray:
-    """Latent default thresholds ``Phi^-1(F_j(t))`` (``-inf`` for 0, ``+inf`` for 1)."""
-    return special.ndtri(curves)
+def latent_thresholds(curves: np.ndarray, dof: float | None = None) -> np.ndarray:
+    """Latent default thresholds: ``Phi^-1(F_j(t))``, or the Student-t quantile
+    ``t_dof^-1(F_j(t))`` (``-inf`` for 0, ``+inf`` for 1)."""
+    if dof is None:
+        return special.ndtri(curves)
+    return special.stdtrit(dof, curves)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from engine.errors import Problem
 from engine.rating.scale import OBLIGOR_NOTCHES
 from engine.scenario.correlation import (
+    factor_names,
     factor_loadings_sq_sum,
     obligor_factor_loadings,
     pairwise_correlation_matrix,
@@ -392,6 +393,21 @@ def _check_sensitivities(s: Scenario, report: Report) -> None:
                 ))
 
 
+def _check_importance(s: Scenario, report: Report) -> None:
+    imp = s.simulation.importance
+    if imp is None:
+        return
+    tranche_ids = [t.id for t in s.tranches]
+    if imp.target is not None and imp.target not in tranche_ids:
+        report(Problem(_path("simulation", "importance", "target"),
+                       _unknown("tranche", imp.target, tranche_ids)))
+    names = factor_names(s.obligors, s.correlation)
+    for name in imp.shift or {}:
+        if name not in names:
+            report(Problem(_path("simulation", "importance", "shift", name),
+                           _unknown("factor", name, names)))
+
+
 def _check_rating(s: Scenario, report: Report) -> None:
     table = s.rating.table
     if table != "domestic" and not table.lower().endswith(".csv"):
@@ -411,5 +427,6 @@ _CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
     _check_waterfall,
     _check_triggers,
     _check_sensitivities,
+    _check_importance,
     _check_rating,
 )

@@ -87,3 +87,18 @@ def smallest_eigenvalue(matrix: np.ndarray) -> float:
     if matrix.size == 0:
         return float("inf")
     return float(np.linalg.eigvalsh(matrix)[0])
+
+
+def factor_names(obligors, correlation) -> list[str]:
+    """Names of the systematic factors a correlation block gives, in factor order.
+
+    ``global`` first; then ``region:<label>`` and ``industry:<label>`` (sorted) for
+    ``factors``, or ``obligor:<id>`` per obligor for ``pairwise``.
+    """
+    if correlation.factors is not None:
+        fac = correlation.factors
+        return (["global"] + [f"region:{r}" for r in sorted(fac.region)]
+                + [f"industry:{i}" for i in sorted(fac.industry)])
+    if correlation.pairwise is not None:
+        return ["global"] + [f"obligor:{o.id}" for o in obligors]
+    return ["global"]

@@ -189,8 +189,10 @@ def run_path_cash(
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value,
     ops_int, ops_prin,
-    # this path
-    obligor_default, haircut,
+    # obligor -> assets (CSR)
+    ob_asset_ptr, ob_asset_idx,
+    # this path: default period of every obligor, the defaulters, haircut per collateral
+    obligor_default, defaulters, n_defaulters, haircut,
     # outputs, row t = payment date t
     coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
     res_paid, carry, tr_bal_end,
@@ -233,22 +235,31 @@ def run_path_cash(
         coll_prin[t] = pool_sched_prin[t]
         s_perf_bal[t] = pool_out_start[t]
         s_perf_count[t] = pool_active[t]
-    for i in range(n_assets):
+    # defaulted assets (obligor defaulted within the asset's term), in asset order
+    for r in range(n_defaulters):
+        j = defaulters[r]
+        for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
+            i = ob_asset_idx[q]
+            if obligor_default[j] > asset_term[i]:
+                continue
+            pos = n_def
+            while pos > 0 and s_def_assets[pos - 1] > i:
+                s_def_assets[pos] = s_def_assets[pos - 1]
+                pos -= 1
+            s_def_assets[pos] = i
+            n_def += 1
+    for d in range(n_def):
+        i = s_def_assets[d]
         tau = obligor_default[asset_obligor[i]]
-        term = asset_term[i]
-        if tau > term:
-            continue
-        for t in range(tau, term + 1):
+        for t in range(tau, asset_term[i] + 1):
             coll_int[t] -= sched_int[i, t]
             coll_prin[t] -= sched_prin[i, t]
             s_perf_bal[t] -= out_start[i, t]
             s_perf_count[t] -= 1
-        s_def_assets[n_def] = i
-        s_ead[n_def] = out_start[i, tau] + sched_int[i, tau]
+        s_ead[d] = out_start[i, tau] + sched_int[i, tau]
         default_amount += out_start[i, tau]
-        s_coll_left[n_def] = s_ead[n_def]
-        s_coll_pool[n_def] = 0.0
-        n_def += 1
+        s_coll_left[d] = s_ead[d]
+        s_coll_pool[d] = 0.0
     for t in range(horizon + 1):
         if s_perf_count[t] == 0:
             coll_int[t] = 0.0

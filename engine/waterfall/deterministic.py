@@ -56,7 +56,8 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     max_cov = max(1, int(np.max(np.diff(plan.cov_ptr), initial=0)))
     sc = make_cash_scratch(plan.horizon, n_assets, max_cov, len(plan.coll_value),
                            len(plan.support_ids), plan.n_tranches, len(plan.fee_ids))
-    dr, lr = run_path_cash(*plan.cash_args(), tau, hc, *sc)
+    defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
+    dr, lr = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc, *sc)
     outs = sc[:11]
     err = cash_error(plan.horizon, outs[0], outs[1], outs[2], outs[3], outs[4], outs[6],
                      outs[7], outs[8], outs[9])

@@ -1,0 +1,64 @@
+"""Groups of obligors that share a conditional default probability.
+
+Given the systematic factors, obligors with the same loadings, idiosyncratic weight and
+latent thresholds (and, when the twist is on, the same exposure) default independently
+with the same probability, so the kernel computes one normal CDF per group and per path
+and only one uniform per obligor. A pool of 1,000 borrowers in three regions, three
+industries and four rating grades is 36 groups.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.default.factors import FactorStructure
+
+
+@dataclass(frozen=True)
+class DefaultGroups:
+    """CSR loadings per group, thresholds per group, and the obligors of each group."""
+
+    g_ptr: np.ndarray        # int64 (n_groups + 1,)
+    g_idx: np.ndarray        # int64 factor index of each loading
+    g_val: np.ndarray        # float64 loading
+    g_idio: np.ndarray       # float64 (n_groups,)
+    g_thr: np.ndarray        # float64 (n_groups, horizon): latent thresholds
+    g_size: np.ndarray       # float64 (n_groups,): number of obligors
+    g_expo: np.ndarray       # float64 (n_groups,): exposure of each member, share of pool
+    members_ptr: np.ndarray  # int64 (n_groups + 1,)
+    members: np.ndarray      # int64 (n_obligors,): obligor indices, group by group
+    obligor_group: np.ndarray  # int64 (n_obligors,)
+
+    @property
+    def n_groups(self) -> int:
+        return self.g_idio.shape[0]
+
+
+def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.ndarray,
+                 by_exposure: bool) -> DefaultGroups:
+    """Group obligors with identical loadings, idiosyncratic weight and thresholds."""
+    keys: dict[tuple, int] = {}
+    group_of = np.empty(len(factors.idio), dtype=np.int64)
+    for j in range(len(factors.idio)):
+        sl = slice(factors.load_ptr[j], factors.load_ptr[j + 1])
+        key = (tuple(factors.load_idx[sl]), tuple(factors.load_val[sl]), factors.idio[j],
+               thresholds[j].tobytes(), exposure[j] if by_exposure else None)
+        group_of[j] = keys.setdefault(key, len(keys))
+    n = len(keys)
+    first = np.array([np.flatnonzero(group_of == g)[0] for g in range(n)], dtype=np.int64)
+    order = np.argsort(group_of, kind="stable")
+    sizes = np.bincount(group_of, minlength=n)
+    ptr, idx, val = [0], [], []
+    for j in first:
+        sl = slice(factors.load_ptr[j], factors.load_ptr[j + 1])
+        idx.extend(factors.load_idx[sl])
+        val.extend(factors.load_val[sl])
+        ptr.append(len(idx))
+    expo = np.array([exposure[group_of == g].max() for g in range(n)], dtype=np.float64)
+    return DefaultGroups(
+        g_ptr=np.asarray(ptr, dtype=np.int64), g_idx=np.asarray(idx, dtype=np.int64),
+        g_val=np.asarray(val, dtype=np.float64), g_idio=factors.idio[first].copy(),
+        g_thr=np.ascontiguousarray(thresholds[first]), g_size=sizes.astype(np.float64),
+        g_expo=expo, members_ptr=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        members=order.astype(np.int64), obligor_group=group_of)
