@@ -137,12 +137,15 @@ def simulate_blocks(
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value, ops_int, ops_prin, ob_asset_ptr, ob_asset_idx,
     # outputs, one row per block
-    block_sums, block_hist, block_defaults,
+    block_sums, block_hist, block_defaults, block_hist_range,
 ):
     """Simulate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Row ``b`` of each output receives block ``first_block + b``'s weighted sums; every
     estimate weighs a path by its likelihood ratio ``w`` (1 without importance sampling).
+    ``block_hist`` and ``block_defaults`` must come in zeroed and are only added to;
+    ``block_hist_range[b]`` receives the lowest and highest histogram bin block ``b`` used
+    (the driver folds and re-zeroes just that range).
     """
     n_obl = members.shape[0]
     n_groups = g_thr.shape[0]
@@ -159,12 +162,12 @@ def simulate_blocks(
     useed = np.uint64(seed)
     for b in prange(n_blocks):
         z = np.zeros(z_shift.shape[0])
-        tau = np.zeros(n_obl, dtype=np.int64)
+        tau = np.full(n_obl, horizon + 1, dtype=np.int64)
         defaulters = np.zeros(n_obl, dtype=np.int64)
+        n_def = 0
         g_mean = np.zeros(n_groups)
         g_pT = np.zeros(n_groups)
         g_q = np.zeros(n_groups)
-        p_cache = np.zeros((n_groups, horizon))
         haircut = np.zeros(n_coll)
         sc = make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr,
                                fee_kind.shape[0])
@@ -173,9 +176,9 @@ def simulate_blocks(
         sums = block_sums[b]
         sums[:] = 0.0
         hist = block_hist[b]
-        hist[:] = 0.0
         obl = block_defaults[b]
-        obl[:] = 0.0
+        lo_bin = hist_bins
+        hi_bin = -1
         start = (first_block + b) * block_size
         stop = min(start + block_size, n_paths)
         for path in range(start, stop):
@@ -184,8 +187,8 @@ def simulate_blocks(
             scale = threshold_scale(useed, upath, dof)
             n_def, log_w_twist = draw_defaults(
                 useed, upath, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size, g_expo,
-                members_ptr, members, twist_target, g_mean, g_pT, g_q, p_cache, tau,
-                defaulters)
+                members_ptr, members, twist_target, g_mean, g_pT, g_q, tau, defaulters,
+                n_def)
             w = math.exp(log_w + log_w_twist) if z_scale > 0.0 else 1.0
             draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, asset_term,
                           ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
@@ -237,7 +240,11 @@ def simulate_blocks(
                 sums[c + 1] += w * amount * w * amount
                 if amount > 0.0:
                     sums[c + 2] += w
-            bin_ = int(dr * (hist_bins - 1) + 1e-9)
-            hist[min(max(bin_, 0), hist_bins - 1)] += w
+            bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
+            hist[bin_] += w
+            lo_bin = min(lo_bin, bin_)
+            hi_bin = max(hi_bin, bin_)
             for r in range(n_def):
                 obl[defaulters[r]] += w
+        block_hist_range[b, 0] = lo_bin
+        block_hist_range[b, 1] = hi_bin

@@ -69,19 +69,25 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     max_err = 0.0
     default_args = plan.default_args(z_scale)
     cash_args = plan.cash_args()
+    width = min(chunk_blocks, n_blocks)
+    sums = np.empty((width, cols))
+    block_hist = np.zeros((width, HIST_BINS))       # zero once; the fold re-zeroes
+    block_defaults = np.zeros((width, plan.n_obligors))
+    hist_range = np.empty((width, 2), dtype=np.int64)
     for first in range(0, n_blocks, chunk_blocks):
         nb = min(chunk_blocks, n_blocks - first)
-        sums = np.empty((nb, cols))
-        block_hist = np.empty((nb, HIST_BINS))
-        block_defaults = np.empty((nb, plan.n_obligors))
         simulate_blocks(np.uint64(seed), first, nb, BLOCK_SIZE, paths, *default_args,
-                        *cash_args, sums, block_hist, block_defaults)
+                        *cash_args, sums, block_hist, block_defaults, hist_range)
         for b in range(nb):              # fold in block order: chunk-size independent
             max_err = max(max_err, sums[b, err_col])
             sums[b, err_col] = 0.0
             acc += sums[b]
-            hist += block_hist[b]
+            lo, hi = hist_range[b]
+            if hi >= lo:
+                hist[lo:hi + 1] += block_hist[b, lo:hi + 1]
+                block_hist[b, lo:hi + 1] = 0.0
             defaults += block_defaults[b]
+            block_defaults[b] = 0.0
         if progress is not None:
             progress(min((first + nb) * BLOCK_SIZE, paths), paths)
     return Totals(paths, acc, max_err, hist, defaults)

@@ -212,20 +212,27 @@ def twist_parameter(p, size, expo, target):
 
 @njit(cache=True)
 def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size,
-                  g_expo, members_ptr, members, twist_target, g_mean, g_pT, g_q, p_cache,
-                  tau, defaulters):
+                  g_expo, members_ptr, members, twist_target, g_mean, g_pT, g_q,
+                  tau, defaulters, n_previous):
     """Default period of every obligor of one path, by conditional independence.
 
     Given the factors ``z`` (and the Student-t ``scale``), obligors of a group (same
     loadings, idiosyncratic weight and thresholds) default independently: obligor ``j``
-    draws ``u_j`` and defaults by legal final when ``u_j <= q_g`` (``q_g = p_g(T)`` unless
-    twisted), in the first period ``t`` with ``u_j p_g(T) / q_g <= p_g(t)``. Exact in
-    distribution; the per-path cost is one uniform per obligor plus one normal CDF per
-    group. ``tau[j] = T + 1`` for no default.
+    draws ``u_j`` and defaults by legal final when ``u_j <= q_g``, where
+    ``p_g = P(default by T | z)`` and ``q_g = p_g`` unless twisted. A defaulter's period
+    follows from its conditional latent value ``m_g + b_g Phi^-1(u_j p_g / q_g)``: the
+    first period whose threshold it is under. Exact in distribution; the cost per path is
+    one uniform per obligor, one normal CDF per group and one quantile per defaulter.
+
+    ``tau`` must hold ``T + 1`` for every obligor except the ``n_previous`` first entries
+    of ``defaulters`` (the previous path's), which are reset here; on return ``tau[j]`` is
+    the default period (``T + 1``: none) and ``defaulters`` lists this path's defaulters.
 
     Returns ``(number of defaulters, log likelihood ratio of the twist)``.
     """
     n_groups, horizon = g_thr.shape
+    for r in range(n_previous):
+        tau[defaulters[r]] = horizon + 1
     key = stream_key(seed, path, np.uint64(STREAM_IDIO))
     for g in range(n_groups):
         m = 0.0
@@ -233,9 +240,6 @@ def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_si
             m += g_val[q] * z[g_idx[q]]
         g_mean[g] = m
         g_pT[g] = conditional_pd(g_thr[g, horizon - 1], scale, m, g_idio[g])
-        for t in range(horizon):
-            p_cache[g, t] = -1.0
-        p_cache[g, horizon - 1] = g_pT[g]
     theta = 0.0
     if twist_target > 0.0:
         theta = twist_parameter(g_pT, g_size, g_expo, twist_target)
@@ -248,22 +252,19 @@ def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_si
             e = math.exp(min(theta * g_expo[g], 700.0))
             q = p * e / (1.0 + p * (e - 1.0))
         g_q[g] = q
+        if q <= 0.0:
+            continue
         d = 0
         for r in range(members_ptr[g], members_ptr[g + 1]):
             j = members[r]
             u = uniform(key, np.uint64(j))
             if u > q:
-                tau[j] = horizon + 1
                 continue
-            v = u if q == p else u / q * p
+            x = g_mean[g]
+            if g_idio[g] > 0.0:
+                x += g_idio[g] * ndtri(u if q == p else u / q * p)
             t = 0
-            while True:
-                pt = p_cache[g, t]
-                if pt < 0.0:
-                    pt = conditional_pd(g_thr[g, t], scale, g_mean[g], g_idio[g])
-                    p_cache[g, t] = pt
-                if v <= pt or t == horizon - 1:
-                    break
+            while t < horizon - 1 and x > g_thr[g, t] * scale:
                 t += 1
             tau[j] = t + 1
             defaulters[n_def] = j

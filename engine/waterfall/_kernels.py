@@ -175,6 +175,57 @@ def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, i
 
 
 @njit(cache=True)
+def _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr, coll_lag):
+    """Longest lag from asset ``i``'s default to one of its guarantee or collateral cash flows."""
+    m = 0
+    for q in range(cov_ptr[i], cov_ptr[i + 1]):
+        m = max(m, sup_lag[cov_sup[q]])
+    for c in range(coll_ptr[i], coll_ptr[i + 1]):
+        m = max(m, coll_lag[c])
+    return m
+
+
+@njit(cache=True)
+def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider, sup_lag,
+                  sup_share, coll_ptr, coll_lag, coll_value, haircut, s_ead, s_coll_left,
+                  s_coll_pool, s_guar_paid, s_guar_back, s_cap_left, sup_paid, coll_recovery):
+    """Date ``t`` for defaulted asset ``i`` (slot ``d``): guarantee claims, then collateral."""
+    for q in range(cov_ptr[i], cov_ptr[i + 1]):
+        s = cov_sup[q]
+        if tau + sup_lag[s] != t:
+            continue
+        if obligor_default[sup_provider[s]] <= t:
+            continue  # provider has defaulted: pays nothing
+        uncovered = s_ead[d] - s_coll_pool[d]
+        for q2 in range(cov_ptr[i], cov_ptr[i + 1]):
+            uncovered -= s_guar_paid[d, q2 - cov_ptr[i]]
+        p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
+        p = min(p, uncovered, s_cap_left[s])
+        if p > 0.0:
+            s_cap_left[s] -= p
+            s_guar_paid[d, q - cov_ptr[i]] += p
+            sup_paid[t, s] += p
+    # collateral arriving now goes to the guarantors up to what they paid (subrogation)
+    for c in range(coll_ptr[i], coll_ptr[i + 1]):
+        if tau + coll_lag[c] != t:
+            continue
+        cash = coll_value[c] * (1.0 - haircut[c])
+        if cash > s_coll_left[d]:
+            cash = s_coll_left[d]
+        if cash <= 0.0:
+            continue
+        s_coll_left[d] -= cash
+        for q in range(cov_ptr[i], cov_ptr[i + 1]):
+            g = q - cov_ptr[i]
+            back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
+            if back > 0.0:
+                s_guar_back[d, g] += back
+                cash -= back
+        s_coll_pool[d] += cash
+        coll_recovery[t] += cash
+
+
+@njit(cache=True)
 def run_path_cash(
     horizon, periods_per_year, pool_balance,
     # assets, and the pool's scheduled totals per date
@@ -275,45 +326,34 @@ def run_path_cash(
     s_guar_paid[:, :] = 0.0
     s_guar_back[:, :] = 0.0
 
-    # Loan-level events, period by period so that caps bind in time order.
-    for t in range(1, horizon + 1):
+    # Loan-level events. Caps bind in date order across assets, so with a finite cap the
+    # dates are the outer loop; without one each asset's few event dates are visited alone.
+    capped = False
+    for s in range(n_sup):
+        if sup_kind[s] <= SUP_BANK_GUARANTEE and sup_cap[s] < np.inf:
+            capped = True
+    if capped:
+        for t in range(1, horizon + 1):
+            for d in range(n_def):
+                i = s_def_assets[d]
+                tau = obligor_default[asset_obligor[i]]
+                if tau <= t <= tau + _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr,
+                                                    coll_lag):
+                    _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
+                                  sup_lag, sup_share, coll_ptr, coll_lag, coll_value, haircut,
+                                  s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
+                                  s_cap_left, sup_paid, coll_recovery)
+    else:
         for d in range(n_def):
             i = s_def_assets[d]
             tau = obligor_default[asset_obligor[i]]
-            # guarantee claims first
-            for q in range(cov_ptr[i], cov_ptr[i + 1]):
-                s = cov_sup[q]
-                if tau + sup_lag[s] != t:
-                    continue
-                if obligor_default[sup_provider[s]] <= t:
-                    continue  # provider has defaulted: pays nothing
-                uncovered = s_ead[d] - s_coll_pool[d]
-                for q2 in range(cov_ptr[i], cov_ptr[i + 1]):
-                    uncovered -= s_guar_paid[d, q2 - cov_ptr[i]]
-                p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
-                p = min(p, uncovered, s_cap_left[s])
-                if p > 0.0:
-                    s_cap_left[s] -= p
-                    s_guar_paid[d, q - cov_ptr[i]] += p
-                    sup_paid[t, s] += p
-            # then collateral arriving now: to the guarantors up to what they paid
-            for c in range(coll_ptr[i], coll_ptr[i + 1]):
-                if tau + coll_lag[c] != t:
-                    continue
-                cash = coll_value[c] * (1.0 - haircut[c])
-                if cash > s_coll_left[d]:
-                    cash = s_coll_left[d]
-                if cash <= 0.0:
-                    continue
-                s_coll_left[d] -= cash
-                for q in range(cov_ptr[i], cov_ptr[i + 1]):
-                    g = q - cov_ptr[i]
-                    back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
-                    if back > 0.0:
-                        s_guar_back[d, g] += back
-                        cash -= back
-                s_coll_pool[d] += cash
-                coll_recovery[t] += cash
+            last = min(horizon, tau + _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr,
+                                                     coll_lag))
+            for t in range(tau, last + 1):
+                _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
+                              sup_lag, sup_share, coll_ptr, coll_lag, coll_value, haircut,
+                              s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
+                              s_cap_left, sup_paid, coll_recovery)
 
     loss_amount = 0.0
     for d in range(n_def):
