@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+from engine.default.importance import importance_plan
 from engine.plan import compile_plan, rating_table
 from engine.result import Result, build_result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress, simulate
@@ -43,8 +44,10 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
     started = time.perf_counter()
     plan = compile_plan(scenario)
-    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
     run_info = {"paths": paths, "seed": seed, "method": scenario.simulation.method,
-                "engine_version": engine_version(),
-                "elapsed_s": round(time.perf_counter() - started, 3)}
+                "engine_version": engine_version()}
+    if scenario.simulation.method == "importance":
+        plan, run_info["importance"] = importance_plan(scenario, plan, simulate, seed)
+    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
+    run_info["elapsed_s"] = round(time.perf_counter() - started, 3)
     return build_result(scenario, plan, totals, rating_table(scenario), run_info)

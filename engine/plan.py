@@ -140,8 +140,6 @@ def unsupported_features(scenario) -> list[Problem]:
     def no(path: str, what: str, issue: str) -> None:
         out.append(Problem(path, f"{what} is not supported yet ({issue})"))
 
-    if scenario.correlation.repair != "none":
-        no("correlation.repair", "`repair: nearest`", "default-engine issue")
     if scenario.waterfall is not None:
         no("waterfall", "a custom waterfall", "waterfall issue; remove the block to use "
            "the default sequential waterfall")

@@ -40,6 +40,8 @@ class Result:
     default_rate_distribution: tuple = field(default=((), ()), repr=False)
     #: subordination below each tranche, as a share of the pool (its attachment point)
     attachment: dict = field(default_factory=dict)
+    #: what `repair: nearest` changed in the pairwise correlation matrix, if it did
+    correlation_repair: dict | None = None
 
     @property
     def tranches(self) -> pd.DataFrame:
@@ -57,6 +59,8 @@ class Result:
             "support": [dict(s) for s in self.support],
             "obligors": [dict(o) for o in self.obligors],
             "diagnostics": dict(self.diagnostics),
+            **({"correlation_repair": dict(self.correlation_repair)}
+               if self.correlation_repair else {}),
         }
 
 
@@ -106,8 +110,9 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
         scenario={"name": scenario.name, "sha256": scenario.sha256},
         run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
         diagnostics={"max_cash_error": totals.max_cash_error,
-                     "effective_sample_size": (w1 * w1 / w2) if w2 > 0 else 0.0},
+                     "weights_effective_sample_size": float(w1 * w1 / w2) if w2 > 0 else 0.0},
         default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),
         attachment={tid: float(below[k] / plan.pool_balance)
                     for k, tid in enumerate(plan.tranche_ids)},
+        correlation_repair=plan.factors.repair,
     )

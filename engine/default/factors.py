@@ -10,14 +10,18 @@ grows with the number of non-zero loadings, not with obligors squared.
 - ``pairwise``: the obligors' correlation matrix ``R`` from the relationship table is
   split as ``R = o 11' + (1 - o) Q`` with ``o`` the ``other`` correlation (the economy-wide
   part, loading ``sqrt(o)`` on the global factor) and the rest ``Q = L L'`` carried by one
-  extra factor per obligor (``L`` from an eigen-decomposition, exact for PSD ``Q``).
+  extra factor per obligor (``L`` from an eigen-decomposition, exact for PSD ``Q``). With
+  ``repair: nearest`` a ``Q`` that is not PSD is replaced by its nearest correlation
+  matrix (Higham 2002), keeping the economy-wide part; the change is reported.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.default.nearest_correlation import nearest_correlation
 from engine.errors import Problem, ScenarioError
 from engine.scenario.correlation import factor_names, pairwise_correlation_matrix
 
@@ -32,6 +36,7 @@ class FactorStructure:
     load_val: np.ndarray   # float64 (nnz,)
     idio: np.ndarray       # float64 (n_obligors,): weight of the idiosyncratic term
     names: tuple[str, ...] = ()  # factor names: global, region:<label>, industry:<label>, ...
+    repair: dict | None = None   # what `repair: nearest` changed, if anything
 
     def dense(self) -> np.ndarray:
         """Dense loading matrix (n_obligors x n_factors); for tests and reports."""
@@ -95,7 +100,8 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                     f"obligor {ob.id}: loadings give variance "
                     f"{sum(v * v for _, v in row):.4f} > 1 after the correlation shift"))
             rows.append(row)
-        return _from_rows(rows, factor_names(obligors, correlation))
+        return dataclasses.replace(_from_rows(rows, factor_names(obligors, correlation)),
+                               repair=repair)
     pw = correlation.pairwise
     table = pw.model_copy(update={
         name: shifted(getattr(pw, name))
@@ -105,12 +111,22 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
     q = (r - o) / (1.0 - o)
     np.fill_diagonal(q, 1.0)
     w, v = np.linalg.eigh(q)
+    repair = None
     if w.min() < -1e-10:
-        raise ScenarioError(Problem(
-            "correlation.pairwise",
-            f"the correlations above `other` ({o}) do not form a positive semidefinite matrix "
-            f"(smallest eigenvalue {w.min():.3g}), so the table cannot be split into an "
-            "economy-wide factor and the rest; lower the larger values or raise `other`"))
+        if correlation.repair != "nearest":
+            raise ScenarioError(Problem(
+                "correlation.pairwise",
+                f"the correlations above `other` ({o}) do not form a positive semidefinite "
+                f"matrix (smallest eigenvalue {w.min():.3g}), so the table cannot be split into "
+                "an economy-wide factor and the rest; lower the larger values, raise `other`, "
+                "or add `repair: nearest`"))
+        q_near = nearest_correlation(q)
+        r_near = o + (1.0 - o) * q_near
+        np.fill_diagonal(r_near, 1.0)
+        repair = {"method": "nearest", "smallest_eigenvalue_before": float(np.linalg.eigvalsh(r).min()),
+                  "frobenius_change": float(np.linalg.norm(r_near - r)),
+                  "max_abs_change": float(np.abs(r_near - r).max())}
+        w, v = np.linalg.eigh(q_near)
     l = v * np.sqrt(np.clip(w, 0.0, None))
     n = len(obligors)
     s = np.sqrt(1.0 - o)
@@ -119,4 +135,5 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
         row = [(0, float(np.sqrt(o)))]
         row += [(1 + m, float(s * l[j, m])) for m in range(n) if abs(l[j, m]) > 1e-15]
         rows.append(row)
-    return _from_rows(rows, factor_names(obligors, correlation))
+    return dataclasses.replace(_from_rows(rows, factor_names(obligors, correlation)),
+                               repair=repair)
