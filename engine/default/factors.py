@@ -100,8 +100,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                     f"obligor {ob.id}: loadings give variance "
                     f"{sum(v * v for _, v in row):.4f} > 1 after the correlation shift"))
             rows.append(row)
-        return dataclasses.replace(_from_rows(rows, factor_names(obligors, correlation)),
-                               repair=repair)
+        return _from_rows(rows, factor_names(obligors, correlation))
     pw = correlation.pairwise
     table = pw.model_copy(update={
         name: shifted(getattr(pw, name))
