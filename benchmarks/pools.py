@@ -5,17 +5,17 @@ import yaml
 
 from engine.scenario import load_scenario_text
 
-REGIONS = ("nanshan", "futian", "pudong")
+REGIONS = ("north", "south")
 INDUSTRIES = ("ai", "biomedicine", "electronics")
 RATINGS = ("BBB", "BBB-", "BB+", "BB")
 
 
 def large_pool_doc(n_loans: int = 1000, quarters: int = 12, paths: int = 100_000) -> dict:
-    """A cross-region pool: three region and three industry factors plus a global one,
-    equal-principal loans over ``quarters``, a guarantee company on every loan, and a
-    three-tranche sequential structure (A pass-through, B, subordinated)."""
+    """A cross-region pool with three factors (global, and one per region of two),
+    equal-principal loans over ``quarters`` with pledged patents, a guarantee company on
+    every loan, and a three-tranche sequential structure (A pass-through, B, subordinated)."""
     obligors = [{"id": f"B{i:04d}", "kind": "borrower", "rating": RATINGS[i % 4],
-                 "region": REGIONS[i % 3], "industry": INDUSTRIES[(i // 3) % 3]}
+                 "region": REGIONS[i % 2], "industry": INDUSTRIES[(i // 2) % 3]}
                 for i in range(n_loans)]
     obligors.append({"id": "GC", "kind": "guarantee_company", "rating": "AAA",
                      "region": "shenzhen", "industry": "guarantee"})
@@ -32,9 +32,7 @@ def large_pool_doc(n_loans: int = 1000, quarters: int = 12, paths: int = 100_000
         "obligors": obligors, "assets": assets, "collateral": collateral,
         "credit_support": [{"id": "LG", "type": "loan_guarantee", "provider": "GC",
                             "covers": "all", "share": 0.8, "lag": 1}],
-        "correlation": {"factors": {"global": 0.3,
-                                    "region": {r: 0.35 for r in REGIONS},
-                                    "industry": {i: 0.25 for i in INDUSTRIES}}},
+        "correlation": {"factors": {"global": 0.35, "region": {r: 0.35 for r in REGIONS}}},
         "tranches": [{"id": "A", "balance": round(0.85 * pool), "coupon": 0.025,
                       "principal": "pass_through"},
                      {"id": "B", "balance": round(0.10 * pool), "coupon": 0.04},

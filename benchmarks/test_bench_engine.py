@@ -1,53 +1,127 @@
 """Speed of the engine (pytest-benchmark): run with `pytest benchmarks/`.
 
-Figures are recorded in benchmarks/README.md. Nothing here asserts a time.
+Figures are recorded in benchmarks/README.md. Nothing here asserts a time; the
+`extra_info` of each benchmark carries the ratios the README reports.
 """
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numba
 import pytest
+import yaml
 
 import engine
+from engine.default.analytic import finite_pool_loss_distribution, tranche_default_probability
 from engine.plan import compile_plan
+from engine.scenario import load_scenario_text
 from engine.simulate import BLOCK_SIZE, simulate
-from pools import large_pool
 from peers import numpy_default_model, raw_uniform_bound
+from pools import large_pool
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    return engine.load_scenario(ROOT / "scenarios" / "shenzhen_ip_pledge.yaml")
+    return engine.load_scenario(SHIPPED)
 
 
 @pytest.fixture(scope="module")
 def pool_plan():
-    return compile_plan(large_pool(1000, 12))
+    plan = compile_plan(large_pool(1000, 12))
+    simulate(plan, 2_000, 1)           # compile outside the timing
+    raw_uniform_bound(1, 2_000, plan.n_obligors, BLOCK_SIZE)
+    return plan
 
 
 def test_shipped_scenario_200k_paths(benchmark, shipped):
-    engine.run(shipped, paths=2_000)    # compile outside the timing
+    engine.run(shipped, paths=2_000)
     res = benchmark.pedantic(engine.run, args=(shipped,), kwargs={"paths": 200_000},
                              rounds=3, iterations=1)
     benchmark.extra_info["threads"] = numba.get_num_threads()
     benchmark.extra_info["senior_pd"] = float(res.tranches.loc["A", "default_probability"])
 
 
-def test_large_pool_engine_100k_paths(benchmark, pool_plan):
-    simulate(pool_plan, 2_000, 1)
-    benchmark.pedantic(simulate, args=(pool_plan, 100_000, 1), rounds=3, iterations=1)
+def test_pool_1000_engine_1m_paths(benchmark, pool_plan):
+    benchmark.pedantic(simulate, args=(pool_plan, 1_000_000, 1), rounds=2, iterations=1)
     benchmark.extra_info["threads"] = numba.get_num_threads()
+    benchmark.extra_info["groups"] = pool_plan.groups.n_groups
 
 
-def test_large_pool_raw_uniform_bound_100k_paths(benchmark, pool_plan):
-    n = pool_plan.n_obligors
-    raw_uniform_bound(1, 2_000, n, BLOCK_SIZE)
-    benchmark.pedantic(raw_uniform_bound, args=(1, 100_000, n, BLOCK_SIZE), rounds=3,
+def test_pool_1000_raw_uniform_bound_1m_paths(benchmark, pool_plan):
+    benchmark.pedantic(raw_uniform_bound, args=(1, 1_000_000, pool_plan.n_obligors, BLOCK_SIZE),
+                       rounds=3, iterations=1)
+
+
+def test_pool_1000_numpy_default_model_100k_paths(benchmark, pool_plan):
+    """The NumPy peer is run on a tenth of the paths (it is linear in paths)."""
+    benchmark.pedantic(numpy_default_model, args=(pool_plan, 100_000, 1), rounds=2,
                        iterations=1)
 
 
-def test_large_pool_numpy_default_model_20k_paths(benchmark, pool_plan):
-    benchmark.pedantic(numpy_default_model, args=(pool_plan, 20_000, 1), rounds=2, iterations=1)
+def _tail_pool(method: str, paths: int):
+    pds, sub = [0.01] * 25, 7
+    doc = {"format": "ipabs/v1", "name": "tail pool", "payment_frequency": "annual",
+           "legal_final": 1,
+           "obligors": [{"id": f"B{i}", "kind": "borrower", "pd": {"cumulative": [p]}}
+                        for i, p in enumerate(pds)],
+           "assets": [{"id": f"L{i}", "obligor": f"B{i}", "balance": 1e6, "rate": 0.0,
+                       "term": 1} for i in range(len(pds))],
+           "correlation": {"uniform": 0.2},
+           "tranches": [{"id": "A", "balance": (len(pds) - sub) * 1e6},
+                        {"id": "Sub", "balance": sub * 1e6, "subordinated": True}],
+           "simulation": {"paths": paths, "seed": 5, "method": method}}
+    if method == "importance":
+        doc["simulation"]["importance"] = {"twist": True}
+    exact = tranche_default_probability(finite_pool_loss_distribution(pds, [1] * len(pds), 0.2),
+                                        sub)
+    return load_scenario_text(yaml.safe_dump(doc)), exact
+
+
+def test_importance_sampling_variance_reduction_at_senior_pd_1e4(benchmark):
+    paths = 200_000
+    plain_sc, exact = _tail_pool("plain", paths)
+    imp_sc, _ = _tail_pool("importance", paths)
+    engine.run(plain_sc, paths=2_000), engine.run(imp_sc, paths=2_000)
+    t0 = time.perf_counter()
+    engine.run(plain_sc)
+    plain_s = time.perf_counter() - t0
+    res = benchmark.pedantic(engine.run, args=(imp_sc,), rounds=3, iterations=1)
+    imp_s = benchmark.stats.stats.mean
+    se = float(res.tranches.loc["A", "default_probability_se"])
+    plain_var = exact * (1 - exact) / paths            # exact binomial variance of plain MC
+    ratio = plain_var / se**2
+    benchmark.extra_info.update(
+        senior_pd_exact=exact, senior_pd_is=float(res.tranches.loc["A", "default_probability"]),
+        is_se=se, plain_se=math.sqrt(plain_var), variance_reduction_equal_paths=ratio,
+        plain_seconds=plain_s, variance_reduction_per_second=ratio * plain_s / imp_s)
+
+
+def _peak_rss_mb(paths: int) -> float:
+    code = ("import resource, sys; sys.path.insert(0, 'benchmarks');"
+            "from pools import large_pool; from engine.plan import compile_plan;"
+            "from engine.simulate import simulate;"
+            f"simulate(compile_plan(large_pool(1000, 12)), {paths}, 1);"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    return float(out.stdout.strip())
+
+
+def test_peak_memory_is_flat_in_paths(benchmark):
+    small = _peak_rss_mb(50_000)
+    large = benchmark.pedantic(_peak_rss_mb, args=(1_000_000,), rounds=1, iterations=1)
+    benchmark.extra_info.update(peak_rss_mb_50k_paths=small, peak_rss_mb_1m_paths=large)
+
+
+def test_cold_start_of_the_shipped_scenario(benchmark):
+    cmd = [sys.executable, "-m", "engine", "run", str(SHIPPED), "--quiet"]
+    subprocess.run(cmd, check=True)    # the first ever run fills the numba cache
+    benchmark.pedantic(subprocess.run, args=(cmd,), kwargs={"check": True}, rounds=3,
+                       iterations=1)

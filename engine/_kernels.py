@@ -29,7 +29,7 @@ POOL_COLS = 7
 SUP_COLS = 3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def haircut_from_uniform(u, table):
     """Linear interpolation in a quantile table on ``linspace(0, 1, len(table))``."""
     x = u * (table.shape[0] - 1)
@@ -40,10 +40,10 @@ def haircut_from_uniform(u, table):
     return table[i] + frac * (table[i + 1] - table[i])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, asset_term,
                   ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
-                  coll_quantiles, out):
+                  coll_table, haircut_tables, out):
     """Haircut of every collateral item of an asset that defaults (others are not used).
 
     The haircut's uniform is ``Phi(-s Z_0 + sqrt(1 - s^2) eps)``: worse when the global
@@ -59,10 +59,10 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, ass
             for c in range(coll_ptr[i], coll_ptr[i + 1]):
                 s = coll_systemic[c]
                 w = -s * z0 + math.sqrt(1.0 - s * s) * normal(key, np.uint64(coll_draw[c]))
-                out[c] = haircut_from_uniform(norm_cdf(w), coll_quantiles[c])
+                out[c] = haircut_from_uniform(norm_cdf(w), haircut_tables[coll_table[c]])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tranche_outcome(k, horizon, ppy, balance, int_due, int_paid, prin_paid, tr_bal_end):
     """``(defaulted, loss share, wal years or -1)`` of tranche ``k`` on one path."""
     due = 0.0
@@ -86,7 +86,7 @@ def tranche_outcome(k, horizon, ppy, balance, int_due, int_paid, prin_paid, tr_b
     return defaulted, loss, wal
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cash_error(horizon, coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_paid,
                prin_paid, res_paid, carry):
     """Cash in (collections + support) minus cash out (payments + cash left)."""
@@ -126,7 +126,7 @@ def simulate_blocks(
     # default model
     z_shift, z_scale, dof, twist_target,
     g_ptr, g_idx, g_val, g_idio, g_thr, g_size, g_expo, members_ptr, members,
-    coll_draw, coll_systemic, coll_quantiles,
+    coll_draw, coll_systemic, coll_table, haircut_tables,
     # deal
     horizon, ppy, pool_balance,
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
@@ -192,7 +192,7 @@ def simulate_blocks(
             w = math.exp(log_w + log_w_twist) if z_scale > 0.0 else 1.0
             draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, asset_term,
                           ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
-                          coll_quantiles, haircut)
+                          coll_table, haircut_tables, haircut)
             dr, lr = run_path_cash(
                 horizon, ppy, pool_balance, asset_obligor, asset_term, sched_prin,
                 sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,

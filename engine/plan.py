@@ -70,7 +70,8 @@ class Plan:
     coll_value: np.ndarray
     coll_lag: np.ndarray
     coll_systemic: np.ndarray
-    coll_quantiles: np.ndarray     # (n_collateral, HAIRCUT_TABLE_POINTS)
+    coll_table: np.ndarray         # (n_collateral,): row of haircut_tables for each item
+    haircut_tables: np.ndarray     # (distinct haircut laws, HAIRCUT_TABLE_POINTS): quantiles
     # credit support
     sup_kind: np.ndarray
     sup_provider: np.ndarray
@@ -129,7 +130,7 @@ class Plan:
             np.ascontiguousarray(shift, dtype=np.float64), float(z_scale), float(self.dof),
             float(self.twist_target), g.g_ptr, g.g_idx, g.g_val, g.g_idio, g.g_thr, g.g_size,
             g.g_expo, g.members_ptr, g.members,
-            self.coll_draw, self.coll_systemic, self.coll_quantiles,
+            self.coll_draw, self.coll_systemic, self.coll_table, self.haircut_tables,
         )
 
 
@@ -204,9 +205,11 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         for cid in asset.collateral:
             coll_rows.append(coll_by_id[cid])
         coll_ptr.append(len(coll_rows))
+    laws: dict[tuple[float, float], int] = {}
+    coll_table = [laws.setdefault((c.haircut.mean, c.haircut.sd), len(laws)) for _, c in coll_rows]
     points = len(haircut_quantile_table(0.5, 0.0))
-    quantiles = (np.stack([haircut_quantile_table(c.haircut.mean, c.haircut.sd)
-                           for _, c in coll_rows]) if coll_rows else np.zeros((0, points)))
+    tables = (np.stack([haircut_quantile_table(m, sd) for m, sd in laws])
+              if laws else np.zeros((0, points)))
 
     supports = scenario.credit_support
     sup_index = {s.id: n for n, s in enumerate(supports)}
@@ -262,7 +265,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),
         coll_systemic=f64(c.systemic for _, c in coll_rows),
-        coll_quantiles=np.ascontiguousarray(quantiles, dtype=np.float64),
+        coll_table=i64(coll_table),
+        haircut_tables=np.ascontiguousarray(tables, dtype=np.float64),
         sup_kind=i64(_SUPPORT_KIND[s.type] for s in supports),
         sup_provider=i64(ob_index[s.provider] for s in supports),
         sup_share=f64(s.share for s in supports),

@@ -187,9 +187,10 @@ def test_importance_sampling_agrees_with_plain_and_the_oracle_at_moderate_tails(
 
 
 @pytest.mark.parametrize("pds,rho,sub,importance", [
-    ([0.01] * 25, 0.2, 9, {"twist": True}),      # senior PD about 1e-4
-    ([0.01] * 25, 0.2, 12, {"twist": True}),     # about 1e-5
-    ([0.02] * 25, 0.35, 16, None),               # about 1e-4, shift alone
+    ([0.01] * 25, 0.2, 7, {"twist": True}),      # senior PD 1.2e-4
+    ([0.01] * 25, 0.2, 10, {"twist": True}),     # 9.1e-6
+    ([0.02] * 25, 0.35, 15, None),               # 1.2e-4, shift alone
+    ([0.01] * 25, 0.2, 10, None),                # 9.1e-6, shift alone
 ])
 def test_importance_sampling_matches_the_oracle_deep_in_the_tail(pds, rho, sub, importance):
     sizes = [1] * len(pds)

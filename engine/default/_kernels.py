@@ -140,7 +140,7 @@ def gamma_variate(key, alpha):
             return d * v * boost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_factors(seed, path, shift, scale, out):
     """Systematic factors ``Z = shift + scale * eps`` of one path into ``out``.
 
@@ -156,7 +156,7 @@ def draw_factors(seed, path, shift, scale, out):
     return log_w
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def threshold_scale(seed, path, dof):
     """``sqrt(chi2_dof / dof)`` for the Student-t copula (1 for the Gaussian, ``dof <= 0``).
 
@@ -210,7 +210,7 @@ def twist_parameter(p, size, expo, target):
     return hi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size,
                   g_expo, members_ptr, members, twist_target, g_mean, g_pT, g_q,
                   tau, defaulters, n_previous):

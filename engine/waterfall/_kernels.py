@@ -34,7 +34,7 @@ FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
 FEE_AMOUNT = 3             # fixed amount per period
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub):
     """Principal tranche ``k`` is *due* on date ``t``: down to its scheduled balance, or
     all of it at legal final. ``rem`` is its balance before this payment."""
@@ -46,7 +46,7 @@ def _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub
     return due if due > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _seniors_repaid(k, rem):
     """True when every tranche ranked above ``k`` has no balance left."""
     for i in range(k):
@@ -55,7 +55,7 @@ def _seniors_repaid(k, rem):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _all_notes_repaid(rem, is_sub):
     for i in range(rem.shape[0]):
         if not is_sub[i] and rem[i] > 0.0:
@@ -63,7 +63,7 @@ def _all_notes_repaid(rem, is_sub):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub):
     """What the principal step of tranche ``k`` would take with unlimited cash."""
     if is_sub[k]:
@@ -75,7 +75,7 @@ def _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub):
     return _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal,
                    target_balance, pass_through, is_sub, avail_int, avail_prin, scratch_rem):
     """Cash a shortfall commitment must add so that fees and the covered tranches'
@@ -128,7 +128,7 @@ def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal
     return need_int, need_prin
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, int_due,
                 bal, target_balance, pass_through, is_sub,
                 pay_fee, pay_int, pay_prin, pay_res, rem):
@@ -174,7 +174,7 @@ def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, i
     return avail_int, avail_prin
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr, coll_lag):
     """Longest lag from asset ``i``'s default to one of its guarantee or collateral cash flows."""
     m = 0
@@ -185,7 +185,7 @@ def _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr, coll_lag):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider, sup_lag,
                   sup_share, coll_ptr, coll_lag, coll_value, haircut, s_ead, s_coll_left,
                   s_coll_pool, s_guar_paid, s_guar_back, s_cap_left, sup_paid, coll_recovery):
