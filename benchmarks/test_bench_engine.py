@@ -20,7 +20,7 @@ from engine.default.analytic import finite_pool_loss_distribution, tranche_defau
 from engine.plan import compile_plan
 from engine.scenario import load_scenario_text
 from engine.simulate import BLOCK_SIZE, simulate
-from peers import numpy_default_model, raw_uniform_bound
+from peers import engine_default_model, numpy_default_model, raw_uniform_bound
 from pools import large_pool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,10 +59,18 @@ def test_pool_1000_raw_uniform_bound_1m_paths(benchmark, pool_plan):
                        rounds=3, iterations=1)
 
 
+def test_pool_1000_engine_default_model_only_1m_paths(benchmark, pool_plan):
+    engine_default_model(pool_plan, 2_000, 1)
+    rates = benchmark.pedantic(engine_default_model, args=(pool_plan, 1_000_000, 1), rounds=2,
+                               iterations=1)
+    benchmark.extra_info["mean_default_rate"] = float(rates.mean())
+
+
 def test_pool_1000_numpy_default_model_100k_paths(benchmark, pool_plan):
     """The NumPy peer is run on a tenth of the paths (it is linear in paths)."""
-    benchmark.pedantic(numpy_default_model, args=(pool_plan, 100_000, 1), rounds=2,
-                       iterations=1)
+    rates = benchmark.pedantic(numpy_default_model, args=(pool_plan, 100_000, 1), rounds=2,
+                               iterations=1)
+    benchmark.extra_info["mean_default_rate"] = float(rates.mean())
 
 
 def _tail_pool(method: str, paths: int):
