@@ -9,8 +9,10 @@ grows with the number of non-zero loadings, not with obligors squared.
   ``b_j = sqrt(1 - sum of squares)``.
 - ``pairwise``: the obligors' correlation matrix ``R`` from the relationship table is
   split as ``R = o 11' + (1 - o) Q`` with ``o`` the ``other`` correlation (the economy-wide
-  part, loading ``sqrt(o)`` on the global factor) and the rest ``Q = L L'`` carried by one
-  extra factor per obligor (``L`` from an eigen-decomposition, exact for PSD ``Q``). With
+  part, loading ``sqrt(o)`` on the global factor). ``Q`` depends only on the obligors'
+  (region, industry) cells, so ``Q = E C E' + (1 - c) I`` exactly, with one factor per
+  cell at most (``C = M M'``): the cost grows with cells, not obligors squared. If ``C`` is
+  not PSD, ``Q = L L'`` by an eigen-decomposition with one factor per obligor; with
   ``repair: nearest`` a ``Q`` that is not PSD is replaced by its nearest correlation
   matrix (Higham 2002), keeping the economy-wide part; the change is reported.
 """
@@ -109,6 +111,13 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
     o = table.other
     q = (r - o) / (1.0 - o)
     np.fill_diagonal(q, 1.0)
+    cells = _cell_loadings(obligors, q)
+    if cells is not None:          # low rank: one factor per (region, industry) cell at most
+        cell_of, m = cells
+        rows = [[(0, float(np.sqrt(o)))] + [(1 + k, float(np.sqrt(1.0 - o) * m[c, k]))
+                                            for k in range(m.shape[1]) if m[c, k] != 0.0]
+                for c in cell_of]
+        return _from_rows(rows, ["global"] + [f"pairwise:{k + 1}" for k in range(m.shape[1])])
     w, v = np.linalg.eigh(q)
     repair = None
     if w.min() < -1e-10:
@@ -122,7 +131,8 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
         q_near = nearest_correlation(q)
         r_near = o + (1.0 - o) * q_near
         np.fill_diagonal(r_near, 1.0)
-        repair = {"method": "nearest", "smallest_eigenvalue_before": float(np.linalg.eigvalsh(r).min()),
+        repair = {"method": "nearest",
+                  "smallest_eigenvalue_before": float(np.linalg.eigvalsh(r).min()),
                   "frobenius_change": float(np.linalg.norm(r_near - r)),
                   "max_abs_change": float(np.abs(r_near - r).max())}
         w, v = np.linalg.eigh(q_near)
@@ -134,5 +144,37 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
         row = [(0, float(np.sqrt(o)))]
         row += [(1 + m, float(s * l[j, m])) for m in range(n) if abs(l[j, m]) > 1e-15]
         rows.append(row)
-    return dataclasses.replace(_from_rows(rows, factor_names(obligors, correlation)),
-                               repair=repair)
+    return dataclasses.replace(
+        _from_rows(rows, ["global"] + [f"pairwise:{k + 1}" for k in range(n)]), repair=repair)
+
+
+def _cell_loadings(obligors, q: np.ndarray):
+    """Exact low-rank form of a pairwise ``Q``: obligors with both labels equal share a
+    cell, ``Q = E C E' + (1 - c) I`` with ``C`` the cells' correlations (``c`` the within-cell
+    value on its diagonal; an obligor missing a label is a cell of its own, diagonal 1).
+
+    Returns ``(cell of each obligor, loadings M with C = M M')``, or ``None`` when ``C`` is
+    not positive semidefinite (then the obligor-level decomposition is used).
+    """
+    keys: dict = {}
+    cell_of, reps, sizes = [], [], []
+    for j, ob in enumerate(obligors):
+        key = (ob.region, ob.industry) if ob.region is not None and ob.industry is not None \
+            else ("#", j)
+        if key not in keys:
+            keys[key] = len(keys)
+            reps.append(j)
+            sizes.append(0)
+        cell_of.append(keys[key])
+        sizes[keys[key]] += 1
+    c = q[np.ix_(reps, reps)].copy()
+    for k, j in enumerate(reps):
+        if sizes[k] > 1:                   # the within-cell correlation
+            c[k, k] = q[j, [i for i in range(len(obligors)) if cell_of[i] == k and i != j][0]]
+    w, v = np.linalg.eigh(c)
+    if w.min() < -1e-10:
+        return None
+    keep = w > 1e-12 * max(1.0, w.max())
+    m = v[:, keep] * np.sqrt(w[keep])
+    m[np.abs(m) < 1e-15] = 0.0
+    return np.asarray(cell_of), m

@@ -90,15 +90,14 @@ def smallest_eigenvalue(matrix: np.ndarray) -> float:
 
 
 def factor_names(obligors, correlation) -> list[str]:
-    """Names of the systematic factors a correlation block gives, in factor order.
+    """Names of the systematic factors a scenario can refer to (e.g. to shift them).
 
-    ``global`` first; then ``region:<label>`` and ``industry:<label>`` (sorted) for
-    ``factors``, or ``obligor:<id>`` per obligor for ``pairwise``.
+    ``global`` (the economy-wide factor) for every form; then ``region:<label>`` and
+    ``industry:<label>`` (sorted) for explicit ``factors``. The further factors a
+    ``pairwise`` table needs are statistical (``pairwise:<k>``) and not named here.
     """
     if correlation.factors is not None:
         fac = correlation.factors
         return (["global"] + [f"region:{r}" for r in sorted(fac.region)]
                 + [f"industry:{i}" for i in sorted(fac.industry)])
-    if correlation.pairwise is not None:
-        return ["global"] + [f"obligor:{o.id}" for o in obligors]
     return ["global"]
