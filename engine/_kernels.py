@@ -13,20 +13,18 @@ from numba import njit, prange
 
 from engine.default._kernels import (STREAM_HAIRCUT, draw_defaults, draw_factors,
                                      norm_cdf, normal, stream_key, threshold_scale)
-from engine.waterfall._kernels import (SUP_BANK_GUARANTEE, SUP_LOAN_GUARANTEE,
-                                       run_path_cash)
-
-#: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
-PAYMENT_TOLERANCE = 0.005
+from engine.waterfall._kernels import PAYMENT_TOLERANCE, run_path_cash
 
 # Column layout of a block's sums (w = the path's likelihood ratio, 1 for plain Monte Carlo):
 # per tranche: w.d, (w.d)^2, w.loss, (w.loss)^2, w.p, w.p.wal, (w.p)^2, (w.p.wal)^2,
 #              (w.p)(w.p.wal)  with d = defaulted, p = some principal paid;
 # pool: w.dr, (w.dr)^2, w.lr, (w.lr)^2, w, w^2, max cash error (a max, not a sum);
-# per support instrument: w.amount, (w.amount)^2, w.called.
+# per support instrument: w.amount, (w.amount)^2, w.called;
+# per trigger: w.fired, w.fired.period; then w.accelerated.
 TR_COLS = 9
 POOL_COLS = 7
 SUP_COLS = 3
+TRIG_COLS = 2
 
 
 @njit(cache=True, inline="always")
@@ -63,8 +61,14 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, ass
 
 
 @njit(cache=True, inline="always")
-def tranche_outcome(k, horizon, ppy, balance, int_due, int_paid, prin_paid, tr_bal_end):
-    """``(defaulted, loss share, wal years or -1)`` of tranche ``k`` on one path."""
+def tranche_outcome(k, horizon, ppy, balance, is_sub, int_due, int_paid, prin_paid,
+                    tr_bal_end):
+    """``(defaulted, loss share, wal years or -1)`` of tranche ``k`` on one path.
+
+    A shortfall of a subordinated tranche's coupon (an expected return) is a loss, not a
+    default; any other tranche defaults on an interest shortfall, and every tranche on
+    principal not repaid by legal final.
+    """
     due = 0.0
     got = 0.0
     defaulted = False
@@ -73,7 +77,7 @@ def tranche_outcome(k, horizon, ppy, balance, int_due, int_paid, prin_paid, tr_b
     for t in range(1, horizon + 1):
         due += int_due[t, k]
         got += int_paid[t, k] + prin_paid[t, k]
-        if int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
+        if not is_sub and int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
             defaulted = True
         paid += prin_paid[t, k]
         timed += prin_paid[t, k] * (t / ppy)
@@ -87,10 +91,11 @@ def tranche_outcome(k, horizon, ppy, balance, int_due, int_paid, prin_paid, tr_b
 
 
 @njit(cache=True, inline="always")
-def cash_error(horizon, coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_paid,
-               prin_paid, res_paid, carry):
-    """Cash in (collections + support) minus cash out (payments + cash left)."""
-    inflow = 0.0
+def cash_error(horizon, reserve_initial, coll_int, coll_prin, coll_recovery, sup_paid,
+               fee_paid, int_paid, prin_paid, res_paid, carry, reserve_bal):
+    """Cash in (reserve at closing + collections + support) minus cash out (payments) and
+    cash left (accounts and reserve) at legal final."""
+    inflow = reserve_initial
     outflow = 0.0
     for t in range(1, horizon + 1):
         inflow += coll_int[t] + coll_prin[t] + coll_recovery[t]
@@ -100,23 +105,33 @@ def cash_error(horizon, coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, 
             outflow += fee_paid[t, f]
         for k in range(int_paid.shape[1]):
             outflow += int_paid[t, k] + prin_paid[t, k] + res_paid[t, k]
-    return inflow - outflow - carry[horizon]
+    return inflow - outflow - carry[horizon] - reserve_bal[horizon]
 
 
 @njit(cache=True)
-def make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr, n_fee):
-    """Per-thread work arrays of :func:`run_path_cash` (outputs first, then scratch)."""
+def make_cash_outputs(horizon, n_sup, n_tr, n_fee, n_trig):
+    """The per-date outputs of :func:`run_path_cash`, in its order."""
     t1 = horizon + 1
     return (
         np.zeros(t1), np.zeros(t1), np.zeros(t1), np.zeros((t1, n_sup)),
         np.zeros((t1, n_fee)), np.zeros((t1, n_tr)), np.zeros((t1, n_tr)),
         np.zeros((t1, n_tr)), np.zeros((t1, n_tr)), np.zeros(t1), np.zeros((t1, n_tr)),
+        np.zeros(t1), np.zeros(n_trig, dtype=np.int64),
+    )
+
+
+@njit(cache=True)
+def make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr, n_fee):
+    """The work arrays of :func:`run_path_cash`, in its order (one set per thread)."""
+    t1 = horizon + 1
+    return (
         np.zeros(n_assets, dtype=np.int64), np.zeros(n_assets), np.zeros(n_assets),
         np.zeros(n_assets), np.zeros((n_assets, max_cov)), np.zeros((n_assets, max_cov)),
         np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_fee),
         np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_tr),
         np.zeros(n_sup), np.zeros(n_tr, dtype=np.int64), np.zeros(t1),
-        np.zeros(t1, dtype=np.int64),
+        np.zeros(t1, dtype=np.int64), np.zeros(n_tr), np.zeros(n_tr),
+        np.zeros(n_tr, dtype=np.int64), np.zeros(t1 + 1),
     )
 
 
@@ -135,7 +150,10 @@ def simulate_blocks(
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
     cov_ptr, cov_sup,
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
-    fee_kind, fee_value, ops_int, ops_prin, ob_asset_ptr, ob_asset_idx,
+    fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
+    trig_kind, trig_arg, trig_value,
+    res_initial, res_target_amount, res_target_share, res_covers,
+    ob_asset_ptr, ob_asset_idx,
     # outputs, one row per block
     block_sums, block_hist, block_defaults, block_hist_range,
 ):
@@ -157,8 +175,10 @@ def simulate_blocks(
     max_cov = 1
     for i in range(n_assets):
         max_cov = max(max_cov, cov_ptr[i + 1] - cov_ptr[i])
+    n_trig = trig_kind.shape[0]
     pool_col = TR_COLS * n_tr
     sup_col = pool_col + POOL_COLS
+    trig_col = sup_col + SUP_COLS * n_sup
     useed = np.uint64(seed)
     for b in prange(n_blocks):
         z = np.zeros(z_shift.shape[0])
@@ -169,10 +189,11 @@ def simulate_blocks(
         g_pT = np.zeros(n_groups)
         g_q = np.zeros(n_groups)
         haircut = np.zeros(n_coll)
-        sc = make_cash_scratch(horizon, n_assets, max_cov, n_coll, n_sup, n_tr,
-                               fee_kind.shape[0])
+        outs = make_cash_outputs(horizon, n_sup, n_tr, fee_kind.shape[0], n_trig)
+        scratch = make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr,
+                                    fee_kind.shape[0])
         (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid,
-         prin_paid, res_paid, carry, tr_bal_end) = sc[:11]
+         prin_paid, res_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
         sums = block_sums[b]
         sums[:] = 0.0
         hist = block_hist[b]
@@ -193,22 +214,19 @@ def simulate_blocks(
             draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, asset_term,
                           ob_asset_ptr, ob_asset_idx, coll_ptr, coll_draw, coll_systemic,
                           coll_table, haircut_tables, haircut)
-            dr, lr = run_path_cash(
+            dr, lr, accel = run_path_cash(
                 horizon, ppy, pool_balance, asset_obligor, asset_term, sched_prin,
                 sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,
                 pool_active, coll_ptr, coll_value, coll_lag, sup_kind, sup_provider,
                 sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr,
                 cov_sup, tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
-                fee_kind, fee_value, ops_int, ops_prin, ob_asset_ptr, ob_asset_idx,
-                tau, defaulters, n_def, haircut,
-                coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due,
-                int_paid, prin_paid, res_paid, carry, tr_bal_end,
-                sc[11], sc[12], sc[13], sc[14], sc[15], sc[16], sc[17], sc[18], sc[19],
-                sc[20], sc[21], sc[22], sc[23], sc[24], sc[25], sc[26], sc[27], sc[28],
-                sc[29])
+                fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
+                trig_kind, trig_arg, trig_value, res_initial, res_target_amount,
+                res_target_share, res_covers, ob_asset_ptr, ob_asset_idx,
+                tau, defaulters, n_def, haircut, *outs, *scratch)
             for k in range(n_tr):
-                d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], int_due,
-                                               int_paid, prin_paid, tr_bal_end)
+                d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], tr_sub[k],
+                                               int_due, int_paid, prin_paid, tr_bal_end)
                 c = TR_COLS * k
                 if d:
                     sums[c] += w
@@ -227,8 +245,9 @@ def simulate_blocks(
             sums[pool_col + 3] += w * lr * w * lr
             sums[pool_col + 4] += w
             sums[pool_col + 5] += w * w
-            err = abs(cash_error(horizon, coll_int, coll_prin, coll_recovery, sup_paid,
-                                 fee_paid, int_paid, prin_paid, res_paid, carry))
+            err = abs(cash_error(horizon, res_initial, coll_int, coll_prin, coll_recovery,
+                                 sup_paid, fee_paid, int_paid, prin_paid, res_paid, carry,
+                                 reserve_bal))
             if err > sums[pool_col + 6]:
                 sums[pool_col + 6] = err
             for s in range(n_sup):
@@ -240,6 +259,13 @@ def simulate_blocks(
                 sums[c + 1] += w * amount * w * amount
                 if amount > 0.0:
                     sums[c + 2] += w
+            c = trig_col
+            for r in range(n_trig):
+                if trig_period[r] <= horizon:
+                    sums[c + TRIG_COLS * r] += w
+                    sums[c + TRIG_COLS * r + 1] += w * trig_period[r]
+            if accel <= horizon:
+                sums[c + TRIG_COLS * n_trig] += w
             bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
             hist[bin_] += w
             lo_bin = min(lo_bin, bin_)

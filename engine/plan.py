@@ -18,7 +18,7 @@ from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.waterfall import _kernels as wk
 from engine.waterfall.collateral import haircut_quantile_table
-from engine.waterfall.program import default_program
+from engine.waterfall.program import compile_program
 from engine.waterfall.schedules import asset_schedules, tranche_target_balance
 
 _SUPPORT_KIND = {
@@ -92,6 +92,17 @@ class Plan:
     fee_value: np.ndarray
     ops_int: np.ndarray
     ops_prin: np.ndarray
+    ops_post: np.ndarray
+    grp_ptr: np.ndarray             # tranche groups of the programs' steps (CSR)
+    grp_idx: np.ndarray
+    trigger_ids: tuple[str, ...]
+    trig_kind: np.ndarray
+    trig_arg: np.ndarray            # tranche or obligor index (-1 for a default rate)
+    trig_value: np.ndarray          # default-rate threshold
+    res_initial: float              # reserve funded at closing
+    res_target_amount: float
+    res_target_share: float         # of the non-subordinated balance
+    res_covers: np.ndarray          # 0/1 per tranche: interest the reserve pays
     ob_asset_ptr: np.ndarray        # obligor -> its assets (CSR)
     ob_asset_idx: np.ndarray
     # sampling: importance-sampling mean shift of the factors and twist target (0 = none)
@@ -119,7 +130,9 @@ class Plan:
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
             self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
             self.tr_target_balance, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
-            self.ob_asset_ptr, self.ob_asset_idx,
+            self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind, self.trig_arg,
+            self.trig_value, self.res_initial, self.res_target_amount, self.res_target_share,
+            self.res_covers, self.ob_asset_ptr, self.ob_asset_idx,
         )
 
     def default_args(self, z_scale: float = 1.0) -> tuple:
@@ -141,21 +154,9 @@ def unsupported_features(scenario) -> list[Problem]:
     def no(path: str, what: str, issue: str) -> None:
         out.append(Problem(path, f"{what} is not supported yet ({issue})"))
 
-    if scenario.waterfall is not None:
-        no("waterfall", "a custom waterfall", "waterfall issue; remove the block to use "
-           "the default sequential waterfall")
-    if scenario.triggers:
-        no("triggers", "triggers", "waterfall issue")
     if scenario.rating.method != "tranche_pd":
         no("rating.method", f"rating method {scenario.rating.method!r}",
            "rating issue; use `tranche_pd`")
-    for i, asset in enumerate(scenario.assets):
-        if asset.type == "licence_fee":
-            no(f"assets.{i}.type", "licence_fee receivables", "waterfall issue")
-    for k, tr in enumerate(scenario.tranches):
-        if tr.subordinated and tr.coupon > 0:
-            no(f"tranches.{k}.coupon", "an expected return on a subordinated tranche",
-               "waterfall issue; set coupon 0")
     for s, sup in enumerate(scenario.credit_support):
         if sup.type in ("shortfall_commitment", "commitment_guarantee") and sup.lag != 0:
             no(f"credit_support.{s}.lag", f"a payment lag on a {sup.type}", "waterfall issue")
@@ -232,7 +233,29 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
 
     tranches = scenario.tranches
     target_rows, pass_flags = zip(*(tranche_target_balance(t, horizon) for t in tranches))
-    ops_int, ops_prin = default_program(tranches)
+    program = compile_program(scenario)
+    trig_kind, trig_arg, trig_value = [], [], []
+    for trig in scenario.triggers:
+        w = trig.when
+        if w.cumulative_default_rate_above is not None:
+            trig_kind.append(wk.TRIG_CUMULATIVE_DEFAULT_RATE)
+            trig_arg.append(-1)
+            trig_value.append(w.cumulative_default_rate_above)
+        elif w.interest_shortfall is not None:
+            trig_kind.append(wk.TRIG_INTEREST_SHORTFALL)
+            trig_arg.append(tranche_index[w.interest_shortfall])
+            trig_value.append(0.0)
+        else:
+            trig_kind.append(wk.TRIG_PROVIDER_DEFAULT)
+            trig_arg.append(ob_index[w.provider_default])
+            trig_value.append(0.0)
+    res = scenario.reserve
+    res_covers = np.zeros(len(tranches), dtype=np.int64)
+    if res is not None:
+        for tid in (res.covers if res.covers is not None
+                    else [t.id for t in tranches if not t.subordinated]):
+            res_covers[tranche_index[tid]] = 1
+    target = 0.0 if res is None else res.target
 
     exposure = np.zeros(len(obligors))
     ob_assets: list[list[int]] = [[] for _ in obligors]
@@ -281,7 +304,14 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         tr_target_balance=np.stack(target_rows),
         fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
         fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
-        ops_int=ops_int, ops_prin=ops_prin,
+        ops_int=program.ops_int, ops_prin=program.ops_prin, ops_post=program.ops_post,
+        grp_ptr=program.grp_ptr, grp_idx=program.grp_idx,
+        trigger_ids=tuple(t.id for t in scenario.triggers), trig_kind=i64(trig_kind),
+        trig_arg=i64(trig_arg), trig_value=f64(trig_value),
+        res_initial=0.0 if res is None else float(res.initial),
+        res_target_amount=float(target) if isinstance(target, (int, float)) else 0.0,
+        res_target_share=0.0 if isinstance(target, (int, float)) else target.share_of_senior,
+        res_covers=res_covers,
         ob_asset_ptr=np.cumsum([0] + [len(a) for a in ob_assets]).astype(np.int64),
         ob_asset_idx=i64(i for a in ob_assets for i in a),
         z_shift=np.zeros(factors.n_factors),

@@ -35,6 +35,7 @@ class Result:
     pool: dict
     support: list[dict] = field(default_factory=list)
     obligors: list[dict] = field(default_factory=list)
+    triggers: list[dict] = field(default_factory=list)
     diagnostics: dict = field(default_factory=dict)
     #: pool default rate distribution: (rates, probabilities) of the non-empty histogram bins
     default_rate_distribution: tuple = field(default=((), ()), repr=False)
@@ -58,6 +59,7 @@ class Result:
             "pool": dict(self.pool),
             "support": [dict(s) for s in self.support],
             "obligors": [dict(o) for o in self.obligors],
+            "triggers": [dict(t) for t in self.triggers],
             "diagnostics": dict(self.diagnostics),
             **({"correlation_repair": dict(self.correlation_repair)}
                if self.correlation_repair else {}),
@@ -100,6 +102,12 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
         support.append({"id": sid, "expected_payment": paid,
                         "expected_payment_se": _clean(paid_se),
                         "call_probability": called / n})
+    trig = totals.trigger_sums(plan.n_tranches, len(plan.support_ids))
+    triggers = [{"id": tid, "fire_probability": float(trig[2 * r] / n),
+                 "mean_fire_period": (float(trig[2 * r + 1] / trig[2 * r])
+                                      if trig[2 * r] > 0 else None)}
+                for r, tid in enumerate(plan.trigger_ids)]
+    pool["acceleration_probability"] = float(trig[-1] / n)
     obligors = [{"id": oid, "default_probability": float(c) / n,
                  "model_default_probability": float(plan.pd_curves[j, -1])}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
@@ -109,6 +117,7 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
     return Result(
         scenario={"name": scenario.name, "sha256": scenario.sha256},
         run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
+        triggers=triggers,
         diagnostics={"max_cash_error": totals.max_cash_error,
                      "weights_effective_sample_size": float(w1 * w1 / w2) if w2 > 0 else 0.0},
         default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine._kernels import POOL_COLS, SUP_COLS, TR_COLS, simulate_blocks
+from engine._kernels import POOL_COLS, SUP_COLS, TR_COLS, TRIG_COLS, simulate_blocks
 from engine.plan import Plan
 
 BLOCK_SIZE = 1024
@@ -44,9 +44,15 @@ class Totals:
         start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * s
         return self.sums[start: start + SUP_COLS]
 
+    def trigger_sums(self, n_tranches: int, n_supports: int) -> np.ndarray:
+        """Per trigger ``(w.fired, w.fired.period)`` rows, then ``w.accelerated``."""
+        start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * n_supports
+        return self.sums[start:]
+
 
 def n_columns(plan: Plan) -> int:
-    return TR_COLS * plan.n_tranches + POOL_COLS + SUP_COLS * len(plan.support_ids)
+    return (TR_COLS * plan.n_tranches + POOL_COLS + SUP_COLS * len(plan.support_ids)
+            + TRIG_COLS * len(plan.trigger_ids) + 1)
 
 
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,

@@ -1,8 +1,10 @@
-"""A plain-Python twin of the cash side of one path, written from the format page.
+"""A plain-Python twin of the cash side of one path, written from the format page and
+docs/model.md.
 
-It reads the Scenario directly (not the Plan), computes its own schedules, and finds a
-shortfall commitment's payment by bisection on the amount that makes the covered
-items whole, instead of the kernel's closed form. Used only in tests.
+It reads the Scenario directly (not the Plan), computes its own schedules and default
+waterfall, walks the steps by their meaning, and finds every top-up (reserve draw,
+shortfall commitment) by bisection on the amount that makes the covered items whole,
+instead of the kernel's closed form. Used only in tests.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ TOL = 0.005
 
 
 def principal_schedule(asset, ppy):
+    """Scheduled principal without prepayment."""
     n, b, i = asset.term, asset.balance, asset.rate / ppy
     am = asset.amortization
     if not isinstance(am, str):
@@ -29,6 +32,20 @@ def principal_schedule(asset, ppy):
     return sched
 
 
+def cash_schedule(asset, ppy):
+    """[(balance at start, interest, principal incl. prepayment)] for periods 1..term."""
+    plain = principal_schedule(asset, ppy)
+    smm = 1 - (1 - asset.prepayment) ** (1 / ppy)
+    rows, bal, factor = [], asset.balance, 1.0
+    for t in range(asset.term):
+        start = bal * factor
+        prepay = smm * (bal - plain[t]) * factor if t < asset.term - 1 else 0.0
+        rows.append((start, start * asset.rate / ppy, plain[t] * factor + prepay))
+        bal -= plain[t]
+        factor *= 1 - smm
+    return rows
+
+
 def coverage(scenario):
     """Loan-level support indices covering each asset, in the engine's documented order."""
     sup = scenario.credit_support
@@ -44,13 +61,50 @@ def coverage(scenario):
     return cov
 
 
+def plain_step(step):
+    if isinstance(step, (str, dict)):
+        return step
+    return step.model_dump(exclude_none=True)
+
+
+def default_lists(tranches, reserve):
+    seniors = [t.id for t in tranches if not t.subordinated]
+    subs = [t for t in tranches if t.subordinated]
+    sub_int = [{"interest": t.id} for t in subs if t.coupon > 0]
+    sub_prin = [{"principal": t.id} for t in subs]
+    res = [{"residual": subs[-1].id}] if subs else []
+    interest = (["fees"] + [{"interest": t} for t in seniors]
+                + (["reserve_top_up"] if reserve else []) + [{"to_principal": "rest"}])
+    principal = [{"principal": t} for t in seniors] + sub_int + sub_prin + res
+    post = (["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
+            + sub_int + sub_prin + res)
+    return interest, principal, post
+
+
 class Deal:
     def __init__(self, scenario):
         self.sc = scenario
         self.T = scenario.legal_final
         self.ppy = PERIODS[scenario.payment_frequency]
         self.tr = scenario.tranches
+        self.ids = [t.id for t in self.tr]
         self.fees = scenario.fees
+        interest, principal, post = default_lists(self.tr, scenario.reserve is not None)
+        wf = scenario.waterfall
+        if wf is not None:
+            interest, principal = list(wf.interest), list(wf.principal)
+            if wf.post_acceleration is not None:
+                post = list(wf.post_acceleration)
+        self.lists = {"interest": [plain_step(s) for s in interest],
+                      "principal": [plain_step(s) for s in principal],
+                      "post": [plain_step(s) for s in post]}
+        res = scenario.reserve
+        self.res_covers = set()
+        if res is not None:
+            self.res_covers = set(res.covers if res.covers is not None
+                                  else [t.id for t in self.tr if not t.subordinated])
+
+    # ------------------------------------------------------------------ pool and support
 
     def run(self, tau, haircut):
         """tau: {obligor id: default period}; haircut: list in scenario collateral order."""
@@ -58,30 +112,25 @@ class Deal:
         sup = sc.credit_support
         coll = {c.id: (n, c) for n, c in enumerate(sc.collateral)}
         cov = coverage(sc)
-        cap_left = [s.cap if s.cap is not None else float("inf") for s in sup]
+        self.cap_left = [s.cap if s.cap is not None else float("inf") for s in sup]
         paid_sup = [[0.0] * len(sup) for _ in range(T + 1)]
-        ci = [0.0] * (T + 1)
-        cp = [0.0] * (T + 1)
-        rec = [0.0] * (T + 1)
-        perf = [0.0] * (T + 1)
+        ci, cp, rec, perf = ([0.0] * (T + 1) for _ in range(4))
+        defaulted_by = [0.0] * (T + 1)
         defaulted = []
         default_amt = 0.0
         for i, a in enumerate(sc.assets):
-            sched = principal_schedule(a, ppy)
-            out = a.balance
             d = tau[a.obligor]
-            for t in range(1, a.term + 1):
-                interest = out * a.rate / ppy
+            for t, (start, interest, principal) in enumerate(cash_schedule(a, ppy), start=1):
                 if t == d:
-                    defaulted.append({"i": i, "a": a, "tau": d, "ead": out + interest,
-                                      "prin": out, "coll_pool": 0.0, "coll_total": 0.0,
+                    defaulted.append({"i": i, "a": a, "tau": d, "ead": start + interest,
+                                      "prin": start, "coll_pool": 0.0, "coll_total": 0.0,
                                       "g": [0.0] * len(cov[i]), "back": [0.0] * len(cov[i])})
-                    default_amt += out
+                    default_amt += start
+                    defaulted_by[t] += start
                     break
                 ci[t] += interest
-                cp[t] += sched[t - 1]
-                perf[t] += out
-                out -= sched[t - 1]
+                cp[t] += principal
+                perf[t] += start
         for t in range(1, T + 1):
             for e in defaulted:
                 a, i = e["a"], e["i"]
@@ -90,9 +139,9 @@ class Deal:
                     if e["tau"] + s.lag != t or tau[s.provider] <= t:
                         continue
                     p = min(s.share * (e["ead"] - e["coll_pool"]),
-                            e["ead"] - e["coll_pool"] - sum(e["g"]), cap_left[n])
+                            e["ead"] - e["coll_pool"] - sum(e["g"]), self.cap_left[n])
                     if p > 0:
-                        cap_left[n] -= p
+                        self.cap_left[n] -= p
                         e["g"][g] += p
                         paid_sup[t][n] += p
                 for cid in a.collateral:
@@ -111,13 +160,26 @@ class Deal:
                     e["coll_pool"] += cash
                     rec[t] += cash
         loss_amt = sum(max(0.0, e["prin"] - min(e["coll_total"], e["prin"])) for e in defaulted)
+        pool = sum(a.balance for a in sc.assets)
+        rows = self.waterfall_dates(tau, ci, cp, rec, perf, defaulted_by, paid_sup, pool)
+        return rows, default_amt / pool, loss_amt / pool
 
+    # ------------------------------------------------------------------ dates
+
+    def waterfall_dates(self, tau, ci, cp, rec, perf, defaulted_by, paid_sup, pool):
+        sc, T, ppy = self.sc, self.T, self.ppy
+        sup = sc.credit_support
         bal = [t.balance for t in self.tr]
-        paid_cum = [0.0] * len(self.tr)
         arrears = [0.0] * len(self.fees)
+        reserve = sc.reserve.initial if sc.reserve is not None else 0.0
+        short_before = set()
+        fired = {}
+        accel = None
         carry_i = carry_p = 0.0
+        cum_def = 0.0
         rows = []
         for t in range(1, T + 1):
+            cum_def += defaulted_by[t]
             senior = sum(b for b, tr in zip(bal, self.tr) if not tr.subordinated)
             fee_due = []
             for f, fee in enumerate(self.fees):
@@ -134,17 +196,64 @@ class Deal:
             lg_in = sum(paid_sup[t][n] for n, s in enumerate(sup)
                         if s.type in ("loan_guarantee", "bank_guarantee"))
             ai, ap = carry_i + ci[t], carry_p + cp[t] + rec[t] + lg_in
+            for trig in sc.triggers:
+                if trig.id in fired:
+                    continue
+                w = trig.when
+                if w.cumulative_default_rate_above is not None:
+                    hit = cum_def > w.cumulative_default_rate_above * pool
+                elif w.interest_shortfall is not None:
+                    hit = w.interest_shortfall in short_before
+                else:
+                    hit = tau[w.provider_default] <= t
+                if hit:
+                    fired[trig.id] = t
+                    if accel is None:
+                        accel = t
+            post = accel is not None
+            if post:
+                ap, ai = ap + ai, 0.0
+            st = {"t": t, "post": post, "fee_due": fee_due, "int_due": int_due, "bal": bal}
+            # reserve
+            if sc.reserve is not None:
+                left = any(bal[k] > 0 for k, tid in enumerate(self.ids) if tid in self.res_covers)
+                if reserve > 0 and (t == T or not left):
+                    ap += reserve
+                    reserve = 0.0
+                tgt = sc.reserve.target
+                target = tgt if isinstance(tgt, (int, float)) else tgt.share_of_senior * senior
+                st["gap"] = max(0.0, target - reserve)
+                if reserve > 0:
+                    need = self.least(lambda x: self.met(st, ai + x, ap, self.res_covers, True,
+                                                         "interest_only"))
+                    draw = min(reserve, need)
+                    reserve -= draw
+                    if post:
+                        ap += draw
+                    else:
+                        ai += draw
+                    st["gap"] = max(0.0, target - reserve)
+            else:
+                st["gap"] = 0.0
+            # shortfall commitments
             for n, s in enumerate(sup):
                 if s.type != "shortfall_commitment":
                     continue
-                need_i, need_p = self.need(t, s, ai, ap, fee_due, int_due, bal, paid_cum)
-                need = need_i + need_p
+                covered = set(s.covers)
+                if post:
+                    xi = 0.0
+                    xp = self.least(lambda x: self.met(st, 0.0, ap + x, covered, False, "all"))
+                else:
+                    xi = self.least(lambda x: self.met(st, ai + x, ap, covered, False,
+                                                       "interest_list"))
+                    xp = self.least(lambda x: self.met(st, ai + xi, ap + x, covered, False, "all"))
+                need = xi + xp
                 if need <= 0:
                     continue
                 paid = 0.0
                 if tau[s.provider] > t:
-                    paid = min(s.share * need, cap_left[n])
-                    cap_left[n] -= paid
+                    paid = min(s.share * need, self.cap_left[n])
+                    self.cap_left[n] -= paid
                     paid_sup[t][n] += paid
                 else:
                     owed = s.share * need
@@ -153,116 +262,187 @@ class Deal:
                             continue
                         if tau[cg.provider] <= t:
                             continue
-                        p = min(cg.share * (owed - paid), cap_left[g])
+                        p = min(cg.share * (owed - paid), self.cap_left[g])
                         if p > 0:
-                            cap_left[g] -= p
+                            self.cap_left[g] -= p
                             paid_sup[t][g] += p
                             paid += p
-                to_i = min(paid, need_i)
+                to_i = min(paid, xi)
                 ai += to_i
                 ap += paid - to_i
-            pf, pi, pp, pr, ai, ap = self.waterfall(t, ai, ap, fee_due, int_due, bal, paid_cum)
+            pay = self.pay_date(st, ai, ap)
+            reserve += pay["topped"]
             for f in range(len(self.fees)):
-                arrears[f] = fee_due[f] - pf[f]
-            for k in range(len(self.tr)):
-                bal[k] -= pp[k]
-                paid_cum[k] += pp[k]
-            carry_i, carry_p = ai, ap
+                arrears[f] = fee_due[f] - pay["fees"][f]
+            for k, tr in enumerate(self.tr):
+                if pay["int"][k] < int_due[k] - TOL:
+                    short_before.add(tr.id)
+            bal = pay["rem"]
+            carry_i, carry_p = pay["ai"], pay["ap"]
             rows.append({"t": t, "ci": ci[t], "cp": cp[t], "rec": rec[t], "sup": list(paid_sup[t]),
-                         "fees": pf, "int_due": int_due, "int": pi, "prin": pp, "res": pr,
-                         "bal": list(bal), "cash": ai + ap})
-        pool = sum(a.balance for a in sc.assets)
-        return rows, default_amt / pool, loss_amt / pool
+                         "fees": pay["fees"], "int_due": int_due, "int": pay["int"],
+                         "prin": pay["prin"], "res": pay["res"], "bal": list(bal),
+                         "cash": carry_i + carry_p, "reserve": reserve, "post": post})
+        self.fired = fired
+        self.accel = accel
+        return rows
 
-    def waterfall(self, t, ai, ap, fee_due, int_due, bal, paid_cum):
-        n = len(self.tr)
-        pf = [0.0] * len(self.fees)
-        pi, pp, pr = [0.0] * n, [0.0] * n, [0.0] * n
-        for f in range(len(self.fees)):
-            pf[f] = min(ai, fee_due[f])
-            ai -= pf[f]
-        for k, tr in enumerate(self.tr):
-            if not tr.subordinated:
-                pi[k] = min(ai, int_due[k])
-                ai -= pi[k]
-        ap += ai
-        ai = 0.0
-        rem = list(bal)
-        for k, tr in enumerate(self.tr):
-            if tr.subordinated:
-                claim = rem[k] if all(r <= 0 for r in rem[:k]) else 0.0
-            elif t == self.T or self.pass_through(tr):
-                claim = rem[k]
-            else:
-                claim = max(0.0, rem[k] - self.scheduled_balance(tr, t))
-            pp[k] = min(ap, claim)
-            rem[k] -= pp[k]
-            ap -= pp[k]
-        subs = [k for k, tr in enumerate(self.tr) if tr.subordinated]
-        if subs and (t == self.T or all(rem[k] <= 0 for k, tr in enumerate(self.tr)
-                                       if not tr.subordinated)):
-            pr[subs[-1]] = ap
-            ap = 0.0
-        return pf, pi, pp, pr, ai, ap
-
-    @staticmethod
-    def pass_through(tr):
-        return tr.principal is None or tr.principal == "pass_through"
+    # ------------------------------------------------------------------ the steps
 
     def scheduled_balance(self, tr, t):
         """Balance left after date t if every instalment so far was paid."""
         spec = tr.principal
+        if tr.subordinated or spec is None or spec == "pass_through":
+            return tr.balance
         if hasattr(spec, "bullet"):
             return 0.0 if t >= spec.bullet else tr.balance
         return 0.0 if t >= len(spec.schedule) else max(0.0, tr.balance - sum(spec.schedule[:t]))
 
-    def need(self, t, s, ai, ap, fee_due, int_due, bal, paid_cum):
-        """Smallest top-ups (interest, then principal) making the covered items whole, by bisection."""
-        idx = [k for k, tr in enumerate(self.tr) if tr.id in s.covers]
+    def passes_through(self, tr):
+        return not tr.subordinated and (tr.principal is None or tr.principal == "pass_through")
 
-        def short_i(x):
-            pf, pi, *_ = self.waterfall(t, ai + x, ap, fee_due, int_due, bal, paid_cum)
-            return (sum(fee_due) - sum(pf) > 1e-9 or
-                    any(int_due[k] - pi[k] > 1e-9 for k in idx if not self.tr[k].subordinated))
+    def required(self, st, k):
+        """Principal tranche k is due on this date (from its start-of-date balance)."""
+        tr, b = self.tr[k], st["bal"][k]
+        if st["t"] == self.T:
+            return b
+        if tr.subordinated or self.passes_through(tr):
+            return 0.0
+        return max(0.0, b - self.scheduled_balance(tr, st["t"]))
 
-        def required(k):
-            tr = self.tr[k]
-            if t == self.T:
-                return bal[k]
-            if tr.subordinated or self.pass_through(tr):
-                return 0.0
-            return max(0.0, bal[k] - self.scheduled_balance(tr, t))
-
-        def bisect(short):
-            if not short(0.0):
-                return 0.0
-            hi = 1.0
-            while short(hi):
-                hi *= 2
-            lo = 0.0
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if short(mid):
-                    lo = mid
+    def walk(self, steps, cash, st, pay):
+        """Pay down one list; returns (cash left, whether it passed the rest on)."""
+        t, T = st["t"], self.T
+        rem = pay["rem"]
+        for step in steps:
+            if step == "fees":
+                for f in range(len(self.fees)):
+                    p = min(cash, st["fee_due"][f] - pay["fees"][f])
+                    if p > 0:
+                        pay["fees"][f] += p
+                        cash -= p
+            elif step == "reserve_top_up":
+                p = min(cash, st["gap"] - pay["topped"])
+                if p > 0:
+                    pay["topped"] += p
+                    cash -= p
+            elif "to_principal" in step:
+                return cash, True
+            elif "residual" in step:
+                seniors_done = all(rem[k] <= 0 for k, tr in enumerate(self.tr)
+                                   if not tr.subordinated)
+                if t == T or seniors_done:
+                    pay["res"][self.ids.index(step["residual"])] += cash
+                    cash = 0.0
+            else:
+                key = "interest" if "interest" in step else "principal"
+                names = step[key] if isinstance(step[key], list) else [step[key]]
+                ks = [self.ids.index(n) for n in names]
+                if key == "interest":
+                    owed = [max(0.0, st["int_due"][k] - pay["int"][k]) for k in ks]
                 else:
-                    hi = mid
-                if hi - lo < 1e-7:
-                    break
-            return hi
+                    owed = []
+                    for k in ks:
+                        tr = self.tr[k]
+                        if tr.subordinated:
+                            owed.append(rem[k] if all(r <= 0 for r in rem[:k]) else 0.0)
+                        elif st["post"] or self.passes_through(tr) or t == T:
+                            owed.append(rem[k])
+                        else:
+                            owed.append(max(0.0, rem[k] - self.scheduled_balance(tr, t)))
+                total = sum(owed)
+                if total <= 0 or cash <= 0:
+                    continue
+                amount = min(cash, total)
+                if amount >= total:
+                    shares = list(owed)
+                else:
+                    shares = [amount * o / total for o in owed[:-1]]
+                    shares.append(amount - sum(shares))
+                for k, x in zip(ks, shares):
+                    if key == "interest":
+                        pay["int"][k] += x
+                    else:
+                        pay["prin"][k] += x
+                        rem[k] = 0.0 if x >= rem[k] else rem[k] - x
+                cash -= amount
+        return cash, False
 
-        xi = bisect(short_i)
+    def pay_date(self, st, ai, ap):
+        n = len(self.tr)
+        pay = {"fees": [0.0] * len(self.fees), "int": [0.0] * n, "prin": [0.0] * n,
+               "res": [0.0] * n, "rem": list(st["bal"]), "topped": 0.0}
+        if st["post"]:
+            ap, _ = self.walk(self.lists["post"], ai + ap, st, pay)
+            ai = 0.0
+        else:
+            ai, passed = self.walk(self.lists["interest"], ai, st, pay)
+            if passed:
+                ap, ai = ap + ai, 0.0
+            ap, _ = self.walk(self.lists["principal"], ap, st, pay)
+        pay["ai"], pay["ap"] = ai, ap
+        return pay
 
-        def short_p(x):
-            _, _, pp, *_ = self.waterfall(t, ai + xi, ap + x, fee_due, int_due, bal, paid_cum)
-            return any(required(k) - pp[k] > 1e-9 for k in idx)
+    def met(self, st, ai, ap, covered, _unused, scope):
+        """Are the covered items whole after this date's payments with this cash?
 
-        return xi, bisect(short_p)
+        ``scope``: ``interest_only`` (the reserve: covered interest in the list walked),
+        ``interest_list`` (only the interest list is walked) or ``all``. An item counts
+        only if the walked lists have a step for it.
+        """
+        pay = {"fees": [0.0] * len(self.fees), "int": [0.0] * len(self.tr),
+               "prin": [0.0] * len(self.tr), "res": [0.0] * len(self.tr),
+               "rem": list(st["bal"]), "topped": 0.0}
+        if st["post"]:
+            self.walk(self.lists["post"], ai + ap, st, pay)
+            walked = self.lists["post"]
+        else:
+            left, passed = self.walk(self.lists["interest"], ai, st, pay)
+            walked = self.lists["interest"]
+            if scope == "all":
+                self.walk(self.lists["principal"], ap + (left if passed else 0.0), st, pay)
+                walked = walked + self.lists["principal"]
+
+        def named(key):
+            return {n for s in walked if isinstance(s, dict) and key in s
+                    for n in (s[key] if isinstance(s[key], list) else [s[key]])}
+
+        with_interest, with_principal = named("interest"), named("principal")
+        for k, tid in enumerate(self.ids):
+            if tid not in covered:
+                continue
+            if tid in with_interest and st["int_due"][k] - pay["int"][k] > 1e-9:
+                return False
+            if (scope != "interest_only" and tid in with_principal
+                    and self.required(st, k) - pay["prin"][k] > 1e-9):
+                return False
+        return True
+
+    @staticmethod
+    def least(ok):
+        """Smallest non-negative x with ok(x), by bisection (ok is monotone)."""
+        if ok(0.0):
+            return 0.0
+        hi = 1.0
+        while not ok(hi):
+            hi *= 2
+        lo = 0.0
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid
+            if hi - lo < 1e-7:
+                break
+        return hi
 
     @staticmethod
     def outcome(tr, rows, T, ppy, k):
         due = sum(r["int_due"][k] for r in rows)
         got = sum(r["int"][k] + r["prin"][k] for r in rows)
-        d = any(r["int"][k] < r["int_due"][k] - TOL for r in rows) or rows[-1]["bal"][k] > TOL
+        d = (not tr.subordinated and any(r["int"][k] < r["int_due"][k] - TOL for r in rows)) \
+            or rows[-1]["bal"][k] > TOL
         loss = max(0.0, due + tr.balance - got) / tr.balance if tr.balance > 0 else 0.0
         paid = sum(r["prin"][k] for r in rows)
         wal = sum(r["prin"][k] * r["t"] / ppy for r in rows) / paid if paid > 0 else None

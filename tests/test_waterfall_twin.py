@@ -17,6 +17,48 @@ CENT = 0.01
 
 
 @st.composite
+def custom_waterfall(draw, tranches, reserve):
+    """A valid custom priority of payments: seniors in random pro-rata groups."""
+    seniors = [t["id"] for t in tranches if "subordinated" not in t]
+    subs = [t for t in tranches if "subordinated" in t]
+
+    def groups():
+        out, cur = [], []
+        for tid in seniors:
+            cur.append(tid)
+            if draw(st.booleans()):
+                out.append(cur)
+                cur = []
+        if cur:
+            out.append(cur)
+        return [g[0] if len(g) == 1 else g for g in out]
+
+    sub_int_in_interest = draw(st.booleans())
+    interest = ["fees"] + [{"interest": g} for g in groups()]
+    if reserve and draw(st.booleans()):
+        interest.append("reserve_top_up")
+    if subs and subs[0]["coupon"] > 0 and sub_int_in_interest:
+        interest.append({"interest": "Sub"})
+    interest.append({"to_principal": "rest"})
+    principal = [{"principal": g} for g in groups()]
+    if draw(st.booleans()):
+        principal.insert(0, {"interest": seniors})    # senior interest again, from principal cash
+    if subs:
+        if subs[0]["coupon"] > 0 and not sub_int_in_interest:
+            principal.append({"interest": "Sub"})
+        principal += [{"principal": "Sub"}, {"residual": "Sub"}]
+    wf = {"interest": interest, "principal": principal}
+    if draw(st.booleans()):
+        post = ["fees"] + [{"interest": g} for g in groups()] + [{"principal": g} for g in groups()]
+        if subs:
+            if subs[0]["coupon"] > 0:
+                post.append({"interest": "Sub"})
+            post += [{"principal": "Sub"}, {"residual": "Sub"}]
+        wf["post_acceleration"] = post
+    return wf
+
+
+@st.composite
 def deals(draw):
     freq = draw(st.sampled_from(sorted(PERIODS)))
     T = draw(st.integers(2, 8))
@@ -47,8 +89,10 @@ def deals(draw):
                                "haircut": {"mean": mean, "sd": 0.0},
                                "lag": draw(st.integers(0, 3))})
         assets.append({"id": f"L{i}", "obligor": draw(st.sampled_from(ob_ids)),
+                       "type": draw(st.sampled_from(["micro_loan", "licence_fee", "trust_loan"])),
                        "balance": bal, "rate": draw(st.sampled_from([0.0, 0.03, 0.08])),
-                       "term": term, "amortization": am, "collateral": cids})
+                       "term": term, "amortization": am, "collateral": cids,
+                       "prepayment": draw(st.sampled_from([0.0, 0.0, 0.1, 0.3]))})
     pool = sum(a["balance"] for a in assets)
     n_sen = draw(st.integers(1, 3))
     has_sub = draw(st.booleans())
@@ -68,7 +112,8 @@ def deals(draw):
             tr["principal"] = {"schedule": [bals[k] / n] * (n - 1) + [bals[k] - bals[k] / n * (n - 1)]}
         tranches.append(tr)
     if has_sub:
-        tranches.append({"id": "Sub", "balance": bals[-1], "subordinated": True})
+        tranches.append({"id": "Sub", "balance": bals[-1], "subordinated": True,
+                         "coupon": draw(st.sampled_from([0.0, 0.0, 0.06]))})
     support = []
     providers = ob_ids
     if draw(st.booleans()):
@@ -103,9 +148,33 @@ def deals(draw):
            "legal_final": T, "obligors": obligors, "assets": assets, "collateral": collateral,
            "credit_support": support, "correlation": {"uniform": 0.2}, "tranches": tranches,
            "fees": fees}
+    if draw(st.booleans()):
+        doc["reserve"] = {"initial": draw(st.sampled_from([0.0, pool * 0.01])),
+                          "target": draw(st.sampled_from([0.0, pool * 0.02,
+                                                          {"share_of_senior": 0.03}]))}
+    triggers = []
+    if draw(st.booleans()):
+        triggers.append({"id": "cdr", "when": {"cumulative_default_rate_above":
+                                               draw(st.sampled_from([0.0, 0.05, 0.3]))},
+                         "then": "accelerate"})
+    if draw(st.booleans()):
+        triggers.append({"id": "eod", "when": {"interest_shortfall": "A0"}, "then": "accelerate"})
+    if draw(st.booleans()):
+        triggers.append({"id": "prov", "when": {"provider_default": draw(st.sampled_from(ob_ids))},
+                         "then": "accelerate"})
+    draw(st.randoms()).shuffle(triggers)
+    doc["triggers"] = triggers
+    if draw(st.booleans()):
+        doc["waterfall"] = draw(custom_waterfall(tranches, "reserve" in doc))
     tau = [draw(st.integers(1, T + 1)) for _ in obligors]
     haircut = [draw(st.floats(0.0, 1.0)) for _ in collateral]
     return doc, tau, haircut
+
+
+def twin_fired(sc, plan, tau, haircut):
+    deal = Deal(sc)
+    deal.run(dict(zip(plan.obligor_ids, tau)), haircut)
+    return deal.fired
 
 
 def compare(doc, tau, haircut):
@@ -126,6 +195,12 @@ def compare(doc, tau, haircut):
         np.testing.assert_allclose(cf.residual_paid[t], r["res"], atol=CENT, rtol=0)
         np.testing.assert_allclose(cf.tranche_balance[t], r["bal"], atol=CENT, rtol=0)
         assert cf.cash_left[t] == pytest.approx(r["cash"], abs=CENT)
+        assert cf.reserve_balance[t] == pytest.approx(r["reserve"], abs=CENT)
+        assert (cf.accelerated_from <= t) == r["post"]
+    twin = Deal(sc)
+    for r_, trig in enumerate(sc.triggers):
+        assert cf.trigger_period[r_] == twin_fired(sc, plan, tau, haircut).get(trig.id,
+                                                                              plan.horizon + 1)
     assert cf.default_rate == pytest.approx(dr, abs=1e-12)
     assert cf.loss_rate == pytest.approx(lr, abs=1e-12)
     for k, tr in enumerate(sc.tranches):

@@ -34,6 +34,7 @@ from engine.scenario.models import (
     Scenario,
     ShortfallCommitment,
     Step,
+    ToPrincipalStep,
 )
 
 __all__ = ["check_scenario", "PSD_TOLERANCE", "POOL_TOLERANCE"]
@@ -331,16 +332,43 @@ def _step_ids(step: Step) -> tuple[str, list[tuple[tuple[str | int, ...], str]]]
     return "other", []
 
 
+def _step_kind(step: Step) -> str:
+    if isinstance(step, str):
+        return step
+    if isinstance(step, ToPrincipalStep):
+        return "to_principal"
+    return _step_ids(step)[0]
+
+
 def _check_waterfall(s: Scenario, report: Report) -> None:
     wf = s.waterfall
     if wf is None:
         return
     tranche_ids = [t.id for t in s.tranches]
     subordinated = {t.id for t in s.tranches if t.subordinated}
+    coupon = {t.id: t.coupon for t in s.tranches}
+    allowed = {
+        "interest": {"fees", "interest", "principal", "reserve_top_up", "to_principal"},
+        "principal": {"fees", "interest", "principal", "reserve_top_up", "residual"},
+        "post_acceleration": {"fees", "interest", "principal", "residual"},
+    }
     for section in ("interest", "principal", "post_acceleration"):
         steps = getattr(wf, section)
-        for i, step in enumerate(steps or []):
-            kind, named = _step_ids(step)
+        if steps is None:
+            continue
+        seen: dict[str, set[str]] = {"interest": set(), "principal": set()}
+        for i, step in enumerate(steps):
+            kind = _step_kind(step)
+            where_step = _path("waterfall", section, i)
+            if kind not in allowed[section]:
+                report(Problem(where_step, f"`{kind}` is not a step of the {section} list; "
+                                           f"allowed there: {', '.join(sorted(allowed[section]))}"))
+            if kind in ("to_principal", "residual") and i != len(steps) - 1:
+                report(Problem(where_step, f"`{kind}` must be the last step of its list "
+                                           "(nothing after it would receive cash)"))
+            if kind == "reserve_top_up" and s.reserve is None:
+                report(Problem(where_step, "`reserve_top_up` needs a `reserve` block"))
+            _, named = _step_ids(step)
             for sub, tid in named:
                 where = _path("waterfall", section, i, *sub)
                 if tid not in tranche_ids:
@@ -351,6 +379,40 @@ def _check_waterfall(s: Scenario, report: Report) -> None:
                         f"residual goes to a subordinated tranche; {tid!r} is not "
                         f"(subordinated: {', '.join(sorted(subordinated)) or 'none'})",
                     ))
+                elif kind in seen:
+                    if tid in seen[kind]:
+                        report(Problem(where, f"tranche {tid!r} already has a `{kind}` step "
+                                              f"in the {section} list"))
+                    seen[kind].add(tid)
+        for tid in tranche_ids:
+            if section in ("principal", "post_acceleration") and tid not in seen["principal"]:
+                report(Problem(_path("waterfall", section),
+                               f"tranche {tid!r} is never paid principal in this list; "
+                               f"add {{principal: {tid}}}"))
+        if section != "principal":
+            for tid in tranche_ids:
+                if coupon[tid] > 0 and tid not in seen["interest"] and not (
+                        section == "interest" and tid in _interest_in(wf.principal)):
+                    report(Problem(_path("waterfall", section),
+                                   f"tranche {tid!r} has a coupon but no `interest` step in "
+                                   f"this list; add {{interest: {tid}}}"))
+
+
+def _interest_in(steps) -> set[str]:
+    out: set[str] = set()
+    for step in steps or []:
+        if isinstance(step, InterestStep):
+            out.update([step.interest] if isinstance(step.interest, str) else step.interest)
+    return out
+
+
+def _check_reserve(s: Scenario, report: Report) -> None:
+    if s.reserve is None:
+        return
+    tranche_ids = [t.id for t in s.tranches]
+    for k, tid in enumerate(s.reserve.covers or []):
+        if tid not in tranche_ids:
+            report(Problem(_path("reserve", "covers", k), _unknown("tranche", tid, tranche_ids)))
 
 
 def _check_triggers(s: Scenario, report: Report) -> None:
@@ -425,6 +487,7 @@ _CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
     _check_tranches,
     _check_correlation,
     _check_waterfall,
+    _check_reserve,
     _check_triggers,
     _check_sensitivities,
     _check_importance,

@@ -37,6 +37,7 @@ __all__ = [
     "LoanGuarantee", "BankGuarantee", "ShortfallCommitment", "CommitmentGuarantee",
     "Support", "Pairwise", "Factors", "Correlation", "BulletPrincipal", "Tranche", "Fee",
     "InterestStep", "PrincipalStep", "ToPrincipalStep", "ResidualStep", "Step", "Waterfall",
+    "Reserve", "ReserveTarget",
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR",
 ]
@@ -213,6 +214,8 @@ class Asset(_Model):
     amortization: Amortization = "bullet"
     collateral: list[Id] = []
     support: list[Id] = Field([], description="ids of loan_guarantee / bank_guarantee supports")
+    prepayment: float = Field(0.0, ge=0.0, lt=1.0,
+                              description="constant annual prepayment rate (CPR), 0 for none")
 
     @model_validator(mode="after")
     def _schedule_fits(self) -> Asset:
@@ -511,7 +514,7 @@ _STEP_KEYS = {"interest": "~interest", "principal": "~principal",
 
 def _step_branch(v: Any) -> str | None:
     if isinstance(v, str):
-        return "~fees"
+        return "~named"
     if isinstance(v, dict) and len(v) == 1:
         return _STEP_KEYS.get(next(iter(v)))
     for cls, tag in ((InterestStep, "~interest"), (PrincipalStep, "~principal"),
@@ -524,7 +527,7 @@ def _step_branch(v: Any) -> str | None:
 #: One step of a priority of payments.
 Step = Annotated[
     Union[
-        Annotated[Literal["fees"], Tag("~fees")],
+        Annotated[Literal["fees", "reserve_top_up"], Tag("~named")],
         Annotated[InterestStep, Tag("~interest")],
         Annotated[PrincipalStep, Tag("~principal")],
         Annotated[ToPrincipalStep, Tag("~to_principal")],
@@ -534,10 +537,29 @@ Step = Annotated[
         _step_branch,
         **_bad_choice(
             "step",
-            "a step is `fees` or a one-key mapping: interest, principal, to_principal or residual",
+            "a step is `fees`, `reserve_top_up`, or a one-key mapping: interest, principal, "
+            "to_principal or residual",
         ),
     ),
 ]
+
+
+class ReserveTarget(_Model):
+    """A reserve target that follows the senior notes."""
+
+    share_of_senior: float = Field(gt=0.0, le=1.0,
+                                   description="share of the non-subordinated balance")
+
+
+class Reserve(_Model):
+    """A cash reserve (储备金账户): funded at closing and/or topped up from excess spread,
+    drawn for fees and the covered tranches' interest before any support is called."""
+
+    initial: NonNegative = Field(0.0, description="amount funded at closing")
+    target: NonNegative | ReserveTarget = Field(
+        0.0, description="amount to keep, or {share_of_senior: x}")
+    covers: list[Id] | None = Field(
+        None, description="tranches whose interest it pays; default the non-subordinated ones")
 
 
 class Waterfall(_Model):
@@ -668,6 +690,7 @@ class Scenario(_Model):
     correlation: Correlation
     tranches: list[Tranche] = Field(min_length=1, description="most senior first")
     fees: list[Fee] = []
+    reserve: Reserve | None = None
     waterfall: Waterfall | None = None
     triggers: list[Trigger] = []
     simulation: Simulation = Simulation()

@@ -7,19 +7,15 @@ flows of the deal into preallocated arrays (row ``t`` = payment date ``t``, row 
 closing, unused). Nothing here knows how defaults were drawn. A plain-Python twin in
 ``tests/naive_waterfall.py`` re-implements the same rules independently.
 
-Waterfall programs are integer arrays of ``(op, argument)`` rows, see ``OP_*``.
+The priority of payments is data: integer programs walked by
+:mod:`engine.waterfall._program_kernels`.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-# Waterfall operations (the priority of payments as data).
-OP_FEES = 0          # pay every fee in listed order (due + arrears)
-OP_INTEREST = 1      # pay tranche ``arg``'s coupon due
-OP_TO_PRINCIPAL = 2  # move what is left of the interest account to the principal account
-OP_PRINCIPAL = 3     # pay tranche ``arg``'s principal (scheduled, pass-through or gated)
-OP_RESIDUAL = 4      # pay everything left to tranche ``arg`` once the seniors are repaid
+from engine.waterfall._program_kernels import list_need, run_list
 
 # Kinds of credit support.
 SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
@@ -33,145 +29,14 @@ FEE_SENIOR_BALANCE = 1     # rate / periods-per-year x non-subordinated balance
 FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
 FEE_AMOUNT = 3             # fixed amount per period
 
-
-@njit(cache=True, inline="always")
-def _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub):
-    """Principal tranche ``k`` is *due* on date ``t``: down to its scheduled balance, or
-    all of it at legal final. ``rem`` is its balance before this payment."""
-    if t == horizon:
-        return rem[k]
-    if pass_through[k] or is_sub[k]:
-        return 0.0
-    due = rem[k] - target_balance[k, t]
-    return due if due > 0.0 else 0.0
+#: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
+PAYMENT_TOLERANCE = 0.005
 
 
-@njit(cache=True, inline="always")
-def _seniors_repaid(k, rem):
-    """True when every tranche ranked above ``k`` has no balance left."""
-    for i in range(k):
-        if rem[i] > 0.0:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _all_notes_repaid(rem, is_sub):
-    for i in range(rem.shape[0]):
-        if not is_sub[i] and rem[i] > 0.0:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub):
-    """What the principal step of tranche ``k`` would take with unlimited cash."""
-    if is_sub[k]:
-        if _seniors_repaid(k, rem):
-            return rem[k]
-        return 0.0
-    if pass_through[k] or t == horizon:
-        return rem[k]
-    return _required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
-
-
-@njit(cache=True, inline="always")
-def shortfall_need(t, horizon, covered, ops_int, ops_prin, fee_due, int_due, bal,
-                   target_balance, pass_through, is_sub, avail_int, avail_prin, scratch_rem):
-    """Cash a shortfall commitment must add so that fees and the covered tranches'
-    interest and scheduled principal due on date ``t`` are paid in full.
-
-    Returns ``(to_interest, to_principal)``: the top-up of each account. Everything ranked
-    above a covered item in its list must be paid first, so it counts too.
-    """
-    # Interest account: items are paid in order; the need is set by the last covered one.
-    cum = 0.0
-    need_int = 0.0
-    total_int = 0.0
-    for r in range(ops_int.shape[0]):
-        op = ops_int[r, 0]
-        if op == OP_FEES:
-            for f in range(fee_due.shape[0]):
-                cum += fee_due[f]
-        elif op == OP_INTEREST:
-            k = ops_int[r, 1]
-            cum += int_due[k]
-            if covered[k]:
-                need_int = max(need_int, cum - avail_int)
-        elif op == OP_TO_PRINCIPAL:
-            break
-    total_int = cum
-    flow = avail_int + need_int - total_int
-    if flow < 0.0:
-        flow = 0.0
-    avail = avail_prin + flow
-    # Principal account: an item before a covered one absorbs what it would take.
-    rem = scratch_rem
-    for k in range(bal.shape[0]):
-        rem[k] = bal[k]
-    before = 0.0
-    need_prin = 0.0
-    for r in range(ops_prin.shape[0]):
-        op = ops_prin[r, 0]
-        if op == OP_PRINCIPAL:
-            k = ops_prin[r, 1]
-            if covered[k]:
-                req = _required_principal(k, t, horizon, rem, target_balance, pass_through,
-                                          is_sub)
-                if req > 0.0:
-                    need_prin = max(need_prin, before + req - avail)
-            take = _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub)
-            rem[k] -= take
-            before += take
-        elif op == OP_RESIDUAL:
-            break
-    return need_int, need_prin
-
-
-@njit(cache=True, inline="always")
-def run_program(t, horizon, ops_int, ops_prin, avail_int, avail_prin, fee_due, int_due,
-                bal, target_balance, pass_through, is_sub,
-                pay_fee, pay_int, pay_prin, pay_res, rem):
-    """Walk the interest then the principal program with the cash available.
-
-    Fills ``pay_*`` (zeroed here) and ``rem`` (balances after this date's principal).
-    Returns the cash left in the interest and principal accounts.
-    """
-    pay_fee[:] = 0.0
-    pay_int[:] = 0.0
-    pay_prin[:] = 0.0
-    pay_res[:] = 0.0
-    for k in range(bal.shape[0]):
-        rem[k] = bal[k]
-    for r in range(ops_int.shape[0]):
-        op = ops_int[r, 0]
-        if op == OP_FEES:
-            for f in range(fee_due.shape[0]):
-                p = min(avail_int, fee_due[f])
-                pay_fee[f] += p
-                avail_int -= p
-        elif op == OP_INTEREST:
-            k = ops_int[r, 1]
-            p = min(avail_int, int_due[k] - pay_int[k])
-            pay_int[k] += p
-            avail_int -= p
-        elif op == OP_TO_PRINCIPAL:
-            avail_prin += avail_int
-            avail_int = 0.0
-    for r in range(ops_prin.shape[0]):
-        op = ops_prin[r, 0]
-        k = ops_prin[r, 1]
-        if op == OP_PRINCIPAL:
-            claim = _principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub)
-            p = min(avail_prin, claim)
-            pay_prin[k] += p
-            rem[k] -= p
-            avail_prin -= p
-        elif op == OP_RESIDUAL:
-            if t == horizon or _all_notes_repaid(rem, is_sub):
-                pay_res[k] += avail_prin
-                avail_prin = 0.0
-    return avail_int, avail_prin
+# Kinds of trigger (each fires `accelerate`).
+TRIG_CUMULATIVE_DEFAULT_RATE = 0
+TRIG_INTEREST_SHORTFALL = 1
+TRIG_PROVIDER_DEFAULT = 2
 
 
 @njit(cache=True, inline="always")
@@ -225,6 +90,16 @@ def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
         coll_recovery[t] += cash
 
 
+@njit(cache=True, inline="always")
+def _zero_payments(pay_fee, pay_int, pay_prin, pay_res):
+    for f in range(pay_fee.shape[0]):
+        pay_fee[f] = 0.0
+    for k in range(pay_int.shape[0]):
+        pay_int[k] = 0.0
+        pay_prin[k] = 0.0
+        pay_res[k] = 0.0
+
+
 @njit(cache=True)
 def run_path_cash(
     horizon, periods_per_year, pool_balance,
@@ -236,27 +111,36 @@ def run_path_cash(
     # credit support
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
     cov_ptr, cov_sup,
-    # tranches and fees
+    # tranches, fees, the waterfall programs (with tranche groups), triggers, reserve
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value,
-    ops_int, ops_prin,
+    ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
+    trig_kind, trig_arg, trig_value,
+    res_initial, res_target_amount, res_target_share, res_covers,
     # obligor -> assets (CSR)
     ob_asset_ptr, ob_asset_idx,
     # this path: default period of every obligor, the defaulters, haircut per collateral
     obligor_default, defaulters, n_defaulters, haircut,
     # outputs, row t = payment date t
     coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-    res_paid, carry, tr_bal_end,
+    res_paid, carry, tr_bal_end, reserve_bal, trig_period,
     # scratch
     s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
     s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
     s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal, s_perf_count,
+    s_rem_dry, s_claim, s_short, s_default_by_t,
 ):
     """Cash flows of the deal on one path given default periods and haircuts.
 
-    Returns ``(default_rate, loss_rate)`` of the pool: principal outstanding at default,
-    and that less collateral realised by legal final (before any support), as shares
-    of the initial pool balance.
+    Returns ``(default_rate, loss_rate, accelerated_from)``: the pool's principal
+    outstanding at default, and that less collateral realised by legal final (before any
+    support), as shares of the initial pool balance; and the first date of the
+    post-acceleration waterfall (``horizon + 1``: never).
+
+    Order on each date: collections and loan-level support; triggers (listed order; an
+    interest shortfall accelerates from the next date); the reserve (released at legal
+    final or once what it covers is repaid, else drawn for fees and covered interest);
+    shortfall commitments and their guarantees (listed order); the priority of payments.
     """
     n_assets = asset_obligor.shape[0]
     n_tr = tr_balance.shape[0]
@@ -275,6 +159,9 @@ def run_path_cash(
     res_paid[:, :] = 0.0
     carry[:] = 0.0
     tr_bal_end[:, :] = 0.0
+    reserve_bal[:] = 0.0
+    for t in range(horizon + 2):
+        s_default_by_t[t] = 0.0
 
     # Scheduled collections: the pool's totals less what defaulted assets no longer pay.
     # The count of performing assets is exact, so a date on which none performs collects
@@ -309,6 +196,7 @@ def run_path_cash(
             s_perf_count[t] -= 1
         s_ead[d] = out_start[i, tau] + sched_int[i, tau]
         default_amount += out_start[i, tau]
+        s_default_by_t[tau] += out_start[i, tau]
         s_coll_left[d] = s_ead[d]
         s_coll_pool[d] = 0.0
     for t in range(horizon + 1):
@@ -366,16 +254,23 @@ def run_path_cash(
     # The waterfall, date by date.
     for k in range(n_tr):
         s_bal[k] = tr_balance[k]
+        s_short[k] = 0
     for f in range(n_fee):
         s_fee_arrears[f] = 0.0
+    for r in range(trig_kind.shape[0]):
+        trig_period[r] = horizon + 1
     carry_int = 0.0
     carry_prin = 0.0
+    reserve = res_initial
+    reserve_bal[0] = reserve
+    accelerated_from = horizon + 1
+    cum_default = 0.0
     for t in range(1, horizon + 1):
+        cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
             if not tr_sub[k]:
                 senior_bal += s_bal[k]
-        perf_bal = s_perf_bal[t]
         for f in range(n_fee):
             kind = fee_kind[f]
             if kind == FEE_SHARE_OF_INTEREST:
@@ -383,7 +278,7 @@ def run_path_cash(
             elif kind == FEE_SENIOR_BALANCE:
                 accrual = fee_value[f] / ppy * senior_bal
             elif kind == FEE_POOL_BALANCE:
-                accrual = fee_value[f] / ppy * perf_bal
+                accrual = fee_value[f] / ppy * s_perf_bal[t]
             else:
                 accrual = fee_value[f]
             s_fee_due[f] = s_fee_arrears[f] + accrual
@@ -396,15 +291,85 @@ def run_path_cash(
             if sup_kind[s] == SUP_LOAN_GUARANTEE or sup_kind[s] == SUP_BANK_GUARANTEE:
                 avail_prin += sup_paid[t, s]
 
+        # Triggers, in listed order, on what is known at this date.
+        for r in range(trig_kind.shape[0]):
+            if trig_period[r] <= horizon:
+                continue
+            kind = trig_kind[r]
+            fired = False
+            if kind == TRIG_CUMULATIVE_DEFAULT_RATE:
+                fired = cum_default > trig_value[r] * pool_balance
+            elif kind == TRIG_INTEREST_SHORTFALL:
+                fired = s_short[trig_arg[r]] == 1
+            else:
+                fired = obligor_default[trig_arg[r]] <= t
+            if fired:
+                trig_period[r] = t
+                if accelerated_from > horizon:
+                    accelerated_from = t
+        post = accelerated_from <= t
+        if post:
+            avail_prin += avail_int
+            avail_int = 0.0
+
+        # The reserve: released when legal final comes or what it covers is repaid.
+        covered_left = False
+        for k in range(n_tr):
+            if res_covers[k] and s_bal[k] > 0.0:
+                covered_left = True
+        if reserve > 0.0 and (t == horizon or not covered_left):
+            avail_prin += reserve
+            reserve = 0.0
+        target = res_target_amount + res_target_share * senior_bal
+        gap = max(0.0, target - reserve)
+        if reserve > 0.0:
+            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+            ops = ops_post if post else ops_int
+            need, _, _ = list_need(ops, avail_prin if post else avail_int, res_covers, True, t,
+                                   horizon, post, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
+                                   s_int_due, s_pay_int, s_bal, tr_target_balance,
+                                   tr_pass_through, tr_sub, gap, s_rem, s_claim)
+            draw = min(reserve, need)
+            if draw > 0.0:
+                reserve -= draw
+                if post:
+                    avail_prin += draw
+                else:
+                    avail_int += draw
+            gap = max(0.0, target - reserve)
+
         # Deal-level support: each shortfall commitment in listed order.
         for s in range(n_sup):
             if sup_kind[s] != SUP_SHORTFALL:
                 continue
             for k in range(n_tr):
                 s_covered[k] = sup_covers_tranche[s, k]
-            need_i, need_p = shortfall_need(
-                t, horizon, s_covered, ops_int, ops_prin, s_fee_due, s_int_due, s_bal,
-                tr_target_balance, tr_pass_through, tr_sub, avail_int, avail_prin, s_rem)
+            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+            if post:
+                need_i = 0.0
+                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, horizon,
+                                         True, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
+                                         s_int_due, s_pay_int, s_bal, tr_target_balance,
+                                         tr_pass_through, tr_sub, gap, s_rem, s_claim)
+            else:
+                need_i, _, _ = list_need(ops_int, avail_int, s_covered, False, t, horizon,
+                                         False, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
+                                         s_int_due, s_pay_int, s_bal, tr_target_balance,
+                                         tr_pass_through, tr_sub, gap, s_rem, s_claim)
+                # what the interest list would pay with that top-up, then the principal list
+                for k in range(n_tr):
+                    s_rem_dry[k] = s_bal[k]
+                left, to_p, topped = run_list(ops_int, avail_int + need_i, t, horizon, False,
+                                              grp_ptr, grp_idx, s_fee_due, s_int_due, s_rem_dry,
+                                              tr_target_balance, tr_pass_through, tr_sub, gap,
+                                              s_pay_fee, s_pay_int, s_pay_prin, s_pay_res,
+                                              s_claim)
+                flow = left if to_p else 0.0
+                need_p, _, _ = list_need(ops_prin, avail_prin + flow, s_covered, False, t,
+                                         horizon, False, grp_ptr, grp_idx, s_fee_due,
+                                         s_pay_fee, s_int_due, s_pay_int, s_rem_dry,
+                                         tr_target_balance, tr_pass_through, tr_sub,
+                                         gap - topped, s_rem, s_claim)
             need = need_i + need_p
             if need <= 0.0:
                 continue
@@ -429,10 +394,36 @@ def run_path_cash(
             avail_int += to_i
             avail_prin += paid - to_i
 
-        avail_int, avail_prin = run_program(
-            t, horizon, ops_int, ops_prin, avail_int, avail_prin, s_fee_due, s_int_due,
-            s_bal, tr_target_balance, tr_pass_through, tr_sub,
-            s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_rem)
+        # The priority of payments.
+        for k in range(n_tr):
+            s_rem[k] = s_bal[k]
+        _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+        if post:
+            left, _, topped = run_list(ops_post, avail_prin, t, horizon, True, grp_ptr,
+                                       grp_idx, s_fee_due, s_int_due, s_rem,
+                                       tr_target_balance, tr_pass_through, tr_sub, gap,
+                                       s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_claim)
+            carry_int = 0.0
+            carry_prin = left
+        else:
+            left_i, to_p, topped = run_list(ops_int, avail_int, t, horizon, False, grp_ptr,
+                                            grp_idx, s_fee_due, s_int_due, s_rem,
+                                            tr_target_balance, tr_pass_through, tr_sub, gap,
+                                            s_pay_fee, s_pay_int, s_pay_prin, s_pay_res,
+                                            s_claim)
+            if to_p:
+                avail_prin += left_i
+                left_i = 0.0
+            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, horizon, False, grp_ptr,
+                                           grp_idx, s_fee_due, s_int_due, s_rem,
+                                           tr_target_balance, tr_pass_through, tr_sub,
+                                           gap - topped, s_pay_fee, s_pay_int, s_pay_prin,
+                                           s_pay_res, s_claim)
+            topped += topped_p
+            carry_int = left_i
+            carry_prin = left_p
+        reserve += topped
+        reserve_bal[t] = reserve
         for f in range(n_fee):
             fee_paid[t, f] = s_pay_fee[f]
             s_fee_arrears[f] = s_fee_due[f] - s_pay_fee[f]
@@ -440,10 +431,10 @@ def run_path_cash(
             int_paid[t, k] = s_pay_int[k]
             prin_paid[t, k] = s_pay_prin[k]
             res_paid[t, k] = s_pay_res[k]
+            if s_pay_int[k] < s_int_due[k] - PAYMENT_TOLERANCE:
+                s_short[k] = 1
             s_bal[k] = s_rem[k]
             tr_bal_end[t, k] = s_bal[k]
-        carry_int = avail_int
-        carry_prin = avail_prin
         carry[t] = carry_int + carry_prin
 
-    return default_amount / pool_balance, loss_amount / pool_balance
+    return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from

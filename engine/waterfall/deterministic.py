@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine._kernels import cash_error, make_cash_scratch, tranche_outcome
+from engine._kernels import cash_error, make_cash_outputs, make_cash_scratch, tranche_outcome
 from engine.waterfall._kernels import run_path_cash
 
 
@@ -28,6 +28,9 @@ class CashFlows:
     residual_paid: np.ndarray
     cash_left: np.ndarray
     tranche_balance: np.ndarray    # end of each date
+    reserve_balance: np.ndarray    # end of each date (row 0: funded at closing)
+    trigger_period: np.ndarray     # first date each trigger fired (horizon + 1: never)
+    accelerated_from: int          # first date of the post-acceleration waterfall
     default_rate: float
     loss_rate: float
     cash_error: float
@@ -54,17 +57,23 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     hc = np.asarray(haircuts, dtype=np.float64)[plan.coll_draw]
     n_assets = len(plan.asset_ids)
     max_cov = max(1, int(np.max(np.diff(plan.cov_ptr), initial=0)))
-    sc = make_cash_scratch(plan.horizon, n_assets, max_cov, len(plan.coll_value),
-                           len(plan.support_ids), plan.n_tranches, len(plan.fee_ids))
+    outs = make_cash_outputs(plan.horizon, len(plan.support_ids), plan.n_tranches,
+                             len(plan.fee_ids), len(plan.trigger_ids))
+    scratch = make_cash_scratch(plan.horizon, n_assets, max_cov, len(plan.support_ids),
+                                plan.n_tranches, len(plan.fee_ids))
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
-    dr, lr = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc, *sc)
-    outs = sc[:11]
-    err = cash_error(plan.horizon, outs[0], outs[1], outs[2], outs[3], outs[4], outs[6],
-                     outs[7], outs[8], outs[9])
+    dr, lr, accel = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc,
+                                  *outs, *scratch)
+    (coll_int, coll_prin, recoveries, sup_paid, fee_paid, int_due, int_paid, prin_paid,
+     res_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
+    err = cash_error(plan.horizon, plan.res_initial, coll_int, coll_prin, recoveries,
+                     sup_paid, fee_paid, int_paid, prin_paid, res_paid, carry, reserve_bal)
     ppy = plan.periods_per_year
-    outcome = [tranche_outcome(k, plan.horizon, ppy, plan.tr_balance[k], outs[5], outs[6],
-                               outs[7], outs[10]) for k in range(plan.n_tranches)]
-    return CashFlows(*(np.array(a) for a in outs), default_rate=dr, loss_rate=lr,
+    outcome = [tranche_outcome(k, plan.horizon, ppy, plan.tr_balance[k], plan.tr_sub[k],
+                               int_due, int_paid, prin_paid, tr_bal_end)
+               for k in range(plan.n_tranches)]
+    return CashFlows(*(np.array(a) for a in outs[:12]), trigger_period=np.array(trig_period),
+                     accelerated_from=int(accel), default_rate=dr, loss_rate=lr,
                      cash_error=err,
                      tranche_defaulted=np.array([o[0] for o in outcome]),
                      tranche_loss=np.array([o[1] for o in outcome]),

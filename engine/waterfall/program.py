@@ -1,25 +1,101 @@
-"""The priority of payments as an integer program the kernel interprets.
+"""The priority of payments as integer programs the kernel interprets.
 
-The default waterfall of the format, for tranches listed most senior first:
-``interest: [fees, {interest: each non-subordinated tranche}, {to_principal: rest}]``,
-``principal: [{principal: each tranche in order}, {residual: last subordinated}]``.
+Three lists, as in the format: ``interest`` (interest collections), ``principal``
+(principal collections plus what the interest list passes on) and ``post_acceleration``
+(all cash, once a trigger has fired). Each step becomes an ``(op, argument)`` row; interest
+and principal steps name a group of tranches (a list in the file: paid pro rata).
+
+Defaults, for tranches listed most senior first:
+``interest: [fees, {interest: each non-subordinated tranche}, reserve_top_up (with a reserve),
+{to_principal: rest}]``;
+``principal: [{principal: each non-subordinated tranche}, {interest: each subordinated
+tranche with an expected return}, {principal: each subordinated tranche}, {residual: last
+subordinated}]``;
+``post_acceleration: [fees, {interest: each non-subordinated}, {principal: each
+non-subordinated}, {interest/principal: each subordinated}, {residual: last subordinated}]``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from engine.waterfall._kernels import (OP_FEES, OP_INTEREST, OP_PRINCIPAL, OP_RESIDUAL,
-                                       OP_TO_PRINCIPAL)
+from engine.waterfall._program_kernels import (OP_FEES, OP_INTEREST, OP_PRINCIPAL,
+                                               OP_RESERVE_TOP_UP, OP_RESIDUAL, OP_TO_PRINCIPAL)
 
 
-def default_program(tranches) -> tuple[np.ndarray, np.ndarray]:
-    """``(interest_ops, principal_ops)``, each an int64 array of ``(op, tranche index)`` rows."""
-    interest = [(OP_FEES, -1)]
-    interest += [(OP_INTEREST, k) for k, tr in enumerate(tranches) if not tr.subordinated]
-    interest.append((OP_TO_PRINCIPAL, -1))
-    principal = [(OP_PRINCIPAL, k) for k in range(len(tranches))]
-    subs = [k for k, tr in enumerate(tranches) if tr.subordinated]
+@dataclass(frozen=True)
+class Program:
+    """The three lists as ``(op, argument)`` int64 arrays, and the tranche groups."""
+
+    ops_int: np.ndarray
+    ops_prin: np.ndarray
+    ops_post: np.ndarray
+    grp_ptr: np.ndarray
+    grp_idx: np.ndarray
+
+
+def _default_steps(tranches, reserve: bool) -> dict[str, list]:
+    seniors = [t.id for t in tranches if not t.subordinated]
+    subs = [t for t in tranches if t.subordinated]
+    interest = ["fees"] + [{"interest": t} for t in seniors]
+    if reserve:
+        interest.append("reserve_top_up")
+    interest.append({"to_principal": "rest"})
+    principal = [{"principal": t} for t in seniors]
+    principal += [{"interest": t.id} for t in subs if t.coupon > 0]
+    principal += [{"principal": t.id} for t in subs]
+    post = ["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
+    post += [{"interest": t.id} for t in subs if t.coupon > 0]
+    post += [{"principal": t.id} for t in subs]
     if subs:
-        principal.append((OP_RESIDUAL, subs[-1]))
-    return (np.asarray(interest, dtype=np.int64).reshape(-1, 2),
-            np.asarray(principal, dtype=np.int64).reshape(-1, 2))
+        principal.append({"residual": subs[-1].id})
+        post.append({"residual": subs[-1].id})
+    return {"interest": interest, "principal": principal, "post_acceleration": post}
+
+
+def _as_plain(step):
+    """A model step (or a plain one) as ``str`` or a one-key dict."""
+    if isinstance(step, (str, dict)):
+        return step
+    return step.model_dump(exclude_none=True)
+
+
+def compile_program(scenario) -> Program:
+    """The scenario's waterfall (or the default one) as a :class:`Program`."""
+    tranches = scenario.tranches
+    index = {t.id: k for k, t in enumerate(tranches)}
+    lists = _default_steps(tranches, scenario.reserve is not None)
+    wf = scenario.waterfall
+    if wf is not None:
+        lists["interest"] = list(wf.interest)
+        lists["principal"] = list(wf.principal)
+        if wf.post_acceleration is not None:
+            lists["post_acceleration"] = list(wf.post_acceleration)
+    groups: list[list[int]] = []
+
+    def group(ids) -> int:
+        groups.append([index[i] for i in ([ids] if isinstance(ids, str) else ids)])
+        return len(groups) - 1
+
+    def rows(steps) -> np.ndarray:
+        out = []
+        for step in map(_as_plain, steps):
+            if step == "fees":
+                out.append((OP_FEES, -1))
+            elif step == "reserve_top_up":
+                out.append((OP_RESERVE_TOP_UP, -1))
+            elif "interest" in step:
+                out.append((OP_INTEREST, group(step["interest"])))
+            elif "principal" in step:
+                out.append((OP_PRINCIPAL, group(step["principal"])))
+            elif "to_principal" in step:
+                out.append((OP_TO_PRINCIPAL, -1))
+            else:
+                out.append((OP_RESIDUAL, index[step["residual"]]))
+        return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+    ops = [rows(lists[name]) for name in ("interest", "principal", "post_acceleration")]
+    ptr = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+    idx = np.asarray([k for g in groups for k in g], dtype=np.int64)
+    return Program(*ops, grp_ptr=ptr, grp_idx=idx)

@@ -32,7 +32,13 @@ def asset_principal_schedule(balance: float, rate: float, term: int, amortizatio
 
 
 def asset_schedules(assets, horizon: int, periods_per_year: int):
-    """``(principal, interest, outstanding_at_start)`` arrays, each ``(n_assets, horizon + 1)``."""
+    """``(principal, interest, outstanding_at_start)`` arrays, each ``(n_assets, horizon + 1)``.
+
+    Principal includes prepayments: with an annual prepayment rate ``CPR`` a share
+    ``m = 1 - (1 - CPR)^(1/f)`` of what is left after each period's scheduled principal is
+    prepaid, so the schedule shrinks with the surviving factor ``(1 - m)^(t-1)`` (the pool
+    factor convention: every instalment scaled, the asset still ends at its term).
+    """
     n = len(assets)
     prin = np.zeros((n, horizon + 1))
     intr = np.zeros((n, horizon + 1))
@@ -41,9 +47,13 @@ def asset_schedules(assets, horizon: int, periods_per_year: int):
         p = asset_principal_schedule(asset.balance, asset.rate, asset.term,
                                      asset.amortization, periods_per_year)
         start = asset.balance - np.concatenate(([0.0], np.cumsum(p)[:-1]))
-        prin[a, 1:asset.term + 1] = p
-        out[a, 1:asset.term + 1] = start
-        intr[a, 1:asset.term + 1] = start * asset.rate / periods_per_year
+        smm = 1.0 - (1.0 - asset.prepayment) ** (1.0 / periods_per_year)
+        survive = (1.0 - smm) ** np.arange(asset.term)          # factor at the start of t
+        prepaid = np.zeros(asset.term)
+        prepaid[:-1] = smm * (start[:-1] - p[:-1]) * survive[:-1]
+        prin[a, 1:asset.term + 1] = p * survive + prepaid
+        out[a, 1:asset.term + 1] = start * survive
+        intr[a, 1:asset.term + 1] = start * survive * asset.rate / periods_per_year
     return prin, intr, out
 
 

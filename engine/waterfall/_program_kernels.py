@@ -1,0 +1,194 @@
+"""Numba kernels of the priority of payments: walking a waterfall program with the cash
+of one account, and the least top-up that makes given items whole.
+
+A program is an int64 array of ``(op, argument)`` rows. Interest and principal steps name a
+*group* of tranches (rows ``grp_ptr[g]..grp_ptr[g+1]`` of ``grp_idx``): one tranche is a
+sequential step, several are paid pro rata to what each is owed, the rounding residual
+going to the last so that sums are exact.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+OP_FEES = 0           # every fee in listed order (due + arrears)
+OP_INTEREST = 1       # coupon of the tranches of group ``arg`` (pro rata)
+OP_TO_PRINCIPAL = 2   # the rest of the interest account goes to the principal account
+OP_PRINCIPAL = 3      # principal of the tranches of group ``arg`` (pro rata)
+OP_RESIDUAL = 4       # everything left to tranche ``arg`` once the notes are repaid
+OP_RESERVE_TOP_UP = 5  # refill the reserve account up to its target
+
+OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up")
+
+
+@njit(cache=True, inline="always")
+def required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub):
+    """Principal tranche ``k`` is *due* on date ``t``: down to its scheduled balance, or
+    all of it at legal final (nothing before for pass-through and subordinated ones)."""
+    if t == horizon:
+        return rem[k]
+    if pass_through[k] or is_sub[k]:
+        return 0.0
+    due = rem[k] - target_balance[k, t]
+    return due if due > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def seniors_repaid(k, rem):
+    """True when every tranche ranked above ``k`` has no balance left."""
+    for i in range(k):
+        if rem[i] > 0.0:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def notes_repaid(rem, is_sub):
+    """True when no non-subordinated tranche has a balance left."""
+    for i in range(rem.shape[0]):
+        if not is_sub[i] and rem[i] > 0.0:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub, post):
+    """What a principal step would pay tranche ``k`` with unlimited cash: a subordinated
+    tranche only once those above it are repaid; after acceleration, pass-through, or at
+    legal final all of it; else down to its scheduled balance."""
+    if is_sub[k]:
+        return rem[k] if seniors_repaid(k, rem) else 0.0
+    if post or pass_through[k] or t == horizon:
+        return rem[k]
+    return required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
+
+
+@njit(cache=True, inline="always")
+def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
+    """Split ``amount`` (<= ``total``) over group ``g`` in proportion to ``claim``; the last
+    member takes the rounding residual, and a group paid in full gets exactly its claims.
+    Principal payments also reduce ``rem``."""
+    last = grp_ptr[g + 1] - 1
+    given = 0.0
+    full = amount >= total       # paid in full: each gets exactly its claim
+    for q in range(grp_ptr[g], last + 1):
+        k = grp_idx[q]
+        if full:
+            x = claim[k]
+        else:
+            x = amount - given if q == last else amount * claim[k] / total
+        paid[k] += x
+        given += x
+        if principal:
+            rem[k] = 0.0 if x >= rem[k] else rem[k] - x
+
+
+@njit(cache=True)
+def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, rem,
+             target_balance, pass_through, is_sub, reserve_gap, pay_fee, pay_int, pay_prin,
+             pay_res, claim):
+    """Walk one list with ``cash`` of its account; payments add to ``pay_*`` and ``rem``
+    falls with principal paid. Returns ``(cash left, reached to_principal, reserve top-up)``.
+    """
+    topped = 0.0
+    for r in range(ops.shape[0]):
+        op = ops[r, 0]
+        arg = ops[r, 1]
+        if op == OP_FEES:
+            for f in range(fee_due.shape[0]):
+                p = min(cash, fee_due[f] - pay_fee[f])
+                if p > 0.0:
+                    pay_fee[f] += p
+                    cash -= p
+        elif op == OP_INTEREST:
+            total = 0.0
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                claim[k] = max(0.0, int_due[k] - pay_int[k])
+                total += claim[k]
+            if total > 0.0 and cash > 0.0:
+                amount = min(cash, total)
+                _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
+                cash -= amount
+        elif op == OP_PRINCIPAL:
+            total = 0.0
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through,
+                                           is_sub, post)
+                total += claim[k]
+            if total > 0.0 and cash > 0.0:
+                amount = min(cash, total)
+                _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
+                cash -= amount
+        elif op == OP_RESERVE_TOP_UP:
+            p = min(cash, reserve_gap - topped)
+            if p > 0.0:
+                topped += p
+                cash -= p
+        elif op == OP_RESIDUAL:
+            if t == horizon or notes_repaid(rem, is_sub):
+                pay_res[arg] += cash
+                cash = 0.0
+        elif op == OP_TO_PRINCIPAL:
+            return cash, True, topped
+    return cash, False, topped
+
+
+@njit(cache=True)
+def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_idx, fee_due,
+              paid_fee, int_due, paid_int, start_rem, target_balance, pass_through, is_sub,
+              reserve_gap, rem, claim):
+    """Least cash to add to this list's account so that every *covered* tranche's interest
+    due (and, unless ``interest_only``, its scheduled principal due) in this list is paid
+    in full; everything ranked ahead of a covered item is paid first, so it counts too.
+
+    ``paid_fee``, ``paid_int`` and ``start_rem`` are what an earlier list of the same date
+    already paid (zeros and the balances for the first list).
+    Returns ``(need, total claims up to to_principal or the end, reached to_principal)``.
+    """
+    for k in range(start_rem.shape[0]):
+        rem[k] = start_rem[k]
+    ahead = 0.0
+    need = 0.0
+    for r in range(ops.shape[0]):
+        op = ops[r, 0]
+        arg = ops[r, 1]
+        if op == OP_FEES:
+            for f in range(fee_due.shape[0]):
+                ahead += max(0.0, fee_due[f] - paid_fee[f])
+        elif op == OP_INTEREST:
+            total = 0.0
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                claim[k] = max(0.0, int_due[k] - paid_int[k])
+                total += claim[k]
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                if covered[k] and claim[k] > 0.0:
+                    need = max(need, ahead + total - cash)
+            ahead += total
+        elif op == OP_PRINCIPAL:
+            total = 0.0
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through,
+                                           is_sub, post)
+                total += claim[k]
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                if covered[k] and not interest_only and claim[k] > 0.0:
+                    req = required_principal(k, t, horizon, rem, target_balance, pass_through,
+                                             is_sub)
+                    if req > 0.0:
+                        need = max(need, ahead + total * min(1.0, req / claim[k]) - cash)
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                rem[k] -= claim[k]
+            ahead += total
+        elif op == OP_RESERVE_TOP_UP:
+            ahead += reserve_gap
+        elif op == OP_TO_PRINCIPAL:
+            return need, ahead, True
+        elif op == OP_RESIDUAL:
+            break
+    return need, ahead, False
