@@ -10,7 +10,7 @@ from __future__ import annotations
 from engine.errors import Problem, ScenarioError, UnsupportedFeature
 
 __all__ = ["Problem", "Result", "Scenario", "ScenarioError", "UnsupportedFeature",
-           "load_scenario", "load_scenario_text", "run", "scenario_json_schema"]
+           "cashflows", "load_scenario", "load_scenario_text", "run", "scenario_json_schema"]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -19,6 +19,7 @@ _LAZY = {
     "load_scenario_text": "engine.scenario",
     "scenario_json_schema": "engine.scenario",
     "run": "engine.api",
+    "cashflows": "engine.api",
     "Result": "engine.result",
 }
 

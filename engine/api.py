@@ -51,3 +51,34 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
     run_info["elapsed_s"] = round(time.perf_counter() - started, 3)
     return build_result(scenario, plan, totals, rating_table(scenario), run_info)
+
+
+def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 0.0,
+              timing="uniform", recovery: float | None = None, recovery_lag: int = 0):
+    """One deterministic run of the deal: the per-date cash flows of the pool, every support,
+    fee and tranche, under given defaults (none by default).
+
+    Parameters
+    ----------
+    scenario : engine.Scenario
+    defaults : dict obligor id -> period, optional
+        Named obligors (borrowers or support providers) that default, and when.
+    cdr : float
+        Share of every asset's original balance that defaults, spread by ``timing``
+        (``"uniform"``, ``"front:x"`` or shares per period).
+    recovery, recovery_lag : optional
+        Recovery as a share of principal outstanding at default and its lag, replacing the
+        collateral (which otherwise realises at its mean haircut).
+
+    Returns
+    -------
+    engine.waterfall.deterministic.CashFlowReport
+        ``.table`` (DataFrame indexed by period), ``.summary``, ``.to_dict()``.
+    """
+    from engine.waterfall.assumptions import DefaultAssumptions
+    from engine.waterfall.deterministic import deterministic_cashflows
+
+    timing = timing if isinstance(timing, str) else tuple(timing)
+    return deterministic_cashflows(scenario, DefaultAssumptions(
+        named=dict(defaults or {}), cdr=cdr, timing=timing, recovery=recovery,
+        recovery_lag=recovery_lag))

@@ -50,6 +50,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
+
+
 def _add_sim_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paths", type=_positive_int, help="number of Monte Carlo paths "
                    "(default: the scenario's simulation.paths)")
@@ -67,6 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     _add_sim_options(p)
     p.add_argument("--out", metavar="DIR", help="write result.json and CSV tables into DIR")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    p = sub.add_parser("cashflows", help="one deterministic run: the per-period cash flows")
+    p.add_argument("scenario")
+    p.add_argument("--default", action="append", default=[], metavar="OBLIGOR:PERIOD",
+                   help="an obligor (borrower or provider) that defaults in PERIOD; repeatable")
+    p.add_argument("--cdr", type=_fraction, default=0.0,
+                   help="share of every asset's balance that defaults (0..1)")
+    p.add_argument("--timing", default="uniform",
+                   help="'uniform', 'front:x' (linear tilt, -1..1) or shares per period 'a,b,c'")
+    p.add_argument("--recovery", type=_fraction, default=None,
+                   help="recovery as a share of principal at default, replacing collateral")
+    p.add_argument("--recovery-lag", type=int, default=0, metavar="PERIODS")
+    p.add_argument("--csv", metavar="FILE", help="write the table as CSV")
+    p.add_argument("--json", metavar="FILE", help="write the table and summary as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     p = sub.add_parser("validate", help="check scenario files, print every problem")
@@ -109,11 +134,7 @@ def _cmd_run(args) -> int:
     from engine.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    for target in filter(None, (args.json, args.out)):
-        parent = Path(target).resolve().parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise InputError(f"cannot write {target}: folder {parent} does not exist or is "
-                             "not writable")
+    _check_targets(args.json, args.out)
     from engine.api import run
 
     show, finish = _progress_printer(args.quiet)
@@ -132,6 +153,52 @@ def _cmd_run(args) -> int:
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc))
+    return EXIT_OK
+
+
+def _check_targets(*targets) -> None:
+    for target in filter(None, targets):
+        parent = Path(target).resolve().parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"cannot write {target}: folder {parent} does not exist or is "
+                             "not writable")
+
+
+def _cmd_cashflows(args) -> int:
+    from engine.api import cashflows
+    from engine.report.files import result_json, write_text_atomic
+    from engine.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    _check_targets(args.csv, args.json)
+    defaults = {}
+    for item in args.default:
+        oid, _, period = item.rpartition(":")
+        if not oid or not period.isdigit():
+            raise InputError(f"--default {item!r}: expected OBLIGOR:PERIOD, e.g. B03:2")
+        defaults[oid] = int(period)
+    timing = args.timing
+    if "," in timing:
+        try:
+            timing = [float(x) for x in timing.split(",")]
+        except ValueError:
+            raise InputError(f"--timing {args.timing!r}: shares must be numbers") from None
+    try:
+        report = cashflows(scenario, defaults=defaults, cdr=args.cdr, timing=timing,
+                           recovery=args.recovery, recovery_lag=args.recovery_lag)
+    except ScenarioError:
+        raise
+    except ValueError as exc:      # a timing curve that makes no sense
+        raise InputError(str(exc)) from None
+    if args.csv:
+        write_text_atomic(args.csv, report.table.to_csv())
+    if args.json:
+        write_text_atomic(args.json, result_json(report.to_dict()))
+    if not args.quiet:
+        from engine.report.table import cashflow_text
+
+        print(scenario.name)
+        print(cashflow_text(report))
     return EXIT_OK
 
 
@@ -164,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ipabs {args.command}: {_NOT_YET[args.command]} is not available in this "
               "version yet", file=sys.stderr)
         return EXIT_INPUT
-    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema}[args.command]
+    handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
+               "cashflows": _cmd_cashflows}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

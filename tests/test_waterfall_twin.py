@@ -232,3 +232,18 @@ def test_cash_is_conserved_and_balances_never_negative(case):
     assert (cf.tranche_balance >= -1e-9).all()
     assert (cf.cash_left >= -1e-9).all()
     assert (cf.interest_paid <= cf.interest_due + 1e-9).all()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deals())
+def test_subordinated_principal_waits_for_every_tranche_above(case):
+    doc, tau, haircut = case
+    sc = load(doc)
+    plan = compile_plan(sc)
+    cf = run_cash(plan, np.array(tau), np.array(haircut))
+    for k, tr in enumerate(sc.tranches):
+        if not tr.subordinated:
+            continue
+        for t in range(1, plan.horizon + 1):
+            if cf.principal_paid[t, k] > 0:
+                assert (cf.tranche_balance[t, :k] <= 1e-9).all()

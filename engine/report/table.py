@@ -37,3 +37,20 @@ def tranche_table(doc: dict) -> str:
         f"{run['elapsed_s']:.2f} s",
     ]
     return "\n".join(lines)
+
+
+def cashflow_text(report) -> str:
+    """The deterministic cash-flow table, periods as columns (rounded to whole units)."""
+    frame = report.table.T
+    lines = [frame.to_string(float_format=lambda x: f"{x:,.0f}")]
+    summ = report.summary
+    lines.append("")
+    lines.append(f"pool default rate {100 * summ['pool_default_rate']:.2f}%, loss rate "
+                 f"{100 * summ['pool_loss_rate']:.2f}% (after collateral, before support)"
+                 + (f"; accelerated from period {summ['accelerated_from']}"
+                    if summ["accelerated_from"] else ""))
+    for t in summ["tranches"]:
+        wal = "-" if t["wal_years"] is None else f"{t['wal_years']:.3f}"
+        lines.append(f"{t['id']}: {'DEFAULTS' if t['defaulted'] else 'paid as promised'}, "
+                     f"loss {100 * t['loss']:.4f}%, WAL {wal} y")
+    return "\n".join(lines)
