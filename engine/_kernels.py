@@ -156,6 +156,8 @@ def simulate_blocks(
     ob_asset_ptr, ob_asset_idx,
     # outputs, one row per block
     block_sums, block_hist, block_defaults, block_hist_range,
+    # optional per-path record (rows = paths of this call; zero rows: not recorded)
+    path_weight, path_default, path_loss,
 ):
     """Simulate blocks ``first_block .. first_block + n_blocks - 1``.
 
@@ -227,6 +229,11 @@ def simulate_blocks(
             for k in range(n_tr):
                 d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], tr_sub[k],
                                                int_due, int_paid, prin_paid, tr_bal_end)
+                if path_weight.shape[0] > 0:
+                    row = path - first_block * block_size
+                    path_weight[row] = w
+                    path_default[row, k] = d
+                    path_loss[row, k] = loss
                 c = TR_COLS * k
                 if d:
                     sums[c] += w

@@ -36,21 +36,36 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     -------
     engine.Result
     """
+    paths, seed = resolve_paths_seed(scenario, paths, seed)
+    started = time.perf_counter()
+    plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
+    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
+    return finish_result(scenario, plan, totals, paths, seed, run_info, started)
+
+
+def resolve_paths_seed(scenario, paths, seed) -> tuple[int, int]:
+    """``paths`` and ``seed``, defaulting to the scenario's ``simulation`` block, checked."""
     paths = scenario.simulation.paths if paths is None else int(paths)
     seed = scenario.simulation.seed if seed is None else int(seed)
     if paths < 1:
         raise ValueError(f"paths must be at least 1, got {paths}")
     if not 0 <= seed < 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-    started = time.perf_counter()
-    plan = compile_plan(scenario)
-    run_info = {"paths": paths, "seed": seed, "method": scenario.simulation.method,
-                "engine_version": engine_version()}
+    return paths, seed
+
+
+def sampling_plan(scenario, plan, seed: int):
+    """The Plan with importance sampling aimed (when asked), and the run description."""
+    run_info = {"method": scenario.simulation.method, "engine_version": engine_version()}
     if scenario.simulation.method == "importance":
         plan, run_info["importance"] = importance_plan(scenario, plan, simulate, seed)
-    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
-    run_info["elapsed_s"] = round(time.perf_counter() - started, 3)
-    return build_result(scenario, plan, totals, rating_table(scenario), run_info)
+    return plan, run_info
+
+
+def finish_result(scenario, plan, totals, paths, seed, run_info, started) -> Result:
+    info = {"paths": paths, "seed": seed, **run_info,
+            "elapsed_s": round(time.perf_counter() - started, 3)}
+    return build_result(scenario, plan, totals, rating_table(scenario), info)
 
 
 def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 0.0,

@@ -18,10 +18,6 @@ from engine.errors import ScenarioError
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 _NOT_YET = {
-    "sensitivity": "base case beside each sensitivity on common random numbers",
-    "size": "largest balance of a tranche that still earns a target rating",
-    "compare": "several enhancement designs side by side",
-    "check": "regression of every scenario in a folder against its golden result",
     "report": "a self-contained HTML report with plots",
 }
 
@@ -98,6 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="+")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
+
+    p = sub.add_parser("sensitivity", help="the base case beside each sensitivity, on the "
+                                           "same random numbers")
+    p.add_argument("scenario")
+    _add_sim_options(p)
+    p.add_argument("--change", action="append", default=[], metavar="KEY=VALUE",
+                   help="a case instead of the file's sensitivities; repeatable. Keys: "
+                        "pd_multiplier, correlation_shift, recovery_multiplier, haircut_shift, "
+                        "lag_shift (numbers), rating_override=ID:NOTCH[,ID:NOTCH], "
+                        "remove_support=ID[,ID]")
+
+    p = sub.add_parser("size", help="the largest balance of a tranche that earns a target")
+    p.add_argument("scenario")
+    p.add_argument("--tranche", required=True)
+    p.add_argument("--target", required=True, help="an sf grade, e.g. AAAsf")
+    _add_sim_options(p)
+
+    p = sub.add_parser("compare", help="several enhancement designs side by side")
+    p.add_argument("scenarios", nargs="+")
+    _add_sim_options(p)
+
+    p = sub.add_parser("check", help="every scenario of a folder against its golden result")
+    p.add_argument("folder")
+    _add_sim_options(p)
+    p.add_argument("--update", action="store_true", help="rewrite the golden files")
 
     for name, what in _NOT_YET.items():
         p = sub.add_parser(name, help=f"{what} (not available yet)")
@@ -202,6 +223,119 @@ def _cmd_cashflows(args) -> int:
     return EXIT_OK
 
 
+def _parse_change(text: str) -> tuple[str, dict]:
+    from engine.analysis.changes import CHANGE_KEYS
+
+    key, sep, value = text.partition("=")
+    if not sep or key not in CHANGE_KEYS:
+        raise InputError(f"--change {text!r}: expected KEY=VALUE with KEY one of "
+                         f"{', '.join(CHANGE_KEYS)}")
+    try:
+        if key == "rating_override":
+            parsed = dict(item.split(":", 1) for item in value.split(","))
+        elif key == "remove_support":
+            parsed = [x for x in value.split(",") if x]
+        elif key == "lag_shift":
+            parsed = int(value)
+        else:
+            parsed = float(value)
+    except ValueError:
+        raise InputError(f"--change {text!r}: cannot read {value!r} for {key}") from None
+    return text, {key: parsed}
+
+
+def _cmd_sensitivity(args) -> int:
+    from engine.analysis.sensitivity import sensitivity
+    from engine.report.files import write_json_atomic
+    from engine.report.table import sensitivity_text
+    from engine.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    _check_targets(args.json)
+    cases = [_parse_change(c) for c in args.change] or None
+    if cases:
+        _validate_cases(scenario, cases)
+    doc = sensitivity(scenario, cases, paths=args.paths, seed=args.seed)
+    if args.json:
+        write_json_atomic(args.json, doc)
+    print(scenario.name)
+    print(sensitivity_text(doc))
+    return EXIT_OK
+
+
+def _validate_cases(scenario, cases) -> None:
+    """Command-line changes are checked like the file's `sensitivities` block."""
+    from engine.scenario import Scenario
+    from engine.scenario.checks import check_scenario
+
+    doc = scenario.model_dump(by_alias=True, exclude_none=True)
+    doc["sensitivities"] = [{"name": name, **change} for name, change in cases]
+    try:
+        checked = Scenario.model_validate(doc)
+    except Exception as exc:  # pydantic's ValidationError
+        raise InputError(f"--change: {exc}") from None
+    problems = [p for p in check_scenario(checked) if p.path.startswith("sensitivities")]
+    if problems:
+        raise ScenarioError([p.__class__(p.path.replace("sensitivities", "--change", 1),
+                                         p.message) for p in problems])
+
+
+def _cmd_size(args) -> int:
+    from engine.analysis.sizing import size_tranche
+    from engine.report.files import write_json_atomic
+    from engine.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    _check_targets(args.json)
+    doc = size_tranche(scenario, args.tranche, args.target, paths=args.paths, seed=args.seed)
+    if args.json:
+        write_json_atomic(args.json, doc)
+    a = doc["achieved"]
+    print(f"{scenario.name}\n{doc['tranche']} earns {doc['target']} or better up to a balance of "
+          f"{doc['balance']:,.0f} ({100 * doc['share_of_pool']:.2f}% of the pool): rating "
+          f"{a['rating']}, default probability {a['default_probability']:.3g} "
+          f"± {a['default_probability_se']:.2g}")
+    return EXIT_OK
+
+
+def _cmd_compare(args) -> int:
+    from engine.analysis.compare import compare
+    from engine.report.files import write_json_atomic
+    from engine.report.table import compare_text
+    from engine.scenario import load_scenario
+
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    _check_targets(args.json)
+    doc = compare(scenarios, paths=args.paths, seed=args.seed)
+    if args.json:
+        write_json_atomic(args.json, doc)
+    print(compare_text(doc))
+    return EXIT_OK
+
+
+def _cmd_check(args) -> int:
+    from engine.analysis.regression import check_folder
+    from engine.report.files import write_json_atomic
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    _check_targets(args.json)
+    outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed)
+    if not outcomes:
+        raise InputError(f"no *.yaml scenarios in {folder}")
+    for o in outcomes:
+        status = "updated" if o.updated else ("ok" if o.passed else "CHANGED")
+        print(f"{o.scenario}: {status}")
+        for line in o.differences:
+            print(f"  {line}")
+    if args.json:
+        write_json_atomic(args.json, {"format": "ipabs-check/v1", "scenarios": [
+            {"scenario": o.scenario, "passed": o.passed, "differences": o.differences}
+            for o in outcomes]})
+    return EXIT_OK if all(o.passed for o in outcomes) else EXIT_INTERNAL
+
+
 def _cmd_validate(args) -> int:
     from engine.scenario import load_scenario
 
@@ -232,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
               "version yet", file=sys.stderr)
         return EXIT_INPUT
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
-               "cashflows": _cmd_cashflows}[args.command]
+               "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
+               "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -24,6 +24,15 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass
+class PathRecord:
+    """Per-path outcomes kept for paired comparisons (memory: paths x tranches)."""
+
+    weight: np.ndarray     # (paths,)
+    default: np.ndarray    # (paths, tranches) 0/1
+    loss: np.ndarray       # (paths, tranches)
+
+
+@dataclass
 class Totals:
     """Mergeable accumulators of a run: weighted sums over paths (see engine._kernels)."""
 
@@ -32,6 +41,7 @@ class Totals:
     max_cash_error: float         # largest |cash in - cash out| over all paths
     default_rate_hist: np.ndarray # (HIST_BINS,): weight of paths per default-rate bin
     obligor_defaults: np.ndarray  # (n_obligors,): weight of paths where each defaulted
+    record: PathRecord | None = None
 
     def tranche_sums(self, k: int) -> np.ndarray:
         return self.sums[TR_COLS * k: TR_COLS * (k + 1)]
@@ -56,11 +66,14 @@ def n_columns(plan: Plan) -> int:
 
 
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
-             progress: Progress | None = None, z_scale: float = 1.0) -> Totals:
+             progress: Progress | None = None, z_scale: float = 1.0,
+             record: bool = False) -> Totals:
     """Simulate ``paths`` paths of the Plan with ``seed``; return the folded accumulators.
 
     ``z_scale = 0`` fixes the systematic factors at the Plan's shift (a conditional run,
-    used to aim importance sampling); weights are then 1.
+    used to aim importance sampling); weights are then 1. ``record`` also keeps each
+    path's weight, tranche defaults and losses (for paired comparisons on common random
+    numbers).
     """
     if paths < 1:
         raise ValueError("paths must be at least 1")
@@ -80,10 +93,17 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     block_hist = np.zeros((width, HIST_BINS))       # zero once; the fold re-zeroes
     block_defaults = np.zeros((width, plan.n_obligors))
     hist_range = np.empty((width, 2), dtype=np.int64)
+    n_tr = plan.n_tranches
+    rec = (PathRecord(np.empty(paths), np.empty((paths, n_tr)), np.empty((paths, n_tr)))
+           if record else None)
+    empty = (np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
     for first in range(0, n_blocks, chunk_blocks):
         nb = min(chunk_blocks, n_blocks - first)
+        lo_path, hi_path = first * BLOCK_SIZE, min((first + nb) * BLOCK_SIZE, paths)
+        rows = ((rec.weight[lo_path:hi_path], rec.default[lo_path:hi_path],
+                 rec.loss[lo_path:hi_path]) if record else empty)
         simulate_blocks(np.uint64(seed), first, nb, BLOCK_SIZE, paths, *default_args,
-                        *cash_args, sums, block_hist, block_defaults, hist_range)
+                        *cash_args, sums, block_hist, block_defaults, hist_range, *rows)
         for b in range(nb):              # fold in block order: chunk-size independent
             max_err = max(max_err, sums[b, err_col])
             sums[b, err_col] = 0.0
@@ -96,5 +116,5 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
             block_defaults[b] = 0.0
         if progress is not None:
             progress(min((first + nb) * BLOCK_SIZE, paths), paths)
-    return Totals(paths, acc, max_err, hist, defaults)
+    return Totals(paths, acc, max_err, hist, defaults, rec)
 

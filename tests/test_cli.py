@@ -91,10 +91,10 @@ def test_unsupported_feature_is_rejected_clearly(tmp_path):
     ["run", str(SHIPPED), "--paths", "many"],
     ["run", str(SHIPPED), "--seed", "-1"],
     ["frobnicate"],
-    ["sensitivity", str(SHIPPED)],
-    ["size", str(SHIPPED), "--tranche", "A", "--target", "AAAsf"],
-    ["compare", str(SHIPPED), str(SHIPPED)],
-    ["check", "scenarios"],
+    ["size", str(SHIPPED), "--tranche", "A"],
+    ["size", str(SHIPPED), "--tranche", "A", "--target", "AAA"],
+    ["sensitivity", str(SHIPPED), "--change", "pd_multiplier"],
+    ["check", "no/such/folder"],
     ["report", str(SHIPPED), "--out", "x"],
 ])
 def test_bad_usage_and_missing_features_exit_2_without_traceback(args):

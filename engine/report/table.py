@@ -54,3 +54,32 @@ def cashflow_text(report) -> str:
         lines.append(f"{t['id']}: {'DEFAULTS' if t['defaulted'] else 'paid as promised'}, "
                      f"loss {100 * t['loss']:.4f}%, WAL {wal} y")
     return "\n".join(lines)
+
+
+def sensitivity_text(doc: dict) -> str:
+    """Base case and each sensitivity: rating, default probability and its change."""
+    rows = [("case", "tranche", "rating", "default prob", "change ± se", "expected loss",
+             "change ± se")]
+    for t in doc["base"]["tranches"]:
+        rows.append(("base", t["id"], t["rating"], f"{t['default_probability']:.3g}", "",
+                     f"{t['expected_loss']:.3g}", ""))
+    for case in doc["cases"]:
+        for t in case["tranches"]:
+            rows.append((case["name"], t["id"], t["rating"], f"{t['default_probability']:.3g}",
+                         f"{t['pd_change']:+.3g} ± {t['pd_change_se']:.2g}",
+                         f"{t['expected_loss']:.3g}",
+                         f"{t['el_change']:+.3g} ± {t['el_change_se']:.2g}"))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def compare_text(doc: dict) -> str:
+    """Designs side by side: each tranche's rating and default probability."""
+    blocks = []
+    for d in doc["designs"]:
+        blocks.append(d["name"])
+        blocks.append(tranche_table(d["result"]))
+        blocks.append("")
+    return "\n".join(blocks).rstrip()

@@ -1,0 +1,108 @@
+"""Golden regression: every scenario of a folder against its stored result.
+
+A scenario ``x.yaml`` has its golden result in ``x.golden.json`` beside it. A check passes
+when every tranche's default probability, expected loss and WAL (and the pool's expected
+default rate) is within 4 combined standard errors of the golden value and every rating,
+of the base case and of each sensitivity, is unchanged. Only ``update=True`` writes
+golden files.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.analysis.sensitivity import sensitivity
+from engine.report.files import write_json_atomic
+from engine.scenario import load_scenario
+
+GOLDEN_FORMAT = "ipabs-golden/v1"
+K_SIGMA = 4.0
+ESTIMATES = (("default_probability", "default_probability_se"),
+             ("expected_loss", "expected_loss_se"), ("wal_years", "wal_years_se"))
+
+
+@dataclass
+class CheckOutcome:
+    scenario: str
+    passed: bool
+    differences: list[str] = field(default_factory=list)
+    updated: bool = False
+
+
+def golden_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".golden.json")
+
+
+def _within(new, new_se, old, old_se) -> bool:
+    if new is None or old is None:
+        return new is None and old is None
+    se = math.hypot(new_se or 0.0, old_se or 0.0)
+    return abs(new - old) <= K_SIGMA * se + 1e-12
+
+
+def _compare_tranches(where: str, new_rows, old_rows, out: list[str]) -> None:
+    old_by_id = {r["id"]: r for r in old_rows}
+    for row in new_rows:
+        old = old_by_id.get(row["id"])
+        if old is None:
+            out.append(f"{where}: tranche {row['id']} is new")
+            continue
+        if row["rating"] != old["rating"]:
+            out.append(f"{where}: tranche {row['id']} rating {old['rating']} -> {row['rating']}")
+        for key, se_key in ESTIMATES:
+            if key not in row:
+                continue
+            if not _within(row[key], row.get(se_key), old.get(key), old.get(se_key)):
+                out.append(f"{where}: tranche {row['id']} {key} {old.get(key)!r} -> {row[key]!r} "
+                           f"(beyond {K_SIGMA:g} standard errors)")
+    for tid in old_by_id.keys() - {r["id"] for r in new_rows}:
+        out.append(f"{where}: tranche {tid} is gone")
+
+
+def current_document(scenario, paths=None, seed=None) -> dict:
+    sens = sensitivity(scenario, paths=paths, seed=seed)
+    return {"format": GOLDEN_FORMAT, "scenario_sha256": scenario.sha256,
+            "result": sens["base"], "sensitivities": sens["cases"]}
+
+
+def compare_documents(new: dict, old: dict) -> list[str]:
+    out: list[str] = []
+    _compare_tranches("base", new["result"]["tranches"], old["result"]["tranches"], out)
+    p_new, p_old = new["result"]["pool"], old["result"]["pool"]
+    if not _within(p_new["expected_default_rate"], p_new.get("expected_default_rate_se"),
+                   p_old["expected_default_rate"], p_old.get("expected_default_rate_se")):
+        out.append(f"base: pool expected_default_rate {p_old['expected_default_rate']!r} -> "
+                   f"{p_new['expected_default_rate']!r} (beyond {K_SIGMA:g} standard errors)")
+    old_cases = {c["name"]: c for c in old.get("sensitivities", [])}
+    for case in new.get("sensitivities", []):
+        old_case = old_cases.pop(case["name"], None)
+        if old_case is None:
+            out.append(f"sensitivity {case['name']!r} is new")
+        else:
+            _compare_tranches(f"sensitivity {case['name']!r}", case["tranches"],
+                              old_case["tranches"], out)
+    for name in old_cases:
+        out.append(f"sensitivity {name!r} is gone")
+    return out
+
+
+def check_folder(folder, *, update: bool = False, paths=None, seed=None) -> list[CheckOutcome]:
+    """Check (or with ``update`` rewrite) every ``*.yaml`` scenario in ``folder``."""
+    outcomes = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        scenario = load_scenario(path)
+        doc = current_document(scenario, paths, seed)
+        gold = golden_path(path)
+        if update:
+            write_json_atomic(gold, doc)
+            outcomes.append(CheckOutcome(path.name, True, updated=True))
+            continue
+        if not gold.exists():
+            outcomes.append(CheckOutcome(path.name, False, [
+                f"no golden result {gold.name}; create it with `ipabs check {folder} --update`"]))
+            continue
+        diffs = compare_documents(doc, json.loads(gold.read_text(encoding="utf-8")))
+        outcomes.append(CheckOutcome(path.name, not diffs, diffs))
+    return outcomes

@@ -1,0 +1,86 @@
+"""Tranche sizing: the largest balance of a tranche that still earns a target rating.
+
+The balance moves between the tranche and the one below it (the rest of the pool keeps
+its structure); every candidate runs on the same random numbers, so the tranche's default
+probability is monotone in its balance path by path and a bisection converges on the
+boundary. The answer is resolved to ``tolerance`` (a share of the two tranches' total).
+"""
+from __future__ import annotations
+
+import time
+
+from engine.api import finish_result, resolve_paths_seed, sampling_plan
+from engine.errors import Problem, ScenarioError
+from engine.plan import compile_plan
+from engine.rating.scale import SF_SCALE
+from engine.simulate import simulate
+
+
+def _with_balance(scenario, k: int, balance: float, total: float):
+    tranches = list(scenario.tranches)
+    tranches[k] = tranches[k].model_copy(update={"balance": balance})
+    tranches[k + 1] = tranches[k + 1].model_copy(update={"balance": total - balance})
+    for j in (k, k + 1):   # a bullet or schedule stays as scheduled, rescaled
+        spec = tranches[j].principal
+        if spec is not None and hasattr(spec, "schedule"):
+            old = sum(spec.schedule)
+            scale = tranches[j].balance / old if old > 0 else 0.0
+            tranches[j] = tranches[j].model_copy(update={"principal": spec.model_copy(
+                update={"schedule": [x * scale for x in spec.schedule]})})
+    return scenario.model_copy(update={"tranches": tranches})
+
+
+def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = None,
+                 seed: int | None = None, tolerance: float = 1e-3) -> dict:
+    """Largest balance of ``tranche`` (the rest moving to the tranche below) that earns
+    ``target`` or better; returns the ``{"tranche", "target", "balance", "share_of_pool",
+    "achieved"}`` document (``achieved`` is that tranche's result at the balance found)."""
+    ids = [t.id for t in scenario.tranches]
+    problems = []
+    if tranche not in ids:
+        problems.append(Problem("--tranche", f"unknown tranche {tranche!r}; tranches: {', '.join(ids)}"))
+    elif ids.index(tranche) == len(ids) - 1:
+        problems.append(Problem("--tranche", f"{tranche!r} is the last tranche: no tranche below "
+                                             "to take the rest"))
+    if target not in SF_SCALE:
+        problems.append(Problem("--target", f"unknown grade {target!r}; allowed: {', '.join(SF_SCALE)}"))
+    if problems:
+        raise ScenarioError(problems)
+    paths, seed = resolve_paths_seed(scenario, paths, seed)
+    k = ids.index(tranche)
+    total = scenario.tranches[k].balance + scenario.tranches[k + 1].balance
+    goal = SF_SCALE.index(target)
+    base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
+
+    def evaluate(balance):
+        started = time.perf_counter()
+        sc = _with_balance(scenario, k, balance, total)
+        plan = compile_plan(sc)
+        if plan.factors.n_factors == base_plan.factors.n_factors:
+            import dataclasses
+            plan = dataclasses.replace(plan, z_shift=base_plan.z_shift,
+                                       twist_target=base_plan.twist_target)
+        res = finish_result(sc, plan, simulate(plan, paths, seed), paths, seed, run_info, started)
+        row = res.tranche_rows[k]
+        return SF_SCALE.index(row["rating"]) <= goal, row
+
+    lo, hi = 0.0, total
+    ok_hi, row_hi = evaluate(hi)
+    if ok_hi:
+        best, best_row = hi, row_hi
+    else:
+        ok_lo, row_lo = evaluate(lo)
+        if not ok_lo:
+            raise ScenarioError(Problem("--target", f"{tranche} does not earn {target} even with "
+                                                    "no balance"))
+        best, best_row = lo, row_lo
+        while hi - lo > tolerance * total:
+            mid = 0.5 * (lo + hi)
+            ok, row = evaluate(mid)
+            if ok:
+                lo, best, best_row = mid, mid, row
+            else:
+                hi = mid
+    pool = sum(a.balance for a in scenario.assets)
+    return {"tranche": tranche, "target": target, "balance": best,
+            "share_of_pool": best / pool, "achieved": best_row}
