@@ -5,7 +5,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 from engine.default.importance import importance_plan
-from engine.plan import compile_plan, rating_table
+from engine.plan import compile_plan, rating_tables
 from engine.result import Result, build_result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress, simulate
 
@@ -63,9 +63,31 @@ def sampling_plan(scenario, plan, seed: int):
 
 
 def finish_result(scenario, plan, totals, paths, seed, run_info, started) -> Result:
-    info = {"paths": paths, "seed": seed, **run_info,
-            "elapsed_s": round(time.perf_counter() - started, 3)}
-    return build_result(scenario, plan, totals, rating_table(scenario), info)
+    """Estimates and ratings of a finished simulation (TDR/BDR work included when asked)."""
+    tables = rating_tables(scenario)
+    info = {"paths": paths, "seed": seed, **run_info}
+    result = build_result(scenario, plan, totals, tables, info)
+    if scenario.rating.method == "tdr_bdr":
+        rate_tdr_bdr(result, scenario, plan, totals, tables["pd"])
+    result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
+    """Replace each tranche's grade by the TDR/BDR grade; add ``pool.tdr`` and ``bdr``."""
+    from engine.analysis.breakeven import break_even_rates
+    from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
+
+    wal = pool_wal_years(plan)
+    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table)
+    bdrs = break_even_rates(scenario)
+    for row in result.tranche_rows:
+        b = bdrs[row["id"]]
+        row["bdr"], row["bdr_by_scenario"] = b["bdr"], b["bdr_by_scenario"]
+        row["rating"] = grade_for(b["bdr"], tdrs)
+        row["rating_range"] = [grade_for(b["bdr"], tdrs, 1), grade_for(b["bdr"], tdrs, 2)]
+    result.pool["wal_years"] = wal
+    result.pool["tdr"] = {grade: v[0] for grade, v in tdrs.items()}
 
 
 def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 0.0,

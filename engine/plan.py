@@ -154,9 +154,6 @@ def unsupported_features(scenario) -> list[Problem]:
     def no(path: str, what: str, issue: str) -> None:
         out.append(Problem(path, f"{what} is not supported yet ({issue})"))
 
-    if scenario.rating.method != "tranche_pd":
-        no("rating.method", f"rating method {scenario.rating.method!r}",
-           "rating issue; use `tranche_pd`")
     for s, sup in enumerate(scenario.credit_support):
         if sup.type in ("shortfall_commitment", "commitment_guarantee") and sup.lag != 0:
             no(f"credit_support.{s}.lag", f"a payment lag on a {sup.type}", "waterfall issue")
@@ -164,8 +161,17 @@ def unsupported_features(scenario) -> list[Problem]:
 
 
 def rating_table(scenario):
-    """The rating table the scenario names (built-in ``domestic`` or a user CSV)."""
+    """The ideal default table the scenario names (built-in ``domestic`` or a user CSV)."""
     return resolve_table(scenario.rating.table, scenario.base_dir)
+
+
+def rating_tables(scenario) -> dict:
+    """The tables the scenario's rating method uses (``pd``, and ``el`` for expected loss)."""
+    from engine.rating.tables import domestic_el_table
+
+    pd_table = rating_table(scenario)
+    el = domestic_el_table() if scenario.rating.table == "domestic" else pd_table
+    return {"pd": pd_table, "el": el}
 
 
 def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: float = 0.0,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.accumulate import histogram_quantile, mean_and_se, ratio_and_se
 from engine.plan import Plan
-from engine.rating.methods import rate_by_pd, rating_range_pd
+from engine.rating.rate import rate_tranche
 from engine.simulate import Totals
 
 RESULT_FORMAT = "ipabs-result/v1"
@@ -66,7 +66,7 @@ class Result:
         }
 
 
-def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) -> Result:
+def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: dict) -> Result:
     """Estimates, standard errors and ratings from a run's accumulators."""
     n = float(totals.paths)
     rows = []
@@ -82,9 +82,9 @@ def build_result(scenario, plan: Plan, totals: Totals, table, run_info: dict) ->
             "default_probability": pd_, "default_probability_se": pd_se,
             "expected_loss": el, "expected_loss_se": _clean(el_se),
             "wal_years": _clean(wal), "wal_years_se": _clean(wal_se),
-            "rating": rate_by_pd(pd_, tenor, table),
-            "rating_range": list(rating_range_pd(pd_, pd_se, totals.paths, tenor, table)),
         })
+        rows[-1]["rating"], rows[-1]["rating_range"] = rate_tranche(
+            scenario.rating.method, rows[-1], totals.paths, tenor, tables)
     dr1, dr2, lr1, lr2, w1, w2 = totals.pool_sums(plan.n_tranches)[:6]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)

@@ -514,3 +514,21 @@ def _log_linear(t: np.ndarray, tenors: np.ndarray, row: np.ndarray) -> np.ndarra
     lo, hi = row[j], row[j + 1]
     f = np.clip(lo * np.exp(w * np.log(hi / lo)), lo, hi)
     return np.where(w >= 1.0, hi, f)
+
+
+#: Loss given default behind the built-in expected-loss table (an assumption of this engine).
+DOMESTIC_EL_LGD = 0.45
+
+
+@functools.lru_cache(maxsize=1)
+def domestic_el_table() -> DefaultTable:
+    """Expected-loss thresholds for the ``expected_loss`` method: the domestic ideal default
+    rates times a loss given default of :data:`DOMESTIC_EL_LGD`.
+
+    No Chinese agency publishes an idealised expected-loss table; this derived one is the
+    engine's assumption, named as such in ``source``. Give a CSV (``rating.table``) to use
+    another.
+    """
+    base = domestic_table()
+    return DefaultTable(base.notches, base.tenors, np.asarray(base.rates) * DOMESTIC_EL_LGD,
+                        source=f"derived: {base.source.splitlines()[0]} x LGD {DOMESTIC_EL_LGD}")

@@ -38,7 +38,8 @@ __all__ = [
     "Support", "Pairwise", "Factors", "Correlation", "BulletPrincipal", "Tranche", "Fee",
     "InterestStep", "PrincipalStep", "ToPrincipalStep", "ResidualStep", "Step", "Waterfall",
     "Reserve", "ReserveTarget",
-    "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Sensitivity", "Scenario",
+    "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
+    "RecoveryDelay", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR",
 ]
 
@@ -629,11 +630,32 @@ class Simulation(_Model):
         return self
 
 
+class RecoveryDelay(_Model):
+    """A share of every recovery arriving later than its lag."""
+
+    share: UnitInterval
+    months: int = Field(ge=0)
+
+
+class Stress(_Model):
+    """One cash-flow stress of the ``tdr_bdr`` method's grid."""
+
+    name: str = Field(min_length=1)
+    recovery_multiplier: NonNegative = Field(1.0, description="scales collateral values")
+    timing: str = Field("uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
+                        description="default timing: uniform or front:x (linear tilt)")
+    spread_shift: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.0, description="added to every asset's rate (per annum)")
+    recovery_delay: RecoveryDelay | None = None
+
+
 class RatingSpec(_Model):
     """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
 
     method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
+    stresses: list[Stress] | None = Field(
+        None, description="tdr_bdr stress grid; default: the small-business grid of DOMAIN.md")
 
 
 _SENSITIVITY_CHANGES = (

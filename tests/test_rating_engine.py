@@ -1,0 +1,93 @@
+"""The three rating methods on pools whose answers are known exactly."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import engine
+from builders import bullet_pool, load
+from engine.analysis.breakeven import break_even_rate, stressed_scenario
+from engine.default.analytic import finite_pool_loss_distribution, tranche_default_probability
+from engine.rating import domestic_table
+from engine.rating.methods import rate_by_pd
+from engine.rating.scale import SF_SCALE
+from engine.rating.tables import domestic_el_table
+
+PDS, RHO = [0.02] * 20, 0.25
+
+
+def _pool(sub, method="tranche_pd", paths=200_000, **extra):
+    doc = bullet_pool(PDS, [1e6] * 20, RHO, legal_final=1, senior_share=(20 - sub) / 20,
+                      paths=paths, seed=21)
+    doc["rating"] = {"method": method}
+    doc.update(extra)
+    return load(doc)
+
+
+@pytest.mark.parametrize("sub", [3, 6, 9])
+def test_tranche_pd_rating_is_the_table_grade_of_the_exact_pd(sub):
+    exact = tranche_default_probability(finite_pool_loss_distribution(PDS, [1] * 20, RHO), sub)
+    res = engine.run(_pool(sub))
+    a = res.tranches.loc["A"]
+    want = rate_by_pd(exact, 1.0, domestic_table())
+    assert a.rating_range[0] <= a.rating_range[1] or True
+    lo, hi = (SF_SCALE.index(g) for g in a.rating_range)
+    assert lo <= SF_SCALE.index(want) <= hi          # the exact grade is inside the range
+    if lo == hi:
+        assert a.rating == want
+
+
+def test_expected_loss_rating_uses_the_expected_loss_table():
+    res = engine.run(_pool(6, method="expected_loss"))
+    a = res.tranches.loc["A"]
+    assert a.rating == rate_by_pd(a.expected_loss, 1.0, domestic_el_table())
+    # a loss-based grade is never worse than the default-based one for the same tranche
+    pd_grade = engine.run(_pool(6)).tranches.loc["A", "rating"]
+    assert SF_SCALE.index(a.rating) <= SF_SCALE.index(pd_grade)
+
+
+def test_tdr_is_a_quantile_of_the_exact_pool_default_distribution():
+    res = engine.run(_pool(6, method="tdr_bdr"))
+    dist = finite_pool_loss_distribution(PDS, [1] * 20, RHO)
+    n = res.run["paths"]
+    for grade, tdr in res.pool["tdr"].items():
+        p = domestic_table().sf_threshold(grade, 1.0)
+        k = round(tdr * 20)
+        se = math.sqrt(p * (1 - p) / n)
+        assert dist[k + 1:].sum() <= p + 4 * se          # exceeded with at most p
+        assert dist[k:].sum() >= p - 4 * se              # and it is the smallest such level
+
+
+def test_bdr_of_a_zero_coupon_pool_is_its_subordination_over_the_loss_severity():
+    sc = _pool(6, method="tdr_bdr")
+    assert break_even_rate(sc, 0) == pytest.approx(6 / 20, abs=2e-4)
+    doc = bullet_pool(PDS * 1, [1e6] * 20, RHO, legal_final=5, senior_share=14 / 20)
+    doc["obligors"] = [dict(o, pd={"annual": 0.02}) for o in doc["obligors"]]
+    for i, a in enumerate(doc["assets"]):
+        a["collateral"] = [f"P{i}"]
+        a["term"] = 3
+    doc["collateral"] = [{"id": f"P{i}", "type": "invention_patent", "appraised_value": 0.5e6,
+                          "haircut": {"mean": 0.4, "sd": 0.1}, "lag": 1} for i in range(20)]
+    sc = load(doc)
+    # recovery 0.5m x (1 - 0.4) = 30% of each loan: A survives defaults up to 0.3 / 0.7
+    assert break_even_rate(sc, 0) == pytest.approx(0.3 / 0.7, abs=2e-4)
+    # defaults spread over years 1-3; a 12-month delay still lands by legal final (year 5)
+    delayed = stressed_scenario(sc, {"recovery_delay": {"share": 0.3, "months": 12}})
+    assert break_even_rate(delayed, 0) == pytest.approx(0.3 / 0.7, abs=2e-4)
+    # 24 months: the late 30% of year-3 defaults' recoveries lands in year 6, lost
+    late = stressed_scenario(sc, {"recovery_delay": {"share": 0.3, "months": 24}})
+    assert break_even_rate(late, 0) == pytest.approx(0.3 / (1 - 0.3 * (1 - 0.3 / 3)), abs=2e-4)
+    none = stressed_scenario(sc, {"recovery_multiplier": 0.0})
+    assert break_even_rate(none, 0) == pytest.approx(0.3, abs=2e-4)
+
+
+def test_tdr_bdr_rating_is_the_best_grade_whose_tdr_the_bdr_covers():
+    res = engine.run(_pool(6, method="tdr_bdr"))
+    a = res.tranches.loc["A"]
+    assert a.bdr == min(a.bdr_by_scenario.values())
+    tdr = res.pool["tdr"]
+    passing = [g for g in tdr if tdr[g] <= a.bdr + 1e-12]
+    assert a.rating == (passing[0] if passing else "CCCsf")
+    assert set(a.bdr_by_scenario) >= {"base", "recovery 0", "front-loaded 20%", "combined"}
