@@ -69,6 +69,10 @@ def finish_result(scenario, plan, totals, paths, seed, run_info, started) -> Res
     result = build_result(scenario, plan, totals, tables, info)
     if scenario.rating.method == "tdr_bdr":
         rate_tdr_bdr(result, scenario, plan, totals, tables["pd"])
+    if scenario.rating.large_obligor_test:
+        from engine.analysis.large_obligor import apply_large_obligor_test
+
+        apply_large_obligor_test(result, scenario)
     result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.default.concentration import concentration_multipliers
 from engine.default.factors import FactorStructure, build_factor_structure
 from engine.default.groups import DefaultGroups, build_groups
 from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
@@ -195,8 +196,10 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
 
     obligors = scenario.obligors
     ob_index = {o.id: j for j, o in enumerate(obligors)}
-    curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier)
-                       for o in obligors])
+    concentration = concentration_multipliers(obligors, scenario.assets,
+                                              scenario.rating.concentration)
+    curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier * m)
+                       for o, m in zip(obligors, concentration)])
     factors = build_factor_structure(obligors, scenario.correlation, correlation_shift)
     dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
     thresholds = latent_thresholds(curves, dof)

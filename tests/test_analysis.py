@@ -141,3 +141,58 @@ def test_commands_write_their_documents(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "engine", "sensitivity", str(SHIPPED),
                           "--change", "remove_support=NOPE"], capture_output=True, text=True)
     assert bad.returncode == 2 and "NOPE" in bad.stderr and "Traceback" not in bad.stderr
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+@st.composite
+def small_pools(draw):
+    n = draw(st.integers(3, 12))
+    pds = [draw(st.sampled_from([0.01, 0.03, 0.08, 0.15])) for _ in range(n)]
+    sizes = [draw(st.integers(1, 5)) * 1e6 for _ in range(n)]
+    doc = bullet_pool(pds, sizes, draw(st.sampled_from([0.05, 0.2, 0.4])), legal_final=4,
+                      frequency="quarterly", senior_share=draw(st.sampled_from([0.6, 0.8, 0.95])),
+                      coupon=0.03, rate=0.06, paths=4_000, seed=draw(st.integers(0, 99)))
+    for a in doc["assets"]:
+        a["amortization"] = draw(st.sampled_from(["bullet", "equal_principal"]))
+    return doc
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_pools(), st.sampled_from([1.2, 2.0]))
+def test_a_higher_pd_never_saves_a_senior_on_any_path(doc, multiplier):
+    from engine.analysis.sensitivity import run_case
+    from engine.plan import compile_plan
+    from engine.simulate import simulate
+
+    sc = load(doc)
+    base_plan = compile_plan(sc)
+    base = simulate(base_plan, 4_000, sc.simulation.seed, record=True)
+    _, case = run_case(sc, {"pd_multiplier": multiplier}, base_plan, 4_000,
+                       sc.simulation.seed, {})
+    assert (case.record.default[:, 0] >= base.record.default[:, 0]).all()
+    assert (case.record.loss[:, 0] >= base.record.loss[:, 0] - 1e-12).all()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_pools())
+def test_more_subordination_or_added_support_never_hurts_a_senior_on_any_path(doc):
+    from engine.plan import compile_plan
+    from engine.simulate import simulate
+
+    def senior_defaults(d):
+        sc = load(d)
+        return simulate(compile_plan(sc), 4_000, sc.simulation.seed, record=True).record.default[:, 0]
+
+    base = senior_defaults(doc)
+    thick = dict(doc, tranches=[dict(doc["tranches"][0], balance=doc["tranches"][0]["balance"] * 0.9),
+                                dict(doc["tranches"][1], balance=doc["tranches"][1]["balance"]
+                                     + doc["tranches"][0]["balance"] * 0.1)])
+    assert (senior_defaults(thick) <= base).all()
+    supported = dict(doc, obligors=doc["obligors"] + [{"id": "G", "kind": "guarantee_company",
+                                                       "rating": "AA"}],
+                     credit_support=[{"id": "SC", "type": "shortfall_commitment", "provider": "G",
+                                      "covers": ["A"]}])
+    assert (senior_defaults(supported) <= base).all()

@@ -91,3 +91,35 @@ def test_tdr_bdr_rating_is_the_best_grade_whose_tdr_the_bdr_covers():
     passing = [g for g in tdr if tdr[g] <= a.bdr + 1e-12]
     assert a.rating == (passing[0] if passing else "CCCsf")
     assert set(a.bdr_by_scenario) >= {"base", "recovery 0", "front-loaded 20%", "combined"}
+
+
+def test_large_obligor_test_caps_a_thin_aaa_and_spares_a_thick_one():
+    from engine.analysis.large_obligor import largest_sub_aaa
+
+    doc = bullet_pool([0.0001] * 10, [10e6, 9e6, 8e6, 7e6, 6e6, 5e6, 5e6, 5e6, 5e6, 5e6], 0.1,
+                      legal_final=1, senior_share=0.9, paths=20_000)
+    ratings = ["AA+", "AA", "AA", "AA-", "A", "BBB", "BBB", "BB", "B", "AAA"]
+    for o, r in zip(doc["obligors"], ratings):
+        o.pop("pd")
+        o["rating"] = r
+    doc["rating"] = {"large_obligor_test": True}
+    sc = load(doc)
+    assert set(largest_sub_aaa(sc)) == {"B0", "B1", "B2", "B4", "B5", "B6", "B7", "B8"}
+    thin = engine.run(sc).tranches.loc["A"]
+    assert not thin.large_obligor_test["survives"]
+    assert thin.rating != "AAAsf"
+    doc["tranches"][0]["balance"], doc["tranches"][1]["balance"] = 10e6, 55e6
+    thick = engine.run(load(doc)).tranches.loc["A"]
+    assert thick.large_obligor_test["survives"] and thick.rating == "AAAsf"
+
+
+def test_concentration_multipliers_raise_the_pds_of_concentrated_names():
+    from engine.plan import compile_plan
+
+    doc = bullet_pool([0.02] * 4, [40e6, 20e6, 20e6, 20e6], 0.1, legal_final=1)
+    for o, r in zip(doc["obligors"], ["north", "north", "south", "east"]):
+        o["region"] = r
+    doc["rating"] = {"concentration": {"single_obligor": [{"above": 0.3, "multiplier": 1.5}],
+                                       "region": [{"above": 0.5, "multiplier": 1.2}]}}
+    plan = compile_plan(load(doc))
+    assert plan.pd_curves[:, 0] == pytest.approx([0.02 * 1.5 * 1.2, 0.02 * 1.2, 0.02, 0.02])

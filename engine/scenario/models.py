@@ -39,7 +39,7 @@ __all__ = [
     "InterestStep", "PrincipalStep", "ToPrincipalStep", "ResidualStep", "Step", "Waterfall",
     "Reserve", "ReserveTarget",
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
-    "RecoveryDelay", "Sensitivity", "Scenario",
+    "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR",
 ]
 
@@ -649,6 +649,23 @@ class Stress(_Model):
     recovery_delay: RecoveryDelay | None = None
 
 
+class ConcentrationStep(_Model):
+    """Above this share of the pool, obligors' default probabilities are multiplied."""
+
+    above: UnitInterval
+    multiplier: float = Field(ge=1.0, le=10.0)
+
+
+class Concentration(_Model):
+    """Agency concentration default multipliers (off unless given): by the share of the pool
+    of a single obligor, of its region and of its industry; the largest applicable
+    multiplier of each kind applies, and the kinds multiply."""
+
+    single_obligor: list[ConcentrationStep] = []
+    region: list[ConcentrationStep] = []
+    industry: list[ConcentrationStep] = []
+
+
 class RatingSpec(_Model):
     """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
 
@@ -656,6 +673,11 @@ class RatingSpec(_Model):
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
     stresses: list[Stress] | None = Field(
         None, description="tdr_bdr stress grid; default: the small-business grid of DOMAIN.md")
+    concentration: Concentration | None = Field(
+        None, description="concentration default multipliers (off by default)")
+    large_obligor_test: bool = Field(
+        False, description="cap AAAsf at AA+sf unless the tranche survives the largest "
+                           "sub-AAA obligors defaulting with 5% recovery")
 
 
 _SENSITIVITY_CHANGES = (
