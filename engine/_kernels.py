@@ -20,7 +20,8 @@ from engine.waterfall._kernels import PAYMENT_TOLERANCE, run_path_cash
 #              (w.p)(w.p.wal)  with d = defaulted, p = some principal paid;
 # pool: w.dr, (w.dr)^2, w.lr, (w.lr)^2, w, w^2, max cash error (a max, not a sum);
 # per support instrument: w.amount, (w.amount)^2, w.called;
-# per trigger: w.fired, w.fired.period; then w.accelerated.
+# per trigger: w.fired, w.fired.period; then w.accelerated;
+# then per date t = 0..horizon: w x principal defaulting at t / pool (the timing profile).
 TR_COLS = 9
 POOL_COLS = 7
 SUP_COLS = 3
@@ -84,8 +85,9 @@ def tranche_outcome(k, horizon, ppy, balance, is_sub, int_due, int_paid, prin_pa
     if tr_bal_end[horizon, k] > PAYMENT_TOLERANCE:
         defaulted = True
     loss = 0.0
-    if balance > 0.0:
-        loss = max(0.0, due + balance - got) / balance
+    short = due + balance - got
+    if balance > 0.0 and short > PAYMENT_TOLERANCE:     # less than half a cent is rounding
+        loss = short / balance
     wal = timed / paid if paid > 0.0 else -1.0
     return defaulted, loss, wal
 
@@ -273,6 +275,11 @@ def simulate_blocks(
                     sums[c + TRIG_COLS * r + 1] += w * trig_period[r]
             if accel <= horizon:
                 sums[c + TRIG_COLS * n_trig] += w
+            default_by_t = scratch[22]
+            c = trig_col + TRIG_COLS * n_trig + 1
+            for t in range(1, horizon + 1):
+                if default_by_t[t] > 0.0:
+                    sums[c + t] += w * default_by_t[t] / pool_balance
             bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
             hist[bin_] += w
             lo_bin = min(lo_bin, bin_)

@@ -17,10 +17,6 @@ from engine.errors import ScenarioError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
-_NOT_YET = {
-    "report": "a self-contained HTML report with plots",
-}
-
 
 class InputError(Exception):
     """Bad command-line input (exit 2)."""
@@ -120,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sim_options(p)
     p.add_argument("--update", action="store_true", help="rewrite the golden files")
 
-    for name, what in _NOT_YET.items():
-        p = sub.add_parser(name, help=f"{what} (not available yet)")
-        p.add_argument("args", nargs=argparse.REMAINDER)
+    p = sub.add_parser("report", help="a self-contained HTML report (and CSV tables) in DIR")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True, metavar="DIR")
+    _add_sim_options(p)
     return parser
 
 
@@ -167,10 +164,7 @@ def _cmd_run(args) -> int:
     if args.json:
         write_json_atomic(args.json, doc)
     if args.out:
-        from engine.report.plots import plot_pool_default_rate
-
-        write_out_dir(args.out, doc,
-                      extra=lambda d: plot_pool_default_rate(result, d / "pool_default_rate.png"))
+        _write_report_dir(args.out, scenario, result, doc, None)
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc))
@@ -336,6 +330,49 @@ def _cmd_check(args) -> int:
     return EXIT_OK if all(o.passed for o in outcomes) else EXIT_INTERNAL
 
 
+def _write_report_dir(out, scenario, result, doc, sens) -> None:
+    """result.json, CSV tables, the distribution plot and report.html into ``out``."""
+    from engine.api import cashflows
+    from engine.plan import rating_table
+    from engine.report.files import write_out_dir
+    from engine.report.html import build_report
+    from engine.report.plots import plot_pool_default_rate
+
+    flows = cashflows(scenario)
+    page = build_report(scenario, result, rating_table(scenario), flows, sens)
+
+    def extra(folder):
+        plot_pool_default_rate(result, folder / "pool_default_rate.png")
+        flows.table.to_csv(folder / "cashflows.csv")
+        (folder / "report.html").write_text(page, encoding="utf-8")
+        if sens is not None:
+            import pandas as pd
+
+            rows = [{"case": c["name"], **t} for c in sens["cases"] for t in c["tranches"]]
+            pd.DataFrame(rows).to_csv(folder / "sensitivities.csv", index=False)
+
+    write_out_dir(out, doc, extra=extra)
+
+
+def _cmd_report(args) -> int:
+    from engine.analysis.sensitivity import sensitivity
+    from engine.api import run
+    from engine.report.files import write_json_atomic
+    from engine.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    _check_targets(args.out, args.json)
+    result = run(scenario, paths=args.paths, seed=args.seed)
+    sens = (sensitivity(scenario, paths=args.paths, seed=args.seed)
+            if scenario.sensitivities else None)
+    doc = result.to_dict()
+    _write_report_dir(args.out, scenario, result, doc, sens)
+    if args.json:
+        write_json_atomic(args.json, doc)
+    print(f"{scenario.name}: report written to {Path(args.out) / 'report.html'}")
+    return EXIT_OK
+
+
 def _cmd_validate(args) -> int:
     from engine.scenario import load_scenario
 
@@ -361,13 +398,10 @@ def _cmd_schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)   # usage errors exit 2 here
-    if args.command in _NOT_YET:
-        print(f"ipabs {args.command}: {_NOT_YET[args.command]} is not available in this "
-              "version yet", file=sys.stderr)
-        return EXIT_INPUT
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
-               "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check}[args.command]
+               "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
+               "report": _cmd_report}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -102,12 +102,13 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
         support.append({"id": sid, "expected_payment": paid,
                         "expected_payment_se": _clean(paid_se),
                         "call_probability": called / n})
-    trig = totals.trigger_sums(plan.n_tranches, len(plan.support_ids))
+    trig = totals.trigger_sums(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids))
     triggers = [{"id": tid, "fire_probability": float(trig[2 * r] / n),
                  "mean_fire_period": (float(trig[2 * r + 1] / trig[2 * r])
                                       if trig[2 * r] > 0 else None)}
                 for r, tid in enumerate(plan.trigger_ids)]
     pool["acceleration_probability"] = float(trig[-1] / n)
+    pool["default_timing"] = [float(x / n) for x in totals.default_timing(plan.horizon)[1:]]
     obligors = [{"id": oid, "default_probability": float(c) / n,
                  "model_default_probability": float(plan.pd_curves[j, -1])}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]

@@ -54,15 +54,19 @@ class Totals:
         start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * s
         return self.sums[start: start + SUP_COLS]
 
-    def trigger_sums(self, n_tranches: int, n_supports: int) -> np.ndarray:
+    def trigger_sums(self, n_tranches: int, n_supports: int, n_triggers: int) -> np.ndarray:
         """Per trigger ``(w.fired, w.fired.period)`` rows, then ``w.accelerated``."""
         start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * n_supports
-        return self.sums[start:]
+        return self.sums[start: start + TRIG_COLS * n_triggers + 1]
+
+    def default_timing(self, horizon: int) -> np.ndarray:
+        """``(horizon + 1,)``: sum over paths of w x share of the pool defaulting at each date."""
+        return self.sums[len(self.sums) - horizon - 1:]
 
 
 def n_columns(plan: Plan) -> int:
     return (TR_COLS * plan.n_tranches + POOL_COLS + SUP_COLS * len(plan.support_ids)
-            + TRIG_COLS * len(plan.trigger_ids) + 1)
+            + TRIG_COLS * len(plan.trigger_ids) + 1 + plan.horizon + 1)
 
 
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,

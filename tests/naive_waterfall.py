@@ -443,7 +443,8 @@ class Deal:
         got = sum(r["int"][k] + r["prin"][k] for r in rows)
         d = (not tr.subordinated and any(r["int"][k] < r["int_due"][k] - TOL for r in rows)) \
             or rows[-1]["bal"][k] > TOL
-        loss = max(0.0, due + tr.balance - got) / tr.balance if tr.balance > 0 else 0.0
+        short = due + tr.balance - got
+        loss = short / tr.balance if tr.balance > 0 and short > TOL else 0.0
         paid = sum(r["prin"][k] for r in rows)
         wal = sum(r["prin"][k] * r["t"] / ppy for r in rows) / paid if paid > 0 else None
         return d, loss, wal

@@ -1,0 +1,106 @@
+"""The HTML report: one valid file, images that decode, tables with the run's numbers, and a
+page that a browser renders."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "wuhan_multi_tranche_triggers.yaml"
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.cells, self.stack = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("img", "meta", "br"):
+            self.stack.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] == "td":
+            self.cells.append(data)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "out"
+    p = subprocess.run([sys.executable, "-m", "engine", "report", str(SCENARIO), "--out", str(out),
+                        "--paths", "20000"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_report_is_one_valid_html_file_whose_images_decode(report):
+    page = (report / "report.html").read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(page)
+    assert parser.stack == []
+    assert len(parser.images) >= 3
+    import matplotlib.image as mpimg
+
+    for src in parser.images:
+        assert src.startswith("data:image/png;base64,")
+        img = mpimg.imread(io.BytesIO(base64.b64decode(src.split(",", 1)[1])), format="png")
+        assert img.shape[0] > 100 and img.shape[1] > 100
+        assert np.std(img) > 0.01          # not a blank picture
+    assert "src='http" not in page and 'src="http' not in page   # self-contained
+
+
+def test_report_tables_hold_the_runs_numbers(report):
+    doc = json.loads((report / "result.json").read_text())
+    page = (report / "report.html").read_text(encoding="utf-8")
+    parser = _Collect()
+    parser.feed(page)
+    for t in doc["tranches"]:
+        assert t["rating"] in parser.cells
+        assert f"{t['balance']:,.0f}" in parser.cells
+        assert any(c.startswith(f"{t['default_probability']:.6g}") for c in parser.cells)
+    assert any(c.startswith(f"{doc['pool']['expected_default_rate']:.6g}") for c in parser.cells)
+    for name in ("tranches.csv", "pool.csv", "cashflows.csv", "sensitivities.csv"):
+        assert (report / name).read_text().count("\n") >= 2
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    shot = tmp_path / "shot.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars",
+                    "--window-size=1200,2000", f"--screenshot={shot}",
+                    (report / "report.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(str(shot))
+    assert img.shape[0] >= 1000
+    assert np.std(img[..., :3]) > 0.05          # text, tables and plots, not a blank page
+    assert (img[..., :3].mean(axis=2) < 0.5).mean() > 0.01   # a good share of dark ink
+
+
+def test_run_out_writes_the_report_too(tmp_path):
+    out = tmp_path / "o"
+    p = subprocess.run([sys.executable, "-m", "engine", "run",
+                        str(ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"), "--paths", "5000",
+                        "--out", str(out), "--quiet"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"<h1>.*Nanshan", (out / "report.html").read_text(encoding="utf-8"))
