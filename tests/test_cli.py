@@ -94,7 +94,7 @@ def test_unsupported_feature_is_rejected_clearly(tmp_path):
     ["size", str(SHIPPED), "--tranche", "A", "--target", "AAA"],
     ["sensitivity", str(SHIPPED), "--change", "pd_multiplier"],
     ["check", "no/such/folder"],
-    ["report", str(SHIPPED), "--out", "x"],
+    ["report", str(SHIPPED)],
 ])
 def test_bad_usage_and_missing_features_exit_2_without_traceback(args):
     p = ipabs(*args)
