@@ -1,1 +1,5 @@
-from engine.cli import main; raise SystemExit(main())
+"""``python -m engine``: the ``ipabs`` command line."""
+from engine.cli import main
+
+if __name__ == "__main__":       # guarded: Dask's worker processes re-import this module
+    raise SystemExit(main())

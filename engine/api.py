@@ -18,7 +18,8 @@ def engine_version() -> str:
 
 
 def run(scenario, paths: int | None = None, seed: int | None = None, *,
-        chunk_blocks: int = DEFAULT_CHUNK_BLOCKS, progress: Progress | None = None) -> Result:
+        chunk_blocks: int = DEFAULT_CHUNK_BLOCKS, progress: Progress | None = None,
+        backend=None) -> Result:
     """Simulate a scenario and rate its tranches.
 
     Parameters
@@ -31,6 +32,8 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
         Blocks of paths per kernel call; changes progress granularity, never results.
     progress : callable(done, total), optional
         Called after each chunk.
+    backend : engine.backends.DaskBackend, optional
+        Run the chunks on a Dask cluster; the result is bit-identical to a local run.
 
     Returns
     -------
@@ -39,7 +42,8 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     started = time.perf_counter()
     plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
-    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress)
+    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=progress,
+                      backend=backend)
     return finish_result(scenario, plan, totals, paths, seed, run_info, started)
 
 

@@ -57,6 +57,10 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                    "(default: the scenario's simulation.paths)")
     p.add_argument("--seed", type=_seed, help="random seed (default: simulation.seed)")
     p.add_argument("--json", metavar="FILE", help="write the result document to FILE")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the paths run: here, or on a Dask cluster (same results)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a Dask scheduler (tcp://host:8786); default a local cluster")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,7 +161,8 @@ def _cmd_run(args) -> int:
 
     show, finish = _progress_printer(args.quiet)
     try:
-        result = run(scenario, paths=args.paths, seed=args.seed, progress=show)
+        result = run(scenario, paths=args.paths, seed=args.seed, progress=show,
+                     backend=args.backend_obj)
     finally:
         finish()
     doc = result.to_dict()
@@ -249,7 +254,8 @@ def _cmd_sensitivity(args) -> int:
     cases = [_parse_change(c) for c in args.change] or None
     if cases:
         _validate_cases(scenario, cases)
-    doc = sensitivity(scenario, cases, paths=args.paths, seed=args.seed)
+    doc = sensitivity(scenario, cases, paths=args.paths, seed=args.seed,
+                      backend=args.backend_obj)
     if args.json:
         write_json_atomic(args.json, doc)
     print(scenario.name)
@@ -281,7 +287,8 @@ def _cmd_size(args) -> int:
 
     scenario = load_scenario(args.scenario)
     _check_targets(args.json)
-    doc = size_tranche(scenario, args.tranche, args.target, paths=args.paths, seed=args.seed)
+    doc = size_tranche(scenario, args.tranche, args.target, paths=args.paths, seed=args.seed,
+                       backend=args.backend_obj)
     if args.json:
         write_json_atomic(args.json, doc)
     a = doc["achieved"]
@@ -300,7 +307,7 @@ def _cmd_compare(args) -> int:
 
     scenarios = [load_scenario(p) for p in args.scenarios]
     _check_targets(args.json)
-    doc = compare(scenarios, paths=args.paths, seed=args.seed)
+    doc = compare(scenarios, paths=args.paths, seed=args.seed, backend=args.backend_obj)
     if args.json:
         write_json_atomic(args.json, doc)
     print(compare_text(doc))
@@ -315,7 +322,8 @@ def _cmd_check(args) -> int:
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
     _check_targets(args.json)
-    outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed)
+    outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed,
+                            backend=args.backend_obj)
     if not outcomes:
         raise InputError(f"no *.yaml scenarios in {folder}")
     for o in outcomes:
@@ -362,8 +370,8 @@ def _cmd_report(args) -> int:
 
     scenario = load_scenario(args.scenario)
     _check_targets(args.out, args.json)
-    result = run(scenario, paths=args.paths, seed=args.seed)
-    sens = (sensitivity(scenario, paths=args.paths, seed=args.seed)
+    result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
+    sens = (sensitivity(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
             if scenario.sensitivities else None)
     doc = result.to_dict()
     _write_report_dir(args.out, scenario, result, doc, sens)
@@ -402,7 +410,14 @@ def main(argv: list[str] | None = None) -> int:
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
                "report": _cmd_report}[args.command]
+    args.backend_obj = None
     try:
+        if getattr(args, "backend", "local") == "dask":
+            from engine.backends import DaskBackend
+
+            args.backend_obj = DaskBackend(scheduler=args.scheduler)
+        elif getattr(args, "scheduler", None):
+            raise InputError("--scheduler needs --backend dask")
         return handler(args)
     except ScenarioError as exc:
         source = exc.source or getattr(args, "scenario", None)
@@ -423,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ipabs {args.command}: internal error: {type(exc).__name__}: {exc} "
               "(rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if args.backend_obj is not None:
+            args.backend_obj.close()
 
 
 if __name__ == "__main__":

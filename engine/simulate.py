@@ -69,56 +69,120 @@ def n_columns(plan: Plan) -> int:
             + TRIG_COLS * len(plan.trigger_ids) + 1 + plan.horizon + 1)
 
 
+@dataclass
+class ChunkResult:
+    """What one chunk of blocks contributes: per-block rows, folded later in block order."""
+
+    first: int                    # first block
+    sums: np.ndarray              # (blocks, columns)
+    hist: list                    # per block: (lo, hi, weights of bins lo..hi)
+    defaults: np.ndarray          # (blocks, obligors)
+    record: tuple | None          # (weights, defaults, losses) of the chunk's paths
+
+
+class ChunkRunner:
+    """Runs chunks of one Plan, reusing its work arrays (one per process)."""
+
+    def __init__(self, plan: Plan, paths: int, seed: int, chunk_blocks: int, z_scale: float,
+                 record: bool):
+        self.plan, self.paths, self.seed, self.record = plan, paths, seed, record
+        self.default_args = plan.default_args(z_scale)
+        self.cash_args = plan.cash_args()
+        width = min(chunk_blocks, -(-paths // BLOCK_SIZE))
+        self.cols = n_columns(plan)
+        self.sums = np.empty((width, self.cols))
+        self.block_hist = np.zeros((width, HIST_BINS))    # zero once; reading re-zeroes
+        self.block_defaults = np.zeros((width, plan.n_obligors))
+        self.hist_range = np.empty((width, 2), dtype=np.int64)
+        n_tr = plan.n_tranches
+        self.empty = (np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
+
+    def run(self, first: int, nb: int) -> ChunkResult:
+        lo_path, hi_path = first * BLOCK_SIZE, min((first + nb) * BLOCK_SIZE, self.paths)
+        n_tr = self.plan.n_tranches
+        rows = ((np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
+                 np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
+        simulate_blocks(np.uint64(self.seed), first, nb, BLOCK_SIZE, self.paths,
+                        *self.default_args, *self.cash_args, self.sums, self.block_hist,
+                        self.block_defaults, self.hist_range, *rows)
+        hist = []
+        for b in range(nb):
+            lo, hi = self.hist_range[b]
+            hist.append((int(lo), int(hi), self.block_hist[b, lo:hi + 1].copy()))
+            self.block_hist[b, lo:hi + 1] = 0.0
+        result = ChunkResult(first, self.sums[:nb].copy(), hist,
+                             self.block_defaults[:nb].copy(), rows if self.record else None)
+        self.block_defaults[:nb] = 0.0
+        return result
+
+
+class Folder:
+    """Folds chunk results strictly in block order, so any backend gives the same bits."""
+
+    def __init__(self, plan: Plan, paths: int, record: bool):
+        self.paths = paths
+        self.err_col = TR_COLS * plan.n_tranches + POOL_COLS - 1
+        self.acc = np.zeros(n_columns(plan))
+        self.hist = np.zeros(HIST_BINS)
+        self.defaults = np.zeros(plan.n_obligors)
+        self.max_err = 0.0
+        n_tr = plan.n_tranches
+        self.rec = (PathRecord(np.empty(paths), np.empty((paths, n_tr)), np.empty((paths, n_tr)))
+                    if record else None)
+        self.next_block = 0
+
+    def add(self, chunk: ChunkResult) -> None:
+        if chunk.first != self.next_block:
+            raise RuntimeError("chunks must be folded in block order")
+        for b in range(chunk.sums.shape[0]):
+            self.max_err = max(self.max_err, chunk.sums[b, self.err_col])
+            chunk.sums[b, self.err_col] = 0.0
+            self.acc += chunk.sums[b]
+            lo, hi, weights = chunk.hist[b]
+            if hi >= lo:
+                self.hist[lo:hi + 1] += weights
+            self.defaults += chunk.defaults[b]
+        if self.rec is not None:
+            lo_path = chunk.first * BLOCK_SIZE
+            n = chunk.record[0].shape[0]
+            self.rec.weight[lo_path:lo_path + n] = chunk.record[0]
+            self.rec.default[lo_path:lo_path + n] = chunk.record[1]
+            self.rec.loss[lo_path:lo_path + n] = chunk.record[2]
+        self.next_block += chunk.sums.shape[0]
+
+    def totals(self) -> Totals:
+        return Totals(self.paths, self.acc, self.max_err, self.hist, self.defaults, self.rec)
+
+
+def chunks(paths: int, chunk_blocks: int) -> list[tuple[int, int]]:
+    """``(first block, number of blocks)`` of every chunk."""
+    n_blocks = -(-paths // BLOCK_SIZE)
+    return [(first, min(chunk_blocks, n_blocks - first))
+            for first in range(0, n_blocks, chunk_blocks)]
+
+
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
              progress: Progress | None = None, z_scale: float = 1.0,
-             record: bool = False) -> Totals:
+             record: bool = False, backend=None) -> Totals:
     """Simulate ``paths`` paths of the Plan with ``seed``; return the folded accumulators.
 
     ``z_scale = 0`` fixes the systematic factors at the Plan's shift (a conditional run,
     used to aim importance sampling); weights are then 1. ``record`` also keeps each
     path's weight, tranche defaults and losses (for paired comparisons on common random
-    numbers).
+    numbers). ``backend`` (see :mod:`engine.backends`) runs the chunks elsewhere, e.g. on
+    a Dask cluster; results are bit-identical to the local run.
     """
     if paths < 1:
         raise ValueError("paths must be at least 1")
     if chunk_blocks < 1:
         raise ValueError("chunk_blocks must be at least 1")
-    n_blocks = -(-paths // BLOCK_SIZE)
-    cols = n_columns(plan)
-    err_col = TR_COLS * plan.n_tranches + POOL_COLS - 1
-    acc = np.zeros(cols)
-    hist = np.zeros(HIST_BINS)
-    defaults = np.zeros(plan.n_obligors)
-    max_err = 0.0
-    default_args = plan.default_args(z_scale)
-    cash_args = plan.cash_args()
-    width = min(chunk_blocks, n_blocks)
-    sums = np.empty((width, cols))
-    block_hist = np.zeros((width, HIST_BINS))       # zero once; the fold re-zeroes
-    block_defaults = np.zeros((width, plan.n_obligors))
-    hist_range = np.empty((width, 2), dtype=np.int64)
-    n_tr = plan.n_tranches
-    rec = (PathRecord(np.empty(paths), np.empty((paths, n_tr)), np.empty((paths, n_tr)))
-           if record else None)
-    empty = (np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
-    for first in range(0, n_blocks, chunk_blocks):
-        nb = min(chunk_blocks, n_blocks - first)
-        lo_path, hi_path = first * BLOCK_SIZE, min((first + nb) * BLOCK_SIZE, paths)
-        rows = ((rec.weight[lo_path:hi_path], rec.default[lo_path:hi_path],
-                 rec.loss[lo_path:hi_path]) if record else empty)
-        simulate_blocks(np.uint64(seed), first, nb, BLOCK_SIZE, paths, *default_args,
-                        *cash_args, sums, block_hist, block_defaults, hist_range, *rows)
-        for b in range(nb):              # fold in block order: chunk-size independent
-            max_err = max(max_err, sums[b, err_col])
-            sums[b, err_col] = 0.0
-            acc += sums[b]
-            lo, hi = hist_range[b]
-            if hi >= lo:
-                hist[lo:hi + 1] += block_hist[b, lo:hi + 1]
-                block_hist[b, lo:hi + 1] = 0.0
-            defaults += block_defaults[b]
-            block_defaults[b] = 0.0
+    folder = Folder(plan, paths, record)
+    if backend is not None:
+        return backend.simulate(plan, paths, seed, chunk_blocks, z_scale, record, folder,
+                                progress)
+    runner = ChunkRunner(plan, paths, seed, chunk_blocks, z_scale, record)
+    for first, nb in chunks(paths, chunk_blocks):
+        folder.add(runner.run(first, nb))
         if progress is not None:
             progress(min((first + nb) * BLOCK_SIZE, paths), paths)
-    return Totals(paths, acc, max_err, hist, defaults, rec)
-
+    return folder.totals()

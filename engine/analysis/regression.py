@@ -76,8 +76,8 @@ def _compare_tranches(where: str, new_rows, old_rows, out: list[str]) -> None:
         out.append(f"{where}: tranche {tid} is gone")
 
 
-def current_document(scenario, paths=None, seed=None) -> dict:
-    sens = sensitivity(scenario, paths=paths, seed=seed)
+def current_document(scenario, paths=None, seed=None, backend=None) -> dict:
+    sens = sensitivity(scenario, paths=paths, seed=seed, backend=backend)
     return {"format": GOLDEN_FORMAT, "scenario_sha256": scenario.sha256,
             "result": sens["base"], "sensitivities": sens["cases"]}
 
@@ -103,12 +103,13 @@ def compare_documents(new: dict, old: dict) -> list[str]:
     return out
 
 
-def check_folder(folder, *, update: bool = False, paths=None, seed=None) -> list[CheckOutcome]:
+def check_folder(folder, *, update: bool = False, paths=None, seed=None,
+                 backend=None) -> list[CheckOutcome]:
     """Check (or with ``update`` rewrite) every ``*.yaml`` scenario in ``folder``."""
     outcomes = []
     for path in sorted(Path(folder).glob("*.yaml")):
         scenario = load_scenario(path)
-        doc = current_document(scenario, paths, seed)
+        doc = current_document(scenario, paths, seed, backend)
         gold = golden_path(path)
         if update:
             write_json_atomic(gold, doc)

@@ -19,7 +19,8 @@ from engine.simulate import simulate
 SENSITIVITY_FORMAT = "ipabs-sensitivity/v1"
 
 
-def run_case(scenario, change: dict, base_plan, paths: int, seed: int, run_info: dict):
+def run_case(scenario, change: dict, base_plan, paths: int, seed: int, run_info: dict,
+             backend=None):
     """One changed deal on the base case's paths: ``(Result, Totals)``."""
     started = time.perf_counter()
     changed, kwargs = apply_change(scenario, change)
@@ -27,12 +28,12 @@ def run_case(scenario, change: dict, base_plan, paths: int, seed: int, run_info:
     if plan.factors.n_factors == base_plan.factors.n_factors:
         plan = dataclasses.replace(plan, z_shift=base_plan.z_shift,
                                    twist_target=base_plan.twist_target)
-    totals = simulate(plan, paths, seed, record=True)
+    totals = simulate(plan, paths, seed, record=True, backend=backend)
     return finish_result(changed, plan, totals, paths, seed, run_info, started), totals
 
 
 def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | None = None,
-                progress=None) -> dict:
+                progress=None, backend=None) -> dict:
     """The base case and each sensitivity of the scenario (or ``cases``: a list of
     ``(name, change dict)``), as the ``ipabs-sensitivity/v1`` document."""
     paths, seed = resolve_paths_seed(scenario, paths, seed)
@@ -40,11 +41,11 @@ def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | N
         cases = [(s.name, describe(s)) for s in scenario.sensitivities]
     started = time.perf_counter()
     base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
-    base_totals = simulate(base_plan, paths, seed, record=True)
+    base_totals = simulate(base_plan, paths, seed, record=True, backend=backend)
     base = finish_result(scenario, base_plan, base_totals, paths, seed, run_info, started)
     out = []
     for n, (name, change) in enumerate(cases):
-        result, totals = run_case(scenario, change, base_plan, paths, seed, run_info)
+        result, totals = run_case(scenario, change, base_plan, paths, seed, run_info, backend)
         diffs = tranche_differences(base_totals.record, totals.record)
         rows = []
         for row, diff in zip(result.tranche_rows, diffs):

@@ -31,7 +31,7 @@ def _with_balance(scenario, k: int, balance: float, total: float):
 
 
 def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = None,
-                 seed: int | None = None, tolerance: float = 1e-3) -> dict:
+                 seed: int | None = None, tolerance: float = 1e-3, backend=None) -> dict:
     """Largest balance of ``tranche`` (the rest moving to the tranche below) that earns
     ``target`` or better; returns the ``{"tranche", "target", "balance", "share_of_pool",
     "achieved"}`` document (``achieved`` is that tranche's result at the balance found)."""
@@ -60,7 +60,8 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
             import dataclasses
             plan = dataclasses.replace(plan, z_shift=base_plan.z_shift,
                                        twist_target=base_plan.twist_target)
-        res = finish_result(sc, plan, simulate(plan, paths, seed), paths, seed, run_info, started)
+        res = finish_result(sc, plan, simulate(plan, paths, seed, backend=backend), paths, seed,
+                            run_info, started)
         row = res.tranche_rows[k]
         return SF_SCALE.index(row["rating"]) <= goal, row
 
