@@ -22,6 +22,14 @@ class InputError(Exception):
     """Bad command-line input (exit 2)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that half-written output is cleaned up."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise Terminated()
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text.replace("_", ""))
@@ -125,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     _add_sim_options(p)
     return parser
+
+
+def threading_main() -> bool:
+    """Signal handlers can only be installed from the main thread."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _progress_printer(quiet: bool):
@@ -404,6 +419,10 @@ def _cmd_schema(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    if threading_main():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)   # usage errors exit 2 here
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
@@ -429,9 +448,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ipabs {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
         if args.debug or os.environ.get("IPABS_DEBUG"):
             raise

@@ -10,6 +10,7 @@ convention as pydantic locations - so the loader can attach YAML line numbers.
 from __future__ import annotations
 
 import difflib
+from pathlib import PurePosixPath, PureWindowsPath
 import math
 from collections.abc import Callable, Iterable, Sequence
 
@@ -477,6 +478,12 @@ def _check_rating(s: Scenario, report: Report) -> None:
             "rating.table",
             f"table {table!r} is neither `domestic` nor a CSV file (a path ending in .csv)",
         ))
+    elif table != "domestic":
+        # like assets_file: a file beside the scenario, never anywhere else
+        pure = PurePosixPath(table)
+        if pure.is_absolute() or PureWindowsPath(table).drive or ".." in pure.parts:
+            report(Problem("rating.table", f"table {table!r} must be a CSV path inside the "
+                                           "scenario's folder (relative, without '..')"))
 
 
 _CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
