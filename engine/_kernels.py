@@ -21,7 +21,8 @@ from engine.waterfall._kernels import PAYMENT_TOLERANCE, run_path_cash
 # pool: w.dr, (w.dr)^2, w.lr, (w.lr)^2, w, w^2, max cash error (a max, not a sum);
 # per support instrument: w.amount, (w.amount)^2, w.called;
 # per trigger: w.fired, w.fired.period; then w.accelerated;
-# then per date t = 0..horizon: w x principal defaulting at t / pool (the timing profile).
+# then per date t = 0..horizon: w x principal defaulting at t / pool (the timing profile);
+# then per provider with a capacity: w x ran out of capacity.
 TR_COLS = 9
 POOL_COLS = 7
 SUP_COLS = 3
@@ -123,7 +124,7 @@ def make_cash_outputs(horizon, n_sup, n_tr, n_fee, n_trig):
 
 
 @njit(cache=True)
-def make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr, n_fee):
+def make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr, n_fee, n_obl):
     """The work arrays of :func:`run_path_cash`, in its order (one set per thread)."""
     t1 = horizon + 1
     return (
@@ -134,6 +135,8 @@ def make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr, n_fee):
         np.zeros(n_sup), np.zeros(n_tr, dtype=np.int64), np.zeros(t1),
         np.zeros(t1, dtype=np.int64), np.zeros(n_tr), np.zeros(n_tr),
         np.zeros(n_tr, dtype=np.int64), np.zeros(t1 + 1),
+        np.zeros((n_assets, max_cov), dtype=np.int64), np.zeros(n_assets, dtype=np.int64),
+        np.zeros(n_obl), np.full(n_obl, horizon + 1, dtype=np.int64),
     )
 
 
@@ -150,7 +153,8 @@ def simulate_blocks(
     pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
     coll_ptr, coll_value, coll_lag,
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
-    cov_ptr, cov_sup,
+    cov_ptr, cov_sup, sup_deductible, sup_limit, ob_capacity, ob_default_on_exhaustion,
+    cap_obligors,
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
     trig_kind, trig_arg, trig_value,
@@ -195,7 +199,7 @@ def simulate_blocks(
         haircut = np.zeros(n_coll)
         outs = make_cash_outputs(horizon, n_sup, n_tr, fee_kind.shape[0], n_trig)
         scratch = make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr,
-                                    fee_kind.shape[0])
+                                    fee_kind.shape[0], n_obl)
         (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid,
          prin_paid, res_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
         sums = block_sums[b]
@@ -223,7 +227,8 @@ def simulate_blocks(
                 sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,
                 pool_active, coll_ptr, coll_value, coll_lag, sup_kind, sup_provider,
                 sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr,
-                cov_sup, tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
+                cov_sup, sup_deductible, sup_limit, ob_capacity, ob_default_on_exhaustion,
+                cap_obligors, tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
                 fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
                 trig_kind, trig_arg, trig_value, res_initial, res_target_amount,
                 res_target_share, res_covers, ob_asset_ptr, ob_asset_idx,
@@ -280,6 +285,11 @@ def simulate_blocks(
             for t in range(1, horizon + 1):
                 if default_by_t[t] > 0.0:
                     sums[c + t] += w * default_by_t[t] / pool_balance
+            exhausted = scratch[26]
+            c += horizon + 1
+            for r in range(cap_obligors.shape[0]):
+                if exhausted[cap_obligors[r]] <= horizon:
+                    sums[c + r] += w
             bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
             hist[bin_] += w
             lo_bin = min(lo_bin, bin_)

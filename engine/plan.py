@@ -27,7 +27,10 @@ _SUPPORT_KIND = {
     "bank_guarantee": wk.SUP_BANK_GUARANTEE,
     "shortfall_commitment": wk.SUP_SHORTFALL,
     "commitment_guarantee": wk.SUP_COMMITMENT_GUARANTEE,
+    "risk_compensation": wk.SUP_RISK_COMPENSATION,
+    "ip_insurance": wk.SUP_IP_INSURANCE,
 }
+_RANK_KIND = {"bank_guarantee": "loan_guarantee"}
 _FEE_KIND = {
     "interest_collections": wk.FEE_SHARE_OF_INTEREST,
     "senior_balance": wk.FEE_SENIOR_BALANCE,
@@ -81,8 +84,13 @@ class Plan:
     sup_cap: np.ndarray
     sup_target: np.ndarray
     sup_covers_tranche: np.ndarray  # (n_support, n_tranches) 0/1
-    cov_ptr: np.ndarray             # loan-level support per asset (CSR)
+    cov_ptr: np.ndarray             # loan-level support per asset (CSR), in loss order
     cov_sup: np.ndarray
+    sup_deductible: np.ndarray      # ip_insurance: per asset
+    sup_limit: np.ndarray           # ip_insurance: per asset (inf: none)
+    ob_capacity: np.ndarray         # per obligor: capital it can lose on the deal (inf: none)
+    ob_default_on_exhaustion: np.ndarray
+    cap_obligors: np.ndarray        # obligors with a capacity
     # tranches, fees, waterfall
     tr_balance: np.ndarray
     tr_coupon: np.ndarray
@@ -129,6 +137,8 @@ class Plan:
             self.coll_ptr, self.coll_value, self.coll_lag,
             self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
+            self.sup_deductible, self.sup_limit, self.ob_capacity,
+            self.ob_default_on_exhaustion, self.cap_obligors,
             self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
             self.tr_target_balance, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
             self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind, self.trig_arg,
@@ -227,7 +237,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     covers_tranche = np.zeros((len(supports), len(scenario.tranches)), dtype=np.int64)
     cov: list[list[int]] = [[] for _ in assets]
     for n, sup in enumerate(supports):
-        if sup.type in ("loan_guarantee", "bank_guarantee"):
+        if sup.type in ("loan_guarantee", "bank_guarantee", "risk_compensation", "ip_insurance"):
             covered = range(len(assets)) if sup.covers == "all" else [asset_index[a] for a in sup.covers]
             for i in covered:
                 cov[i].append(n)
@@ -238,6 +248,11 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         for sid in asset.support:
             if sup_index[sid] not in cov[i]:
                 cov[i].append(sup_index[sid])
+    order = {kind: r for r, kind in enumerate(scenario.loss_order)}
+    rank = [order[_RANK_KIND.get(s.type, s.type)] if s.type in _SUPPORT_KIND and
+            s.type not in ("shortfall_commitment", "commitment_guarantee") else 0
+            for s in supports]
+    cov = [sorted(c, key=lambda n: rank[n]) for c in cov]      # stable: listed order within a kind
     cov_ptr = np.cumsum([0] + [len(c) for c in cov]).astype(np.int64)
 
     tranches = scenario.tranches
@@ -300,10 +315,17 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         coll_table=i64(coll_table),
         haircut_tables=np.ascontiguousarray(tables, dtype=np.float64),
         sup_kind=i64(_SUPPORT_KIND[s.type] for s in supports),
-        sup_provider=i64(ob_index[s.provider] for s in supports),
+        sup_provider=i64(-1 if s.provider is None else ob_index[s.provider] for s in supports),
         sup_share=f64(s.share for s in supports),
         sup_lag=i64(s.lag for s in supports),
-        sup_cap=f64(np.inf if s.cap is None else s.cap for s in supports),
+        sup_cap=f64(s.size if s.type == "risk_compensation" else
+                    (np.inf if s.cap is None else s.cap) for s in supports),
+        sup_deductible=f64(getattr(s, "deductible", 0.0) for s in supports),
+        sup_limit=f64(np.inf if getattr(s, "limit", None) is None else s.limit
+                      for s in supports),
+        ob_capacity=f64(np.inf if o.capacity is None else o.capacity for o in obligors),
+        ob_default_on_exhaustion=i64(o.default_on_exhaustion for o in obligors),
+        cap_obligors=i64(j for j, o in enumerate(obligors) if o.capacity is not None),
         sup_target=i64(sup_index[s.guarantees] if s.type == "commitment_guarantee" else -1
                        for s in supports),
         sup_covers_tranche=covers_tranche.reshape(len(supports), len(tranches)),

@@ -108,9 +108,13 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
                                       if trig[2 * r] > 0 else None)}
                 for r, tid in enumerate(plan.trigger_ids)]
     pool["acceleration_probability"] = float(trig[-1] / n)
-    pool["default_timing"] = [float(x / n) for x in totals.default_timing(plan.horizon)[1:]]
+    n_cap = len(plan.cap_obligors)
+    pool["default_timing"] = [float(x / n) for x in totals.default_timing(plan.horizon, n_cap)[1:]]
+    exhausted = dict(zip(plan.cap_obligors.tolist(), totals.capacity_sums(n_cap)))
     obligors = [{"id": oid, "default_probability": float(c) / n,
-                 "model_default_probability": float(plan.pd_curves[j, -1])}
+                 "model_default_probability": float(plan.pd_curves[j, -1]),
+                 **({"capacity_exhaustion_probability": float(exhausted[j] / n)}
+                    if j in exhausted else {})}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
     hist = totals.default_rate_hist
     bins = np.nonzero(hist)[0]

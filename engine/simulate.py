@@ -59,14 +59,20 @@ class Totals:
         start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * n_supports
         return self.sums[start: start + TRIG_COLS * n_triggers + 1]
 
-    def default_timing(self, horizon: int) -> np.ndarray:
+    def default_timing(self, horizon: int, n_capacity: int) -> np.ndarray:
         """``(horizon + 1,)``: sum over paths of w x share of the pool defaulting at each date."""
-        return self.sums[len(self.sums) - horizon - 1:]
+        end = len(self.sums) - n_capacity
+        return self.sums[end - horizon - 1: end]
+
+    def capacity_sums(self, n_capacity: int) -> np.ndarray:
+        """Per provider with a capacity: sum over paths of w x it ran out."""
+        return self.sums[len(self.sums) - n_capacity:]
 
 
 def n_columns(plan: Plan) -> int:
     return (TR_COLS * plan.n_tranches + POOL_COLS + SUP_COLS * len(plan.support_ids)
-            + TRIG_COLS * len(plan.trigger_ids) + 1 + plan.horizon + 1)
+            + TRIG_COLS * len(plan.trigger_ids) + 1 + plan.horizon + 1
+            + len(plan.cap_obligors))
 
 
 @dataclass

@@ -46,18 +46,28 @@ def cash_schedule(asset, ppy):
     return rows
 
 
+ASSET_LEVEL = ("loan_guarantee", "bank_guarantee", "ip_insurance", "risk_compensation")
+
+
 def coverage(scenario):
-    """Loan-level support indices covering each asset, in the engine's documented order."""
+    """Asset-level support indices covering each asset: those covering it (or listed by it),
+    in loss order (bank guarantees rank with loan guarantees), listed order within a kind."""
     sup = scenario.credit_support
+    order = list(scenario.loss_order)
+
+    def rank(n):
+        kind = sup[n].type
+        return order.index("loan_guarantee" if kind == "bank_guarantee" else kind)
+
     cov = []
     for a in scenario.assets:
-        lst = [n for n, s in enumerate(sup) if s.type in ("loan_guarantee", "bank_guarantee")
+        lst = [n for n, s in enumerate(sup) if s.type in ASSET_LEVEL
                and (s.covers == "all" or a.id in s.covers)]
         for sid in a.support:
             n = [s.id for s in sup].index(sid)
             if n not in lst:
                 lst.append(n)
-        cov.append(lst)
+        cov.append(sorted(lst, key=rank))
     return cov
 
 
@@ -112,7 +122,12 @@ class Deal:
         sup = sc.credit_support
         coll = {c.id: (n, c) for n, c in enumerate(sc.collateral)}
         cov = coverage(sc)
-        self.cap_left = [s.cap if s.cap is not None else float("inf") for s in sup]
+        self.tau = tau
+        self.cap_left = [s.size if s.type == "risk_compensation" else
+                         (s.cap if s.cap is not None else float("inf")) for s in sup]
+        self.capacity = {o.id: o.capacity for o in sc.obligors if o.capacity is not None}
+        self.used = {oid: 0.0 for oid in self.capacity}
+        self.exhausted = {}
         paid_sup = [[0.0] * len(sup) for _ in range(T + 1)]
         ci, cp, rec, perf = ([0.0] * (T + 1) for _ in range(4))
         defaulted_by = [0.0] * (T + 1)
@@ -122,47 +137,86 @@ class Deal:
             d = tau[a.obligor]
             for t, (start, interest, principal) in enumerate(cash_schedule(a, ppy), start=1):
                 if t == d:
+                    # when each support pays: a guarantee after its lag; insurance and risk
+                    # compensation `lag` after the loss is known (collateral and everything
+                    # ranked before them in)
+                    known = max([coll[c][1].lag for c in a.collateral], default=0)
+                    offsets = []
+                    for n in cov[i]:
+                        s = sup[n]
+                        off = s.lag if s.type in ("loan_guarantee", "bank_guarantee") \
+                            else known + s.lag
+                        offsets.append(off)
+                        known = max(known, off)
                     defaulted.append({"i": i, "a": a, "tau": d, "ead": start + interest,
                                       "prin": start, "coll_pool": 0.0, "coll_total": 0.0,
-                                      "g": [0.0] * len(cov[i]), "back": [0.0] * len(cov[i])})
+                                      "g": [0.0] * len(cov[i]), "back": [0.0] * len(cov[i]),
+                                      "off": offsets})
                     default_amt += start
                     defaulted_by[t] += start
                     break
                 ci[t] += interest
                 cp[t] += principal
                 perf[t] += start
-        for t in range(1, T + 1):
-            for e in defaulted:
-                a, i = e["a"], e["i"]
-                for g, n in enumerate(cov[i]):
-                    s = sup[n]
-                    if e["tau"] + s.lag != t or tau[s.provider] <= t:
-                        continue
-                    p = min(s.share * (e["ead"] - e["coll_pool"]),
-                            e["ead"] - e["coll_pool"] - sum(e["g"]), self.cap_left[n])
-                    if p > 0:
-                        self.cap_left[n] -= p
-                        e["g"][g] += p
-                        paid_sup[t][n] += p
-                for cid in a.collateral:
-                    n, c = coll[cid]
-                    if e["tau"] + c.lag != t:
-                        continue
-                    cash = min(c.appraised_value * (1 - haircut[n]), e["ead"] - e["coll_total"])
-                    if cash <= 0:
-                        continue
-                    e["coll_total"] += cash
-                    for g in range(len(cov[i])):
-                        back = min(cash, e["g"][g] - e["back"][g])
-                        if back > 0:
-                            e["back"][g] += back
-                            cash -= back
-                    e["coll_pool"] += cash
-                    rec[t] += cash
-        loss_amt = sum(max(0.0, e["prin"] - min(e["coll_total"], e["prin"])) for e in defaulted)
+        self.events = lambda t: self.asset_events(t, defaulted, cov, coll, haircut, paid_sup,
+                                                  rec)
         pool = sum(a.balance for a in sc.assets)
         rows = self.waterfall_dates(tau, ci, cp, rec, perf, defaulted_by, paid_sup, pool)
+        loss_amt = sum(max(0.0, e["prin"] - min(e["coll_total"], e["prin"])) for e in defaulted)
         return rows, default_amt / pool, loss_amt / pool
+
+    def up(self, provider, t):
+        if provider is None:
+            return True
+        return self.tau[provider] > t and self.exhausted.get(provider, t + 1) > t
+
+    def capacity_pays(self, provider, amount, t):
+        if provider is None or provider not in self.capacity or amount <= 0:
+            return amount
+        left = self.capacity[provider] - self.used[provider]
+        if amount > left:
+            amount = max(left, 0.0)
+            self.exhausted[provider] = t
+        self.used[provider] += amount
+        return amount
+
+    def asset_events(self, t, defaulted, cov, coll, haircut, paid_sup, rec):
+        sup = self.sc.credit_support
+        for e in defaulted:
+            a, i = e["a"], e["i"]
+            for g, n in enumerate(cov[i]):
+                s = sup[n]
+                if e["tau"] + e["off"][g] != t or not self.up(s.provider, t):
+                    continue
+                uncovered = e["ead"] - e["coll_pool"] - sum(e["g"])
+                if s.type == "ip_insurance":
+                    p = s.share * max(0.0, uncovered - s.deductible)
+                    if s.limit is not None:
+                        p = min(p, s.limit)
+                elif s.type == "risk_compensation":
+                    p = s.share * uncovered
+                else:
+                    p = s.share * (e["ead"] - e["coll_pool"])
+                p = self.capacity_pays(s.provider, min(p, uncovered, self.cap_left[n]), t)
+                if p > 0:
+                    self.cap_left[n] -= p
+                    e["g"][g] += p
+                    paid_sup[t][n] += p
+            for cid in a.collateral:
+                n, c = coll[cid]
+                if e["tau"] + c.lag != t:
+                    continue
+                cash = min(c.appraised_value * (1 - haircut[n]), e["ead"] - e["coll_total"])
+                if cash <= 0:
+                    continue
+                e["coll_total"] += cash
+                for g in range(len(cov[i])):
+                    back = min(cash, e["g"][g] - e["back"][g])
+                    if back > 0:
+                        e["back"][g] += back
+                        cash -= back
+                e["coll_pool"] += cash
+                rec[t] += cash
 
     # ------------------------------------------------------------------ dates
 
@@ -178,7 +232,9 @@ class Deal:
         carry_i = carry_p = 0.0
         cum_def = 0.0
         rows = []
+        capacity_default = {o.id for o in sc.obligors if o.default_on_exhaustion}
         for t in range(1, T + 1):
+            self.events(t)
             cum_def += defaulted_by[t]
             senior = sum(b for b, tr in zip(bal, self.tr) if not tr.subordinated)
             fee_due = []
@@ -193,8 +249,7 @@ class Deal:
                     acc = fee.rate / ppy * perf[t]
                 fee_due.append(arrears[f] + acc)
             int_due = [b * tr.coupon / ppy for b, tr in zip(bal, self.tr)]
-            lg_in = sum(paid_sup[t][n] for n, s in enumerate(sup)
-                        if s.type in ("loan_guarantee", "bank_guarantee"))
+            lg_in = sum(paid_sup[t][n] for n, s in enumerate(sup) if s.type in ASSET_LEVEL)
             ai, ap = carry_i + ci[t], carry_p + cp[t] + rec[t] + lg_in
             for trig in sc.triggers:
                 if trig.id in fired:
@@ -205,7 +260,9 @@ class Deal:
                 elif w.interest_shortfall is not None:
                     hit = w.interest_shortfall in short_before
                 else:
-                    hit = tau[w.provider_default] <= t
+                    j = w.provider_default
+                    hit = tau[j] <= t or (j in capacity_default
+                                          and self.exhausted.get(j, T + 1) <= t)
                 if hit:
                     fired[trig.id] = t
                     if accel is None:
@@ -251,20 +308,22 @@ class Deal:
                 if need <= 0:
                     continue
                 paid = 0.0
-                if tau[s.provider] > t:
-                    paid = min(s.share * need, self.cap_left[n])
-                    self.cap_left[n] -= paid
+                cap_left = self.cap_left
+                if self.up(s.provider, t):
+                    paid = self.capacity_pays(s.provider, min(s.share * need, cap_left[n]), t)
+                    cap_left[n] -= paid
                     paid_sup[t][n] += paid
-                else:
+                if paid < s.share * need and not self.up(s.provider, t):
                     owed = s.share * need
                     for g, cg in enumerate(sup):
                         if cg.type != "commitment_guarantee" or cg.guarantees != s.id:
                             continue
-                        if tau[cg.provider] <= t:
+                        if not self.up(cg.provider, t):
                             continue
-                        p = min(cg.share * (owed - paid), self.cap_left[g])
+                        p = self.capacity_pays(cg.provider, min(cg.share * (owed - paid),
+                                                                cap_left[g]), t)
                         if p > 0:
-                            self.cap_left[g] -= p
+                            cap_left[g] -= p
                             paid_sup[t][g] += p
                             paid += p
                 to_i = min(paid, xi)

@@ -135,6 +135,28 @@ def deals(draw):
         if draw(st.booleans()):
             support.append({"id": "SCG", "type": "commitment_guarantee",
                             "provider": draw(st.sampled_from(providers)), "guarantees": "SC"})
+    if draw(st.booleans()):
+        ins = {"id": "INS", "type": "ip_insurance", "provider": draw(st.sampled_from(providers)),
+               "covers": "all" if draw(st.booleans()) else [assets[-1]["id"]],
+               "share": draw(st.sampled_from([1.0, 0.6])), "lag": draw(st.integers(0, 1)),
+               "deductible": draw(st.sampled_from([0.0, 50_000.0]))}
+        limit = draw(st.sampled_from([None, 500_000.0]))
+        cap = draw(st.sampled_from([None, pool * 0.05]))
+        ins.update({"limit": limit} if limit else {})
+        ins.update({"cap": cap} if cap else {})
+        support.append(ins)
+    if draw(st.booleans()):
+        rc = {"id": "RC", "type": "risk_compensation", "covers": "all",
+              "size": draw(st.sampled_from([pool * 0.02, pool * 0.5])),
+              "share": draw(st.sampled_from([1.0, 0.5])), "lag": draw(st.integers(0, 2))}
+        if draw(st.booleans()):
+            rc["provider"] = draw(st.sampled_from(providers))
+        support.append(rc)
+    for o in obligors:
+        if draw(st.integers(0, 3)) == 0:
+            o["capacity"] = draw(st.sampled_from([pool * 0.01, pool * 0.2]))
+            o["default_on_exhaustion"] = draw(st.booleans())
+    loss_order = draw(st.permutations(["loan_guarantee", "ip_insurance", "risk_compensation"]))
     fees = []
     if draw(st.booleans()):
         fees.append({"id": "vat", "rate": 0.0326, "base": "interest_collections"})
@@ -147,7 +169,7 @@ def deals(draw):
     doc = {"format": "ipabs/v1", "name": "random deal", "payment_frequency": freq,
            "legal_final": T, "obligors": obligors, "assets": assets, "collateral": collateral,
            "credit_support": support, "correlation": {"uniform": 0.2}, "tranches": tranches,
-           "fees": fees}
+           "fees": fees, "loss_order": list(loss_order)}
     if draw(st.booleans()):
         doc["reserve"] = {"initial": draw(st.sampled_from([0.0, pool * 0.01])),
                           "target": draw(st.sampled_from([0.0, pool * 0.02,

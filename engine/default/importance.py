@@ -46,7 +46,7 @@ def stress_direction(plan) -> np.ndarray:
     """
     a = plan.factors.dense()
     weight = plan.exposure.copy()
-    providers = np.unique(plan.sup_provider)
+    providers = np.unique(plan.sup_provider[plan.sup_provider >= 0])
     if providers.size:
         weight[providers] += 1.0 / providers.size
     d = weight @ a

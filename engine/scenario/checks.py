@@ -24,6 +24,8 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
 )
 from engine.scenario.models import (
+    IPInsurance,
+    RiskCompensation,
     BankGuarantee,
     BulletPrincipal,
     CommitmentGuarantee,
@@ -39,6 +41,9 @@ from engine.scenario.models import (
 )
 
 __all__ = ["check_scenario", "PSD_TOLERANCE", "POOL_TOLERANCE"]
+
+#: Supports that cover assets (claimed when an asset defaults).
+ASSET_LEVEL = (LoanGuarantee, BankGuarantee, IPInsurance, RiskCompensation)
 
 #: A pairwise matrix is accepted if its smallest eigenvalue is at least ``-PSD_TOLERANCE``.
 PSD_TOLERANCE = 1e-10
@@ -160,7 +165,7 @@ def _check_assets(s: Scenario, report: Report) -> None:
     obligor_ids = [o.id for o in s.obligors]
     collateral_ids = [c.id for c in s.collateral]
     supports = {sp.id: sp for sp in s.credit_support}
-    guarantee_ids = [sp.id for sp in s.credit_support if isinstance(sp, (LoanGuarantee, BankGuarantee))]
+    guarantee_ids = [sp.id for sp in s.credit_support if isinstance(sp, ASSET_LEVEL)]
     pledged: dict[str, tuple[int, str]] = {}  # collateral id -> (asset index, asset id)
     for i, asset in enumerate(s.assets):
         if asset.obligor not in obligor_ids:
@@ -188,11 +193,11 @@ def _check_assets(s: Scenario, report: Report) -> None:
             sp = supports.get(sid)
             if sp is None:
                 report(Problem(where, _unknown("guarantee", sid, guarantee_ids)))
-            elif not isinstance(sp, (LoanGuarantee, BankGuarantee)):
+            elif not isinstance(sp, ASSET_LEVEL):
                 report(Problem(
                     where,
-                    f"support {sid!r} is a {sp.type}; an asset lists only loan_guarantee or "
-                    "bank_guarantee supports",
+                    f"support {sid!r} is a {sp.type}; an asset lists only loan_guarantee, "
+                    "bank_guarantee, ip_insurance or risk_compensation supports",
                 ))
             elif sp.covers != "all" and asset.id not in sp.covers:
                 report(Problem(
@@ -217,14 +222,22 @@ def _check_support(s: Scenario, report: Report) -> None:
     asset_ids = [a.id for a in s.assets]
     tranche_ids = [t.id for t in s.tranches]
     commitments = [sp.id for sp in s.credit_support if isinstance(sp, ShortfallCommitment)]
+    if len(set(s.loss_order)) != len(s.loss_order):
+        report(Problem("loss_order", "each of loan_guarantee, ip_insurance and "
+                                     "risk_compensation must appear once"))
     for i, sp in enumerate(s.credit_support):
-        if sp.provider not in obligor_ids:
+        if isinstance(sp, RiskCompensation) and sp.cap is not None:
+            report(Problem(_path("credit_support", i, "cap"),
+                           "a risk_compensation fund is limited by its `size`; remove `cap`"))
+        if sp.provider is None and isinstance(sp, RiskCompensation):
+            pass                                 # a riskless sponsor
+        elif sp.provider not in obligor_ids:
             report(Problem(
                 _path("credit_support", i, "provider"),
                 _unknown("obligor", sp.provider, obligor_ids)
                 + ("; add the provider to `obligors` (it can default too)" if obligor_ids else ""),
             ))
-        if isinstance(sp, (LoanGuarantee, BankGuarantee)) and sp.covers != "all":
+        if isinstance(sp, ASSET_LEVEL) and sp.covers != "all":
             for k, aid in enumerate(sp.covers):
                 if aid not in asset_ids:
                     report(Problem(_path("credit_support", i, "covers", k), _unknown("asset", aid, asset_ids)))

@@ -40,7 +40,8 @@ __all__ = [
     "Reserve", "ReserveTarget",
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
-    "SUPPORT_TYPES", "PERIODS_PER_YEAR",
+    "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
+    "LOSS_ORDER_DEFAULT",
 ]
 
 
@@ -157,6 +158,11 @@ class Obligor(_Model):
     pd: PD | None = None
     region: str | None = None
     industry: str | None = None
+    capacity: float | None = Field(
+        None, gt=0.0, description="capital a provider can lose on this deal; it stops paying "
+                                  "(and defaults, unless default_on_exhaustion is false) once "
+                                  "its payments reach it")
+    default_on_exhaustion: bool = True
 
     @model_validator(mode="after")
     def _rating_or_pd(self) -> Obligor:
@@ -340,15 +346,40 @@ class CommitmentGuarantee(_SupportBase):
     guarantees: Id = Field(description="id of a shortfall_commitment")
 
 
+class RiskCompensation(_GuaranteeBase):
+    """A local government's risk-compensation pool (风险补偿资金池): reimburses ``share`` of
+    each covered asset's net loss, ``lag`` periods after the loss is known, out of a fund of
+    ``size`` that depletes across claims. ``provider`` (the sponsor) may be omitted: riskless."""
+
+    type: Literal["risk_compensation"]
+    provider: Id | None = Field(None, description="sponsor obligor id; omitted: riskless")
+    size: float = Field(gt=0.0, description="the fund, in currency")
+
+
+class IPInsurance(_GuaranteeBase):
+    """IP insurance (知识产权保险): the insurer pays ``share`` of each covered asset's net loss
+    above ``deductible``, up to ``limit`` per asset and ``cap`` in aggregate, ``lag`` periods
+    after the loss is known."""
+
+    type: Literal["ip_insurance"]
+    deductible: NonNegative = Field(0.0, description="per asset, in currency")
+    limit: float | None = Field(None, gt=0.0, description="per asset, in currency")
+
+
 #: One credit support, chosen by its ``type`` key.
 Support = Annotated[
-    Union[LoanGuarantee, BankGuarantee, ShortfallCommitment, CommitmentGuarantee],
+    Union[LoanGuarantee, BankGuarantee, ShortfallCommitment, CommitmentGuarantee,
+          RiskCompensation, IPInsurance],
     Field(discriminator="type"),
 ]
 
 SUPPORT_TYPES: tuple[str, ...] = (
     "loan_guarantee", "bank_guarantee", "shortfall_commitment", "commitment_guarantee",
+    "risk_compensation", "ip_insurance",
 )
+
+#: The order in which a defaulted asset's loss is met, after its collateral (``loss_order``).
+LOSS_ORDER_DEFAULT: tuple[str, ...] = ("loan_guarantee", "ip_insurance", "risk_compensation")
 
 
 # ----------------------------------------------------------------------------- correlation
@@ -735,6 +766,10 @@ class Scenario(_Model):
     tranches: list[Tranche] = Field(min_length=1, description="most senior first")
     fees: list[Fee] = []
     reserve: Reserve | None = None
+    loss_order: list[Literal["loan_guarantee", "ip_insurance", "risk_compensation"]] = Field(
+        list(LOSS_ORDER_DEFAULT), min_length=3, max_length=3,
+        description="the order in which a defaulted asset's loss is met after its collateral "
+                    "(bank guarantees rank with loan guarantees)")
     waterfall: Waterfall | None = None
     triggers: list[Trigger] = []
     simulation: Simulation = Simulation()

@@ -22,6 +22,8 @@ SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
 SUP_BANK_GUARANTEE = 1     # 银行保函
 SUP_SHORTFALL = 2          # 差额支付承诺
 SUP_COMMITMENT_GUARANTEE = 3
+SUP_RISK_COMPENSATION = 4  # 风险补偿资金池
+SUP_IP_INSURANCE = 5       # 知识产权保险
 
 # Kinds of fee.
 FEE_SHARE_OF_INTEREST = 0  # rate x interest collections of the period
@@ -40,37 +42,79 @@ TRIG_PROVIDER_DEFAULT = 2
 
 
 @njit(cache=True, inline="always")
-def _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr, coll_lag):
-    """Longest lag from asset ``i``'s default to one of its guarantee or collateral cash flows."""
-    m = 0
-    for q in range(cov_ptr[i], cov_ptr[i + 1]):
-        m = max(m, sup_lag[cov_sup[q]])
-    for c in range(coll_ptr[i], coll_ptr[i + 1]):
-        m = max(m, coll_lag[c])
-    return m
+def provider_up(j, t, obligor_default, exhausted_at):
+    """Can provider ``j`` pay on date ``t`` (not defaulted, capacity not exhausted)?
+    ``j < 0`` is a riskless sponsor."""
+    if j < 0:
+        return True
+    return obligor_default[j] > t and exhausted_at[j] > t
 
 
 @njit(cache=True, inline="always")
-def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider, sup_lag,
-                  sup_share, coll_ptr, coll_lag, coll_value, haircut, s_ead, s_coll_left,
-                  s_coll_pool, s_guar_paid, s_guar_back, s_cap_left, sup_paid, coll_recovery):
-    """Date ``t`` for defaulted asset ``i`` (slot ``d``): guarantee claims, then collateral."""
+def draw_capacity(j, amount, t, ob_capacity, cap_used, exhausted_at):
+    """What provider ``j`` pays of ``amount`` within its capacity; a claim it cannot meet in
+    full exhausts it on date ``t`` (it pays what is left and nothing more)."""
+    if j < 0 or amount <= 0.0:
+        return amount
+    left = ob_capacity[j] - cap_used[j]
+    if amount > left:
+        amount = max(left, 0.0)
+        exhausted_at[j] = t
+    cap_used[j] += amount
+    return amount
+
+
+@njit(cache=True, inline="always")
+def _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind, sup_lag, coll_ptr, coll_lag, s_offset):
+    """Periods from asset ``i``'s default to each of its supports' payment: a guarantee's
+    own lag; insurance and risk compensation pay ``lag`` after the loss is known, i.e. after
+    its collateral and every support ranked before them have paid."""
+    known = 0
+    for c in range(coll_ptr[i], coll_ptr[i + 1]):
+        known = max(known, coll_lag[c])
     for q in range(cov_ptr[i], cov_ptr[i + 1]):
         s = cov_sup[q]
-        if tau + sup_lag[s] != t:
+        if sup_kind[s] == SUP_LOAN_GUARANTEE or sup_kind[s] == SUP_BANK_GUARANTEE:
+            off = sup_lag[s]
+        else:
+            off = known + sup_lag[s]
+        s_offset[d, q - cov_ptr[i]] = off
+        known = max(known, off)
+    return known
+
+
+@njit(cache=True, inline="always")
+def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind, sup_provider,
+                  sup_share, sup_deductible, sup_limit, coll_ptr, coll_lag, coll_value, haircut,
+                  s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back, s_cap_left,
+                  s_offset, ob_capacity, s_cap_used, s_exhausted, sup_paid, coll_recovery):
+    """Date ``t`` for defaulted asset ``i`` (slot ``d``): support claims in loss order, then
+    collateral (which goes back to the guarantors up to what they paid)."""
+    base = cov_ptr[i]
+    for q in range(base, cov_ptr[i + 1]):
+        s = cov_sup[q]
+        if tau + s_offset[d, q - base] != t:
             continue
-        if obligor_default[sup_provider[s]] <= t:
-            continue  # provider has defaulted: pays nothing
-        uncovered = s_ead[d] - s_coll_pool[d]
-        for q2 in range(cov_ptr[i], cov_ptr[i + 1]):
-            uncovered -= s_guar_paid[d, q2 - cov_ptr[i]]
-        p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
+        j = sup_provider[s]
+        if not provider_up(j, t, obligor_default, s_exhausted):
+            continue  # provider has defaulted or run out: pays nothing
+        received = s_coll_pool[d]
+        for q2 in range(base, cov_ptr[i + 1]):
+            received += s_guar_paid[d, q2 - base]
+        uncovered = s_ead[d] - received
+        kind = sup_kind[s]
+        if kind == SUP_IP_INSURANCE:
+            p = min(sup_share[s] * max(0.0, uncovered - sup_deductible[s]), sup_limit[s])
+        elif kind == SUP_RISK_COMPENSATION:
+            p = sup_share[s] * uncovered
+        else:
+            p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
         p = min(p, uncovered, s_cap_left[s])
+        p = draw_capacity(j, p, t, ob_capacity, s_cap_used, s_exhausted)
         if p > 0.0:
             s_cap_left[s] -= p
-            s_guar_paid[d, q - cov_ptr[i]] += p
+            s_guar_paid[d, q - base] += p
             sup_paid[t, s] += p
-    # collateral arriving now goes to the guarantors up to what they paid (subrogation)
     for c in range(coll_ptr[i], coll_ptr[i + 1]):
         if tau + coll_lag[c] != t:
             continue
@@ -80,8 +124,8 @@ def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
         if cash <= 0.0:
             continue
         s_coll_left[d] -= cash
-        for q in range(cov_ptr[i], cov_ptr[i + 1]):
-            g = q - cov_ptr[i]
+        for q in range(base, cov_ptr[i + 1]):
+            g = q - base
             back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
             if back > 0.0:
                 s_guar_back[d, g] += back
@@ -110,7 +154,8 @@ def run_path_cash(
     coll_ptr, coll_value, coll_lag,
     # credit support
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
-    cov_ptr, cov_sup,
+    cov_ptr, cov_sup, sup_deductible, sup_limit,
+    ob_capacity, ob_default_on_exhaustion, cap_obligors,
     # tranches, fees, the waterfall programs (with tranche groups), triggers, reserve
     tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
     fee_kind, fee_value,
@@ -129,6 +174,7 @@ def run_path_cash(
     s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
     s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal, s_perf_count,
     s_rem_dry, s_claim, s_short, s_default_by_t,
+    s_offset, s_window, s_cap_used, s_exhausted,
 ):
     """Cash flows of the deal on one path given default periods and haircuts.
 
@@ -214,42 +260,13 @@ def run_path_cash(
     s_guar_paid[:, :] = 0.0
     s_guar_back[:, :] = 0.0
 
-    # Loan-level events. Caps bind in date order across assets, so with a finite cap the
-    # dates are the outer loop; without one each asset's few event dates are visited alone.
-    capped = False
-    for s in range(n_sup):
-        if sup_kind[s] <= SUP_BANK_GUARANTEE and sup_cap[s] < np.inf:
-            capped = True
-    if capped:
-        for t in range(1, horizon + 1):
-            for d in range(n_def):
-                i = s_def_assets[d]
-                tau = obligor_default[asset_obligor[i]]
-                if tau <= t <= tau + _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr,
-                                                    coll_lag):
-                    _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
-                                  sup_lag, sup_share, coll_ptr, coll_lag, coll_value, haircut,
-                                  s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
-                                  s_cap_left, sup_paid, coll_recovery)
-    else:
-        for d in range(n_def):
-            i = s_def_assets[d]
-            tau = obligor_default[asset_obligor[i]]
-            last = min(horizon, tau + _max_event_lag(i, cov_ptr, cov_sup, sup_lag, coll_ptr,
-                                                     coll_lag))
-            for t in range(tau, last + 1):
-                _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_provider,
-                              sup_lag, sup_share, coll_ptr, coll_lag, coll_value, haircut,
-                              s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
-                              s_cap_left, sup_paid, coll_recovery)
-
-    loss_amount = 0.0
+    for r in range(cap_obligors.shape[0]):
+        s_cap_used[cap_obligors[r]] = 0.0
+        s_exhausted[cap_obligors[r]] = horizon + 1
     for d in range(n_def):
         i = s_def_assets[d]
-        tau = obligor_default[asset_obligor[i]]
-        recovered = s_ead[d] - s_coll_left[d]
-        principal = out_start[i, tau]
-        loss_amount += max(0.0, principal - min(recovered, principal))
+        s_window[d] = _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind, sup_lag, coll_ptr,
+                                     coll_lag, s_offset)
 
     # The waterfall, date by date.
     for k in range(n_tr):
@@ -266,6 +283,16 @@ def run_path_cash(
     accelerated_from = horizon + 1
     cum_default = 0.0
     for t in range(1, horizon + 1):
+        # loan-level support and collateral of this date, assets in listed order
+        for d in range(n_def):
+            i = s_def_assets[d]
+            tau = obligor_default[asset_obligor[i]]
+            if tau <= t <= tau + s_window[d]:
+                _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind,
+                              sup_provider, sup_share, sup_deductible, sup_limit, coll_ptr,
+                              coll_lag, coll_value, haircut, s_ead, s_coll_left, s_coll_pool,
+                              s_guar_paid, s_guar_back, s_cap_left, s_offset, ob_capacity,
+                              s_cap_used, s_exhausted, sup_paid, coll_recovery)
         cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
@@ -288,7 +315,7 @@ def run_path_cash(
         avail_int = carry_int + coll_int[t]
         avail_prin = carry_prin + coll_prin[t] + coll_recovery[t]
         for s in range(n_sup):
-            if sup_kind[s] == SUP_LOAN_GUARANTEE or sup_kind[s] == SUP_BANK_GUARANTEE:
+            if sup_kind[s] != SUP_SHORTFALL and sup_kind[s] != SUP_COMMITMENT_GUARANTEE:
                 avail_prin += sup_paid[t, s]
 
         # Triggers, in listed order, on what is known at this date.
@@ -302,7 +329,9 @@ def run_path_cash(
             elif kind == TRIG_INTEREST_SHORTFALL:
                 fired = s_short[trig_arg[r]] == 1
             else:
-                fired = obligor_default[trig_arg[r]] <= t
+                j = trig_arg[r]
+                fired = obligor_default[j] <= t or (ob_default_on_exhaustion[j] == 1
+                                                   and s_exhausted[j] <= t)
             if fired:
                 trig_period[r] = t
                 if accelerated_from > horizon:
@@ -374,18 +403,22 @@ def run_path_cash(
             if need <= 0.0:
                 continue
             paid = 0.0
-            if obligor_default[sup_provider[s]] > t:
-                paid = min(sup_share[s] * need, s_cap_left[s])
+            if provider_up(sup_provider[s], t, obligor_default, s_exhausted):
+                paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),
+                                     t, ob_capacity, s_cap_used, s_exhausted)
                 s_cap_left[s] -= paid
                 sup_paid[t, s] += paid
-            else:
+            if paid < sup_share[s] * need and not provider_up(sup_provider[s], t,
+                                                                  obligor_default, s_exhausted):
                 owed = sup_share[s] * need
                 for g in range(n_sup):
                     if sup_kind[g] != SUP_COMMITMENT_GUARANTEE or sup_target[g] != s:
                         continue
-                    if obligor_default[sup_provider[g]] <= t:
+                    if not provider_up(sup_provider[g], t, obligor_default, s_exhausted):
                         continue
                     p = min(sup_share[g] * (owed - paid), s_cap_left[g])
+                    p = draw_capacity(sup_provider[g], p, t, ob_capacity, s_cap_used,
+                                      s_exhausted)
                     if p > 0.0:
                         s_cap_left[g] -= p
                         sup_paid[t, g] += p
@@ -437,4 +470,11 @@ def run_path_cash(
             tr_bal_end[t, k] = s_bal[k]
         carry[t] = carry_int + carry_prin
 
+    loss_amount = 0.0
+    for d in range(n_def):
+        i = s_def_assets[d]
+        tau = obligor_default[asset_obligor[i]]
+        recovered = s_ead[d] - s_coll_left[d]
+        principal = out_start[i, tau]
+        loss_amount += max(0.0, principal - min(recovered, principal))
     return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from

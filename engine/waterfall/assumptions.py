@@ -150,7 +150,8 @@ def sliced_scenario(scenario, a: DefaultAssumptions):
             piece["collateral"] = items
             new_assets.append(piece)
     for s in doc.get("credit_support", []):
-        if s["type"] in ("loan_guarantee", "bank_guarantee") and isinstance(s.get("covers"), list):
+        if s["type"] in ("loan_guarantee", "bank_guarantee", "ip_insurance",
+                         "risk_compensation") and isinstance(s.get("covers"), list):
             s["covers"] = [x for aid in s["covers"] for x in slice_ids[aid]]
     doc.update(obligors=new_obligors, assets=new_assets, collateral=new_coll)
     doc.pop("assets_file", None)

@@ -60,7 +60,7 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     outs = make_cash_outputs(plan.horizon, len(plan.support_ids), plan.n_tranches,
                              len(plan.fee_ids), len(plan.trigger_ids))
     scratch = make_cash_scratch(plan.horizon, n_assets, max_cov, len(plan.support_ids),
-                                plan.n_tranches, len(plan.fee_ids))
+                                plan.n_tranches, len(plan.fee_ids), plan.n_obligors)
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
     dr, lr, accel = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc,
                                   *outs, *scratch)
