@@ -365,7 +365,7 @@ def _write_report_dir(out, scenario, result, doc, sens) -> None:
     page = build_report(scenario, result, rating_table(scenario), flows, sens)
 
     def extra(folder):
-        plot_pool_default_rate(result, folder / "pool_default_rate.png")
+        plot_pool_default_rate(result, folder / "pool_default_rate.png", rating_table(scenario))
         flows.table.to_csv(folder / "cashflows.csv")
         (folder / "report.html").write_text(page, encoding="utf-8")
         if sens is not None:

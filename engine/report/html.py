@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
 import numpy as np
 
-GRADES_SHOWN = ("AAAsf", "AA+sf", "AAsf", "Asf", "BBBsf")
+from engine.report.plots import distribution_png, sensitivity_png, timing_png
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -25,78 +24,8 @@ img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
 """
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def distribution_figure(result, table) -> str:
-    """Exceedance curve of the pool default rate, subordinations and grades' ideal PDs."""
-    plt = _plt()
-    rates, probs = (np.asarray(a, dtype=float) for a in result.default_rate_distribution)
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    if len(rates):
-        ax.step(rates * 100, 1.0 - np.cumsum(probs) + probs, where="post", color="#1f4e79",
-                label="P(pool default rate ≥ x)")
-    ax.set_yscale("log")
-    for tid, attach in result.attachment.items():
-        if attach > 0:
-            ax.axvline(attach * 100, color="#c00000", ls="--", lw=1)
-            ax.annotate(f"{tid} attaches", (attach * 100, 0.55), rotation=90, fontsize=8,
-                        xycoords=("data", "axes fraction"), ha="right", color="#c00000")
-    for grade in GRADES_SHOWN:
-        p = float(table.sf_threshold(grade, 1.0))
-        ax.axhline(p, color="#888", lw=0.8, ls=":")
-        ax.annotate(f"{grade} 1y ideal PD", (0.99, p), xycoords=("axes fraction", "data"),
-                    ha="right", va="bottom", fontsize=7, color="#555")
-    ax.set_xlabel("cumulative pool default rate (% of balance)")
-    ax.set_ylabel("probability of exceeding")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def timing_figure(doc: dict) -> str:
-    """Expected share of the pool defaulting in each period."""
-    plt = _plt()
-    timing = doc["pool"].get("default_timing", [])
-    fig, ax = plt.subplots(figsize=(8, 3))
-    ax.bar(np.arange(1, len(timing) + 1), np.asarray(timing) * 100, color="#5b8fbf")
-    ax.set_xlabel("period")
-    ax.set_ylabel("expected default (% of pool)")
-    ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def sensitivity_figure(sens: dict) -> str:
-    """Default probability of the most senior tranche, base case and each sensitivity."""
-    plt = _plt()
-    names = ["base"] + [c["name"] for c in sens["cases"]]
-    rows = [sens["base"]["tranches"][0]] + [c["tranches"][0] for c in sens["cases"]]
-    pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.2))
-    ax.barh(names[::-1], pds[::-1], color="#5b8fbf")
-    ax.set_xscale("log")
-    for y, r in enumerate(rows[::-1]):
-        ax.annotate(f" {r['rating']}", (pds[::-1][y], y), va="center", fontsize=8)
-    ax.set_xlabel(f"default probability of {rows[0]['id']} (log scale)")
-    fig.tight_layout()
-    return _png(fig)
+def _b64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
 
 
 def _table(header, rows) -> str:
@@ -158,9 +87,9 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         *[(f"default rate quantile {k}", f"{v:.5f}") for k, v in q.items()],
         ("acceleration probability", f"{pool['acceleration_probability']:.5g}")]))
     parts.append(f"<img alt='pool default rate distribution' src='data:image/png;base64,"
-                 f"{distribution_figure(result, table)}'>")
+                 f"{_b64(distribution_png(result, table))}'>")
     parts.append("<h2>Default timing</h2>")
-    parts.append(f"<img alt='default timing' src='data:image/png;base64,{timing_figure(doc)}'>")
+    parts.append(f"<img alt='default timing' src='data:image/png;base64,{_b64(timing_png(doc))}'>")
     if doc["support"]:
         parts.append("<h2>Support</h2>")
         parts.append(_table(["support", "expected payment", "call probability"], [
@@ -189,7 +118,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         parts.append(_table(["case", "tranche", "rating", "default probability",
                              "change", "EL change"], srows))
         parts.append(f"<img alt='sensitivities' src='data:image/png;base64,"
-                     f"{sensitivity_figure(sens)}'>")
+                     f"{_b64(sensitivity_png(sens))}'>")
     if cashflows is not None:
         parts.append("<h2>Cash flows with no defaults</h2>")
         frame = cashflows.table
