@@ -470,10 +470,13 @@ class Deal:
         for k, tid in enumerate(self.ids):
             if tid not in covered:
                 continue
-            if tid in with_interest and st["int_due"][k] - pay["int"][k] > 1e-9:
+            # below half a cent still owed is rounding, as in the engine
+            if (tid in with_interest and st["int_due"][k] > TOL
+                    and st["int_due"][k] - pay["int"][k] > 1e-9):
                 return False
             if (scope != "interest_only" and tid in with_principal
-                    and self.required(st, k) - pay["prin"][k] > 1e-9):
+                    and self.required(st, k) - pay["prin"][k] > 1e-9
+                    and self.required(st, k) > TOL):
                 return False
         return True
 

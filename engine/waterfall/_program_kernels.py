@@ -17,6 +17,9 @@ OP_PRINCIPAL = 3      # principal of the tranches of group ``arg`` (pro rata)
 OP_RESIDUAL = 4       # everything left to tranche ``arg`` once the notes are repaid
 OP_RESERVE_TOP_UP = 5  # refill the reserve account up to its target
 
+#: Amounts owed below half a cent are rounding: no top-up is made for them.
+ROUNDING = 0.005
+
 OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up")
 
 
@@ -63,6 +66,31 @@ def principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub, po
 
 
 @njit(cache=True, inline="always")
+def interest_claims(g, grp_ptr, grp_idx, int_due, paid_int, claim):
+    """Coupon still owed to each tranche of group ``g`` (into ``claim``); their total."""
+    total = 0.0
+    for q in range(grp_ptr[g], grp_ptr[g + 1]):
+        k = grp_idx[q]
+        claim[k] = max(0.0, int_due[k] - paid_int[k])
+        total += claim[k]
+    return total
+
+
+@njit(cache=True, inline="always")
+def principal_claims(g, t, horizon, grp_ptr, grp_idx, rem, target_balance, pass_through,
+                     is_sub, post, claim):
+    """What a principal step would pay each tranche of group ``g`` with unlimited cash
+    (into ``claim``); their total."""
+    total = 0.0
+    for q in range(grp_ptr[g], grp_ptr[g + 1]):
+        k = grp_idx[q]
+        claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub,
+                                   post)
+        total += claim[k]
+    return total
+
+
+@njit(cache=True, inline="always")
 def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
     """Split ``amount`` (<= ``total``) over group ``g`` in proportion to ``claim``; the last
     member takes the rounding residual, and a group paid in full gets exactly its claims.
@@ -100,22 +128,14 @@ def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, re
                     pay_fee[f] += p
                     cash -= p
         elif op == OP_INTEREST:
-            total = 0.0
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                claim[k] = max(0.0, int_due[k] - pay_int[k])
-                total += claim[k]
+            total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, claim)
             if total > 0.0 and cash > 0.0:
                 amount = min(cash, total)
                 _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
                 cash -= amount
         elif op == OP_PRINCIPAL:
-            total = 0.0
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through,
-                                           is_sub, post)
-                total += claim[k]
+            total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
+                                     pass_through, is_sub, post, claim)
             if total > 0.0 and cash > 0.0:
                 amount = min(cash, total)
                 _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
@@ -141,6 +161,7 @@ def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_
     """Least cash to add to this list's account so that every *covered* tranche's interest
     due (and, unless ``interest_only``, its scheduled principal due) in this list is paid
     in full; everything ranked ahead of a covered item is paid first, so it counts too.
+    Covered amounts below :data:`ROUNDING` (half a cent) need nothing.
 
     ``paid_fee``, ``paid_int`` and ``start_rem`` are what an earlier list of the same date
     already paid (zeros and the balances for the first list).
@@ -157,29 +178,21 @@ def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_
             for f in range(fee_due.shape[0]):
                 ahead += max(0.0, fee_due[f] - paid_fee[f])
         elif op == OP_INTEREST:
-            total = 0.0
+            total = interest_claims(arg, grp_ptr, grp_idx, int_due, paid_int, claim)
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
-                claim[k] = max(0.0, int_due[k] - paid_int[k])
-                total += claim[k]
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                if covered[k] and claim[k] > 0.0:
+                if covered[k] and claim[k] > ROUNDING:
                     need = max(need, ahead + total - cash)
             ahead += total
         elif op == OP_PRINCIPAL:
-            total = 0.0
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through,
-                                           is_sub, post)
-                total += claim[k]
+            total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
+                                     pass_through, is_sub, post, claim)
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
                 if covered[k] and not interest_only and claim[k] > 0.0:
                     req = required_principal(k, t, horizon, rem, target_balance, pass_through,
                                              is_sub)
-                    if req > 0.0:
+                    if req > ROUNDING:
                         need = max(need, ahead + total * min(1.0, req / claim[k]) - cash)
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
