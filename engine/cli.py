@@ -166,7 +166,7 @@ def _progress_printer(quiet: bool):
 
 
 def _cmd_run(args) -> int:
-    from engine.report.files import write_json_atomic, write_out_dir
+    from engine.report.files import write_json_atomic
     from engine.report.table import tranche_table
     from engine.scenario import load_scenario
 

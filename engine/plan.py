@@ -117,7 +117,6 @@ class Plan:
     # sampling: importance-sampling mean shift of the factors and twist target (0 = none)
     z_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     twist_target: float = 0.0
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def n_obligors(self) -> int:

@@ -1,15 +1,12 @@
 """Numerical edges behave as the format says; interrupted runs leave complete output or none."""
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import engine

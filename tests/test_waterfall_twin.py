@@ -193,17 +193,12 @@ def deals(draw):
     return doc, tau, haircut
 
 
-def twin_fired(sc, plan, tau, haircut):
-    deal = Deal(sc)
-    deal.run(dict(zip(plan.obligor_ids, tau)), haircut)
-    return deal.fired
-
-
 def compare(doc, tau, haircut):
     sc = load(doc)
     plan = compile_plan(sc)
     cf = run_cash(plan, np.array(tau), np.array(haircut))
-    rows, dr, lr = Deal(sc).run(dict(zip(plan.obligor_ids, tau)), haircut)
+    twin = Deal(sc)
+    rows, dr, lr = twin.run(dict(zip(plan.obligor_ids, tau)), haircut)
     for r in rows:
         t = r["t"]
         assert cf.interest_collections[t] == pytest.approx(r["ci"], abs=CENT)
@@ -219,9 +214,8 @@ def compare(doc, tau, haircut):
         assert cf.cash_left[t] == pytest.approx(r["cash"], abs=CENT)
         assert cf.reserve_balance[t] == pytest.approx(r["reserve"], abs=CENT)
         assert (cf.accelerated_from <= t) == r["post"]
-    twin = Deal(sc)
     for r_, trig in enumerate(sc.triggers):
-        assert cf.trigger_period[r_] == twin_fired(sc, plan, tau, haircut).get(trig.id,
+        assert cf.trigger_period[r_] == twin.fired.get(trig.id,
                                                                               plan.horizon + 1)
     assert cf.default_rate == pytest.approx(dr, abs=1e-12)
     assert cf.loss_rate == pytest.approx(lr, abs=1e-12)

@@ -12,7 +12,6 @@ The priority of payments is data: integer programs walked by
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from engine.waterfall._program_kernels import list_need, run_list
@@ -188,7 +187,6 @@ def run_path_cash(
     final or once what it covers is repaid, else drawn for fees and covered interest);
     shortfall commitments and their guarantees (listed order); the priority of payments.
     """
-    n_assets = asset_obligor.shape[0]
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
     n_fee = fee_kind.shape[0]

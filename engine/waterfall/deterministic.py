@@ -6,8 +6,12 @@ kernel the simulation runs, called once, returning every period's cash flows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from engine._kernels import cash_error, make_cash_outputs, make_cash_scratch, tranche_outcome
 from engine.waterfall._kernels import run_path_cash
