@@ -19,13 +19,13 @@ from engine.waterfall._kernels import PAYMENT_TOLERANCE, run_path_cash
 # per tranche: w.d, (w.d)^2, w.loss, (w.loss)^2, w.p, w.p.wal, (w.p)^2, (w.p.wal)^2,
 #              (w.p)(w.p.wal)  with d = defaulted, p = some principal paid;
 # pool: w.dr, (w.dr)^2, w.lr, (w.lr)^2, w, w^2, max cash error (a max, not a sum);
-# per support instrument: w.amount, (w.amount)^2, w.called;
+# per support instrument: w.amount, (w.amount)^2, w.called, w.reimbursed;
 # per trigger: w.fired, w.fired.period; then w.accelerated;
 # then per date t = 0..horizon: w x principal defaulting at t / pool (the timing profile);
 # then per provider with a capacity: w x ran out of capacity.
 TR_COLS = 9
 POOL_COLS = 7
-SUP_COLS = 3
+SUP_COLS = 4
 TRIG_COLS = 2
 
 
@@ -63,27 +63,34 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, ass
 
 
 @njit(cache=True, inline="always")
-def tranche_outcome(k, horizon, ppy, balance, is_sub, int_due, int_paid, prin_paid,
-                    tr_bal_end):
+def tranche_outcome(k, horizon, ppy, balance, is_sub, deferrable, maturity, int_due,
+                    int_paid, prin_paid, tr_bal_end):
     """``(defaulted, loss share, wal years or -1)`` of tranche ``k`` on one path.
 
     A shortfall of a subordinated tranche's coupon (an expected return) is a loss, not a
-    default; any other tranche defaults on an interest shortfall, and every tranche on
-    principal not repaid by legal final.
+    default; a deferrable tranche defaults only on interest still unpaid at legal final;
+    any other tranche defaults on an interest shortfall; every tranche on principal not
+    repaid by legal final, or by its expected maturity (``maturity > 0``) when it says so.
     """
     due = 0.0
     got = 0.0
+    got_int = 0.0
     defaulted = False
     paid = 0.0
     timed = 0.0
     for t in range(1, horizon + 1):
         due += int_due[t, k]
+        got_int += int_paid[t, k]
         got += int_paid[t, k] + prin_paid[t, k]
-        if not is_sub and int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
+        if not is_sub and not deferrable and int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
             defaulted = True
         paid += prin_paid[t, k]
         timed += prin_paid[t, k] * (t / ppy)
+    if not is_sub and deferrable and got_int < due - PAYMENT_TOLERANCE:
+        defaulted = True
     if tr_bal_end[horizon, k] > PAYMENT_TOLERANCE:
+        defaulted = True
+    if maturity > 0 and tr_bal_end[maturity, k] > PAYMENT_TOLERANCE:
         defaulted = True
     loss = 0.0
     short = due + balance - got
@@ -95,7 +102,7 @@ def tranche_outcome(k, horizon, ppy, balance, is_sub, int_due, int_paid, prin_pa
 
 @njit(cache=True, inline="always")
 def cash_error(horizon, reserve_initial, coll_int, coll_prin, coll_recovery, sup_paid,
-               fee_paid, int_paid, prin_paid, res_paid, carry, reserve_bal):
+               fee_paid, int_paid, prin_paid, res_paid, reimb_paid, carry, reserve_bal):
     """Cash in (reserve at closing + collections + support) minus cash out (payments) and
     cash left (accounts and reserve) at legal final."""
     inflow = reserve_initial
@@ -104,6 +111,7 @@ def cash_error(horizon, reserve_initial, coll_int, coll_prin, coll_recovery, sup
         inflow += coll_int[t] + coll_prin[t] + coll_recovery[t]
         for s in range(sup_paid.shape[1]):
             inflow += sup_paid[t, s]
+            outflow += reimb_paid[t, s]
         for f in range(fee_paid.shape[1]):
             outflow += fee_paid[t, f]
         for k in range(int_paid.shape[1]):
@@ -118,8 +126,8 @@ def make_cash_outputs(horizon, n_sup, n_tr, n_fee, n_trig):
     return (
         np.zeros(t1), np.zeros(t1), np.zeros(t1), np.zeros((t1, n_sup)),
         np.zeros((t1, n_fee)), np.zeros((t1, n_tr)), np.zeros((t1, n_tr)),
-        np.zeros((t1, n_tr)), np.zeros((t1, n_tr)), np.zeros(t1), np.zeros((t1, n_tr)),
-        np.zeros(t1), np.zeros(n_trig, dtype=np.int64),
+        np.zeros((t1, n_tr)), np.zeros((t1, n_tr)), np.zeros((t1, n_sup)), np.zeros(t1),
+        np.zeros((t1, n_tr)), np.zeros(t1), np.zeros(n_trig, dtype=np.int64),
     )
 
 
@@ -137,6 +145,7 @@ def make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr, n_fee, n_obl):
         np.zeros(n_tr, dtype=np.int64), np.zeros(t1 + 1),
         np.zeros((n_assets, max_cov), dtype=np.int64), np.zeros(n_assets, dtype=np.int64),
         np.zeros(n_obl), np.full(n_obl, horizon + 1, dtype=np.int64),
+        np.zeros(n_assets), np.zeros(t1), np.zeros(n_sup), np.zeros(n_sup), np.zeros(n_tr),
     )
 
 
@@ -151,15 +160,18 @@ def simulate_blocks(
     horizon, ppy, pool_balance,
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
     pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
-    coll_ptr, coll_value, coll_lag,
+    coll_ptr, coll_value, coll_lag, coll_pledgee,
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
-    cov_ptr, cov_sup, sup_deductible, sup_limit, ob_capacity, ob_default_on_exhaustion,
-    cap_obligors,
-    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
+    cov_ptr, cov_sup, sup_deductible, sup_limit, sup_sharing, sup_reimbursed, ob_capacity,
+    ob_default_on_exhaustion, cap_obligors,
+    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance, tr_deferrable,
+    tr_int_in_prin,
     fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
     trig_kind, trig_arg, trig_value,
     res_initial, res_target_amount, res_target_share, res_covers,
     ob_asset_ptr, ob_asset_idx,
+    # outcome: expected maturity of each tranche that defaults at it (0: legal final)
+    tr_maturity,
     # outputs, one row per block
     block_sums, block_hist, block_defaults, block_hist_range,
     # optional per-path record (rows = paths of this call; zero rows: not recorded)
@@ -201,7 +213,7 @@ def simulate_blocks(
         scratch = make_cash_scratch(horizon, n_assets, max_cov, n_sup, n_tr,
                                     fee_kind.shape[0], n_obl)
         (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid,
-         prin_paid, res_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
+         prin_paid, res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
         sums = block_sums[b]
         sums[:] = 0.0
         hist = block_hist[b]
@@ -225,17 +237,19 @@ def simulate_blocks(
             dr, lr, accel = run_path_cash(
                 horizon, ppy, pool_balance, asset_obligor, asset_term, sched_prin,
                 sched_int, out_start, pool_sched_int, pool_sched_prin, pool_out_start,
-                pool_active, coll_ptr, coll_value, coll_lag, sup_kind, sup_provider,
-                sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche, cov_ptr,
-                cov_sup, sup_deductible, sup_limit, ob_capacity, ob_default_on_exhaustion,
-                cap_obligors, tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
+                pool_active, coll_ptr, coll_value, coll_lag, coll_pledgee, sup_kind,
+                sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
+                cov_ptr, cov_sup, sup_deductible, sup_limit, sup_sharing, sup_reimbursed,
+                ob_capacity, ob_default_on_exhaustion, cap_obligors, tr_balance, tr_coupon,
+                tr_sub, tr_pass_through, tr_target_balance, tr_deferrable, tr_int_in_prin,
                 fee_kind, fee_value, ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
                 trig_kind, trig_arg, trig_value, res_initial, res_target_amount,
                 res_target_share, res_covers, ob_asset_ptr, ob_asset_idx,
                 tau, defaulters, n_def, haircut, *outs, *scratch)
             for k in range(n_tr):
                 d, loss, wal = tranche_outcome(k, horizon, ppy, tr_balance[k], tr_sub[k],
-                                               int_due, int_paid, prin_paid, tr_bal_end)
+                                               tr_deferrable[k], tr_maturity[k], int_due,
+                                               int_paid, prin_paid, tr_bal_end)
                 if path_weight.shape[0] > 0:
                     row = path - first_block * block_size
                     path_weight[row] = w
@@ -260,19 +274,22 @@ def simulate_blocks(
             sums[pool_col + 4] += w
             sums[pool_col + 5] += w * w
             err = abs(cash_error(horizon, res_initial, coll_int, coll_prin, coll_recovery,
-                                 sup_paid, fee_paid, int_paid, prin_paid, res_paid, carry,
-                                 reserve_bal))
+                                 sup_paid, fee_paid, int_paid, prin_paid, res_paid,
+                                 reimb_paid, carry, reserve_bal))
             if err > sums[pool_col + 6]:
                 sums[pool_col + 6] = err
             for s in range(n_sup):
                 amount = 0.0
+                back = 0.0
                 for t in range(1, horizon + 1):
                     amount += sup_paid[t, s]
+                    back += reimb_paid[t, s]
                 c = sup_col + SUP_COLS * s
                 sums[c] += w * amount
                 sums[c + 1] += w * amount * w * amount
                 if amount > 0.0:
                     sums[c + 2] += w
+                sums[c + 3] += w * back
             c = trig_col
             for r in range(n_trig):
                 if trig_period[r] <= horizon:

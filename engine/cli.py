@@ -69,6 +69,9 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="where the paths run: here, or on a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a Dask scheduler (tcp://host:8786); default a local cluster")
+    p.add_argument("--support", choices=("substitution", "joint_default"),
+                   help="support convention, replacing the scenario's rating.support: "
+                        "substitution (the market's) or joint_default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and print the tranche table")
     p.add_argument("scenario")
     _add_sim_options(p)
-    p.add_argument("--out", metavar="DIR", help="write result.json and CSV tables into DIR")
+    p.add_argument("--out", metavar="DIR", help="write result.json, CSV tables and "
+                                                "report.html into DIR (with the reliance report)")
+    p.add_argument("--reliance", action="store_true",
+                   help="also rate every tranche without each credit support in turn "
+                        "(one more simulation per support)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     p = sub.add_parser("cashflows", help="one deterministic run: the per-period cash flows")
@@ -167,17 +174,16 @@ def _progress_printer(quiet: bool):
 
 def _cmd_run(args) -> int:
     from engine.report.files import write_json_atomic
-    from engine.report.table import tranche_table
-    from engine.scenario import load_scenario
+    from engine.report.table import reliance_text, tranche_table
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     _check_targets(args.json, args.out)
     from engine.api import run
 
     show, finish = _progress_printer(args.quiet)
     try:
         result = run(scenario, paths=args.paths, seed=args.seed, progress=show,
-                     backend=args.backend_obj)
+                     backend=args.backend_obj, reliance_report=bool(args.reliance or args.out))
     finally:
         finish()
     doc = result.to_dict()
@@ -188,7 +194,18 @@ def _cmd_run(args) -> int:
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc))
+        if result.reliance is not None:
+            print()
+            print(reliance_text(doc))
     return EXIT_OK
+
+
+def _load(args, path=None):
+    """The scenario of ``args`` (or ``path``), with ``--support`` applied."""
+    from engine.scenario import load_scenario
+    from engine.scenario.edit import with_convention
+
+    return with_convention(load_scenario(path or args.scenario), getattr(args, "support", None))
 
 
 def _check_targets(*targets) -> None:
@@ -264,7 +281,7 @@ def _cmd_sensitivity(args) -> int:
     from engine.report.table import sensitivity_text
     from engine.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     _check_targets(args.json)
     cases = [_parse_change(c) for c in args.change] or None
     if cases:
@@ -297,19 +314,22 @@ def _validate_cases(scenario, cases) -> None:
 
 def _cmd_size(args) -> int:
     from engine.analysis.sizing import size_tranche
+    from engine.report.table import convention_line, floor_text
     from engine.report.files import write_json_atomic
     from engine.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     _check_targets(args.json)
     doc = size_tranche(scenario, args.tranche, args.target, paths=args.paths, seed=args.seed,
                        backend=args.backend_obj)
     if args.json:
         write_json_atomic(args.json, doc)
     a = doc["achieved"]
-    print(f"{scenario.name}\n{doc['tranche']} earns {doc['target']} or better up to a balance of "
-          f"{doc['balance']:,.0f} ({100 * doc['share_of_pool']:.2f}% of the pool): rating "
-          f"{a['rating']}, default probability {a['default_probability']:.3g} "
+    print(f"{scenario.name}\n{convention_line(doc)}\n{doc['tranche']} earns {doc['target']} or "
+          f"better up to a balance of {doc['balance']:,.0f} ({100 * doc['share_of_pool']:.2f}% "
+          f"of the pool): rating {a['rating']} (standalone {a['rating_standalone']}, support "
+          f"floor {floor_text(a['support_floor'])}, joint default {a['rating_joint_default']}), "
+          f"default probability {a['default_probability']:.3g} "
           f"± {a['default_probability_se']:.2g}")
     return EXIT_OK
 
@@ -320,7 +340,7 @@ def _cmd_compare(args) -> int:
     from engine.report.table import compare_text
     from engine.scenario import load_scenario
 
-    scenarios = [load_scenario(p) for p in args.scenarios]
+    scenarios = [_load(args, p) for p in args.scenarios]
     _check_targets(args.json)
     doc = compare(scenarios, paths=args.paths, seed=args.seed, backend=args.backend_obj)
     if args.json:
@@ -338,7 +358,7 @@ def _cmd_check(args) -> int:
         raise InputError(f"{folder} is not a folder")
     _check_targets(args.json)
     outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed,
-                            backend=args.backend_obj)
+                            backend=args.backend_obj, support=args.support)
     if not outcomes:
         raise InputError(f"no *.yaml scenarios in {folder}")
     for o in outcomes:
@@ -357,7 +377,7 @@ def _write_report_dir(out, scenario, result, doc, sens) -> None:
     """result.json, CSV tables, the distribution plot and report.html into ``out``."""
     from engine.api import cashflows
     from engine.plan import rating_table
-    from engine.report.files import write_out_dir
+    from engine.report.files import tranche_frame, write_out_dir
     from engine.report.html import build_report
     from engine.report.plots import plot_pool_default_rate
 
@@ -369,10 +389,8 @@ def _write_report_dir(out, scenario, result, doc, sens) -> None:
         flows.table.to_csv(folder / "cashflows.csv")
         (folder / "report.html").write_text(page, encoding="utf-8")
         if sens is not None:
-            import pandas as pd
-
             rows = [{"case": c["name"], **t} for c in sens["cases"] for t in c["tranches"]]
-            pd.DataFrame(rows).to_csv(folder / "sensitivities.csv", index=False)
+            tranche_frame(rows).to_csv(folder / "sensitivities.csv", index=False)
 
     write_out_dir(out, doc, extra=extra)
 
@@ -383,9 +401,10 @@ def _cmd_report(args) -> int:
     from engine.report.files import write_json_atomic
     from engine.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args)
     _check_targets(args.out, args.json)
-    result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
+    result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj,
+                 reliance_report=True)
     sens = (sensitivity(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
             if scenario.sensitivities else None)
     doc = result.to_dict()

@@ -17,6 +17,7 @@ from engine.default.groups import DefaultGroups, build_groups
 from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
+from engine.scenario.models import covered_assets
 from engine.waterfall import _kernels as wk
 from engine.waterfall.collateral import haircut_quantile_table
 from engine.waterfall.program import compile_program
@@ -31,6 +32,8 @@ _SUPPORT_KIND = {
     "ip_insurance": wk.SUP_IP_INSURANCE,
 }
 _RANK_KIND = {"bank_guarantee": "loan_guarantee"}
+_SHARING = {"creditor_first": wk.SHARE_CREDITOR_FIRST, "pro_rata": wk.SHARE_PRO_RATA,
+            "guarantor_first": wk.SHARE_GUARANTOR_FIRST}
 _FEE_KIND = {
     "interest_collections": wk.FEE_SHARE_OF_INTEREST,
     "senior_balance": wk.FEE_SENIOR_BALANCE,
@@ -73,6 +76,7 @@ class Plan:
     coll_draw: np.ndarray
     coll_value: np.ndarray
     coll_lag: np.ndarray
+    coll_pledgee: np.ndarray       # 1: a counter-pledge to the guarantor (never reaches the pool)
     coll_systemic: np.ndarray
     coll_table: np.ndarray         # (n_collateral,): row of haircut_tables for each item
     haircut_tables: np.ndarray     # (distinct haircut laws, HAIRCUT_TABLE_POINTS): quantiles
@@ -88,6 +92,8 @@ class Plan:
     cov_sup: np.ndarray
     sup_deductible: np.ndarray      # ip_insurance: per asset
     sup_limit: np.ndarray           # ip_insurance: per asset (inf: none)
+    sup_sharing: np.ndarray         # recovery_sharing of asset-level support (SHARE_*)
+    sup_reimbursed: np.ndarray      # shortfall commitments: 1 if owed back (and its guarantees)
     ob_capacity: np.ndarray         # per obligor: capital it can lose on the deal (inf: none)
     ob_default_on_exhaustion: np.ndarray
     cap_obligors: np.ndarray        # obligors with a capacity
@@ -97,6 +103,9 @@ class Plan:
     tr_sub: np.ndarray
     tr_pass_through: np.ndarray
     tr_target_balance: np.ndarray   # (n_tranches, horizon + 1): scheduled balance after each date
+    tr_deferrable: np.ndarray       # 1: unpaid interest carried as arrears
+    tr_int_in_prin: np.ndarray      # 1: the principal list has an interest step for it
+    tr_maturity: np.ndarray         # expected maturity that is a default date (0: legal final)
     fee_kind: np.ndarray
     fee_value: np.ndarray
     ops_int: np.ndarray
@@ -133,13 +142,13 @@ class Plan:
             self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
             self.out_start, self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
             self.pool_active,
-            self.coll_ptr, self.coll_value, self.coll_lag,
+            self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee,
             self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
             self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
-            self.sup_deductible, self.sup_limit, self.ob_capacity,
-            self.ob_default_on_exhaustion, self.cap_obligors,
+            self.sup_deductible, self.sup_limit, self.sup_sharing, self.sup_reimbursed,
+            self.ob_capacity, self.ob_default_on_exhaustion, self.cap_obligors,
             self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
-            self.tr_target_balance, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
+            self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
             self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind, self.trig_arg,
             self.trig_value, self.res_initial, self.res_target_amount, self.res_target_share,
             self.res_covers, self.ob_asset_ptr, self.ob_asset_idx,
@@ -214,7 +223,6 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     thresholds = latent_thresholds(curves, dof)
 
     assets = scenario.assets
-    asset_index = {a.id: i for i, a in enumerate(assets)}
     prin, intr, out = asset_schedules(assets, horizon, ppy)
 
     coll_by_id = {c.id: (n, c) for n, c in enumerate(scenario.collateral)}
@@ -236,17 +244,11 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     covers_tranche = np.zeros((len(supports), len(scenario.tranches)), dtype=np.int64)
     cov: list[list[int]] = [[] for _ in assets]
     for n, sup in enumerate(supports):
-        if sup.type in ("loan_guarantee", "bank_guarantee", "risk_compensation", "ip_insurance"):
-            covered = range(len(assets)) if sup.covers == "all" else [asset_index[a] for a in sup.covers]
-            for i in covered:
-                cov[i].append(n)
-        elif sup.type == "shortfall_commitment":
+        for i in covered_assets(scenario, sup):
+            cov[i].append(n)
+        if sup.type == "shortfall_commitment":
             for tid in sup.covers:
                 covers_tranche[n, tranche_index[tid]] = 1
-    for i, asset in enumerate(assets):
-        for sid in asset.support:
-            if sup_index[sid] not in cov[i]:
-                cov[i].append(sup_index[sid])
     order = {kind: r for r, kind in enumerate(scenario.loss_order)}
     rank = [order[_RANK_KIND.get(s.type, s.type)] if s.type in _SUPPORT_KIND and
             s.type not in ("shortfall_commitment", "commitment_guarantee") else 0
@@ -310,6 +312,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),
+        coll_pledgee=i64(c.pledgee == "guarantor" for _, c in coll_rows),
         coll_systemic=f64(c.systemic for _, c in coll_rows),
         coll_table=i64(coll_table),
         haircut_tables=np.ascontiguousarray(tables, dtype=np.float64),
@@ -322,6 +325,9 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         sup_deductible=f64(getattr(s, "deductible", 0.0) for s in supports),
         sup_limit=f64(np.inf if getattr(s, "limit", None) is None else s.limit
                       for s in supports),
+        sup_sharing=i64(_SHARING[getattr(s, "recovery_sharing", "creditor_first")]
+                        for s in supports),
+        sup_reimbursed=i64(getattr(s, "reimbursed", False) for s in supports),
         ob_capacity=f64(np.inf if o.capacity is None else o.capacity for o in obligors),
         ob_default_on_exhaustion=i64(o.default_on_exhaustion for o in obligors),
         cap_obligors=i64(j for j, o in enumerate(obligors) if o.capacity is not None),
@@ -332,6 +338,10 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         tr_balance=f64(t.balance for t in tranches), tr_coupon=f64(t.coupon for t in tranches),
         tr_sub=i64(t.subordinated for t in tranches), tr_pass_through=i64(pass_flags),
         tr_target_balance=np.stack(target_rows),
+        tr_deferrable=i64(t.interest == "deferrable" for t in tranches),
+        tr_int_in_prin=program.interest_in(program.ops_prin, len(tranches)),
+        tr_maturity=i64(t.expected_maturity() if t.default_at == "expected_maturity" else 0
+                        for t in tranches),
         fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
         fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
         ops_int=program.ops_int, ops_prin=program.ops_prin, ops_post=program.ops_post,

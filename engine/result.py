@@ -43,6 +43,10 @@ class Result:
     attachment: dict = field(default_factory=dict)
     #: what `repair: nearest` changed in the pairwise correlation matrix, if it did
     correlation_repair: dict | None = None
+    #: how the ratings were made: ``{"method", "support", "table"}``
+    rating: dict = field(default_factory=dict)
+    #: per credit support entry, each tranche's ratings without it (when asked)
+    reliance: list[dict] | None = None
 
     @property
     def tranches(self) -> pd.DataFrame:
@@ -55,6 +59,7 @@ class Result:
             "format": RESULT_FORMAT,
             "scenario": dict(self.scenario),
             "run": dict(self.run),
+            "rating": dict(self.rating),
             "tranches": [dict(r) for r in self.tranche_rows],
             "pool": dict(self.pool),
             "support": [dict(s) for s in self.support],
@@ -63,11 +68,16 @@ class Result:
             "diagnostics": dict(self.diagnostics),
             **({"correlation_repair": dict(self.correlation_repair)}
                if self.correlation_repair else {}),
+            **({"reliance": [dict(r) for r in self.reliance]} if self.reliance is not None
+               else {}),
         }
 
 
-def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: dict) -> Result:
-    """Estimates, standard errors and ratings from a run's accumulators."""
+def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: dict,
+                 method: str | None = None) -> Result:
+    """Estimates, standard errors and grades (by ``method``, default the scenario's) from a
+    run's accumulators."""
+    method = method or scenario.rating.method
     n = float(totals.paths)
     rows = []
     for k, tid in enumerate(plan.tranche_ids):
@@ -84,7 +94,7 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
             "wal_years": _clean(wal), "wal_years_se": _clean(wal_se),
         })
         rows[-1]["rating"], rows[-1]["rating_range"] = rate_tranche(
-            scenario.rating.method, rows[-1], totals.paths, tenor, tables)
+            method, rows[-1], totals.paths, tenor, tables)
     dr1, dr2, lr1, lr2, w1, w2 = totals.pool_sums(plan.n_tranches)[:6]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)
@@ -97,11 +107,13 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
     }
     support = []
     for s, sid in enumerate(plan.support_ids):
-        a1, a2, called = totals.support_sums(plan.n_tranches, s)
+        a1, a2, called, back = totals.support_sums(plan.n_tranches, s)
         paid, paid_se = mean_and_se(n, a1, a2)
         support.append({"id": sid, "expected_payment": paid,
                         "expected_payment_se": _clean(paid_se),
-                        "call_probability": called / n})
+                        "call_probability": called / n,
+                        "expected_reimbursement": back / n,
+                        "expected_net_cost": paid - back / n})
     trig = totals.trigger_sums(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids))
     triggers = [{"id": tid, "fire_probability": float(trig[2 * r] / n),
                  "mean_fire_period": (float(trig[2 * r + 1] / trig[2 * r])

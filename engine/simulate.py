@@ -109,7 +109,7 @@ class ChunkRunner:
         rows = ((np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
                  np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
         simulate_blocks(np.uint64(self.seed), first, nb, BLOCK_SIZE, self.paths,
-                        *self.default_args, *self.cash_args, self.sums, self.block_hist,
+                        *self.default_args, *self.cash_args, self.plan.tr_maturity, self.sums, self.block_hist,
                         self.block_defaults, self.hist_range, *rows)
         hist = []
         for b in range(nb):

@@ -77,17 +77,24 @@ def plain_step(step):
     return step.model_dump(exclude_none=True)
 
 
-def default_lists(tranches, reserve):
+def default_lists(scenario):
+    tranches = scenario.tranches
     seniors = [t.id for t in tranches if not t.subordinated]
+    current = [t.id for t in tranches if not t.subordinated and t.interest == "current"]
     subs = [t for t in tranches if t.subordinated]
     sub_int = [{"interest": t.id} for t in subs if t.coupon > 0]
     sub_prin = [{"principal": t.id} for t in subs]
     res = [{"residual": subs[-1].id}] if subs else []
+    back = (["reimbursement"] if any(s.type == "shortfall_commitment" and s.reimbursed
+                                     for s in scenario.credit_support) else [])
     interest = (["fees"] + [{"interest": t} for t in seniors]
-                + (["reserve_top_up"] if reserve else []) + [{"to_principal": "rest"}])
-    principal = [{"principal": t} for t in seniors] + sub_int + sub_prin + res
+                + (["reserve_top_up"] if scenario.reserve is not None else [])
+                + [{"to_principal": "rest"}])
+    # principal collections first make up fees and current senior interest
+    principal = (["fees"] + [{"interest": t} for t in current]
+                 + [{"principal": t} for t in seniors] + back + sub_int + sub_prin + res)
     post = (["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
-            + sub_int + sub_prin + res)
+            + back + sub_int + sub_prin + res)
     return interest, principal, post
 
 
@@ -99,12 +106,13 @@ class Deal:
         self.tr = scenario.tranches
         self.ids = [t.id for t in self.tr]
         self.fees = scenario.fees
-        interest, principal, post = default_lists(self.tr, scenario.reserve is not None)
+        interest, principal, post = default_lists(scenario)
         wf = scenario.waterfall
         if wf is not None:
             interest, principal = list(wf.interest), list(wf.principal)
             if wf.post_acceleration is not None:
                 post = list(wf.post_acceleration)
+            principal, post = (self.place_reimbursement(scenario, x) for x in (principal, post))
         self.lists = {"interest": [plain_step(s) for s in interest],
                       "principal": [plain_step(s) for s in principal],
                       "post": [plain_step(s) for s in post]}
@@ -113,6 +121,22 @@ class Deal:
         if res is not None:
             self.res_covers = set(res.covers if res.covers is not None
                                   else [t.id for t in self.tr if not t.subordinated])
+
+    @staticmethod
+    def place_reimbursement(scenario, steps):
+        """The format: without a `reimbursement` step, a reimbursed commitment is paid back
+        just before the first payment to a subordinated tranche."""
+        steps = [plain_step(x) for x in steps]
+        if "reimbursement" in steps or not any(getattr(s, "reimbursed", False)
+                                               for s in scenario.credit_support):
+            return steps
+        subs = {t.id for t in scenario.tranches if t.subordinated}
+        for n, x in enumerate(steps):
+            if isinstance(x, dict):
+                ids = list(x.values())[0]
+                if subs & set(ids if isinstance(ids, list) else [ids]):
+                    return steps[:n] + ["reimbursement"] + steps[n:]
+        return steps + ["reimbursement"]
 
     # ------------------------------------------------------------------ pool and support
 
@@ -149,6 +173,7 @@ class Deal:
                         offsets.append(off)
                         known = max(known, off)
                     defaulted.append({"i": i, "a": a, "tau": d, "ead": start + interest,
+                                      "int_left": interest,
                                       "prin": start, "coll_pool": 0.0, "coll_total": 0.0,
                                       "g": [0.0] * len(cov[i]), "back": [0.0] * len(cov[i]),
                                       "off": offsets})
@@ -158,6 +183,7 @@ class Deal:
                 ci[t] += interest
                 cp[t] += principal
                 perf[t] += start
+        self.recv_int = [0.0] * (T + 1)
         self.events = lambda t: self.asset_events(t, defaulted, cov, coll, haircut, paid_sup,
                                                   rec)
         pool = sum(a.balance for a in sc.assets)
@@ -202,21 +228,64 @@ class Deal:
                     self.cap_left[n] -= p
                     e["g"][g] += p
                     paid_sup[t][n] += p
+                    self.book(e, t, p)
             for cid in a.collateral:
                 n, c = coll[cid]
-                if e["tau"] + c.lag != t:
-                    continue
+                if e["tau"] + c.lag != t or c.pledgee == "guarantor":
+                    continue      # a counter-pledge goes to the guarantor, never to the pool
                 cash = min(c.appraised_value * (1 - haircut[n]), e["ead"] - e["coll_total"])
                 if cash <= 0:
                     continue
                 e["coll_total"] += cash
-                for g in range(len(cov[i])):
-                    back = min(cash, e["g"][g] - e["back"][g])
-                    if back > 0:
-                        e["back"][g] += back
-                        cash -= back
-                e["coll_pool"] += cash
-                rec[t] += cash
+                pool = self.share(e, [sup[q] for q in cov[i]], cash)
+                e["coll_pool"] += pool
+                rec[t] += pool
+                self.book(e, t, pool)
+
+    def book(self, e, t, amount):
+        """What the pool receives on a defaulted loan: its interest part first."""
+        part = min(amount, e["int_left"])
+        e["int_left"] -= part
+        self.recv_int[t] += part
+
+    @staticmethod
+    def share(e, sups, cash):
+        """Collateral cash split by each provider's recovery_sharing; the pool's part."""
+        owed = [e["g"][g] - e["back"][g] for g in range(len(sups))]
+        pool_owed = max(0.0, e["ead"] - e["coll_pool"] - sum(e["g"]))
+        mode = [s.recovery_sharing for s in sups]
+
+        def give(g, x):
+            e["back"][g] += x
+            owed[g] -= x
+
+        for g in range(len(sups)):            # guarantors first
+            if mode[g] == "guarantor_first" and cash > 0:
+                x = min(cash, owed[g])
+                give(g, x)
+                cash -= x
+        pool = 0.0
+        pr = [g for g in range(len(sups)) if mode[g] == "pro_rata" and owed[g] > 0]
+        total = pool_owed + sum(max(0.0, owed[g]) for g in pr)
+        if pr and cash > 0 and total > 0:      # the pool beside pro-rata guarantors
+            amount = min(cash, total)
+            for g in pr:
+                x = amount * owed[g] / total
+                give(g, x)
+                cash -= x
+            x = min(cash, amount * pool_owed / total)
+            pool += x
+            pool_owed -= x
+            cash -= x
+        x = min(cash, pool_owed)               # the noteholders before the rest (art. 700)
+        pool += x
+        cash -= x
+        for g in range(len(sups)):
+            if mode[g] == "creditor_first" and cash > 0:
+                x = min(cash, owed[g])
+                give(g, x)
+                cash -= x
+        return pool + max(cash, 0.0)
 
     # ------------------------------------------------------------------ dates
 
@@ -225,6 +294,8 @@ class Deal:
         sup = sc.credit_support
         bal = [t.balance for t in self.tr]
         arrears = [0.0] * len(self.fees)
+        int_arrears = [0.0] * len(self.tr)
+        self.owed_back = [0.0] * len(sup)
         reserve = sc.reserve.initial if sc.reserve is not None else 0.0
         short_before = set()
         fired = {}
@@ -248,9 +319,11 @@ class Deal:
                 else:
                     acc = fee.rate / ppy * perf[t]
                 fee_due.append(arrears[f] + acc)
-            int_due = [b * tr.coupon / ppy for b, tr in zip(bal, self.tr)]
+            accrued = [b * tr.coupon / ppy for b, tr in zip(bal, self.tr)]
+            int_due = [x + y for x, y in zip(accrued, int_arrears)]
             lg_in = sum(paid_sup[t][n] for n, s in enumerate(sup) if s.type in ASSET_LEVEL)
-            ai, ap = carry_i + ci[t], carry_p + cp[t] + rec[t] + lg_in
+            ri = self.recv_int[t]
+            ai, ap = carry_i + ci[t] + ri, carry_p + cp[t] + rec[t] + lg_in - ri
             for trig in sc.triggers:
                 if trig.id in fired:
                     continue
@@ -300,6 +373,10 @@ class Deal:
                 if post:
                     xi = 0.0
                     xp = self.least(lambda x: self.met(st, 0.0, ap + x, covered, False, "all"))
+                elif self.principal_reaches(st, ai, covered):
+                    # all accounts first: the principal list makes up what is short
+                    xi = 0.0
+                    xp = self.least(lambda x: self.met(st, ai, ap + x, covered, False, "all"))
                 else:
                     xi = self.least(lambda x: self.met(st, ai + x, ap, covered, False,
                                                        "interest_list"))
@@ -313,6 +390,8 @@ class Deal:
                     paid = self.capacity_pays(s.provider, min(s.share * need, cap_left[n]), t)
                     cap_left[n] -= paid
                     paid_sup[t][n] += paid
+                    if s.reimbursed:
+                        self.owed_back[n] += paid
                 if paid < s.share * need and not self.up(s.provider, t):
                     owed = s.share * need
                     for g, cg in enumerate(sup):
@@ -326,6 +405,8 @@ class Deal:
                             cap_left[g] -= p
                             paid_sup[t][g] += p
                             paid += p
+                            if s.reimbursed:
+                                self.owed_back[g] += p
                 to_i = min(paid, xi)
                 ai += to_i
                 ap += paid - to_i
@@ -336,10 +417,15 @@ class Deal:
             for k, tr in enumerate(self.tr):
                 if pay["int"][k] < int_due[k] - TOL:
                     short_before.add(tr.id)
+                int_arrears[k] = (max(0.0, int_due[k] - pay["int"][k])
+                                  if tr.interest == "deferrable" else 0.0)
+            for n in range(len(sup)):
+                self.owed_back[n] -= pay["back"][n]
             bal = pay["rem"]
             carry_i, carry_p = pay["ai"], pay["ap"]
             rows.append({"t": t, "ci": ci[t], "cp": cp[t], "rec": rec[t], "sup": list(paid_sup[t]),
-                         "fees": pay["fees"], "int_due": int_due, "int": pay["int"],
+                         "back": list(pay["back"]),
+                         "fees": pay["fees"], "int_due": accrued, "int": pay["int"],
                          "prin": pay["prin"], "res": pay["res"], "bal": list(bal),
                          "cash": carry_i + carry_p, "reserve": reserve, "post": post})
         self.fired = fired
@@ -374,6 +460,17 @@ class Deal:
         t, T = st["t"], self.T
         rem = pay["rem"]
         for step in steps:
+            owed_back = sum(o - b for o, b in zip(self.owed_back, pay["back"]))
+            blocked = owed_back > TOL          # nothing subordinated while providers are owed
+            notes_done = all(rem[k] <= 0 for k, tr in enumerate(self.tr) if not tr.subordinated)
+            if step == "reimbursement":
+                if notes_done:
+                    for n in range(len(self.owed_back)):
+                        p = min(cash, self.owed_back[n] - pay["back"][n])
+                        if p > 0:
+                            pay["back"][n] += p
+                            cash -= p
+                continue
             if step == "fees":
                 for f in range(len(self.fees)):
                     p = min(cash, st["fee_due"][f] - pay["fees"][f])
@@ -388,9 +485,7 @@ class Deal:
             elif "to_principal" in step:
                 return cash, True
             elif "residual" in step:
-                seniors_done = all(rem[k] <= 0 for k, tr in enumerate(self.tr)
-                                   if not tr.subordinated)
-                if t == T or seniors_done:
+                if (t == T or notes_done) and not blocked:
                     pay["res"][self.ids.index(step["residual"])] += cash
                     cash = 0.0
             else:
@@ -398,13 +493,15 @@ class Deal:
                 names = step[key] if isinstance(step[key], list) else [step[key]]
                 ks = [self.ids.index(n) for n in names]
                 if key == "interest":
-                    owed = [max(0.0, st["int_due"][k] - pay["int"][k]) for k in ks]
+                    owed = [0.0 if self.tr[k].subordinated and blocked
+                            else max(0.0, st["int_due"][k] - pay["int"][k]) for k in ks]
                 else:
                     owed = []
                     for k in ks:
                         tr = self.tr[k]
                         if tr.subordinated:
-                            owed.append(rem[k] if all(r <= 0 for r in rem[:k]) else 0.0)
+                            owed.append(rem[k] if all(r <= 0 for r in rem[:k]) and not blocked
+                                        else 0.0)
                         elif st["post"] or self.passes_through(tr) or t == T:
                             owed.append(rem[k])
                         else:
@@ -430,7 +527,8 @@ class Deal:
     def pay_date(self, st, ai, ap):
         n = len(self.tr)
         pay = {"fees": [0.0] * len(self.fees), "int": [0.0] * n, "prin": [0.0] * n,
-               "res": [0.0] * n, "rem": list(st["bal"]), "topped": 0.0}
+               "res": [0.0] * n, "rem": list(st["bal"]), "topped": 0.0,
+               "back": [0.0] * len(self.owed_back)}
         if st["post"]:
             ap, _ = self.walk(self.lists["post"], ai + ap, st, pay)
             ai = 0.0
@@ -451,7 +549,7 @@ class Deal:
         """
         pay = {"fees": [0.0] * len(self.fees), "int": [0.0] * len(self.tr),
                "prin": [0.0] * len(self.tr), "res": [0.0] * len(self.tr),
-               "rem": list(st["bal"]), "topped": 0.0}
+               "rem": list(st["bal"]), "topped": 0.0, "back": [0.0] * len(self.owed_back)}
         if st["post"]:
             self.walk(self.lists["post"], ai + ap, st, pay)
             walked = self.lists["post"]
@@ -480,6 +578,20 @@ class Deal:
                 return False
         return True
 
+    def principal_reaches(self, st, ai, covered):
+        """After the interest list with its own cash, can the principal list make up every
+        covered interest still short (it has an interest step for each)?"""
+        pay = {"fees": [0.0] * len(self.fees), "int": [0.0] * len(self.tr),
+               "prin": [0.0] * len(self.tr), "res": [0.0] * len(self.tr),
+               "rem": list(st["bal"]), "topped": 0.0, "back": [0.0] * len(self.owed_back)}
+        self.walk(self.lists["interest"], ai, st, pay)
+        in_principal = {n for s in self.lists["principal"] if isinstance(s, dict)
+                        and "interest" in s
+                        for n in (s["interest"] if isinstance(s["interest"], list)
+                                  else [s["interest"]])}
+        return all(tid in in_principal or st["int_due"][k] - pay["int"][k] <= TOL
+                   for k, tid in enumerate(self.ids) if tid in covered)
+
     @staticmethod
     def least(ok):
         """Smallest non-negative x with ok(x), by bisection (ok is monotone)."""
@@ -503,8 +615,13 @@ class Deal:
     def outcome(tr, rows, T, ppy, k):
         due = sum(r["int_due"][k] for r in rows)
         got = sum(r["int"][k] + r["prin"][k] for r in rows)
-        d = (not tr.subordinated and any(r["int"][k] < r["int_due"][k] - TOL for r in rows)) \
-            or rows[-1]["bal"][k] > TOL
+        if tr.interest == "deferrable":
+            missed = due - sum(r["int"][k] for r in rows) > TOL
+        else:
+            missed = any(r["int"][k] < r["int_due"][k] - TOL for r in rows)
+        d = (not tr.subordinated and missed) or rows[-1]["bal"][k] > TOL
+        if tr.default_at == "expected_maturity":
+            d = d or rows[tr.expected_maturity() - 1]["bal"][k] > TOL
         short = due + tr.balance - got
         loss = short / tr.balance if tr.balance > 0 and short > TOL else 0.0
         paid = sum(r["prin"][k] for r in rows)

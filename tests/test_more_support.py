@@ -68,10 +68,18 @@ def test_insurance_pays_after_the_collateral_and_the_guarantee_are_in():
                             "haircut": {"mean": 0.0, "sd": 0.0}, "lag": 2}])
     t = engine.cashflows(sc, defaults={"B0": 1}).table
     assert t.loc[2, "support:LG"] == pytest.approx(5e6, abs=CENT)     # half of 10m
-    assert t.loc[3, "recoveries"] == pytest.approx(0.0, abs=CENT)     # 2m goes back to GC
-    # the loss is known at year 3 (collateral lag 2); insurance pays 10 - 5 = 5m at year 4
-    assert t.loc[4, "support:IN"] == pytest.approx(5e6, abs=CENT)
+    # creditor first: the noteholders are still owed 5m, so the 2m of collateral is theirs
+    assert t.loc[3, "recoveries"] == pytest.approx(2e6, abs=CENT)
+    # the loss is known at year 3 (collateral lag 2); insurance pays 10 - 5 - 2 = 3m at year 4
+    assert t.loc[4, "support:IN"] == pytest.approx(3e6, abs=CENT)
     assert abs(engine.cashflows(sc, defaults={"B0": 1}).summary["cash_error"]) < 1e-6
+    # guarantor first: the 2m goes back to GC and the insurer pays 10 - 5 = 5m
+    first = sc.model_copy(update={"credit_support": [
+        sc.credit_support[0].model_copy(update={"recovery_sharing": "guarantor_first"}),
+        sc.credit_support[1]]})
+    t = engine.cashflows(first, defaults={"B0": 1}).table
+    assert t.loc[3, "recoveries"] == pytest.approx(0.0, abs=CENT)
+    assert t.loc[4, "support:IN"] == pytest.approx(5e6, abs=CENT)
 
 
 def _capacity_deal(capacity):

@@ -6,6 +6,7 @@ they are, so the changed deal runs on exactly the base case's paths.
 from __future__ import annotations
 
 from engine.errors import Problem, ScenarioError
+from engine.scenario.edit import without_support
 
 CHANGE_KEYS = ("pd_multiplier", "correlation_shift", "recovery_multiplier", "rating_override",
                "remove_support", "haircut_shift", "lag_shift")
@@ -36,13 +37,9 @@ def apply_change(scenario, change: dict):
                                   if o.id in value else o
                                   for o in update.get("obligors", scenario.obligors)]
         elif key == "remove_support":
-            gone = set(value)
-            gone |= {s.id for s in scenario.credit_support
-                     if s.type == "commitment_guarantee" and s.guarantees in gone}
-            update["credit_support"] = [s for s in scenario.credit_support if s.id not in gone]
-            update["assets"] = [a.model_copy(update={"support": [x for x in a.support
-                                                                 if x not in gone]})
-                                for a in update.get("assets", scenario.assets)]
+            removed = without_support(scenario, value)
+            update["credit_support"] = removed.credit_support
+            update["assets"] = removed.assets
         elif key == "haircut_shift":
             coll = []
             for c in update.get("collateral", scenario.collateral):

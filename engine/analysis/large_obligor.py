@@ -8,7 +8,8 @@ AA+sf. (This reading of the rule of DOMAIN.md is documented in docs/model.md.)
 """
 from __future__ import annotations
 
-from engine.api import cashflows
+from engine.waterfall.assumptions import DefaultAssumptions
+from engine.waterfall.deterministic import deterministic_cashflows
 
 RECOVERY = 0.05
 BUCKETS = ((("AA+",), 1), (("AA", "AA-"), 2), (("A+", "A", "A-"), 3))
@@ -37,10 +38,11 @@ def largest_sub_aaa(scenario) -> list[str]:
 def apply_large_obligor_test(result, scenario) -> None:
     """Cap AAAsf tranches that fail the test at AA+sf; record the test on every tranche."""
     names = largest_sub_aaa(scenario)
-    rep = cashflows(scenario, defaults={i: 1 for i in names}, recovery=RECOVERY)
+    rep = deterministic_cashflows(scenario, DefaultAssumptions(
+        named={i: 1 for i in names}, recovery=RECOVERY))
     for row, outcome in zip(result.tranche_rows, rep.summary["tranches"]):
         survives = not outcome["defaulted"]
         row["large_obligor_test"] = {"defaulted": names, "survives": survives}
-        if not survives and row["rating"] == "AAAsf":
+        if not survives and row["rating"] == "AAAsf":  # rated as given (supporters paying)
             row["rating"] = "AA+sf"
             row["rating_range"] = [r if r != "AAAsf" else "AA+sf" for r in row["rating_range"]]

@@ -18,6 +18,7 @@ from engine.analysis.sensitivity import sensitivity
 from engine.rating.scale import SF_SCALE
 from engine.report.files import write_json_atomic
 from engine.scenario import load_scenario
+from engine.scenario.edit import with_convention
 
 GOLDEN_FORMAT = "ipabs-golden/v1"
 K_SIGMA = 4.0
@@ -44,17 +45,25 @@ def _within(new, new_se, old, old_se) -> bool:
     return abs(new - old) <= K_SIGMA * se + 1e-12
 
 
+#: The grades a check compares, each with its 95% range.
+GRADES = (("rating", "rating_range"), ("rating_standalone", "rating_range_standalone"),
+          ("rating_joint_default", "rating_range_joint_default"))
+
+
 def _in_range(grade: str, rng) -> bool:
     lo, hi = (SF_SCALE.index(g) for g in rng)
     return lo <= SF_SCALE.index(grade) <= hi
 
 
-def _ranges_agree(new: dict, old: dict) -> bool:
+def _ranges_agree(new: dict, old: dict, key: str = "rating", range_key: str = "rating_range"
+                  ) -> bool:
     """A different grade within Monte Carlo error: one run's 95% range holds the other's
     grade (with the same paths and seed results are bit-identical, so this only matters
     when the number of paths or the seed differs from the golden run's)."""
-    return (_in_range(new["rating"], old.get("rating_range", [old["rating"]] * 2))
-            or _in_range(old["rating"], new.get("rating_range", [new["rating"]] * 2)))
+    if new.get(key) is None or old.get(key) is None:
+        return False
+    return (_in_range(new[key], old.get(range_key) or [old[key]] * 2)
+            or _in_range(old[key], new.get(range_key) or [new[key]] * 2))
 
 
 def _compare_tranches(where: str, new_rows, old_rows, out: list[str]) -> None:
@@ -64,8 +73,12 @@ def _compare_tranches(where: str, new_rows, old_rows, out: list[str]) -> None:
         if old is None:
             out.append(f"{where}: tranche {row['id']} is new")
             continue
-        if row["rating"] != old["rating"] and not _ranges_agree(row, old):
-            out.append(f"{where}: tranche {row['id']} rating {old['rating']} -> {row['rating']}")
+        for key, range_key in GRADES:
+            if row.get(key) != old.get(key) and not _ranges_agree(row, old, key, range_key):
+                out.append(f"{where}: tranche {row['id']} {key} {old.get(key)} -> {row.get(key)}")
+        if row.get("support_floor") != old.get("support_floor"):
+            out.append(f"{where}: tranche {row['id']} support_floor {old.get('support_floor')} "
+                       f"-> {row.get('support_floor')}")
         for key, se_key in ESTIMATES:
             if key not in row:
                 continue
@@ -104,11 +117,12 @@ def compare_documents(new: dict, old: dict) -> list[str]:
 
 
 def check_folder(folder, *, update: bool = False, paths=None, seed=None,
-                 backend=None) -> list[CheckOutcome]:
-    """Check (or with ``update`` rewrite) every ``*.yaml`` scenario in ``folder``."""
+                 backend=None, support: str | None = None) -> list[CheckOutcome]:
+    """Check (or with ``update`` rewrite) every ``*.yaml`` scenario in ``folder``
+    (``support`` replaces each scenario's convention)."""
     outcomes = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        scenario = load_scenario(path)
+        scenario = with_convention(load_scenario(path), support)
         doc = current_document(scenario, paths, seed, backend)
         gold = golden_path(path)
         if update:

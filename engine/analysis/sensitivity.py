@@ -7,29 +7,24 @@ when asked, keeps the base case's shift for every case (still unbiased for each)
 """
 from __future__ import annotations
 
-import dataclasses
-import time
-
 from engine.analysis.changes import apply_change, describe
 from engine.analysis.paired import tranche_differences
-from engine.api import finish_result, resolve_paths_seed, sampling_plan
-from engine.plan import compile_plan
-from engine.simulate import simulate
+from engine.rating.deal import resolve_paths_seed, run_deal
 
 SENSITIVITY_FORMAT = "ipabs-sensitivity/v1"
+#: What each case reports of each tranche (beside the paired differences).
+CASE_KEYS = ("id", "rated", "rating", "rating_range", "rating_standalone", "support_floor",
+             "rating_joint_default", "rating_range_standalone", "rating_range_joint_default",
+             "default_probability", "default_probability_se",
+             "expected_loss", "expected_loss_se")
 
 
 def run_case(scenario, change: dict, base_plan, paths: int, seed: int, run_info: dict,
              backend=None):
-    """One changed deal on the base case's paths: ``(Result, Totals)``."""
-    started = time.perf_counter()
+    """One changed deal on the base case's paths: ``(Result, DealRuns)``."""
     changed, kwargs = apply_change(scenario, change)
-    plan = compile_plan(changed, **kwargs)
-    if plan.factors.n_factors == base_plan.factors.n_factors:
-        plan = dataclasses.replace(plan, z_shift=base_plan.z_shift,
-                                   twist_target=base_plan.twist_target)
-    totals = simulate(plan, paths, seed, record=True, backend=backend)
-    return finish_result(changed, plan, totals, paths, seed, run_info, started), totals
+    return run_deal(changed, paths, seed, base=base_plan, run_info=run_info,
+                    compile_kwargs=kwargs, record=True, backend=backend)
 
 
 def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | None = None,
@@ -39,19 +34,15 @@ def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | N
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     if cases is None:
         cases = [(s.name, describe(s)) for s in scenario.sensitivities]
-    started = time.perf_counter()
-    base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
-    base_totals = simulate(base_plan, paths, seed, record=True, backend=backend)
-    base = finish_result(scenario, base_plan, base_totals, paths, seed, run_info, started)
+    base, base_runs = run_deal(scenario, paths, seed, record=True, backend=backend)
+    run_info = {k: v for k, v in base.run.items() if k not in ("paths", "seed", "elapsed_s")}
     out = []
     for n, (name, change) in enumerate(cases):
-        result, totals = run_case(scenario, change, base_plan, paths, seed, run_info, backend)
-        diffs = tranche_differences(base_totals.record, totals.record)
-        rows = []
-        for row, diff in zip(result.tranche_rows, diffs):
-            rows.append({key: row[key] for key in (
-                "id", "rating", "rating_range", "default_probability", "default_probability_se",
-                "expected_loss", "expected_loss_se")} | diff)
+        result, runs = run_case(scenario, change, base_runs.plan, paths, seed, run_info,
+                                backend)
+        diffs = tranche_differences(base_runs.totals.record, runs.totals.record)
+        rows = [{key: row[key] for key in CASE_KEYS} | diff
+                for row, diff in zip(result.tranche_rows, diffs)]
         out.append({"name": name, "change": change, "tranches": rows})
         if progress is not None:
             progress(n + 1, len(cases))

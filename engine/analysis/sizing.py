@@ -7,13 +7,10 @@ boundary. The answer is resolved to ``tolerance`` (a share of the two tranches' 
 """
 from __future__ import annotations
 
-import time
-
-from engine.api import finish_result, resolve_paths_seed, sampling_plan
 from engine.errors import Problem, ScenarioError
 from engine.plan import compile_plan
+from engine.rating.deal import resolve_paths_seed, run_deal, sampling_plan
 from engine.rating.scale import SF_SCALE
-from engine.simulate import simulate
 
 
 def _with_balance(scenario, k: int, balance: float, total: float):
@@ -42,6 +39,9 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
     elif ids.index(tranche) == len(ids) - 1:
         problems.append(Problem("--tranche", f"{tranche!r} is the last tranche: no tranche below "
                                              "to take the rest"))
+    elif not scenario.tranches[ids.index(tranche)].rated:
+        problems.append(Problem("--tranche", f"{tranche!r} is marked `rated: false`: it carries "
+                                             "no rating to size for"))
     if target not in SF_SCALE:
         problems.append(Problem("--target", f"unknown grade {target!r}; allowed: {', '.join(SF_SCALE)}"))
     if problems:
@@ -53,15 +53,8 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
     base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
 
     def evaluate(balance):
-        started = time.perf_counter()
         sc = _with_balance(scenario, k, balance, total)
-        plan = compile_plan(sc)
-        if plan.factors.n_factors == base_plan.factors.n_factors:
-            import dataclasses
-            plan = dataclasses.replace(plan, z_shift=base_plan.z_shift,
-                                       twist_target=base_plan.twist_target)
-        res = finish_result(sc, plan, simulate(plan, paths, seed, backend=backend), paths, seed,
-                            run_info, started)
+        res, _ = run_deal(sc, paths, seed, base=base_plan, run_info=run_info, backend=backend)
         row = res.tranche_rows[k]
         return SF_SCALE.index(row["rating"]) <= goal, row
 
@@ -84,4 +77,6 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
                 hi = mid
     pool = sum(a.balance for a in scenario.assets)
     return {"tranche": tranche, "target": target, "balance": best,
+            "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
+                       "table": scenario.rating.table},
             "share_of_pool": best / pool, "achieved": best_row}

@@ -12,6 +12,7 @@ import html
 
 import numpy as np
 
+from engine.report.table import convention_line, floor_text
 from engine.report.plots import distribution_png, sensitivity_png, timing_png
 
 _CSS = """
@@ -62,21 +63,32 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                                      for s in scenario.credit_support) or "none"),
         ("triggers", ", ".join(t.id for t in scenario.triggers) or "none")]))
     parts.append("<h2>Tranches</h2>")
-    header = ["tranche", "balance", "rating", "95% range", "default probability",
-              "expected loss", "WAL (years)"]
-    has_bdr = any("bdr" in t for t in doc["tranches"])
-    if has_bdr:
-        header.append("BDR")
+    parts.append(f"<p class='note'>{html.escape(convention_line(doc))}</p>")
+    header = ["tranche", "balance", "rating", "95% range", "standalone", "support floor",
+              "joint default", "default probability", "expected loss", "WAL (years)",
+              "standalone default probability"]
     rows = []
     for t in doc["tranches"]:
-        row = [t["id"], f"{t['balance']:,.0f}", t["rating"], " .. ".join(t["rating_range"]),
-               _pm(t["default_probability"], t["default_probability_se"]),
-               _pm(t["expected_loss"], t["expected_loss_se"]),
-               _pm(t["wal_years"], t["wal_years_se"], 4)]
-        if has_bdr:
-            row.append(f"{t['bdr']:.4f}")
-        rows.append(row)
+        rated = t.get("rated", True)
+        rows.append([t["id"], f"{t['balance']:,.0f}", t["rating"] or "unrated",
+                     " .. ".join(t["rating_range"]) if rated else "-",
+                     t.get("rating_standalone") or "-", floor_text(t.get("support_floor")),
+                     t.get("rating_joint_default") or "-",
+                     _pm(t["default_probability"], t["default_probability_se"]),
+                     _pm(t["expected_loss"], t["expected_loss_se"]),
+                     _pm(t["wal_years"], t["wal_years_se"], 4),
+                     _pm(t.get("default_probability_standalone"),
+                         t.get("default_probability_se_standalone"))])
     parts.append(_table(header, rows))
+    if doc.get("reliance"):
+        parts.append("<h2>Reliance on each support (same random numbers)</h2>")
+        parts.append("<p class='note'>Each tranche's rating (by the convention above) and "
+                     "joint-default rating with one support arrangement removed: what the "
+                     "rating rests on.</p>")
+        parts.append(_table(["without", "provider"] + [t["id"] for t in doc["tranches"]], [
+            ["+".join(r["removes"]), r["provider"] or "-"]
+            + [f"{x['rating'] or 'unrated'} / {x['rating_joint_default'] or '-'}"
+               for x in r["tranches"]] for r in doc["reliance"]]))
     parts.append("<h2>Pool</h2>")
     q = pool["default_rate_quantiles"]
     parts.append(_table(["statistic", "value"], [
@@ -103,7 +115,16 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
             for t in doc["triggers"]]))
     if "tdr" in pool:
         parts.append("<h2>TDR / BDR</h2>")
+        parts.append("<p class='note'>Break-even default rates of the standalone structure "
+                     "(no credit support); the grade is combined with the support floor by "
+                     "the convention.</p>")
         parts.append(_table(["grade", "TDR"], [(g, f"{v:.5f}") for g, v in pool["tdr"].items()]))
+        parts.append(_table(["tranche", "standalone grade", "BDR", "governing stress",
+                             "cushion (BDR - TDR)"], [
+            (t["id"], t.get("rating_standalone") or "-", f"{t['bdr']:.4f}",
+             t["bdr_governing_stress"],
+             "-" if t["bdr_cushion"] is None else f"{t['bdr_cushion']:.4f}")
+            for t in doc["tranches"]]))
         names = list(doc["tranches"][0]["bdr_by_scenario"])
         parts.append(_table(["stress"] + [t["id"] for t in doc["tranches"]], [
             [n] + [f"{t['bdr_by_scenario'][n]:.4f}" for t in doc["tranches"]] for n in names]))
@@ -112,10 +133,15 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         srows = []
         for c in sens["cases"]:
             for t in c["tranches"]:
-                srows.append((c["name"], t["id"], t["rating"], _pm(t["default_probability"], None),
+                srows.append((c["name"], t["id"], t["rating"] or "unrated",
+                              t.get("rating_standalone") or "-",
+                              floor_text(t.get("support_floor")),
+                              t.get("rating_joint_default") or "-",
+                              _pm(t["default_probability"], None),
                               _pm(t["pd_change"], t["pd_change_se"]),
                               _pm(t["el_change"], t["el_change_se"])))
-        parts.append(_table(["case", "tranche", "rating", "default probability",
+        parts.append(_table(["case", "tranche", "rating", "standalone", "support floor",
+                             "joint default", "default probability",
                              "change", "EL change"], srows))
         parts.append(f"<img alt='sensitivities' src='data:image/png;base64,"
                      f"{_b64(sensitivity_png(sens))}'>")

@@ -84,7 +84,7 @@ def sensitivity_png(sens: dict) -> bytes:
     ax.barh(names[::-1], pds[::-1], color="#5b8fbf")
     ax.set_xscale("log")
     for y, r in enumerate(rows[::-1]):
-        ax.annotate(f" {r['rating']}", (pds[::-1][y], y), va="center", fontsize=8)
+        ax.annotate(f" {r['rating'] or 'unrated'}", (pds[::-1][y], y), va="center", fontsize=8)
     ax.set_xlabel(f"default probability of {rows[0]['id']} (log scale)")
     fig.tight_layout()
     return _png(fig)

@@ -363,9 +363,11 @@ def _check_waterfall(s: Scenario, report: Report) -> None:
     coupon = {t.id: t.coupon for t in s.tranches}
     allowed = {
         "interest": {"fees", "interest", "principal", "reserve_top_up", "to_principal"},
-        "principal": {"fees", "interest", "principal", "reserve_top_up", "residual"},
-        "post_acceleration": {"fees", "interest", "principal", "residual"},
+        "principal": {"fees", "interest", "principal", "reserve_top_up", "reimbursement",
+                      "residual"},
+        "post_acceleration": {"fees", "interest", "principal", "reimbursement", "residual"},
     }
+
     for section in ("interest", "principal", "post_acceleration"):
         steps = getattr(wf, section)
         if steps is None:

@@ -41,7 +41,7 @@ __all__ = [
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
-    "LOSS_ORDER_DEFAULT",
+    "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets",
 ]
 
 
@@ -283,6 +283,10 @@ class Collateral(_Model):
     haircut: Haircut
     lag: int = Field(0, ge=0, description="periods from the obligor's default to the cash")
     systemic: UnitInterval = 0.0
+    pledgee: Literal["pool", "guarantor"] = Field(
+        "pool", description="pool: recoveries go to the noteholders (shared with guarantors by "
+                            "their recovery_sharing); guarantor: a counter-pledge (反担保) to the "
+                            "loan's guarantor, never reaching the pool")
 
 
 # ----------------------------------------------------------------------------- credit support
@@ -318,6 +322,12 @@ class _GuaranteeBase(_SupportBase):
     """An asset-level guarantee (loan guarantee or bank guarantee)."""
 
     covers: AssetCover = Field("all", description="`all` or a list of asset ids")
+    recovery_sharing: Literal["creditor_first", "pro_rata", "guarantor_first"] = Field(
+        "creditor_first",
+        description="who collateral recoveries of a loan it paid on go to first: the "
+                    "noteholders up to what they are still owed (creditor_first, Civil Code "
+                    "art. 700), both in proportion to their claims (pro_rata), or the "
+                    "provider up to what it paid (guarantor_first)")
 
 
 class LoanGuarantee(_GuaranteeBase):
@@ -337,6 +347,10 @@ class ShortfallCommitment(_SupportBase):
 
     type: Literal["shortfall_commitment"]
     covers: list[Id] = Field(min_length=1, description="tranche ids")
+    reimbursed: bool = Field(
+        True, description="what the provider (or a guarantee of it) paid is owed back, ranked "
+                          "after the non-subordinated tranches and before any subordinated "
+                          "payment (the `reimbursement` step)")
 
 
 class CommitmentGuarantee(_SupportBase):
@@ -377,6 +391,22 @@ SUPPORT_TYPES: tuple[str, ...] = (
     "loan_guarantee", "bank_guarantee", "shortfall_commitment", "commitment_guarantee",
     "risk_compensation", "ip_insurance",
 )
+
+#: Support types that sit on assets (the rest sit on tranches or on other supports).
+ASSET_SUPPORT_TYPES: tuple[str, ...] = (
+    "loan_guarantee", "bank_guarantee", "risk_compensation", "ip_insurance",
+)
+
+
+def covered_assets(scenario, support) -> list[int]:
+    """Indices of the assets an asset-level support covers: its ``covers`` list (or all
+    assets) and every asset that names it in ``support``; empty for tranche-level support."""
+    if support.type not in ASSET_SUPPORT_TYPES:
+        return []
+    listed = set(support.covers) if support.covers != "all" else None
+    return [i for i, a in enumerate(scenario.assets)
+            if listed is None or a.id in listed or support.id in a.support]
+
 
 #: The order in which a defaulted asset's loss is met, after its collateral (``loss_order``).
 LOSS_ORDER_DEFAULT: tuple[str, ...] = ("loan_guarantee", "ip_insurance", "risk_compensation")
@@ -471,6 +501,34 @@ class Tranche(_Model):
     coupon: NonNegative = 0.0
     principal: TranchePrincipal | None = None
     subordinated: bool = False
+    interest: Literal["current", "deferrable"] = Field(
+        "current", description="current: any interest not paid on its date is a default; "
+                               "deferrable: unpaid interest is carried as arrears (paid first "
+                               "when cash allows), a default only if unpaid at legal final")
+    default_at: Literal["legal_final", "expected_maturity"] = Field(
+        "legal_final", description="expected_maturity: principal not repaid at its scheduled "
+                                   "final date (bullet or last instalment) is a default")
+    rated: bool = Field(True, description="false: simulated and reported but carries no rating "
+                                          "(market practice for subordinated tranches)")
+
+    @model_validator(mode="after")
+    def _maturity_known(self) -> Tranche:
+        if self.default_at == "expected_maturity" and (
+                self.principal is None or self.principal == "pass_through"):
+            raise FieldProblem(("default_at",), "expected_maturity needs a scheduled principal "
+                                                "(`bullet: period` or `schedule`); a pass-through "
+                                                "tranche has no expected maturity")
+        return self
+
+    def expected_maturity(self) -> int | None:
+        """The period its scheduled principal ends (bullet or last instalment), or None."""
+        spec = self.principal
+        if spec is None or spec == "pass_through":
+            return None
+        if hasattr(spec, "bullet"):
+            return spec.bullet
+        return max(t for t, x in enumerate(spec.schedule, start=1) if x > 0) \
+            if any(x > 0 for x in spec.schedule) else len(spec.schedule)
 
 
 class Fee(_Model):
@@ -559,7 +617,7 @@ def _step_branch(v: Any) -> str | None:
 #: One step of a priority of payments.
 Step = Annotated[
     Union[
-        Annotated[Literal["fees", "reserve_top_up"], Tag("~named")],
+        Annotated[Literal["fees", "reserve_top_up", "reimbursement"], Tag("~named")],
         Annotated[InterestStep, Tag("~interest")],
         Annotated[PrincipalStep, Tag("~principal")],
         Annotated[ToPrincipalStep, Tag("~to_principal")],
@@ -569,7 +627,8 @@ Step = Annotated[
         _step_branch,
         **_bad_choice(
             "step",
-            "a step is `fees`, `reserve_top_up`, or a one-key mapping: interest, principal, "
+            "a step is `fees`, `reserve_top_up`, `reimbursement`, or a one-key mapping: "
+            "interest, principal, "
             "to_principal or residual",
         ),
     ),
@@ -701,6 +760,12 @@ class RatingSpec(_Model):
     """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
 
     method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
+    support: Literal["substitution", "joint_default"] = Field(
+        "substitution",
+        description="substitution (the market's convention): the better of the standalone "
+                    "rating (no credit support) and the support floor (the rating of a provider "
+                    "covering the tranche in full); joint_default: the full simulation with "
+                    "supporters as correlated obligors")
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
     stresses: list[Stress] | None = Field(
         None, description="tdr_bdr stress grid; default: the small-business grid of DOMAIN.md")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from engine.waterfall._program_kernels import list_need, run_list
+from engine.waterfall._program_kernels import ROUNDING, list_need, run_list
 
 # Kinds of credit support.
 SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
@@ -31,7 +31,12 @@ FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
 FEE_AMOUNT = 3             # fixed amount per period
 
 #: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
-PAYMENT_TOLERANCE = 0.005
+PAYMENT_TOLERANCE = ROUNDING
+
+# Who collateral recoveries of a loan go to first, per asset-level support (recovery_sharing).
+SHARE_CREDITOR_FIRST = 0   # the noteholders up to what they are owed (Civil Code art. 700)
+SHARE_PRO_RATA = 1
+SHARE_GUARANTOR_FIRST = 2
 
 
 # Kinds of trigger (each fires `accelerate`).
@@ -83,12 +88,74 @@ def _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind, sup_lag, coll_ptr, coll_lag
 
 
 @njit(cache=True, inline="always")
+def _to_pool(d, t, amount, s_int_left, s_recv_int):
+    """Book ``amount`` received by the pool on defaulted asset ``d``: its interest part
+    (the interest of the period of default still unrecovered) to the interest account."""
+    part = min(amount, s_int_left[d])
+    if part > 0.0:
+        s_int_left[d] -= part
+        s_recv_int[t] += part
+
+
+@njit(cache=True, inline="always")
+def _pay_back(d, base, end, mode, cash, cov_sup, sup_sharing, s_guar_paid, s_guar_back):
+    """Providers sharing recoveries by ``mode`` are paid back what they paid on defaulted
+    asset ``d``, in listed order; returns the cash left."""
+    for q in range(base, end):
+        g = q - base
+        if sup_sharing[cov_sup[q]] == mode:
+            back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
+            if back > 0.0:
+                s_guar_back[d, g] += back
+                cash -= back
+    return cash
+
+
+@njit(cache=True, inline="always")
+def _share_collateral(d, base, end, cash, cov_sup, sup_sharing, s_ead, s_coll_pool,
+                      s_guar_paid, s_guar_back):
+    """Split collateral ``cash`` of defaulted asset ``d`` between the noteholders and the
+    providers that paid on it, by each provider's ``recovery_sharing``; the pool's part."""
+    paid = 0.0
+    for q in range(base, end):
+        paid += s_guar_paid[d, q - base]
+    owed_pool = max(0.0, s_ead[d] - s_coll_pool[d] - paid)
+    pool = 0.0
+    cash = _pay_back(d, base, end, SHARE_GUARANTOR_FIRST, cash, cov_sup, sup_sharing,
+                     s_guar_paid, s_guar_back)
+    total = owed_pool                                # pro_rata providers beside the pool
+    for q in range(base, end):
+        if sup_sharing[cov_sup[q]] == SHARE_PRO_RATA:
+            total += max(0.0, s_guar_paid[d, q - base] - s_guar_back[d, q - base])
+    if total > owed_pool and cash > 0.0:
+        amount = min(cash, total)
+        for q in range(base, end):
+            g = q - base
+            if sup_sharing[cov_sup[q]] == SHARE_PRO_RATA:
+                back = amount * max(0.0, s_guar_paid[d, g] - s_guar_back[d, g]) / total
+                s_guar_back[d, g] += back
+                cash -= back
+        take = min(cash, amount * owed_pool / total)
+        pool += take
+        owed_pool -= take
+        cash -= take
+    take = min(cash, owed_pool)                      # the noteholders (creditor_first)
+    pool += take
+    cash -= take
+    cash = _pay_back(d, base, end, SHARE_CREDITOR_FIRST, cash, cov_sup, sup_sharing,
+                     s_guar_paid, s_guar_back)
+    return pool + max(cash, 0.0)
+
+
+@njit(cache=True)
 def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind, sup_provider,
-                  sup_share, sup_deductible, sup_limit, coll_ptr, coll_lag, coll_value, haircut,
-                  s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back, s_cap_left,
-                  s_offset, ob_capacity, s_cap_used, s_exhausted, sup_paid, coll_recovery):
+                  sup_share, sup_deductible, sup_limit, sup_sharing, coll_ptr, coll_lag,
+                  coll_value, coll_pledgee, haircut, s_ead, s_coll_left, s_coll_pool,
+                  s_guar_paid, s_guar_back, s_cap_left, s_offset, ob_capacity, s_cap_used,
+                  s_exhausted, sup_paid, coll_recovery, s_int_left, s_recv_int):
     """Date ``t`` for defaulted asset ``i`` (slot ``d``): support claims in loss order, then
-    collateral (which goes back to the guarantors up to what they paid)."""
+    collateral pledged to the pool (shared with the providers that paid, by their
+    ``recovery_sharing``). What the pool receives books interest first."""
     base = cov_ptr[i]
     for q in range(base, cov_ptr[i + 1]):
         s = cov_sup[q]
@@ -114,33 +181,77 @@ def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind, sup
             s_cap_left[s] -= p
             s_guar_paid[d, q - base] += p
             sup_paid[t, s] += p
+            _to_pool(d, t, p, s_int_left, s_recv_int)
     for c in range(coll_ptr[i], coll_ptr[i + 1]):
-        if tau + coll_lag[c] != t:
-            continue
+        if tau + coll_lag[c] != t or coll_pledgee[c] == 1:
+            continue  # a counter-pledge (反担保) never reaches the pool
         cash = coll_value[c] * (1.0 - haircut[c])
         if cash > s_coll_left[d]:
             cash = s_coll_left[d]
         if cash <= 0.0:
             continue
         s_coll_left[d] -= cash
-        for q in range(base, cov_ptr[i + 1]):
-            g = q - base
-            back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
-            if back > 0.0:
-                s_guar_back[d, g] += back
-                cash -= back
-        s_coll_pool[d] += cash
-        coll_recovery[t] += cash
+        pool = _share_collateral(d, base, cov_ptr[i + 1], cash, cov_sup, sup_sharing, s_ead,
+                                 s_coll_pool, s_guar_paid, s_guar_back)
+        s_coll_pool[d] += pool
+        coll_recovery[t] += pool
+        _to_pool(d, t, pool, s_int_left, s_recv_int)
 
 
 @njit(cache=True, inline="always")
-def _zero_payments(pay_fee, pay_int, pay_prin, pay_res):
+def _zero_payments(pay_fee, pay_int, pay_prin, pay_res, pay_reimb):
     for f in range(pay_fee.shape[0]):
         pay_fee[f] = 0.0
     for k in range(pay_int.shape[0]):
         pay_int[k] = 0.0
         pay_prin[k] = 0.0
         pay_res[k] = 0.0
+    for s in range(pay_reimb.shape[0]):
+        pay_reimb[s] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _commitment_need(t, horizon, avail_int, avail_prin, covered, ops_int, ops_prin, grp_ptr,
+                     grp_idx, fee_due, int_due, bal, target_balance, pass_through, is_sub,
+                     int_in_prin, gap, reimb_owed, pay_fee, pay_int, pay_prin, pay_res,
+                     pay_reimb, rem_dry, rem, claim):
+    """``(to the interest account, to the principal account)``: the least top-up that pays
+    the covered tranches' interest and scheduled principal, using all accounts first.
+
+    The interest list runs with its own cash; if the principal list can make up every
+    covered interest still short (it has their interest steps), the top-up goes to the
+    principal account; otherwise the interest account is topped up first (as a custom
+    program without make-up needs).
+    """
+    for k in range(bal.shape[0]):
+        rem_dry[k] = bal[k]
+    left, to_p, topped = run_list(ops_int, avail_int, t, horizon, False, grp_ptr, grp_idx,
+                                  fee_due, int_due, rem_dry, target_balance, pass_through,
+                                  is_sub, gap, reimb_owed, pay_fee, pay_int, pay_prin,
+                                  pay_res, pay_reimb, claim)
+    reach = True
+    for k in range(bal.shape[0]):
+        if covered[k] and not int_in_prin[k] and int_due[k] - pay_int[k] > ROUNDING:
+            reach = False
+    need_i = 0.0
+    if not reach:
+        _zero_payments(pay_fee, pay_int, pay_prin, pay_res, pay_reimb)
+        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, horizon, False,
+                                 grp_ptr, grp_idx, fee_due, pay_fee, int_due, pay_int, bal,
+                                 target_balance, pass_through, is_sub, gap, reimb_owed,
+                                 pay_reimb, rem, claim)
+        for k in range(bal.shape[0]):
+            rem_dry[k] = bal[k]
+        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, horizon, False, grp_ptr,
+                                      grp_idx, fee_due, int_due, rem_dry, target_balance,
+                                      pass_through, is_sub, gap, reimb_owed, pay_fee, pay_int,
+                                      pay_prin, pay_res, pay_reimb, claim)
+    flow = left if to_p else 0.0
+    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, horizon, False,
+                             grp_ptr, grp_idx, fee_due, pay_fee, int_due, pay_int, rem_dry,
+                             target_balance, pass_through, is_sub, gap - topped, reimb_owed,
+                             pay_reimb, rem, claim)
+    return need_i, need_p
 
 
 @njit(cache=True)
@@ -150,13 +261,14 @@ def run_path_cash(
     asset_obligor, asset_term, sched_prin, sched_int, out_start,
     pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
     # collateral, grouped by asset: coll_ptr[i]..coll_ptr[i+1]
-    coll_ptr, coll_value, coll_lag,
+    coll_ptr, coll_value, coll_lag, coll_pledgee,
     # credit support
     sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
-    cov_ptr, cov_sup, sup_deductible, sup_limit,
+    cov_ptr, cov_sup, sup_deductible, sup_limit, sup_sharing, sup_reimbursed,
     ob_capacity, ob_default_on_exhaustion, cap_obligors,
     # tranches, fees, the waterfall programs (with tranche groups), triggers, reserve
-    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance,
+    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance, tr_deferrable,
+    tr_int_in_prin,
     fee_kind, fee_value,
     ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
     trig_kind, trig_arg, trig_value,
@@ -167,13 +279,14 @@ def run_path_cash(
     obligor_default, defaulters, n_defaulters, haircut,
     # outputs, row t = payment date t
     coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-    res_paid, carry, tr_bal_end, reserve_bal, trig_period,
+    res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period,
     # scratch
     s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
     s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
     s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal, s_perf_count,
     s_rem_dry, s_claim, s_short, s_default_by_t,
     s_offset, s_window, s_cap_used, s_exhausted,
+    s_int_left, s_recv_int, s_reimb_owed, s_pay_reimb, s_arrears,
 ):
     """Cash flows of the deal on one path given default periods and haircuts.
 
@@ -185,7 +298,9 @@ def run_path_cash(
     Order on each date: collections and loan-level support; triggers (listed order; an
     interest shortfall accelerates from the next date); the reserve (released at legal
     final or once what it covers is repaid, else drawn for fees and covered interest);
-    shortfall commitments and their guarantees (listed order); the priority of payments.
+    shortfall commitments and their guarantees (listed order), for what all accounts
+    together cannot pay; the priority of payments. Commitment payments are owed back to
+    their payers (``reimbursement`` step); deferrable interest is carried as arrears.
     """
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
@@ -201,11 +316,14 @@ def run_path_cash(
     int_paid[:, :] = 0.0
     prin_paid[:, :] = 0.0
     res_paid[:, :] = 0.0
+    reimb_paid[:, :] = 0.0
     carry[:] = 0.0
     tr_bal_end[:, :] = 0.0
     reserve_bal[:] = 0.0
     for t in range(horizon + 2):
         s_default_by_t[t] = 0.0
+    for t in range(horizon + 1):
+        s_recv_int[t] = 0.0
 
     # Scheduled collections: the pool's totals less what defaulted assets no longer pay.
     # The count of performing assets is exact, so a date on which none performs collects
@@ -243,6 +361,7 @@ def run_path_cash(
         s_default_by_t[tau] += out_start[i, tau]
         s_coll_left[d] = s_ead[d]
         s_coll_pool[d] = 0.0
+        s_int_left[d] = sched_int[i, tau]
     for t in range(horizon + 1):
         if s_perf_count[t] == 0:
             coll_int[t] = 0.0
@@ -270,6 +389,10 @@ def run_path_cash(
     for k in range(n_tr):
         s_bal[k] = tr_balance[k]
         s_short[k] = 0
+        s_arrears[k] = 0.0
+    for s in range(n_sup):
+        s_reimb_owed[s] = 0.0
+        s_pay_reimb[s] = 0.0
     for f in range(n_fee):
         s_fee_arrears[f] = 0.0
     for r in range(trig_kind.shape[0]):
@@ -287,10 +410,11 @@ def run_path_cash(
             tau = obligor_default[asset_obligor[i]]
             if tau <= t <= tau + s_window[d]:
                 _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind,
-                              sup_provider, sup_share, sup_deductible, sup_limit, coll_ptr,
-                              coll_lag, coll_value, haircut, s_ead, s_coll_left, s_coll_pool,
-                              s_guar_paid, s_guar_back, s_cap_left, s_offset, ob_capacity,
-                              s_cap_used, s_exhausted, sup_paid, coll_recovery)
+                              sup_provider, sup_share, sup_deductible, sup_limit, sup_sharing,
+                              coll_ptr, coll_lag, coll_value, coll_pledgee, haircut, s_ead,
+                              s_coll_left, s_coll_pool, s_guar_paid, s_guar_back, s_cap_left,
+                              s_offset, ob_capacity, s_cap_used, s_exhausted, sup_paid,
+                              coll_recovery, s_int_left, s_recv_int)
         cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
@@ -308,10 +432,10 @@ def run_path_cash(
                 accrual = fee_value[f]
             s_fee_due[f] = s_fee_arrears[f] + accrual
         for k in range(n_tr):
-            s_int_due[k] = s_bal[k] * tr_coupon[k] / ppy
-            int_due[t, k] = s_int_due[k]
-        avail_int = carry_int + coll_int[t]
-        avail_prin = carry_prin + coll_prin[t] + coll_recovery[t]
+            int_due[t, k] = s_bal[k] * tr_coupon[k] / ppy
+            s_int_due[k] = int_due[t, k] + s_arrears[k]
+        avail_int = carry_int + coll_int[t] + s_recv_int[t]
+        avail_prin = carry_prin + coll_prin[t] + coll_recovery[t] - s_recv_int[t]
         for s in range(n_sup):
             if sup_kind[s] != SUP_SHORTFALL and sup_kind[s] != SUP_COMMITMENT_GUARANTEE:
                 avail_prin += sup_paid[t, s]
@@ -350,12 +474,13 @@ def run_path_cash(
         target = res_target_amount + res_target_share * senior_bal
         gap = max(0.0, target - reserve)
         if reserve > 0.0:
-            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
             ops = ops_post if post else ops_int
             need, _, _ = list_need(ops, avail_prin if post else avail_int, res_covers, True, t,
                                    horizon, post, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
                                    s_int_due, s_pay_int, s_bal, tr_target_balance,
-                                   tr_pass_through, tr_sub, gap, s_rem, s_claim)
+                                   tr_pass_through, tr_sub, gap, s_reimb_owed, s_pay_reimb, s_rem,
+                                   s_claim)
             draw = min(reserve, need)
             if draw > 0.0:
                 reserve -= draw
@@ -365,38 +490,27 @@ def run_path_cash(
                     avail_int += draw
             gap = max(0.0, target - reserve)
 
-        # Deal-level support: each shortfall commitment in listed order.
+        # Deal-level support: each shortfall commitment in listed order, for what all
+        # accounts together cannot pay.
         for s in range(n_sup):
             if sup_kind[s] != SUP_SHORTFALL:
                 continue
             for k in range(n_tr):
                 s_covered[k] = sup_covers_tranche[s, k]
-            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
             if post:
                 need_i = 0.0
                 need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, horizon,
                                          True, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
                                          s_int_due, s_pay_int, s_bal, tr_target_balance,
-                                         tr_pass_through, tr_sub, gap, s_rem, s_claim)
+                                         tr_pass_through, tr_sub, gap, s_reimb_owed,
+                                         s_pay_reimb, s_rem, s_claim)
             else:
-                need_i, _, _ = list_need(ops_int, avail_int, s_covered, False, t, horizon,
-                                         False, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
-                                         s_int_due, s_pay_int, s_bal, tr_target_balance,
-                                         tr_pass_through, tr_sub, gap, s_rem, s_claim)
-                # what the interest list would pay with that top-up, then the principal list
-                for k in range(n_tr):
-                    s_rem_dry[k] = s_bal[k]
-                left, to_p, topped = run_list(ops_int, avail_int + need_i, t, horizon, False,
-                                              grp_ptr, grp_idx, s_fee_due, s_int_due, s_rem_dry,
-                                              tr_target_balance, tr_pass_through, tr_sub, gap,
-                                              s_pay_fee, s_pay_int, s_pay_prin, s_pay_res,
-                                              s_claim)
-                flow = left if to_p else 0.0
-                need_p, _, _ = list_need(ops_prin, avail_prin + flow, s_covered, False, t,
-                                         horizon, False, grp_ptr, grp_idx, s_fee_due,
-                                         s_pay_fee, s_int_due, s_pay_int, s_rem_dry,
-                                         tr_target_balance, tr_pass_through, tr_sub,
-                                         gap - topped, s_rem, s_claim)
+                need_i, need_p = _commitment_need(
+                    t, horizon, avail_int, avail_prin, s_covered, ops_int, ops_prin, grp_ptr,
+                    grp_idx, s_fee_due, s_int_due, s_bal, tr_target_balance, tr_pass_through,
+                    tr_sub, tr_int_in_prin, gap, s_reimb_owed, s_pay_fee, s_pay_int,
+                    s_pay_prin, s_pay_res, s_pay_reimb, s_rem_dry, s_rem, s_claim)
             need = need_i + need_p
             if need <= 0.0:
                 continue
@@ -406,6 +520,8 @@ def run_path_cash(
                                      t, ob_capacity, s_cap_used, s_exhausted)
                 s_cap_left[s] -= paid
                 sup_paid[t, s] += paid
+                if sup_reimbursed[s]:
+                    s_reimb_owed[s] += paid
             if paid < sup_share[s] * need and not provider_up(sup_provider[s], t,
                                                                   obligor_default, s_exhausted):
                 owed = sup_share[s] * need
@@ -421,6 +537,8 @@ def run_path_cash(
                         s_cap_left[g] -= p
                         sup_paid[t, g] += p
                         paid += p
+                        if sup_reimbursed[s]:
+                            s_reimb_owed[g] += p
             to_i = min(paid, need_i)
             avail_int += to_i
             avail_prin += paid - to_i
@@ -428,28 +546,29 @@ def run_path_cash(
         # The priority of payments.
         for k in range(n_tr):
             s_rem[k] = s_bal[k]
-        _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res)
+        _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
         if post:
             left, _, topped = run_list(ops_post, avail_prin, t, horizon, True, grp_ptr,
                                        grp_idx, s_fee_due, s_int_due, s_rem,
                                        tr_target_balance, tr_pass_through, tr_sub, gap,
-                                       s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_claim)
+                                       s_reimb_owed, s_pay_fee, s_pay_int, s_pay_prin,
+                                       s_pay_res, s_pay_reimb, s_claim)
             carry_int = 0.0
             carry_prin = left
         else:
             left_i, to_p, topped = run_list(ops_int, avail_int, t, horizon, False, grp_ptr,
                                             grp_idx, s_fee_due, s_int_due, s_rem,
                                             tr_target_balance, tr_pass_through, tr_sub, gap,
-                                            s_pay_fee, s_pay_int, s_pay_prin, s_pay_res,
-                                            s_claim)
+                                            s_reimb_owed, s_pay_fee, s_pay_int, s_pay_prin,
+                                            s_pay_res, s_pay_reimb, s_claim)
             if to_p:
                 avail_prin += left_i
                 left_i = 0.0
             left_p, _, topped_p = run_list(ops_prin, avail_prin, t, horizon, False, grp_ptr,
                                            grp_idx, s_fee_due, s_int_due, s_rem,
                                            tr_target_balance, tr_pass_through, tr_sub,
-                                           gap - topped, s_pay_fee, s_pay_int, s_pay_prin,
-                                           s_pay_res, s_claim)
+                                           gap - topped, s_reimb_owed, s_pay_fee, s_pay_int,
+                                           s_pay_prin, s_pay_res, s_pay_reimb, s_claim)
             topped += topped_p
             carry_int = left_i
             carry_prin = left_p
@@ -458,12 +577,16 @@ def run_path_cash(
         for f in range(n_fee):
             fee_paid[t, f] = s_pay_fee[f]
             s_fee_arrears[f] = s_fee_due[f] - s_pay_fee[f]
+        for s in range(n_sup):
+            reimb_paid[t, s] = s_pay_reimb[s]
+            s_reimb_owed[s] -= s_pay_reimb[s]
         for k in range(n_tr):
             int_paid[t, k] = s_pay_int[k]
             prin_paid[t, k] = s_pay_prin[k]
             res_paid[t, k] = s_pay_res[k]
             if s_pay_int[k] < s_int_due[k] - PAYMENT_TOLERANCE:
                 s_short[k] = 1
+            s_arrears[k] = max(0.0, s_int_due[k] - s_pay_int[k]) if tr_deferrable[k] else 0.0
             s_bal[k] = s_rem[k]
             tr_bal_end[t, k] = s_bal[k]
         carry[t] = carry_int + carry_prin

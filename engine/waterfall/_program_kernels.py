@@ -16,11 +16,13 @@ OP_TO_PRINCIPAL = 2   # the rest of the interest account goes to the principal a
 OP_PRINCIPAL = 3      # principal of the tranches of group ``arg`` (pro rata)
 OP_RESIDUAL = 4       # everything left to tranche ``arg`` once the notes are repaid
 OP_RESERVE_TOP_UP = 5  # refill the reserve account up to its target
+OP_REIMBURSE = 6      # pay back commitment providers, once the notes are repaid
 
 #: Amounts owed below half a cent are rounding: no top-up is made for them.
 ROUNDING = 0.005
 
-OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up")
+OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up",
+            "reimbursement")
 
 
 @njit(cache=True, inline="always")
@@ -54,38 +56,49 @@ def notes_repaid(rem, is_sub):
 
 
 @njit(cache=True, inline="always")
-def principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub, post):
+def reimbursement_left(owed, paid):
+    """What commitment providers are still owed on this date, after ``paid``."""
+    left = 0.0
+    for s in range(owed.shape[0]):
+        left += owed[s] - paid[s]
+    return left
+
+
+@njit(cache=True, inline="always")
+def principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub, post, blocked):
     """What a principal step would pay tranche ``k`` with unlimited cash: a subordinated
-    tranche only once those above it are repaid; after acceleration, pass-through, or at
-    legal final all of it; else down to its scheduled balance."""
+    tranche only once those above it are repaid and no reimbursement is owed (``blocked``);
+    after acceleration, pass-through, or at legal final all of it; else down to its
+    scheduled balance."""
     if is_sub[k]:
-        return rem[k] if seniors_repaid(k, rem) else 0.0
+        return rem[k] if seniors_repaid(k, rem) and not blocked else 0.0
     if post or pass_through[k] or t == horizon:
         return rem[k]
     return required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
 
 
 @njit(cache=True, inline="always")
-def interest_claims(g, grp_ptr, grp_idx, int_due, paid_int, claim):
-    """Coupon still owed to each tranche of group ``g`` (into ``claim``); their total."""
+def interest_claims(g, grp_ptr, grp_idx, int_due, paid_int, is_sub, blocked, claim):
+    """Coupon still owed to each tranche of group ``g`` (into ``claim``; nothing to a
+    subordinated tranche while a reimbursement is owed); their total."""
     total = 0.0
     for q in range(grp_ptr[g], grp_ptr[g + 1]):
         k = grp_idx[q]
-        claim[k] = max(0.0, int_due[k] - paid_int[k])
+        claim[k] = 0.0 if is_sub[k] and blocked else max(0.0, int_due[k] - paid_int[k])
         total += claim[k]
     return total
 
 
 @njit(cache=True, inline="always")
 def principal_claims(g, t, horizon, grp_ptr, grp_idx, rem, target_balance, pass_through,
-                     is_sub, post, claim):
+                     is_sub, post, blocked, claim):
     """What a principal step would pay each tranche of group ``g`` with unlimited cash
     (into ``claim``); their total."""
     total = 0.0
     for q in range(grp_ptr[g], grp_ptr[g + 1]):
         k = grp_idx[q]
         claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub,
-                                   post)
+                                   post, blocked)
         total += claim[k]
     return total
 
@@ -112,8 +125,8 @@ def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
 
 @njit(cache=True)
 def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, rem,
-             target_balance, pass_through, is_sub, reserve_gap, pay_fee, pay_int, pay_prin,
-             pay_res, claim):
+             target_balance, pass_through, is_sub, reserve_gap, reimb_owed, pay_fee, pay_int,
+             pay_prin, pay_res, pay_reimb, claim):
     """Walk one list with ``cash`` of its account; payments add to ``pay_*`` and ``rem``
     falls with principal paid. Returns ``(cash left, reached to_principal, reserve top-up)``.
     """
@@ -121,6 +134,7 @@ def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, re
     for r in range(ops.shape[0]):
         op = ops[r, 0]
         arg = ops[r, 1]
+        blocked = reimbursement_left(reimb_owed, pay_reimb) > ROUNDING
         if op == OP_FEES:
             for f in range(fee_due.shape[0]):
                 p = min(cash, fee_due[f] - pay_fee[f])
@@ -128,14 +142,15 @@ def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, re
                     pay_fee[f] += p
                     cash -= p
         elif op == OP_INTEREST:
-            total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, claim)
+            total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub, blocked,
+                                    claim)
             if total > 0.0 and cash > 0.0:
                 amount = min(cash, total)
                 _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
                 cash -= amount
         elif op == OP_PRINCIPAL:
             total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
-                                     pass_through, is_sub, post, claim)
+                                     pass_through, is_sub, post, blocked, claim)
             if total > 0.0 and cash > 0.0:
                 amount = min(cash, total)
                 _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
@@ -145,8 +160,15 @@ def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, re
             if p > 0.0:
                 topped += p
                 cash -= p
+        elif op == OP_REIMBURSE:
+            if notes_repaid(rem, is_sub):
+                for s in range(reimb_owed.shape[0]):
+                    p = min(cash, reimb_owed[s] - pay_reimb[s])
+                    if p > 0.0:
+                        pay_reimb[s] += p
+                        cash -= p
         elif op == OP_RESIDUAL:
-            if t == horizon or notes_repaid(rem, is_sub):
+            if (t == horizon or notes_repaid(rem, is_sub)) and not blocked:
                 pay_res[arg] += cash
                 cash = 0.0
         elif op == OP_TO_PRINCIPAL:
@@ -157,7 +179,7 @@ def run_list(ops, cash, t, horizon, post, grp_ptr, grp_idx, fee_due, int_due, re
 @njit(cache=True)
 def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_idx, fee_due,
               paid_fee, int_due, paid_int, start_rem, target_balance, pass_through, is_sub,
-              reserve_gap, rem, claim):
+              reserve_gap, reimb_owed, paid_reimb, rem, claim):
     """Least cash to add to this list's account so that every *covered* tranche's interest
     due (and, unless ``interest_only``, its scheduled principal due) in this list is paid
     in full; everything ranked ahead of a covered item is paid first, so it counts too.
@@ -171,14 +193,21 @@ def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_
         rem[k] = start_rem[k]
     ahead = 0.0
     need = 0.0
+    owed = reimbursement_left(reimb_owed, paid_reimb)
     for r in range(ops.shape[0]):
         op = ops[r, 0]
         arg = ops[r, 1]
+        blocked = owed > ROUNDING
         if op == OP_FEES:
             for f in range(fee_due.shape[0]):
                 ahead += max(0.0, fee_due[f] - paid_fee[f])
+        elif op == OP_REIMBURSE:
+            if notes_repaid(rem, is_sub):
+                ahead += owed
+                owed = 0.0
         elif op == OP_INTEREST:
-            total = interest_claims(arg, grp_ptr, grp_idx, int_due, paid_int, claim)
+            total = interest_claims(arg, grp_ptr, grp_idx, int_due, paid_int, is_sub, blocked,
+                                    claim)
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
                 if covered[k] and claim[k] > ROUNDING:
@@ -186,7 +215,7 @@ def list_need(ops, cash, covered, interest_only, t, horizon, post, grp_ptr, grp_
             ahead += total
         elif op == OP_PRINCIPAL:
             total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
-                                     pass_through, is_sub, post, claim)
+                                     pass_through, is_sub, post, blocked, claim)
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
                 if covered[k] and not interest_only and claim[k] > 0.0:

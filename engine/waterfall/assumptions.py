@@ -142,10 +142,9 @@ def sliced_scenario(scenario, a: DefaultAssumptions):
                 for cid in asset.collateral:
                     c = coll[cid]
                     new_id = cid if t is None else f"{cid}@{t}"
-                    new_coll.append({"id": new_id, "type": c.type,
-                                     "appraised_value": c.appraised_value * frac,
-                                     "haircut": {"mean": c.haircut.mean, "sd": 0.0},
-                                     "lag": c.lag, "systemic": c.systemic})
+                    new_coll.append(dict(c.model_dump(exclude_none=True), id=new_id,
+                                         appraised_value=c.appraised_value * frac,
+                                         haircut={"mean": c.haircut.mean, "sd": 0.0}))
                     items.append(new_id)
             piece["collateral"] = items
             new_assets.append(piece)

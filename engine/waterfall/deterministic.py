@@ -30,6 +30,7 @@ class CashFlows:
     interest_paid: np.ndarray
     principal_paid: np.ndarray
     residual_paid: np.ndarray
+    reimbursed: np.ndarray         # (dates, supports): commitment payments paid back
     cash_left: np.ndarray
     tranche_balance: np.ndarray    # end of each date
     reserve_balance: np.ndarray    # end of each date (row 0: funded at closing)
@@ -69,14 +70,16 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     dr, lr, accel = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc,
                                   *outs, *scratch)
     (coll_int, coll_prin, recoveries, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-     res_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
+     res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
     err = cash_error(plan.horizon, plan.res_initial, coll_int, coll_prin, recoveries,
-                     sup_paid, fee_paid, int_paid, prin_paid, res_paid, carry, reserve_bal)
+                     sup_paid, fee_paid, int_paid, prin_paid, res_paid, reimb_paid, carry,
+                     reserve_bal)
     ppy = plan.periods_per_year
     outcome = [tranche_outcome(k, plan.horizon, ppy, plan.tr_balance[k], plan.tr_sub[k],
-                               int_due, int_paid, prin_paid, tr_bal_end)
+                               plan.tr_deferrable[k], plan.tr_maturity[k], int_due, int_paid,
+                               prin_paid, tr_bal_end)
                for k in range(plan.n_tranches)]
-    return CashFlows(*(np.array(a) for a in outs[:12]), trigger_period=np.array(trig_period),
+    return CashFlows(*(np.array(a) for a in outs[:13]), trigger_period=np.array(trig_period),
                      accelerated_from=int(accel), default_rate=dr, loss_rate=lr,
                      cash_error=err,
                      tranche_defaulted=np.array([o[0] for o in outcome]),
@@ -108,6 +111,9 @@ def cashflow_table(plan, cf: CashFlows) -> "pd.DataFrame":
     }
     for s, sid in enumerate(plan.support_ids):
         cols[f"support:{sid}"] = cf.support_paid[rows, s]
+        if plan.sup_reimbursed[s] or (plan.sup_target[s] >= 0
+                                      and plan.sup_reimbursed[plan.sup_target[s]]):
+            cols[f"reimbursed:{sid}"] = cf.reimbursed[rows, s]
     for f, fid in enumerate(plan.fee_ids):
         cols[f"fee:{fid}"] = cf.fees_paid[rows, f]
     for k, tid in enumerate(plan.tranche_ids):

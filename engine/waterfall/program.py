@@ -8,11 +8,14 @@ and principal steps name a group of tranches (a list in the file: paid pro rata)
 Defaults, for tranches listed most senior first:
 ``interest: [fees, {interest: each non-subordinated tranche}, reserve_top_up (with a reserve),
 {to_principal: rest}]``;
-``principal: [{principal: each non-subordinated tranche}, {interest: each subordinated
-tranche with an expected return}, {principal: each subordinated tranche}, {residual: last
-subordinated}]``;
+``principal: [fees, {interest: each non-subordinated tranche with current interest},
+{principal: each non-subordinated tranche}, reimbursement (with a reimbursed commitment),
+{interest: each subordinated tranche with an expected return}, {principal: each
+subordinated tranche}, {residual: last subordinated}]`` (principal collections make up fees
+and senior interest first: 本金账户补足收入账户);
 ``post_acceleration: [fees, {interest: each non-subordinated}, {principal: each
-non-subordinated}, {interest/principal: each subordinated}, {residual: last subordinated}]``.
+non-subordinated}, reimbursement, {interest/principal: each subordinated}, {residual: last
+subordinated}]``.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.waterfall._program_kernels import (OP_FEES, OP_INTEREST, OP_PRINCIPAL,
-                                               OP_RESERVE_TOP_UP, OP_RESIDUAL, OP_TO_PRINCIPAL)
+                                               OP_REIMBURSE, OP_RESERVE_TOP_UP, OP_RESIDUAL,
+                                               OP_TO_PRINCIPAL)
 
 
 @dataclass(frozen=True)
@@ -34,24 +38,57 @@ class Program:
     grp_ptr: np.ndarray
     grp_idx: np.ndarray
 
+    def interest_in(self, ops: np.ndarray, n_tranches: int) -> np.ndarray:
+        """0/1 per tranche: does list ``ops`` have an interest step paying it?"""
+        out = np.zeros(n_tranches, dtype=np.int64)
+        for op, arg in ops:
+            if op == OP_INTEREST:
+                out[self.grp_idx[self.grp_ptr[arg]:self.grp_ptr[arg + 1]]] = 1
+        return out
 
-def _default_steps(tranches, reserve: bool) -> dict[str, list]:
+
+def _default_steps(scenario) -> dict[str, list]:
+    tranches = scenario.tranches
     seniors = [t.id for t in tranches if not t.subordinated]
+    current = [t.id for t in tranches if not t.subordinated and t.interest == "current"]
     subs = [t for t in tranches if t.subordinated]
+    reimburse = ["reimbursement"] if any(
+        s.type == "shortfall_commitment" and s.reimbursed for s in scenario.credit_support) else []
     interest = ["fees"] + [{"interest": t} for t in seniors]
-    if reserve:
+    if scenario.reserve is not None:
         interest.append("reserve_top_up")
     interest.append({"to_principal": "rest"})
-    principal = [{"principal": t} for t in seniors]
+    # principal collections make up fees and current senior interest first (本金账户补足收入账户)
+    principal = ["fees"] + [{"interest": t} for t in current]
+    principal += [{"principal": t} for t in seniors] + reimburse
     principal += [{"interest": t.id} for t in subs if t.coupon > 0]
     principal += [{"principal": t.id} for t in subs]
     post = ["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
-    post += [{"interest": t.id} for t in subs if t.coupon > 0]
+    post += reimburse + [{"interest": t.id} for t in subs if t.coupon > 0]
     post += [{"principal": t.id} for t in subs]
     if subs:
         principal.append({"residual": subs[-1].id})
         post.append({"residual": subs[-1].id})
     return {"interest": interest, "principal": principal, "post_acceleration": post}
+
+
+def _with_reimbursement(scenario, steps: list) -> list:
+    """A custom list with a reimbursed commitment but no ``reimbursement`` step gets one
+    before its first subordinated payment (or at its end)."""
+    if "reimbursement" in steps or not any(
+            s.type == "shortfall_commitment" and s.reimbursed for s in scenario.credit_support):
+        return steps
+    subs = {t.id for t in scenario.tranches if t.subordinated}
+
+    def pays_sub(step) -> bool:
+        step = _as_plain(step)
+        if not isinstance(step, dict):
+            return False
+        ids = next(iter(step.values()))
+        return bool(subs & set([ids] if isinstance(ids, str) else ids))
+
+    at = next((n for n, step in enumerate(steps) if pays_sub(step)), len(steps))
+    return steps[:at] + ["reimbursement"] + steps[at:]
 
 
 def _as_plain(step):
@@ -65,13 +102,14 @@ def compile_program(scenario) -> Program:
     """The scenario's waterfall (or the default one) as a :class:`Program`."""
     tranches = scenario.tranches
     index = {t.id: k for k, t in enumerate(tranches)}
-    lists = _default_steps(tranches, scenario.reserve is not None)
+    lists = _default_steps(scenario)
     wf = scenario.waterfall
     if wf is not None:
         lists["interest"] = list(wf.interest)
-        lists["principal"] = list(wf.principal)
+        lists["principal"] = _with_reimbursement(scenario, list(wf.principal))
         if wf.post_acceleration is not None:
-            lists["post_acceleration"] = list(wf.post_acceleration)
+            lists["post_acceleration"] = _with_reimbursement(scenario,
+                                                             list(wf.post_acceleration))
     groups: list[list[int]] = []
 
     def group(ids) -> int:
@@ -85,6 +123,8 @@ def compile_program(scenario) -> Program:
                 out.append((OP_FEES, -1))
             elif step == "reserve_top_up":
                 out.append((OP_RESERVE_TOP_UP, -1))
+            elif step == "reimbursement":
+                out.append((OP_REIMBURSE, -1))
             elif "interest" in step:
                 out.append((OP_INTEREST, group(step["interest"])))
             elif "principal" in step:

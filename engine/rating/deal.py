@@ -1,0 +1,267 @@
+"""Rate a deal: the full simulation and the standalone structure on common random numbers,
+combined by the scenario's support convention.
+
+Every tranche gets three ratings from the same paths and seed:
+
+- ``rating_joint_default``: the full simulation, supporters as correlated obligors;
+- ``rating_standalone``: the pool and the structure alone (every credit support removed);
+- ``support_floor``: the best grade one support arrangement lends it by substitution
+  (:mod:`engine.rating.substitution`);
+
+and ``rating`` is, under ``rating.support: substitution``, the better of the standalone
+rating and the floor, or under ``joint_default`` the joint-default rating. With the
+``tdr_bdr`` method the standalone grade comes from break-even default rates of the
+standalone structure and the joint-default grade from the full simulation's default
+probability (a BDR with supporters always paying means nothing).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from engine.default.importance import importance_plan
+from engine.plan import Plan, compile_plan, rating_tables
+from engine.rating.substitution import better, support_floors
+from engine.result import Result, build_result
+from engine.scenario.edit import standalone, without_support
+from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate
+from engine.waterfall.deterministic import run_cash
+
+#: Largest seed (exclusive): seeds are 63-bit.
+SEED_LIMIT = 2**63
+
+
+def engine_version() -> str:
+    """The installed distribution's version (``0.1.0`` from a source tree)."""
+    try:
+        return version("ipabs-engine")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def resolve_paths_seed(scenario, paths, seed) -> tuple[int, int]:
+    """``paths`` and ``seed``, defaulting to the scenario's ``simulation`` block, checked."""
+    paths = scenario.simulation.paths if paths is None else int(paths)
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    if paths < 1:
+        raise ValueError(f"paths must be at least 1, got {paths}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
+    return paths, seed
+
+
+def sampling_plan(scenario, plan, seed: int):
+    """The Plan with importance sampling aimed (when asked), and the run description."""
+    run_info = {"method": scenario.simulation.method, "engine_version": engine_version()}
+    if scenario.simulation.method == "importance":
+        plan, run_info["importance"] = importance_plan(scenario, plan, simulate, seed)
+    return plan, run_info
+
+
+def aimed_like(plan: Plan, base: Plan) -> Plan:
+    """``plan`` with the importance-sampling shift of ``base`` (same factors), so a changed
+    deal runs on the base case's paths and weights."""
+    if plan.factors.n_factors != base.factors.n_factors:
+        return plan
+    return dataclasses.replace(plan, z_shift=base.z_shift, twist_target=base.twist_target)
+
+
+class Stages:
+    """Progress of several simulations of equal size as one bar."""
+
+    def __init__(self, progress, n_stages: int, paths: int):
+        self.progress, self.n, self.paths = progress, n_stages, paths
+
+    def stage(self, i: int):
+        if self.progress is None:
+            return None
+        return lambda done, total: self.progress(i * self.paths + done, self.n * self.paths)
+
+
+@dataclass
+class DealRuns:
+    """The full deal and its standalone structure, simulated on the same paths."""
+
+    plan: Plan
+    totals: Totals
+    standalone_plan: Plan
+    standalone_totals: Totals
+
+
+def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs=None,
+                  stages: Stages | None = None, record: bool = False, backend=None,
+                  chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> DealRuns:
+    """Simulate the (aimed) ``plan`` of ``scenario`` and its standalone structure."""
+    stages = stages or Stages(None, 2, paths)
+    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(0),
+                      record=record, backend=backend)
+    alone = aimed_like(compile_plan(standalone(scenario), **(compile_kwargs or {})), plan)
+    alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
+                            progress=stages.stage(1), backend=backend)
+    return DealRuns(plan, totals, alone, alone_totals)
+
+
+def paid_when_no_default(plan: Plan) -> list[bool]:
+    """Per tranche: does the deal pay it in full when no obligor defaults?"""
+    flows = run_cash(plan, np.full(plan.n_obligors, plan.horizon + 1),
+                     np.zeros(len(plan.coll_draw)))
+    return [not bool(d) for d in flows.tranche_defaulted]
+
+
+def joint_default_result(scenario, plan, totals, tables, info) -> Result:
+    """Estimates of the full simulation, rated by default probability (or expected loss)."""
+    method = "tranche_pd" if scenario.rating.method == "tdr_bdr" else scenario.rating.method
+    result = build_result(scenario, plan, totals, tables, info, method)
+    if scenario.rating.large_obligor_test:
+        from engine.analysis.large_obligor import apply_large_obligor_test
+
+        apply_large_obligor_test(result, scenario)
+    return result
+
+
+def standalone_result(scenario, plan, totals, tables, info) -> Result:
+    """Estimates of the standalone structure, rated by the scenario's method."""
+    alone = standalone(scenario)
+    method = "tranche_pd" if scenario.rating.method == "tdr_bdr" else scenario.rating.method
+    result = build_result(alone, plan, totals, tables, info, method)
+    if scenario.rating.method == "tdr_bdr":
+        rate_tdr_bdr(result, alone, plan, totals, tables["pd"])
+    if scenario.rating.large_obligor_test:
+        from engine.analysis.large_obligor import apply_large_obligor_test
+
+        apply_large_obligor_test(result, alone)
+    return result
+
+
+def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
+    """Each tranche's TDR/BDR grade (``bdr`` on the scenario as given); ``pool.tdr``."""
+    from engine.analysis.breakeven import break_even_rates
+    from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
+
+    wal = pool_wal_years(plan)
+    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table)
+    bdrs = break_even_rates(scenario)
+    for row in result.tranche_rows:
+        b = bdrs[row["id"]]
+        row["rating"] = grade_for(b["bdr"], tdrs)
+        row["rating_range"] = [grade_for(b["bdr"], tdrs, 1), grade_for(b["bdr"], tdrs, 2)]
+        by = b["bdr_by_scenario"]
+        tdr = tdrs.get(row["rating"])
+        row.update(bdr=b["bdr"], bdr_governing_stress=min(by, key=by.get),
+                   bdr_cushion=None if tdr is None else b["bdr"] - tdr[0],
+                   bdr_by_scenario=by)
+    result.pool["wal_years"] = wal
+    result.pool["tdr"] = {grade: v[0] for grade, v in tdrs.items()}
+
+
+#: Keys of the standalone run copied onto each tranche row (with a ``_standalone`` suffix).
+STANDALONE_ESTIMATES = ("default_probability", "default_probability_se", "expected_loss",
+                        "expected_loss_se")
+#: Keys of a break-even analysis copied onto each tranche row.
+BDR_KEYS = ("bdr", "bdr_governing_stress", "bdr_cushion", "bdr_by_scenario")
+
+
+def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
+    """The joint-default result with every tranche's three ratings and the convention's."""
+    convention = scenario.rating.support
+    rows = []
+    for tranche, row, sa, floor in zip(scenario.tranches, joint.tranche_rows,
+                                       alone.tranche_rows, floors):
+        out = {k: row[k] for k in ("id", "balance", "default_probability",
+                                   "default_probability_se", "expected_loss",
+                                   "expected_loss_se", "wal_years", "wal_years_se")}
+        out["rated"] = tranche.rated
+        ratings = convention_ratings(convention, row, sa, floor)
+        out.update(ratings if tranche.rated else {k: None for k in ratings})
+        out.update({f"{k}_standalone": sa[k] for k in STANDALONE_ESTIMATES})
+        out.update({k: sa[k] for k in BDR_KEYS if k in sa})
+        if "large_obligor_test" in sa:
+            out["large_obligor_test"] = sa["large_obligor_test"]
+        rows.append(out)
+    joint.tranche_rows = rows
+    joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
+    joint.rating = {"method": scenario.rating.method, "support": convention,
+                    "table": scenario.rating.table}
+    return joint
+
+
+def convention_ratings(convention: str, joint_row: dict, standalone_row: dict,
+                       floor: dict | None) -> dict:
+    """``rating``, ``rating_range`` and the three ratings of one tranche."""
+    grade = None if floor is None else floor["rating"]
+    if convention == "substitution":
+        rating = better(standalone_row["rating"], grade)
+        rng = [better(g, grade) for g in standalone_row["rating_range"]]
+    else:
+        rating, rng = joint_row["rating"], list(joint_row["rating_range"])
+    return {"rating": rating, "rating_range": rng,
+            "rating_standalone": standalone_row["rating"], "support_floor": floor,
+            "rating_joint_default": joint_row["rating"],
+            "rating_range_standalone": list(standalone_row["rating_range"]),
+            "rating_range_joint_default": list(joint_row["rating_range"])}
+
+
+def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
+              started: float) -> Result:
+    """The Result of a deal's two simulations: estimates, the three ratings, the rating."""
+    tables = rating_tables(scenario)
+    info = {"paths": paths, "seed": seed, **run_info}
+    joint = joint_default_result(scenario, runs.plan, runs.totals, tables, info)
+    alone = standalone_result(scenario, runs.standalone_plan, runs.standalone_totals, tables,
+                              info)
+    floors = support_floors(scenario, tables["pd"], paid_when_no_default(runs.plan))
+    result = combine(scenario, joint, alone, floors)
+    result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def run_deal(scenario, paths: int, seed: int, *, base: Plan | None = None, run_info=None,
+             compile_kwargs=None, stages=None, record=False, backend=None,
+             chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> tuple[Result, DealRuns]:
+    """Compile, aim (or take ``base``'s aim), simulate and rate one deal."""
+    started = time.perf_counter()
+    plan = compile_plan(scenario, **(compile_kwargs or {}))
+    if base is None:
+        plan, run_info = sampling_plan(scenario, plan, seed)
+    else:
+        plan = aimed_like(plan, base)
+    runs = simulate_deal(scenario, plan, paths, seed, compile_kwargs=compile_kwargs,
+                         stages=stages, record=record, backend=backend,
+                         chunk_blocks=chunk_blocks)
+    return rate_deal(scenario, runs, paths, seed, run_info, started), runs
+
+
+def reliance(scenario, result: Result, base: Plan, paths: int, seed: int, *, stages=None,
+             first_stage: int = 2, backend=None) -> list[dict]:
+    """For each credit support entry, each tranche's ratings without it (same paths):
+    which supporter the rating actually rests on."""
+    tables = rating_tables(scenario)
+    info = {"paths": paths, "seed": seed, **result.run}
+    out = []
+    for n, sup in enumerate(scenario.credit_support):
+        changed = without_support(scenario, [sup.id])
+        plan = aimed_like(compile_plan(changed), base)
+        progress = stages.stage(first_stage + n) if stages is not None else None
+        totals = simulate(plan, paths, seed, progress=progress, backend=backend)
+        joint = joint_default_result(changed, plan, totals, tables, info)
+        floors = support_floors(changed, tables["pd"], paid_when_no_default(plan))
+        rows = []
+        for tranche, row, jrow, floor in zip(scenario.tranches, result.tranche_rows,
+                                             joint.tranche_rows, floors):
+            sa = {"rating": row["rating_standalone"],
+                  "rating_range": row["rating_range_standalone"]}
+            r = (convention_ratings(scenario.rating.support, jrow, sa, floor)
+                 if tranche.rated else {"rating": None, "rating_joint_default": None})
+            rows.append({"id": tranche.id, "rating": r["rating"],
+                         "rating_joint_default": r["rating_joint_default"],
+                         "default_probability": jrow["default_probability"],
+                         "default_probability_se": jrow["default_probability_se"]})
+        out.append({"support": sup.id, "type": sup.type, "provider": sup.provider,
+                    "removes": [s.id for s in scenario.credit_support
+                                if s.id not in {x.id for x in changed.credit_support}],
+                    "tranches": rows})
+    return out
