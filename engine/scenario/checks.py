@@ -386,7 +386,7 @@ def _check_stated_correlations(s: Scenario, report: Report) -> bool:
     pool = {a.obligor for a in s.assets}
     _, conflicts = resolve_statements(correlation_statements(s.obligors, pool))
     for first, clash in conflicts:
-        a, b = s.obligors[clash.i].id, s.obligors[clash.j].id
+        a, b = (s.obligors[k].id for k in clash.pair)
         report(Problem(clash.path,
                        f"the pair {a!r}, {b!r} is given two correlations: {clash.value} here and "
                        f"{first.value} by {first.path}; state it once"))
