@@ -508,7 +508,8 @@ class Correlation(_Model):
     pairwise: Pairwise | None = None
     factors: Factors | None = None
     repair: Literal["none", "nearest"] = Field(
-        "none", description="`nearest`: replace a non-PSD pairwise matrix by the nearest one"
+        "none", description="`nearest`: replace a non-PSD pairwise matrix (or uniform one with "
+                            "correlations stated on obligors) by the nearest one"
     )
 
     @model_validator(mode="after")
