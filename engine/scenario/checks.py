@@ -421,7 +421,8 @@ def _check_psd(s: Scenario, report: Report) -> None:
         # that state nothing is a correlation matrix itself
         base = [j for j in range(len(s.obligors)) if j not in set(stated)]
         o = corr.pairwise.other
-        q = (pairwise_correlation_matrix([s.obligors[j] for j in base], corr.pairwise) - o) / (1 - o)
+        table = pairwise_correlation_matrix([s.obligors[j] for j in base], corr.pairwise)
+        q = (table - o) / (1 - o)
         for j in range(len(base)):
             q[j, j] = 1.0
         lam = smallest_eigenvalue(q)

@@ -299,7 +299,8 @@ def factor_loadings_sq_sum(obligor: Obligor, factors: Factors) -> float:
     The idiosyncratic weight is ``sqrt(1 - sum)``, so a sum above 1 has no valid model.
     """
     industry = factors.industry.get(obligor.industry, 0.0) if obligor.industry is not None else 0.0
-    terms = [factors.global_] + [v for _, v in obligor_region_loadings(obligor, factors)] + [industry]
+    regions = [v for _, v in obligor_region_loadings(obligor, factors)]
+    terms = [factors.global_] + regions + [industry]
     return float(sum(x * x for x in terms))
 
 
