@@ -218,7 +218,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
                                               scenario.rating.concentration)
     curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier * m)
                        for o, m in zip(obligors, concentration)])
-    factors = build_factor_structure(obligors, scenario.correlation, correlation_shift)
+    factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
+                                     pool={a.obligor for a in scenario.assets})
     dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
     thresholds = latent_thresholds(curves, dof)
 

@@ -15,6 +15,15 @@ grows with the number of non-zero loadings, not with obligors squared.
   not PSD, ``Q = L L'`` by an eigen-decomposition with one factor per obligor; with
   ``repair: nearest`` a ``Q`` that is not PSD is replaced by its nearest correlation
   matrix (Higham 2002), keeping the economy-wide part; the change is reported.
+- correlations obligors state (``correlation_with``, ``parent``) on a ``pairwise`` or
+  ``uniform`` base: the other obligors (the *base*) get the loadings above, in cells that
+  also tell apart how the stated obligors see them; each stating obligor then gets the
+  loadings on those factors that give exactly its stated correlations (the economy loading
+  ``sqrt(o)`` of every other obligor if that is enough, else a free one, else also loading
+  on the base obligors' own terms, promoted to factors ``obligor:<id>``), plus factors
+  ``stated:<k>`` for what the stating obligors share among themselves. Every form is exact;
+  the last is always possible when the obligors' correlation matrix is positive
+  semidefinite. Otherwise it is an error, or ``repair: nearest`` as above on the whole matrix.
 """
 from __future__ import annotations
 
@@ -25,7 +34,19 @@ import numpy as np
 
 from engine.default.nearest_correlation import nearest_correlation
 from engine.errors import Problem, ScenarioError
-from engine.scenario.correlation import factor_names, pairwise_correlation_matrix
+from engine.scenario.correlation import (
+    apply_statements,
+    correlation_statements,
+    factor_names,
+    has_statements,
+    obligor_region_loadings,
+    pairwise_correlation_matrix,
+    resolve_statements,
+    stated_obligors,
+)
+
+#: Tolerance of the exactness checks when stated correlations are attached to the factors.
+STATED_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True)
@@ -70,15 +91,20 @@ def _from_rows(rows: list[list[tuple[int, float]]], names: list[str]) -> FactorS
                            np.asarray(val, dtype=np.float64), idio, tuple(names))
 
 
-def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0) -> FactorStructure:
+def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0,
+                           pool=None) -> FactorStructure:
     """Loadings for the scenario's correlation block.
 
-    ``correlation_shift`` adds to every correlation (uniform and pairwise values, and
-    for ``factors`` to the global factor's share of variance), clipped to [0, 0.999].
+    ``correlation_shift`` adds to every correlation (uniform and pairwise values,
+    correlations stated on obligors, and for ``factors`` to the global factor's share of
+    variance), clipped to [0, 0.999]. ``pool`` is the ids of the obligors that owe an asset
+    (what ``correlation_with: {pool: x}`` refers to); needed only when an obligor says it.
     """
     def shifted(r: float) -> float:
         return float(min(max(r + correlation_shift, 0.0), 0.999))
 
+    if correlation.factors is None and has_statements(obligors):
+        return _stated_structure(obligors, correlation, correlation_shift, shifted, pool)
     if correlation.uniform is not None:
         a = np.sqrt(shifted(correlation.uniform))
         return _from_rows([[(0, a)] for _ in obligors], factor_names(obligors, correlation))
@@ -88,11 +114,17 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
         industries = sorted(fac.industry)
         g2 = fac.global_ ** 2
         g = np.sign(fac.global_) * np.sqrt(shifted(g2)) if correlation_shift else fac.global_
+        if has_statements(obligors):
+            j = stated_obligors(obligors)[0]
+            field = "correlation_with" if obligors[j].correlation_with is not None else "parent"
+            raise ScenarioError(Problem(
+                f"obligors.{j}.{field}", "a `factors` model cannot take stated correlations; "
+                "use `pairwise` or `uniform`, or give the tie as shared factor loadings"))
         rows = []
         for ob in obligors:
             row = [(0, float(g))]
-            if ob.region in fac.region:
-                row.append((1 + regions.index(ob.region), fac.region[ob.region]))
+            for node, loading in obligor_region_loadings(ob, fac):   # every node of its path
+                row.append((1 + regions.index(node), loading))
             if ob.industry in fac.industry:
                 row.append((1 + len(regions) + industries.index(ob.industry),
                             fac.industry[ob.industry]))
@@ -103,10 +135,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                     f"{sum(v * v for _, v in row):.4f} > 1 after the correlation shift"))
             rows.append(row)
         return _from_rows(rows, factor_names(obligors, correlation))
-    pw = correlation.pairwise
-    table = pw.model_copy(update={
-        name: shifted(getattr(pw, name))
-        for name in ("same_region_same_industry", "same_region", "same_industry", "other")})
+    table = _shifted_table(correlation.pairwise, shifted)
     r = pairwise_correlation_matrix(obligors, table)
     o = table.other
     q = (r - o) / (1.0 - o)
@@ -118,16 +147,32 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                                             for k in range(m.shape[1]) if m[c, k] != 0.0]
                 for c in cell_of]
         return _from_rows(rows, ["global"] + [f"pairwise:{k + 1}" for k in range(m.shape[1])])
+    return _obligor_level(r, q, o, correlation, Problem(
+        "correlation.pairwise",
+        f"the correlations above `other` ({o}) do not form a positive semidefinite "
+        "matrix (smallest eigenvalue {lam:.3g}), so the table cannot be split into "
+        "an economy-wide factor and the rest; lower the larger values, raise `other`, "
+        "or add `repair: nearest`"))
+
+
+def _shifted_table(pw, shifted):
+    """The pairwise table with ``shifted`` applied to every value it gives."""
+    names = ("same_region_same_industry", "same_region", "same_industry", "other",
+             "same_parent_region", "same_parent_region_same_industry")
+    return pw.model_copy(update={name: shifted(getattr(pw, name)) for name in names
+                                 if getattr(pw, name) is not None})
+
+
+def _obligor_level(r, q, o, correlation, problem: Problem) -> FactorStructure:
+    """``R = o 11' + (1 - o) Q`` with ``Q = L L'`` by eigen-decomposition, one factor per
+    obligor; a ``Q`` that is not PSD is ``problem`` (its message may use ``{lam}``, the
+    smallest eigenvalue), or with ``repair: nearest`` is replaced by its nearest correlation
+    matrix, the change reported."""
     w, v = np.linalg.eigh(q)
     repair = None
     if w.min() < -1e-10:
         if correlation.repair != "nearest":
-            raise ScenarioError(Problem(
-                "correlation.pairwise",
-                f"the correlations above `other` ({o}) do not form a positive semidefinite "
-                f"matrix (smallest eigenvalue {w.min():.3g}), so the table cannot be split into "
-                "an economy-wide factor and the rest; lower the larger values, raise `other`, "
-                "or add `repair: nearest`"))
+            raise ScenarioError(Problem(problem.path, problem.message.format(lam=w.min())))
         q_near = nearest_correlation(q)
         r_near = o + (1.0 - o) * q_near
         np.fill_diagonal(r_near, 1.0)
@@ -137,7 +182,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                   "max_abs_change": float(np.abs(r_near - r).max())}
         w, v = np.linalg.eigh(q_near)
     l = v * np.sqrt(np.clip(w, 0.0, None))
-    n = len(obligors)
+    n = r.shape[0]
     s = np.sqrt(1.0 - o)
     rows = []
     for j in range(n):
@@ -156,11 +201,17 @@ def _cell_loadings(obligors, q: np.ndarray):
     Returns ``(cell of each obligor, loadings M with C = M M')``, or ``None`` when ``C`` is
     not positive semidefinite (then the obligor-level decomposition is used).
     """
+    return _cells([(ob.region, ob.industry) if ob.region is not None and ob.industry is not None
+                   else ("#", j) for j, ob in enumerate(obligors)], q)
+
+
+def _cells(cell_keys: list, q: np.ndarray):
+    """:func:`_cell_loadings` for given cell keys (one per row of ``q``): rows with equal
+    keys share a cell. The caller guarantees that ``q`` is the same for every member of a
+    cell (within the cell, and against every row outside it)."""
     keys: dict = {}
     cell_of, reps, sizes = [], [], []
-    for j, ob in enumerate(obligors):
-        key = (ob.region, ob.industry) if ob.region is not None and ob.industry is not None \
-            else ("#", j)
+    for j, key in enumerate(cell_keys):
         if key not in keys:
             keys[key] = len(keys)
             reps.append(j)
@@ -170,7 +221,7 @@ def _cell_loadings(obligors, q: np.ndarray):
     c = q[np.ix_(reps, reps)].copy()
     for k, j in enumerate(reps):
         if sizes[k] > 1:                   # the within-cell correlation
-            c[k, k] = q[j, [i for i in range(len(obligors)) if cell_of[i] == k and i != j][0]]
+            c[k, k] = q[j, [i for i in range(len(cell_keys)) if cell_of[i] == k and i != j][0]]
     w, v = np.linalg.eigh(c)
     if w.min() < -1e-10:
         return None
@@ -178,3 +229,140 @@ def _cell_loadings(obligors, q: np.ndarray):
     m = v[:, keep] * np.sqrt(w[keep])
     m[np.abs(m) < 1e-15] = 0.0
     return np.asarray(cell_of), m
+
+
+# ----------------------------------------------------------------------------- stated correlations
+
+
+def _stated_structure(obligors, correlation, correlation_shift, shifted, pool) -> FactorStructure:
+    """Loadings that give a ``pairwise`` or ``uniform`` base with the correlations obligors
+    state (``correlation_with``, ``parent``) written over it, exactly."""
+    values, conflicts = resolve_statements(correlation_statements(obligors, pool))
+    if conflicts:
+        first, clash = conflicts[0]
+        raise ScenarioError(Problem(clash.path, f"conflicts with {first.path} ({first.value} "
+                                                f"against {clash.value}); state the pair once"))
+    n = len(obligors)
+    if correlation.uniform is not None:
+        o = shifted(correlation.uniform)
+        base = np.full((n, n), o)
+        np.fill_diagonal(base, 1.0)
+        labelled, prefix, where = False, "cell", "correlation.uniform"
+    else:
+        table = _shifted_table(correlation.pairwise, shifted)
+        base = pairwise_correlation_matrix(obligors, table)
+        o = table.other
+        labelled, prefix, where = True, "pairwise", "correlation.pairwise"
+    stated_value = (lambda v: v) if correlation_shift == 0.0 else shifted
+    r = apply_statements(base, {pair: stated_value(v) for pair, v in values.items()})
+    q = (r - o) / (1.0 - o)
+    np.fill_diagonal(q, 1.0)
+    stated = stated_obligors(obligors)
+    base_ix = [j for j in range(n) if j not in set(stated)]
+    a_base, names = _base_loadings(obligors, base_ix, stated, r, q, o, labelled, prefix)
+    if a_base is None:             # the table itself cannot be split (as without statements)
+        return _obligor_level(r, q, o, correlation, Problem(
+            where, f"the correlations above the economy-wide {o} do not form a positive "
+                   "semidefinite matrix (smallest eigenvalue {lam:.3g}); lower the larger "
+                   "values or add `repair: nearest`"))
+    r_bs = r[np.ix_(base_ix, stated)]
+    r_ss = r[np.ix_(stated, stated)]
+    attached = (_attach(a_base, r_bs, r_ss, np.sqrt(o))      # the economy loading of all
+                or _attach(a_base, r_bs, r_ss, None))        # a free economy loading
+    if attached is None:           # also load on the base obligors' own terms
+        idio = np.sqrt(np.clip(1.0 - (a_base ** 2).sum(axis=1), 0.0, None))
+        own = [k for k in range(len(base_ix)) if idio[k] > 1e-12]
+        promoted = np.zeros((len(base_ix), len(own)))
+        promoted[own, range(len(own))] = idio[own]
+        a_base = np.hstack([a_base, promoted])
+        names = names + [f"obligor:{obligors[base_ix[k]].id}" for k in own]
+        attached = _attach(a_base, r_bs, r_ss, None)
+    if attached is None:
+        lam = float(np.linalg.eigvalsh(r).min())
+        return _obligor_level(r, q, o, correlation, Problem(
+            "correlation", "with the correlations stated on obligors the obligor correlation "
+                           f"matrix is not positive semidefinite (smallest eigenvalue {lam:.3g}); "
+                           "lower them or add `repair: nearest`"))
+    x, extra = attached
+    rows: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    width = a_base.shape[1]
+    for k, j in enumerate(base_ix):
+        rows[j] = [(c, float(a_base[k, c])) for c in range(width) if a_base[k, c] != 0.0]
+    for k, j in enumerate(stated):
+        rows[j] = ([(c, float(x[c, k])) for c in range(width) if abs(x[c, k]) > 1e-15]
+                   + [(width + e, float(extra[k, e])) for e in range(extra.shape[1])
+                      if abs(extra[k, e]) > 1e-15])
+    names = names + [f"stated:{e + 1}" for e in range(extra.shape[1])]
+    return _from_rows(rows, names)
+
+
+def _base_loadings(obligors, base_ix, stated, r, q, o, labelled, prefix):
+    """Loadings (global first) of the obligors that state nothing, or ``None`` if their
+    ``Q`` is not positive semidefinite. Cells also tell apart how the stated obligors see
+    their members, so that each stated correlation can be carried by cell factors."""
+    keys = []
+    for j in base_ix:
+        seen_as = tuple(r[j, stated])
+        ob = obligors[j]
+        if not labelled:
+            keys.append(("u", seen_as))
+        elif ob.region is not None and ob.industry is not None:
+            keys.append((ob.region, ob.industry, seen_as))
+        else:
+            keys.append(("#", j))
+    q_bb = q[np.ix_(base_ix, base_ix)]
+    g = np.sqrt(o)
+    s = np.sqrt(1.0 - o)
+    cells = _cells(keys, q_bb) if base_ix else None
+    if cells is not None:
+        cell_of, m = cells
+        a = np.hstack([np.full((len(base_ix), 1), g), s * m[cell_of]])
+        return a, ["global"] + [f"{prefix}:{k + 1}" for k in range(m.shape[1])]
+    if not base_ix:
+        return np.zeros((0, 1)), ["global"]
+    w, v = np.linalg.eigh(q_bb)
+    if w.min() < -1e-10:
+        return None, None
+    keep = w > 1e-12 * max(1.0, w.max())
+    l = v[:, keep] * np.sqrt(w[keep])
+    l[np.abs(l) < 1e-15] = 0.0
+    a = np.hstack([np.full((len(base_ix), 1), g), s * l])
+    return a, ["global"] + [f"{prefix}:{k + 1}" for k in range(l.shape[1])]
+
+
+def _attach(a_base, r_bs, r_ss, economy):
+    """Loadings of the stated obligors on the base factors that give their correlations with
+    the base exactly (min-norm; with the economy loading fixed to ``economy`` unless
+    ``None``), and loadings on new factors for what they share among themselves.
+
+    Returns ``(x, extra)`` (``x`` factors x stated, ``extra`` stated x new factors), or
+    ``None`` if no such loadings exist.
+    """
+    n_b, width = a_base.shape
+    n_s = r_ss.shape[0]
+    if economy is None:
+        target, m, head = r_bs, a_base, np.zeros((0, n_s))
+    else:
+        target = r_bs - np.outer(a_base[:, 0], np.full(n_s, economy))
+        m, head = a_base[:, 1:], np.full((1, n_s), economy)
+    if n_b and m.shape[1]:
+        y = np.linalg.lstsq(m, target, rcond=None)[0]
+    else:
+        y = np.zeros((m.shape[1], n_s))
+    if n_b and np.abs(m @ y - target).max() > STATED_TOLERANCE:
+        return None                # the base factors cannot carry these correlations
+    x = np.vstack([head, y])
+    p = r_ss - x.T @ x             # what the stated obligors must still share; diag 1 - |x|^2
+    if np.diag(p).min() < -STATED_TOLERANCE:
+        return None
+    off = np.abs(p - np.diag(np.diag(p))) > 1e-14
+    linked = [k for k in range(n_s) if off[k].any()]
+    extra = np.zeros((n_s, 0))
+    if linked:
+        w, v = np.linalg.eigh(p[np.ix_(linked, linked)])
+        if w.min() < -STATED_TOLERANCE:
+            return None
+        keep = w > 1e-12 * max(1.0, w.max())
+        extra = np.zeros((n_s, int(keep.sum())))
+        extra[linked] = v[:, keep] * np.sqrt(w[keep])
+    return x, extra

@@ -35,13 +35,15 @@ __all__ = [
     "FieldProblem",
     "Obligor", "PD", "PrincipalSchedule", "Asset", "Haircut", "Collateral",
     "LoanGuarantee", "BankGuarantee", "ShortfallCommitment", "CommitmentGuarantee",
-    "Support", "Pairwise", "Factors", "Correlation", "BulletPrincipal", "Tranche", "Fee",
+    "Support", "Pairwise", "Factors", "Correlation", "CorrelationWith", "BulletPrincipal",
+    "Tranche", "Fee",
     "InterestStep", "PrincipalStep", "ToPrincipalStep", "ResidualStep", "Step", "Waterfall",
     "Reserve", "ReserveTarget",
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
     "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets",
+    "PARENT_CORRELATION_DEFAULT", "region_nodes",
 ]
 
 
@@ -97,6 +99,40 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Share = Annotated[float, Field(gt=0.0, le=1.0)]
 Loading = Annotated[float, Field(ge=-1.0, le=1.0)]
 Correlation01 = Annotated[float, Field(ge=0.0, lt=1.0)]
+#: A correlation an obligor states with others: any value a correlation can take.
+StatedCorrelation = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+#: The latent correlation of a subsidiary with its ``parent`` when ``parent_correlation`` is
+#: not given: a closely tied group member (DOMAIN.md: a guarantee company and its SOE parent).
+PARENT_CORRELATION_DEFAULT = 0.8
+
+
+def region_nodes(label: str) -> list[str]:
+    """The nodes of a region label, outermost first: ``a/b/c`` -> ``[a, a/b, a/b/c]``.
+
+    A flat label (no ``/``) is its own single node.
+    """
+    parts = label.split("/")
+    return ["/".join(parts[: k + 1]) for k in range(len(parts))]
+
+
+def _region_problem(label: str) -> str | None:
+    """Why a region label is not a valid path of segments, or ``None`` if it is."""
+    if any(part == "" for part in label.split("/")):
+        return (f"region {label!r} has an empty segment; write a path of names separated by "
+                "single slashes, outermost first, e.g. guangdong/shenzhen/nanshan")
+    return None
+
+
+def _check_region_label(value: str) -> str:
+    problem = _region_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: A region label: a free name, or a path ``province/city/district`` (outermost first).
+RegionLabel = Annotated[str, AfterValidator(_check_region_label)]
 
 
 def _check_notch(value: str) -> str:
@@ -149,6 +185,27 @@ ObligorKind = Literal[
 ]
 
 
+class CorrelationWith(_Model):
+    """Latent correlations an obligor states with others, overriding the relationship table.
+
+    ``pool`` applies to every obligor that owes an asset of the pool; ``obligors`` names
+    obligors one by one and wins over ``pool`` for those it names.
+    """
+
+    pool: StatedCorrelation | None = Field(
+        None, description="latent correlation with every obligor that owes an asset of the "
+                          "pool (other than itself)")
+    obligors: dict[str, StatedCorrelation] = Field(
+        {}, description="obligor id -> latent correlation with that obligor")
+
+    @model_validator(mode="after")
+    def _something(self) -> CorrelationWith:
+        if self.pool is None and not self.obligors:
+            raise ValueError("give `pool` (a correlation) and/or `obligors` "
+                             "(obligor id -> correlation)")
+        return self
+
+
 class Obligor(_Model):
     """A name that can default: a borrower or a support provider."""
 
@@ -156,8 +213,21 @@ class Obligor(_Model):
     kind: ObligorKind
     rating: Notch | None = None
     pd: PD | None = None
-    region: str | None = None
-    industry: str | None = None
+    region: RegionLabel | None = Field(
+        None, description="a free label, or a path outermost first (guangdong/shenzhen/nanshan): "
+                          "in a pairwise table two obligors share a region when one path "
+                          "contains the other, segment by segment")
+    industry: str | None = Field(None, description="a free label, compared whole")
+    correlation_with: CorrelationWith | None = Field(
+        None, description="latent correlations this obligor states with the pool's obligors "
+                          "(`pool: x`) or named obligors (`obligors: {id: x}`), overriding the "
+                          "pairwise / uniform correlation for those pairs")
+    parent: Id | None = Field(
+        None, description="obligor id of this obligor's parent (e.g. the SOE shareholder of a "
+                          "guarantee company): ties the two with parent_correlation")
+    parent_correlation: float | None = Field(
+        None, gt=0.0, le=1.0,
+        description=f"latent correlation with `parent` (default {PARENT_CORRELATION_DEFAULT})")
     capacity: float | None = Field(
         None, gt=0.0, description="capital a provider can lose on this deal; it stops paying "
                                   "(and defaults, unless default_on_exhaustion is false) once "
@@ -167,6 +237,9 @@ class Obligor(_Model):
     @model_validator(mode="after")
     def _rating_or_pd(self) -> Obligor:
         _exactly_one(self, ("rating", "pd"))
+        if self.parent_correlation is not None and self.parent is None:
+            raise FieldProblem(("parent_correlation",),
+                               "`parent_correlation` needs a `parent` (the obligor id it ties to)")
         return self
 
 
@@ -416,19 +489,44 @@ LOSS_ORDER_DEFAULT: tuple[str, ...] = ("loan_guarantee", "ip_insurance", "risk_c
 
 
 class Pairwise(_Model):
-    """Asset correlation of two obligors by their relationship."""
+    """Asset correlation of two obligors by their relationship.
+
+    Two obligors share a region when their labels are equal or, for path labels
+    (``guangdong/shenzhen/nanshan``), one contains the other segment by segment.
+    ``same_parent_region`` (optional) is used for labels that share a leading segment but
+    neither contains the other (``.../nanshan`` and ``.../futian``); without it such a pair
+    is not in the same region.
+    """
 
     same_region_same_industry: Correlation01
     same_region: Correlation01
     same_industry: Correlation01
     other: Correlation01
+    same_parent_region: Correlation01 | None = Field(
+        None, description="labels that share a leading segment, neither containing the other "
+                          "(default: treated as different regions)")
+    same_parent_region_same_industry: Correlation01 | None = Field(
+        None, description="as same_parent_region, with the same industry too (default: the "
+                          "larger of same_parent_region and same_industry)")
+
+    @model_validator(mode="after")
+    def _parent_pair(self) -> Pairwise:
+        if self.same_parent_region_same_industry is not None and self.same_parent_region is None:
+            raise FieldProblem(("same_parent_region_same_industry",),
+                               "`same_parent_region_same_industry` needs `same_parent_region`")
+        return self
 
 
 class Factors(_Model):
-    """Explicit factor loadings: a global factor, one per region, one per industry."""
+    """Explicit factor loadings: a global factor, one per region node, one per industry.
+
+    An obligor loads on the factor of every node of its region path that has a loading
+    (``guangdong``, ``guangdong/shenzhen``, ... for ``guangdong/shenzhen/nanshan``).
+    """
 
     global_: Loading = Field(0.0, alias="global")
-    region: dict[str, Loading] = {}
+    region: dict[RegionLabel, Loading] = Field(
+        {}, description="region label or path node -> loading")
     industry: dict[str, Loading] = {}
 
 
@@ -441,7 +539,8 @@ class Correlation(_Model):
     pairwise: Pairwise | None = None
     factors: Factors | None = None
     repair: Literal["none", "nearest"] = Field(
-        "none", description="`nearest`: replace a non-PSD pairwise matrix by the nearest one"
+        "none", description="`nearest`: replace a non-PSD pairwise matrix (or uniform one with "
+                            "correlations stated on obligors) by the nearest one"
     )
 
     @model_validator(mode="after")
