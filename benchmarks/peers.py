@@ -49,12 +49,11 @@ def numpy_default_model(plan, n_paths, seed, chunk=2000):
 
 
 @njit(parallel=True, cache=True)
-def _engine_default_rates(seed, n_paths, block_size, shift, dof, g_ptr, g_idx, g_val, g_idio,
-                          g_thr, g_size, g_expo, members_ptr, members, asset_obligor,
+def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_obligor,
                           asset_term, out_start, pool_balance, out):
     n_blocks = -(-n_paths // block_size)
-    n_groups, horizon = g_thr.shape
-    n_obl = members.shape[0]
+    n_groups, horizon = groups.thr.shape
+    n_obl = groups.members.shape[0]
     for b in prange(n_blocks):
         z = np.zeros(shift.shape[0])
         tau = np.full(n_obl, horizon + 1, dtype=np.int64)
@@ -64,9 +63,8 @@ def _engine_default_rates(seed, n_paths, block_size, shift, dof, g_ptr, g_idx, g
         for path in range(b * block_size, min((b + 1) * block_size, n_paths)):
             draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
             scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
-            n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, g_ptr, g_idx,
-                                     g_val, g_idio, g_thr, g_size, g_expo, members_ptr,
-                                     members, 0.0, g_mean, g_pT, g_q, tau, defaulters, n_def)
+            n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
+                                     (g_mean, g_pT, g_q), tau, defaulters, n_def)
             amount = 0.0
             for i in range(asset_obligor.shape[0]):
                 t = tau[asset_obligor[i]]
@@ -81,7 +79,6 @@ def engine_default_model(plan, n_paths, seed):
     g = plan.groups
     out = np.empty(n_paths)
     _engine_default_rates(seed, n_paths, 1024, np.zeros(plan.factors.n_factors), plan.dof,
-                          g.g_ptr, g.g_idx, g.g_val, g.g_idio, g.g_thr, g.g_size, g.g_expo,
-                          g.members_ptr, g.members, plan.asset_obligor, plan.asset_term,
-                          plan.out_start, plan.pool_balance, out)
+                          g.bundle(), plan.asset_obligor, plan.asset_term, plan.out_start,
+                          plan.pool_balance, out)
     return out

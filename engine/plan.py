@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.default.bundles import DefaultModel
 from engine.default.concentration import concentration_multipliers
 from engine.default.factors import FactorStructure, build_factor_structure
 from engine.default.groups import DefaultGroups, build_groups
@@ -20,6 +21,8 @@ from engine.rating.tables import resolve_table
 from engine.scenario.models import covered_assets
 from engine.waterfall import _kernels as wk
 from engine.waterfall.collateral import haircut_quantile_table
+from engine.waterfall.bundles import (Collateral, Deal, HaircutDraws, Notes, Pool, Support,
+                                      Waterfall)
 from engine.waterfall.program import compile_program
 from engine.waterfall.schedules import asset_schedules, tranche_target_balance
 
@@ -135,35 +138,38 @@ class Plan:
     def n_tranches(self) -> int:
         return len(self.tranche_ids)
 
-    def cash_args(self) -> tuple:
-        """The deal arrays in the order :func:`engine.waterfall._kernels.run_path_cash` takes them."""
-        return (
+    def deal(self) -> Deal:
+        """The cash side as the kernels' :class:`engine.waterfall.bundles.Deal`."""
+        return Deal(
             self.horizon, self.periods_per_year, self.pool_balance,
-            self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
-            self.out_start, self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
-            self.pool_active,
-            self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee,
-            self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag, self.sup_cap,
-            self.sup_target, self.sup_covers_tranche, self.cov_ptr, self.cov_sup,
-            self.sup_deductible, self.sup_limit, self.sup_sharing, self.sup_reimbursed,
-            self.ob_capacity, self.ob_default_on_exhaustion, self.cap_obligors,
-            self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
-            self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin, self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
-            self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind, self.trig_arg,
-            self.trig_value, self.res_initial, self.res_target_amount, self.res_target_share,
-            self.res_covers, self.ob_asset_ptr, self.ob_asset_idx,
-        )
+            Pool(self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
+                 self.out_start, self.pool_sched_int, self.pool_sched_prin,
+                 self.pool_out_start, self.pool_active, self.ob_asset_ptr, self.ob_asset_idx),
+            Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
+            Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
+                    self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
+                    self.cov_sup, self.sup_deductible, self.sup_limit, self.sup_sharing,
+                    self.sup_reimbursed, self.ob_capacity, self.ob_default_on_exhaustion,
+                    self.cap_obligors),
+            Notes(self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
+                  self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin,
+                  self.tr_maturity),
+            Waterfall(self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
+                      self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind,
+                      self.trig_arg, self.trig_value, float(self.res_initial),
+                      float(self.res_target_amount), float(self.res_target_share),
+                      self.res_covers))
 
-    def default_args(self, z_scale: float = 1.0) -> tuple:
-        """The default-model arrays in the order :func:`engine._kernels.simulate_blocks` takes them."""
-        g = self.groups
+    def default_model(self, z_scale: float = 1.0) -> DefaultModel:
+        """The default side as the kernels' :class:`engine.default.bundles.DefaultModel`."""
         shift = self.z_shift if len(self.z_shift) else np.zeros(self.factors.n_factors)
-        return (
-            np.ascontiguousarray(shift, dtype=np.float64), float(z_scale), float(self.dof),
-            float(self.twist_target), g.g_ptr, g.g_idx, g.g_val, g.g_idio, g.g_thr, g.g_size,
-            g.g_expo, g.members_ptr, g.members,
-            self.coll_draw, self.coll_systemic, self.coll_table, self.haircut_tables,
-        )
+        return DefaultModel(np.ascontiguousarray(shift, dtype=np.float64), float(z_scale),
+                            float(self.dof), float(self.twist_target))
+
+    def haircut_draws(self) -> HaircutDraws:
+        """How the kernels draw each collateral item's haircut."""
+        return HaircutDraws(self.coll_draw, self.coll_systemic, self.coll_table,
+                            self.haircut_tables)
 
 
 def unsupported_features(scenario) -> list[Problem]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine import layout as L
 from engine.accumulate import histogram_quantile, mean_and_se, ratio_and_se
 from engine.plan import Plan
 from engine.rating.rate import rate_tranche
@@ -81,7 +82,10 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
     n = float(totals.paths)
     rows = []
     for k, tid in enumerate(plan.tranche_ids):
-        d1, d2, l1, l2, p1, pw1, p2, pw2, ppw = totals.tranche_sums(k)
+        tr = totals.tranche_sums(k)
+        d1, d2, l1, l2 = tr[L.TR_DEFAULT], tr[L.TR_DEFAULT_SQ], tr[L.TR_LOSS], tr[L.TR_LOSS_SQ]
+        p1, pw1, p2 = tr[L.TR_PAID], tr[L.TR_WAL], tr[L.TR_PAID_SQ]
+        pw2, ppw = tr[L.TR_WAL_SQ], tr[L.TR_PAID_WAL]
         pd_, pd_se = mean_and_se(n, d1, d2)
         el, el_se = mean_and_se(n, l1, l2)
         wal, wal_se = ratio_and_se(n, pw1, pw2, p1, p2, ppw)
@@ -95,7 +99,10 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
         })
         rows[-1]["rating"], rows[-1]["rating_range"] = rate_tranche(
             method, rows[-1], totals.paths, tenor, tables)
-    dr1, dr2, lr1, lr2, w1, w2 = totals.pool_sums(plan.n_tranches)[:6]
+    ps = totals.pool_sums()
+    dr1, dr2 = ps[L.POOL_DEFAULT_RATE], ps[L.POOL_DEFAULT_RATE_SQ]
+    lr1, lr2 = ps[L.POOL_LOSS_RATE], ps[L.POOL_LOSS_RATE_SQ]
+    w1, w2 = ps[L.POOL_WEIGHT], ps[L.POOL_WEIGHT_SQ]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)
     pool = {
@@ -107,22 +114,25 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
     }
     support = []
     for s, sid in enumerate(plan.support_ids):
-        a1, a2, called, back = totals.support_sums(plan.n_tranches, s)
+        su = totals.support_sums(s)
+        a1, a2, called, back = (su[L.SUP_PAID], su[L.SUP_PAID_SQ], su[L.SUP_CALLED],
+                                su[L.SUP_REIMBURSED])
         paid, paid_se = mean_and_se(n, a1, a2)
         support.append({"id": sid, "expected_payment": paid,
                         "expected_payment_se": _clean(paid_se),
                         "call_probability": called / n,
                         "expected_reimbursement": back / n,
                         "expected_net_cost": paid - back / n})
-    trig = totals.trigger_sums(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids))
-    triggers = [{"id": tid, "fire_probability": float(trig[2 * r] / n),
-                 "mean_fire_period": (float(trig[2 * r + 1] / trig[2 * r])
-                                      if trig[2 * r] > 0 else None)}
-                for r, tid in enumerate(plan.trigger_ids)]
-    pool["acceleration_probability"] = float(trig[-1] / n)
-    n_cap = len(plan.cap_obligors)
-    pool["default_timing"] = [float(x / n) for x in totals.default_timing(plan.horizon, n_cap)[1:]]
-    exhausted = dict(zip(plan.cap_obligors.tolist(), totals.capacity_sums(n_cap)))
+    triggers = []
+    for r, tid in enumerate(plan.trigger_ids):
+        fired = totals.trigger_sums(r)
+        triggers.append({"id": tid, "fire_probability": float(fired[L.TRIG_FIRED] / n),
+                         "mean_fire_period": (float(fired[L.TRIG_FIRED_PERIOD]
+                                                    / fired[L.TRIG_FIRED])
+                                              if fired[L.TRIG_FIRED] > 0 else None)})
+    pool["acceleration_probability"] = totals.accelerated() / n
+    pool["default_timing"] = [float(x / n) for x in totals.default_timing()[1:]]
+    exhausted = dict(zip(plan.cap_obligors.tolist(), totals.capacity_sums()))
     obligors = [{"id": oid, "default_probability": float(c) / n,
                  "model_default_probability": float(plan.pd_curves[j, -1]),
                  **({"capacity_exhaustion_probability": float(exhausted[j] / n)}

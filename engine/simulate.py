@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from engine._kernels import POOL_COLS, SUP_COLS, TR_COLS, TRIG_COLS, simulate_blocks
+from engine import layout as L
+from engine._kernels import BlockRows, RecordRows, simulate_blocks
 from engine.plan import Plan
 
 BLOCK_SIZE = 1024
@@ -34,45 +35,52 @@ class PathRecord:
 
 @dataclass
 class Totals:
-    """Mergeable accumulators of a run: weighted sums over paths (see engine._kernels)."""
+    """Mergeable accumulators of a run: weighted sums over paths, read by the names of
+    :mod:`engine.layout`."""
 
     paths: int
-    sums: np.ndarray              # tranche, pool and support sums
+    sums: np.ndarray              # one row of the layout, folded over every block
     max_cash_error: float         # largest |cash in - cash out| over all paths
     default_rate_hist: np.ndarray # (HIST_BINS,): weight of paths per default-rate bin
     obligor_defaults: np.ndarray  # (n_obligors,): weight of paths where each defaulted
+    layout: L.Layout
     record: PathRecord | None = None
 
     def tranche_sums(self, k: int) -> np.ndarray:
-        return self.sums[TR_COLS * k: TR_COLS * (k + 1)]
+        """Tranche ``k``'s group (``TR_*`` columns)."""
+        return self.sums[L.TR_COLS * k: L.TR_COLS * (k + 1)]
 
-    def pool_sums(self, n_tranches: int) -> np.ndarray:
-        start = TR_COLS * n_tranches
-        return self.sums[start: start + POOL_COLS]
+    def pool_sums(self) -> np.ndarray:
+        """The pool group (``POOL_*`` columns)."""
+        return self.sums[self.layout.pool: self.layout.pool + L.POOL_COLS]
 
-    def support_sums(self, n_tranches: int, s: int) -> np.ndarray:
-        start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * s
-        return self.sums[start: start + SUP_COLS]
+    def support_sums(self, s: int) -> np.ndarray:
+        """Support ``s``'s group (``SUP_*`` columns)."""
+        start = self.layout.support + L.SUP_COLS * s
+        return self.sums[start: start + L.SUP_COLS]
 
-    def trigger_sums(self, n_tranches: int, n_supports: int, n_triggers: int) -> np.ndarray:
-        """Per trigger ``(w.fired, w.fired.period)`` rows, then ``w.accelerated``."""
-        start = TR_COLS * n_tranches + POOL_COLS + SUP_COLS * n_supports
-        return self.sums[start: start + TRIG_COLS * n_triggers + 1]
+    def trigger_sums(self, r: int) -> np.ndarray:
+        """Trigger ``r``'s group (``TRIG_*`` columns)."""
+        start = self.layout.trigger + L.TRIG_COLS * r
+        return self.sums[start: start + L.TRIG_COLS]
 
-    def default_timing(self, horizon: int, n_capacity: int) -> np.ndarray:
+    def accelerated(self) -> float:
+        """Weight of the paths that switched to the post-acceleration waterfall."""
+        return float(self.sums[self.layout.accelerated])
+
+    def default_timing(self) -> np.ndarray:
         """``(horizon + 1,)``: sum over paths of w x share of the pool defaulting at each date."""
-        end = len(self.sums) - n_capacity
-        return self.sums[end - horizon - 1: end]
+        return self.sums[self.layout.timing: self.layout.capacity]
 
-    def capacity_sums(self, n_capacity: int) -> np.ndarray:
+    def capacity_sums(self) -> np.ndarray:
         """Per provider with a capacity: sum over paths of w x it ran out."""
-        return self.sums[len(self.sums) - n_capacity:]
+        return self.sums[self.layout.capacity: self.layout.width]
 
 
-def n_columns(plan: Plan) -> int:
-    return (TR_COLS * plan.n_tranches + POOL_COLS + SUP_COLS * len(plan.support_ids)
-            + TRIG_COLS * len(plan.trigger_ids) + 1 + plan.horizon + 1
-            + len(plan.cap_obligors))
+def plan_layout(plan: Plan) -> L.Layout:
+    """The accumulator layout of a Plan."""
+    return L.row_layout(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids),
+                        plan.horizon, len(plan.cap_obligors))
 
 
 @dataclass
@@ -92,10 +100,12 @@ class ChunkRunner:
     def __init__(self, plan: Plan, paths: int, seed: int, chunk_blocks: int, z_scale: float,
                  record: bool):
         self.plan, self.paths, self.seed, self.record = plan, paths, seed, record
-        self.default_args = plan.default_args(z_scale)
-        self.cash_args = plan.cash_args()
+        self.model = plan.default_model(z_scale)
+        self.groups = plan.groups.bundle()
+        self.deal = plan.deal()
+        self.draws = plan.haircut_draws()
         width = min(chunk_blocks, -(-paths // BLOCK_SIZE))
-        self.cols = n_columns(plan)
+        self.cols = plan_layout(plan).width
         self.sums = np.empty((width, self.cols))
         self.block_hist = np.zeros((width, HIST_BINS))    # zero once; reading re-zeroes
         self.block_defaults = np.zeros((width, plan.n_obligors))
@@ -108,9 +118,10 @@ class ChunkRunner:
         n_tr = self.plan.n_tranches
         rows = ((np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
                  np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
-        simulate_blocks(np.uint64(self.seed), first, nb, BLOCK_SIZE, self.paths,
-                        *self.default_args, *self.cash_args, self.plan.tr_maturity, self.sums, self.block_hist,
-                        self.block_defaults, self.hist_range, *rows)
+        simulate_blocks(np.uint64(self.seed), (first, nb, BLOCK_SIZE, self.paths), self.model,
+                        self.groups, self.draws, *self.deal,
+                        BlockRows(self.sums, self.block_hist, self.block_defaults,
+                                  self.hist_range), RecordRows(*rows))
         hist = []
         for b in range(nb):
             lo, hi = self.hist_range[b]
@@ -127,8 +138,9 @@ class Folder:
 
     def __init__(self, plan: Plan, paths: int, record: bool):
         self.paths = paths
-        self.err_col = TR_COLS * plan.n_tranches + POOL_COLS - 1
-        self.acc = np.zeros(n_columns(plan))
+        self.layout = plan_layout(plan)
+        self.err_col = self.layout.pool + L.POOL_CASH_ERROR
+        self.acc = np.zeros(self.layout.width)
         self.hist = np.zeros(HIST_BINS)
         self.defaults = np.zeros(plan.n_obligors)
         self.max_err = 0.0
@@ -157,7 +169,8 @@ class Folder:
         self.next_block += chunk.sums.shape[0]
 
     def totals(self) -> Totals:
-        return Totals(self.paths, self.acc, self.max_err, self.hist, self.defaults, self.rec)
+        return Totals(self.paths, self.acc, self.max_err, self.hist, self.defaults, self.layout,
+                      self.rec)
 
 
 def chunks(paths: int, chunk_blocks: int) -> list[tuple[int, int]]:

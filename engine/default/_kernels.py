@@ -211,9 +211,8 @@ def twist_parameter(p, size, expo, target):
 
 
 @njit(cache=True, inline="always")
-def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_size,
-                  g_expo, members_ptr, members, twist_target, g_mean, g_pT, g_q,
-                  tau, defaulters, n_previous):
+def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, defaulters,
+                  n_previous):
     """Default period of every obligor of one path, by conditional independence.
 
     Given the factors ``z`` (and the Student-t ``scale``), obligors of a group (same
@@ -228,8 +227,16 @@ def draw_defaults(seed, path, z, scale, g_ptr, g_idx, g_val, g_idio, g_thr, g_si
     of ``defaulters`` (the previous path's), which are reset here; on return ``tau[j]`` is
     the default period (``T + 1``: none) and ``defaulters`` lists this path's defaulters.
 
+    ``groups`` is a :class:`engine.default.bundles.Groups`; ``work`` three arrays of one
+    value per group (conditional means, PDs and twisted PDs).
+
     Returns ``(number of defaulters, log likelihood ratio of the twist)``.
     """
+    g_ptr, g_idx, g_val, g_idio, g_thr = (groups.ptr, groups.idx, groups.val, groups.idio,
+                                          groups.thr)
+    g_size, g_expo, members_ptr, members = (groups.size, groups.expo, groups.members_ptr,
+                                            groups.members)
+    g_mean, g_pT, g_q = work
     n_groups, horizon = g_thr.shape
     for r in range(n_previous):
         tau[defaulters[r]] = horizon + 1

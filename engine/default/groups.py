@@ -30,6 +30,13 @@ class DefaultGroups:
     members: np.ndarray      # int64 (n_obligors,): obligor indices, group by group
     obligor_group: np.ndarray  # int64 (n_obligors,)
 
+    def bundle(self):
+        """The kernel's :class:`engine.default.bundles.Groups`."""
+        from engine.default.bundles import Groups
+
+        return Groups(self.g_ptr, self.g_idx, self.g_val, self.g_idio, self.g_thr, self.g_size,
+                      self.g_expo, self.members_ptr, self.members)
+
     @property
     def n_groups(self) -> int:
         return self.g_idio.shape[0]

@@ -20,6 +20,8 @@ import dataclasses
 
 import numpy as np
 
+from engine.layout import TR_DEFAULT
+
 from engine.errors import Problem, ScenarioError
 
 PILOT_SEED_SALT = 0x5EED_1A9E_0F1C_E5
@@ -73,7 +75,7 @@ def aim(plan, simulate, seed: int, target: int, pilot_paths: int,
     for n, r in enumerate(radii):
         pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0)
         totals = simulate(pilot, pilot_paths, pilot_seed, z_scale=0.0)
-        probs[n] = totals.tranche_sums(target)[0] / pilot_paths
+        probs[n] = totals.tranche_sums(target)[TR_DEFAULT] / pilot_paths
     with np.errstate(divide="ignore"):
         score = np.where(probs > 0, np.log(np.maximum(probs, 1e-300)) - radii**2 / 2, -np.inf)
     if not np.isfinite(score).any():

@@ -148,14 +148,21 @@ def _share_collateral(d, base, end, cash, cov_sup, sup_sharing, s_ead, s_coll_po
 
 
 @njit(cache=True)
-def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind, sup_provider,
-                  sup_share, sup_deductible, sup_limit, sup_sharing, coll_ptr, coll_lag,
-                  coll_value, coll_pledgee, haircut, s_ead, s_coll_left, s_coll_pool,
-                  s_guar_paid, s_guar_back, s_cap_left, s_offset, ob_capacity, s_cap_used,
-                  s_exhausted, sup_paid, coll_recovery, s_int_left, s_recv_int):
+def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
     """Date ``t`` for defaulted asset ``i`` (slot ``d``): support claims in loss order, then
     collateral pledged to the pool (shared with the providers that paid, by their
     ``recovery_sharing``). What the pool receives books interest first."""
+    su, co = deal.support, deal.collateral
+    cov_ptr, cov_sup, sup_kind, sup_provider = su.cov_ptr, su.cov_sup, su.kind, su.provider
+    sup_share, sup_deductible, sup_limit, sup_sharing = (su.share, su.deductible, su.limit,
+                                                         su.sharing)
+    ob_capacity = su.ob_capacity
+    coll_ptr, coll_lag, coll_value, coll_pledgee = co.ptr, co.lag, co.value, co.pledgee
+    s_ead, s_coll_left, s_coll_pool = scratch.ead, scratch.coll_left, scratch.coll_pool
+    s_guar_paid, s_guar_back, s_cap_left = scratch.guar_paid, scratch.guar_back, scratch.cap_left
+    s_offset, s_cap_used, s_exhausted = scratch.offset, scratch.cap_used, scratch.exhausted
+    s_int_left, s_recv_int = scratch.int_left, scratch.recv_int
+    sup_paid, coll_recovery = out.sup_paid, out.coll_recovery
     base = cov_ptr[i]
     for q in range(base, cov_ptr[i + 1]):
         s = cov_sup[q]
@@ -199,95 +206,51 @@ def _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind, sup
 
 
 @njit(cache=True, inline="always")
-def _zero_payments(pay_fee, pay_int, pay_prin, pay_res, pay_reimb):
-    for f in range(pay_fee.shape[0]):
-        pay_fee[f] = 0.0
-    for k in range(pay_int.shape[0]):
-        pay_int[k] = 0.0
-        pay_prin[k] = 0.0
-        pay_res[k] = 0.0
-    for s in range(pay_reimb.shape[0]):
-        pay_reimb[s] = 0.0
+def _zero_payments(scratch):
+    """Forget what a (dry) walk of the lists paid."""
+    scratch.pay_fee[:] = 0.0
+    scratch.pay_int[:] = 0.0
+    scratch.pay_prin[:] = 0.0
+    scratch.pay_res[:] = 0.0
+    scratch.pay_reimb[:] = 0.0
 
 
 @njit(cache=True, inline="always")
-def _commitment_need(t, horizon, avail_int, avail_prin, covered, ops_int, ops_prin, grp_ptr,
-                     grp_idx, fee_due, int_due, bal, target_balance, pass_through, is_sub,
-                     int_in_prin, gap, reimb_owed, pay_fee, pay_int, pay_prin, pay_res,
-                     pay_reimb, rem_dry, rem, claim):
+def _commitment_need(t, avail_int, avail_prin, deal, scratch, gap):
     """``(to the interest account, to the principal account)``: the least top-up that pays
-    the covered tranches' interest and scheduled principal, using all accounts first.
+    the tranches ``scratch.covered`` marks (interest and scheduled principal), using all
+    accounts first.
 
     The interest list runs with its own cash; if the principal list can make up every
     covered interest still short (it has their interest steps), the top-up goes to the
     principal account; otherwise the interest account is topped up first (as a custom
     program without make-up needs).
     """
-    for k in range(bal.shape[0]):
-        rem_dry[k] = bal[k]
-    left, to_p, topped = run_list(ops_int, avail_int, t, horizon, False, grp_ptr, grp_idx,
-                                  fee_due, int_due, rem_dry, target_balance, pass_through,
-                                  is_sub, gap, reimb_owed, pay_fee, pay_int, pay_prin,
-                                  pay_res, pay_reimb, claim)
+    ops_int, ops_prin = deal.waterfall.ops_int, deal.waterfall.ops_prin
+    bal, rem_dry, covered = scratch.bal, scratch.rem_dry, scratch.covered
+    rem_dry[:] = bal
+    left, to_p, topped = run_list(ops_int, avail_int, t, False, deal, scratch, rem_dry, gap)
     reach = True
     for k in range(bal.shape[0]):
-        if covered[k] and not int_in_prin[k] and int_due[k] - pay_int[k] > ROUNDING:
+        if (covered[k] and not deal.notes.int_in_prin[k]
+                and scratch.int_due[k] - scratch.pay_int[k] > ROUNDING):
             reach = False
     need_i = 0.0
     if not reach:
-        _zero_payments(pay_fee, pay_int, pay_prin, pay_res, pay_reimb)
-        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, horizon, False,
-                                 grp_ptr, grp_idx, fee_due, pay_fee, int_due, pay_int, bal,
-                                 target_balance, pass_through, is_sub, gap, reimb_owed,
-                                 pay_reimb, rem, claim)
-        for k in range(bal.shape[0]):
-            rem_dry[k] = bal[k]
-        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, horizon, False, grp_ptr,
-                                      grp_idx, fee_due, int_due, rem_dry, target_balance,
-                                      pass_through, is_sub, gap, reimb_owed, pay_fee, pay_int,
-                                      pay_prin, pay_res, pay_reimb, claim)
+        _zero_payments(scratch)
+        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, False, deal, scratch,
+                                 bal, gap)
+        rem_dry[:] = bal
+        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, False, deal, scratch,
+                                      rem_dry, gap)
     flow = left if to_p else 0.0
-    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, horizon, False,
-                             grp_ptr, grp_idx, fee_due, pay_fee, int_due, pay_int, rem_dry,
-                             target_balance, pass_through, is_sub, gap - topped, reimb_owed,
-                             pay_reimb, rem, claim)
+    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, False, deal,
+                             scratch, rem_dry, gap - topped)
     return need_i, need_p
 
 
 @njit(cache=True)
-def run_path_cash(
-    horizon, periods_per_year, pool_balance,
-    # assets, and the pool's scheduled totals per date
-    asset_obligor, asset_term, sched_prin, sched_int, out_start,
-    pool_sched_int, pool_sched_prin, pool_out_start, pool_active,
-    # collateral, grouped by asset: coll_ptr[i]..coll_ptr[i+1]
-    coll_ptr, coll_value, coll_lag, coll_pledgee,
-    # credit support
-    sup_kind, sup_provider, sup_share, sup_lag, sup_cap, sup_target, sup_covers_tranche,
-    cov_ptr, cov_sup, sup_deductible, sup_limit, sup_sharing, sup_reimbursed,
-    ob_capacity, ob_default_on_exhaustion, cap_obligors,
-    # tranches, fees, the waterfall programs (with tranche groups), triggers, reserve
-    tr_balance, tr_coupon, tr_sub, tr_pass_through, tr_target_balance, tr_deferrable,
-    tr_int_in_prin,
-    fee_kind, fee_value,
-    ops_int, ops_prin, ops_post, grp_ptr, grp_idx,
-    trig_kind, trig_arg, trig_value,
-    res_initial, res_target_amount, res_target_share, res_covers,
-    # obligor -> assets (CSR)
-    ob_asset_ptr, ob_asset_idx,
-    # this path: default period of every obligor, the defaulters, haircut per collateral
-    obligor_default, defaulters, n_defaulters, haircut,
-    # outputs, row t = payment date t
-    coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-    res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period,
-    # scratch
-    s_def_assets, s_ead, s_coll_left, s_coll_pool, s_guar_paid, s_guar_back,
-    s_bal, s_rem, s_fee_arrears, s_fee_due, s_int_due, s_pay_fee, s_pay_int,
-    s_pay_prin, s_pay_res, s_cap_left, s_covered, s_perf_bal, s_perf_count,
-    s_rem_dry, s_claim, s_short, s_default_by_t,
-    s_offset, s_window, s_cap_used, s_exhausted,
-    s_int_left, s_recv_int, s_reimb_owed, s_pay_reimb, s_arrears,
-):
+def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out, scratch):
     """Cash flows of the deal on one path given default periods and haircuts.
 
     Returns ``(default_rate, loss_rate, accelerated_from)``: the pool's principal
@@ -301,7 +264,50 @@ def run_path_cash(
     shortfall commitments and their guarantees (listed order), for what all accounts
     together cannot pay; the priority of payments. Commitment payments are owed back to
     their payers (``reimbursement`` step); deferrable interest is carried as arrears.
+
+    ``deal`` is a :class:`engine.waterfall.bundles.Deal`, ``out`` a ``CashFlowsOut`` and
+    ``scratch`` a ``CashScratch``; this path is the default period of every obligor, the
+    defaulters and the realised haircut of every collateral item.
     """
+    horizon, periods_per_year, pool_balance = deal.horizon, deal.periods_per_year, deal.pool_balance
+    pl, co, su, no, wf = deal.pool, deal.collateral, deal.support, deal.notes, deal.waterfall
+    asset_obligor, asset_term, sched_prin, sched_int = (pl.asset_obligor, pl.asset_term,
+                                                        pl.sched_prin, pl.sched_int)
+    out_start, pool_sched_int, pool_sched_prin = pl.out_start, pl.pool_sched_int, pl.pool_sched_prin
+    pool_out_start, pool_active = pl.pool_out_start, pl.pool_active
+    ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
+    coll_ptr, coll_value, coll_lag, coll_pledgee = co.ptr, co.value, co.lag, co.pledgee
+    sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
+    sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
+    cov_ptr, cov_sup, sup_deductible, sup_limit = su.cov_ptr, su.cov_sup, su.deductible, su.limit
+    sup_sharing, sup_reimbursed = su.sharing, su.reimbursed
+    ob_capacity, ob_default_on_exhaustion, cap_obligors = (su.ob_capacity,
+                                                           su.ob_default_on_exhaustion,
+                                                           su.cap_obligors)
+    tr_balance, tr_coupon, tr_sub, tr_pass_through = no.balance, no.coupon, no.sub, no.pass_through
+    tr_target_balance, tr_deferrable, tr_int_in_prin = (no.target_balance, no.deferrable,
+                                                        no.int_in_prin)
+    fee_kind, fee_value = wf.fee_kind, wf.fee_value
+    ops_int, ops_prin, ops_post, grp_ptr, grp_idx = (wf.ops_int, wf.ops_prin, wf.ops_post,
+                                                     wf.grp_ptr, wf.grp_idx)
+    trig_kind, trig_arg, trig_value = wf.trig_kind, wf.trig_arg, wf.trig_value
+    res_initial, res_target_amount = wf.res_initial, wf.res_target_amount
+    res_target_share, res_covers = wf.res_target_share, wf.res_covers
+    (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
+     res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = out
+    s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
+                                                     scratch.coll_left, scratch.coll_pool)
+    s_guar_paid, s_guar_back, s_bal, s_rem = (scratch.guar_paid, scratch.guar_back,
+                                              scratch.bal, scratch.rem)
+    s_fee_arrears, s_fee_due, s_int_due = scratch.fee_arrears, scratch.fee_due, scratch.int_due
+    s_pay_fee, s_pay_int, s_pay_prin, s_pay_res = (scratch.pay_fee, scratch.pay_int,
+                                                   scratch.pay_prin, scratch.pay_res)
+    s_cap_left, s_covered, s_perf_bal = scratch.cap_left, scratch.covered, scratch.perf_bal
+    s_perf_count, s_rem_dry, s_claim = scratch.perf_count, scratch.rem_dry, scratch.claim
+    s_short, s_default_by_t, s_offset = scratch.short, scratch.default_by_t, scratch.offset
+    s_window, s_cap_used, s_exhausted = scratch.window, scratch.cap_used, scratch.exhausted
+    s_int_left, s_recv_int, s_reimb_owed = scratch.int_left, scratch.recv_int, scratch.reimb_owed
+    s_pay_reimb, s_arrears = scratch.pay_reimb, scratch.arrears
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
     n_fee = fee_kind.shape[0]
@@ -409,12 +415,7 @@ def run_path_cash(
             i = s_def_assets[d]
             tau = obligor_default[asset_obligor[i]]
             if tau <= t <= tau + s_window[d]:
-                _asset_events(t, d, i, tau, obligor_default, cov_ptr, cov_sup, sup_kind,
-                              sup_provider, sup_share, sup_deductible, sup_limit, sup_sharing,
-                              coll_ptr, coll_lag, coll_value, coll_pledgee, haircut, s_ead,
-                              s_coll_left, s_coll_pool, s_guar_paid, s_guar_back, s_cap_left,
-                              s_offset, ob_capacity, s_cap_used, s_exhausted, sup_paid,
-                              coll_recovery, s_int_left, s_recv_int)
+                _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch)
         cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
@@ -474,13 +475,10 @@ def run_path_cash(
         target = res_target_amount + res_target_share * senior_bal
         gap = max(0.0, target - reserve)
         if reserve > 0.0:
-            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
+            _zero_payments(scratch)
             ops = ops_post if post else ops_int
             need, _, _ = list_need(ops, avail_prin if post else avail_int, res_covers, True, t,
-                                   horizon, post, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
-                                   s_int_due, s_pay_int, s_bal, tr_target_balance,
-                                   tr_pass_through, tr_sub, gap, s_reimb_owed, s_pay_reimb, s_rem,
-                                   s_claim)
+                                   post, deal, scratch, s_bal, gap)
             draw = min(reserve, need)
             if draw > 0.0:
                 reserve -= draw
@@ -497,20 +495,13 @@ def run_path_cash(
                 continue
             for k in range(n_tr):
                 s_covered[k] = sup_covers_tranche[s, k]
-            _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
+            _zero_payments(scratch)
             if post:
                 need_i = 0.0
-                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, horizon,
-                                         True, grp_ptr, grp_idx, s_fee_due, s_pay_fee,
-                                         s_int_due, s_pay_int, s_bal, tr_target_balance,
-                                         tr_pass_through, tr_sub, gap, s_reimb_owed,
-                                         s_pay_reimb, s_rem, s_claim)
+                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, True, deal,
+                                         scratch, s_bal, gap)
             else:
-                need_i, need_p = _commitment_need(
-                    t, horizon, avail_int, avail_prin, s_covered, ops_int, ops_prin, grp_ptr,
-                    grp_idx, s_fee_due, s_int_due, s_bal, tr_target_balance, tr_pass_through,
-                    tr_sub, tr_int_in_prin, gap, s_reimb_owed, s_pay_fee, s_pay_int,
-                    s_pay_prin, s_pay_res, s_pay_reimb, s_rem_dry, s_rem, s_claim)
+                need_i, need_p = _commitment_need(t, avail_int, avail_prin, deal, scratch, gap)
             need = need_i + need_p
             if need <= 0.0:
                 continue
@@ -546,29 +537,19 @@ def run_path_cash(
         # The priority of payments.
         for k in range(n_tr):
             s_rem[k] = s_bal[k]
-        _zero_payments(s_pay_fee, s_pay_int, s_pay_prin, s_pay_res, s_pay_reimb)
+        _zero_payments(scratch)
         if post:
-            left, _, topped = run_list(ops_post, avail_prin, t, horizon, True, grp_ptr,
-                                       grp_idx, s_fee_due, s_int_due, s_rem,
-                                       tr_target_balance, tr_pass_through, tr_sub, gap,
-                                       s_reimb_owed, s_pay_fee, s_pay_int, s_pay_prin,
-                                       s_pay_res, s_pay_reimb, s_claim)
+            left, _, topped = run_list(ops_post, avail_prin, t, True, deal, scratch, s_rem, gap)
             carry_int = 0.0
             carry_prin = left
         else:
-            left_i, to_p, topped = run_list(ops_int, avail_int, t, horizon, False, grp_ptr,
-                                            grp_idx, s_fee_due, s_int_due, s_rem,
-                                            tr_target_balance, tr_pass_through, tr_sub, gap,
-                                            s_reimb_owed, s_pay_fee, s_pay_int, s_pay_prin,
-                                            s_pay_res, s_pay_reimb, s_claim)
+            left_i, to_p, topped = run_list(ops_int, avail_int, t, False, deal, scratch, s_rem,
+                                            gap)
             if to_p:
                 avail_prin += left_i
                 left_i = 0.0
-            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, horizon, False, grp_ptr,
-                                           grp_idx, s_fee_due, s_int_due, s_rem,
-                                           tr_target_balance, tr_pass_through, tr_sub,
-                                           gap - topped, s_reimb_owed, s_pay_fee, s_pay_int,
-                                           s_pay_prin, s_pay_res, s_pay_reimb, s_claim)
+            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, False, deal, scratch, s_rem,
+                                           gap - topped)
             topped += topped_p
             carry_int = left_i
             carry_prin = left_p

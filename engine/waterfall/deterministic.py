@@ -13,7 +13,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from engine._kernels import cash_error, make_cash_outputs, make_cash_scratch, tranche_outcome
+from engine.waterfall._outcome_kernels import (cash_error, make_cash_outputs, make_cash_scratch,
+                                               tranche_outcome)
 from engine.waterfall._kernels import run_path_cash
 
 
@@ -60,26 +61,14 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
         raise ValueError(f"need one default period per obligor ({plan.n_obligors})")
     tau = np.minimum(tau, plan.horizon + 1)
     hc = np.asarray(haircuts, dtype=np.float64)[plan.coll_draw]
-    n_assets = len(plan.asset_ids)
-    max_cov = max(1, int(np.max(np.diff(plan.cov_ptr), initial=0)))
-    outs = make_cash_outputs(plan.horizon, len(plan.support_ids), plan.n_tranches,
-                             len(plan.fee_ids), len(plan.trigger_ids))
-    scratch = make_cash_scratch(plan.horizon, n_assets, max_cov, len(plan.support_ids),
-                                plan.n_tranches, len(plan.fee_ids), plan.n_obligors)
+    deal = plan.deal()
+    out = make_cash_outputs(deal)
+    scratch = make_cash_scratch(deal, plan.n_obligors)
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
-    dr, lr, accel = run_path_cash(*plan.cash_args(), tau, defaulters, len(defaulters), hc,
-                                  *outs, *scratch)
-    (coll_int, coll_prin, recoveries, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-     res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = outs
-    err = cash_error(plan.horizon, plan.res_initial, coll_int, coll_prin, recoveries,
-                     sup_paid, fee_paid, int_paid, prin_paid, res_paid, reimb_paid, carry,
-                     reserve_bal)
-    ppy = plan.periods_per_year
-    outcome = [tranche_outcome(k, plan.horizon, ppy, plan.tr_balance[k], plan.tr_sub[k],
-                               plan.tr_deferrable[k], plan.tr_maturity[k], int_due, int_paid,
-                               prin_paid, tr_bal_end)
-               for k in range(plan.n_tranches)]
-    return CashFlows(*(np.array(a) for a in outs[:13]), trigger_period=np.array(trig_period),
+    dr, lr, accel = run_path_cash(deal, tau, defaulters, len(defaulters), hc, out, scratch)
+    err = cash_error(deal, out)
+    outcome = [tranche_outcome(k, deal, out) for k in range(plan.n_tranches)]
+    return CashFlows(*(np.array(a) for a in out[:13]), trigger_period=np.array(out.trig_period),
                      accelerated_from=int(accel), default_rate=dr, loss_rate=lr,
                      cash_error=err,
                      tranche_defaulted=np.array([o[0] for o in outcome]),

@@ -1,0 +1,30 @@
+"""The default model's kernel inputs as typed bundles (``typing.NamedTuple`` of arrays,
+passed to numba as one argument and read by name)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Groups(NamedTuple):
+    """Obligors grouped by identical loadings, idiosyncratic weight and thresholds."""
+
+    ptr: np.ndarray          # loadings of group g: ptr[g]..ptr[g+1] of idx / val
+    idx: np.ndarray          # factor index of each loading
+    val: np.ndarray          # loading
+    idio: np.ndarray         # idiosyncratic weight per group
+    thr: np.ndarray          # (groups, horizon) latent thresholds
+    size: np.ndarray         # members per group
+    expo: np.ndarray         # exposure of each member, share of the pool
+    members_ptr: np.ndarray
+    members: np.ndarray      # obligor indices, group by group
+
+
+class DefaultModel(NamedTuple):
+    """How the factors are sampled in one run (the groups travel beside it)."""
+
+    z_shift: np.ndarray      # importance-sampling mean shift of the factors
+    z_scale: float           # 1: random factors; 0: fixed at the shift (a conditional run)
+    dof: float               # Student-t degrees of freedom; 0 for the Gaussian copula
+    twist_target: float      # Glasserman-Li twist target default rate (0: none)

@@ -1,0 +1,111 @@
+"""Numba kernels that read one path's cash flows: each tranche's outcome and the cash
+check, and the zeroed work arrays of the cash kernel (shared by the simulation and the
+deterministic one-path mode)."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from engine.waterfall._kernels import PAYMENT_TOLERANCE
+from engine.waterfall.bundles import CashFlowsOut, CashScratch
+
+
+@njit(cache=True, inline="always")
+def tranche_outcome(k, deal, out):
+    """``(defaulted, loss share, wal years or -1)`` of tranche ``k`` on one path.
+
+    A shortfall of a subordinated tranche's coupon (an expected return) is a loss, not a
+    default; a deferrable tranche defaults only on interest still unpaid at legal final;
+    any other tranche defaults on an interest shortfall; every tranche on principal not
+    repaid by legal final, or by its expected maturity when it says so.
+    """
+    notes = deal.notes
+    horizon, ppy = deal.horizon, deal.periods_per_year
+    balance, is_sub, deferrable = notes.balance[k], notes.sub[k], notes.deferrable[k]
+    maturity = notes.maturity[k]
+    int_due, int_paid, prin_paid, tr_bal_end = out.int_due, out.int_paid, out.prin_paid, out.tr_bal_end
+    due = 0.0
+    got = 0.0
+    got_int = 0.0
+    defaulted = False
+    paid = 0.0
+    timed = 0.0
+    for t in range(1, horizon + 1):
+        due += int_due[t, k]
+        got_int += int_paid[t, k]
+        got += int_paid[t, k] + prin_paid[t, k]
+        if not is_sub and not deferrable and int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
+            defaulted = True
+        paid += prin_paid[t, k]
+        timed += prin_paid[t, k] * (t / ppy)
+    if not is_sub and deferrable and got_int < due - PAYMENT_TOLERANCE:
+        defaulted = True
+    if tr_bal_end[horizon, k] > PAYMENT_TOLERANCE:
+        defaulted = True
+    if maturity > 0 and tr_bal_end[maturity, k] > PAYMENT_TOLERANCE:
+        defaulted = True
+    loss = 0.0
+    short = due + balance - got
+    if balance > 0.0 and short > PAYMENT_TOLERANCE:     # less than half a cent is rounding
+        loss = short / balance
+    wal = timed / paid if paid > 0.0 else -1.0
+    return defaulted, loss, wal
+
+
+@njit(cache=True, inline="always")
+def cash_error(deal, out):
+    """Cash in (reserve at closing + collections + support) minus cash out (payments and
+    reimbursements) and cash left (accounts and reserve) at legal final."""
+    horizon = deal.horizon
+    inflow = deal.waterfall.res_initial
+    outflow = 0.0
+    for t in range(1, horizon + 1):
+        inflow += out.coll_int[t] + out.coll_prin[t] + out.coll_recovery[t]
+        for s in range(out.sup_paid.shape[1]):
+            inflow += out.sup_paid[t, s]
+            outflow += out.reimb_paid[t, s]
+        for f in range(out.fee_paid.shape[1]):
+            outflow += out.fee_paid[t, f]
+        for k in range(out.int_paid.shape[1]):
+            outflow += out.int_paid[t, k] + out.prin_paid[t, k] + out.res_paid[t, k]
+    return inflow - outflow - out.carry[horizon] - out.reserve_bal[horizon]
+
+
+@njit(cache=True)
+def make_cash_outputs(deal):
+    """Zeroed outputs of :func:`engine.waterfall._kernels.run_path_cash`."""
+    t1 = deal.horizon + 1
+    n_sup = deal.support.kind.shape[0]
+    n_tr = deal.notes.balance.shape[0]
+    n_fee = deal.waterfall.fee_kind.shape[0]
+    n_trig = deal.waterfall.trig_kind.shape[0]
+    return CashFlowsOut(
+        np.zeros(t1), np.zeros(t1), np.zeros(t1), np.zeros((t1, n_sup)),
+        np.zeros((t1, n_fee)), np.zeros((t1, n_tr)), np.zeros((t1, n_tr)),
+        np.zeros((t1, n_tr)), np.zeros((t1, n_tr)), np.zeros((t1, n_sup)), np.zeros(t1),
+        np.zeros((t1, n_tr)), np.zeros(t1), np.zeros(n_trig, dtype=np.int64))
+
+
+@njit(cache=True)
+def make_cash_scratch(deal, n_obligors):
+    """The work arrays of :func:`engine.waterfall._kernels.run_path_cash` (one per thread)."""
+    t1 = deal.horizon + 1
+    n_assets = deal.pool.asset_obligor.shape[0]
+    n_sup = deal.support.kind.shape[0]
+    n_tr = deal.notes.balance.shape[0]
+    n_fee = deal.waterfall.fee_kind.shape[0]
+    cov_ptr = deal.support.cov_ptr
+    max_cov = 1
+    for i in range(n_assets):
+        max_cov = max(max_cov, cov_ptr[i + 1] - cov_ptr[i])
+    return CashScratch(
+        np.zeros(n_assets, dtype=np.int64), np.zeros(n_assets), np.zeros(n_assets),
+        np.zeros(n_assets), np.zeros((n_assets, max_cov)), np.zeros((n_assets, max_cov)),
+        np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_fee),
+        np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_tr),
+        np.zeros(n_sup), np.zeros(n_tr, dtype=np.int64), np.zeros(t1),
+        np.zeros(t1, dtype=np.int64), np.zeros(n_tr), np.zeros(n_tr),
+        np.zeros(n_tr, dtype=np.int64), np.zeros(t1 + 1),
+        np.zeros((n_assets, max_cov), dtype=np.int64), np.zeros(n_assets, dtype=np.int64),
+        np.zeros(n_obligors), np.full(n_obligors, deal.horizon + 1, dtype=np.int64),
+        np.zeros(n_assets), np.zeros(t1), np.zeros(n_sup), np.zeros(n_sup), np.zeros(n_tr))

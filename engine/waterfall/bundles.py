@@ -1,0 +1,168 @@
+"""The cash kernel's inputs, outputs and work arrays as typed bundles.
+
+Each bundle is a ``typing.NamedTuple`` of NumPy arrays and scalars, which numba passes as one
+argument and reads by name: a new field is added here, filled in :mod:`engine.plan` and read
+in the kernel, nothing else. Row ``t`` of a per-date array is payment date ``t`` (row 0 is
+closing).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Pool(NamedTuple):
+    """The assets and the pool's scheduled totals per date."""
+
+    asset_obligor: np.ndarray      # (assets,) obligor index
+    asset_term: np.ndarray         # (assets,) last period
+    sched_prin: np.ndarray         # (assets, dates) scheduled principal
+    sched_int: np.ndarray          # (assets, dates) scheduled interest
+    out_start: np.ndarray          # (assets, dates) balance at the start of each period
+    pool_sched_int: np.ndarray     # (dates,) the pool's scheduled interest
+    pool_sched_prin: np.ndarray
+    pool_out_start: np.ndarray
+    pool_active: np.ndarray        # (dates,) assets scheduled to pay
+    ob_asset_ptr: np.ndarray       # obligor -> its assets (CSR)
+    ob_asset_idx: np.ndarray
+
+
+class Collateral(NamedTuple):
+    """IP items grouped by asset: ``ptr[i]..ptr[i+1]`` are asset ``i``'s."""
+
+    ptr: np.ndarray
+    value: np.ndarray              # appraised value (scaled by recovery stresses)
+    lag: np.ndarray
+    pledgee: np.ndarray            # 1: a counter-pledge to the guarantor
+
+
+class Support(NamedTuple):
+    """Credit support, its coverage of assets (CSR, loss order) and providers' capacity."""
+
+    kind: np.ndarray               # SUP_* of engine.waterfall._kernels
+    provider: np.ndarray           # obligor index, -1 for a riskless sponsor
+    share: np.ndarray
+    lag: np.ndarray
+    cap: np.ndarray                # aggregate cap (fund size for risk compensation)
+    target: np.ndarray             # commitment guarantees: the commitment's index
+    covers_tranche: np.ndarray     # (supports, tranches) 0/1 for shortfall commitments
+    cov_ptr: np.ndarray            # asset -> supports covering it (CSR), in loss order
+    cov_sup: np.ndarray
+    deductible: np.ndarray
+    limit: np.ndarray
+    sharing: np.ndarray            # recovery_sharing (SHARE_*)
+    reimbursed: np.ndarray         # commitments: paid back (with their guarantees)
+    ob_capacity: np.ndarray        # per obligor (inf: none)
+    ob_default_on_exhaustion: np.ndarray
+    cap_obligors: np.ndarray       # obligors with a capacity
+
+
+class Notes(NamedTuple):
+    """The tranches, most senior first."""
+
+    balance: np.ndarray
+    coupon: np.ndarray
+    sub: np.ndarray                # subordinated
+    pass_through: np.ndarray
+    target_balance: np.ndarray     # (tranches, dates) scheduled balance after each date
+    deferrable: np.ndarray
+    int_in_prin: np.ndarray        # the principal list has an interest step for it
+    maturity: np.ndarray           # expected maturity that is a default date (0: none)
+
+
+class Waterfall(NamedTuple):
+    """Fees, the three payment programs with their tranche groups, triggers, reserve."""
+
+    fee_kind: np.ndarray
+    fee_value: np.ndarray
+    ops_int: np.ndarray
+    ops_prin: np.ndarray
+    ops_post: np.ndarray
+    grp_ptr: np.ndarray
+    grp_idx: np.ndarray
+    trig_kind: np.ndarray
+    trig_arg: np.ndarray
+    trig_value: np.ndarray
+    res_initial: float
+    res_target_amount: float
+    res_target_share: float
+    res_covers: np.ndarray
+
+
+class HaircutDraws(NamedTuple):
+    """How each collateral item's haircut is drawn (in the Plan's collateral order)."""
+
+    draw: np.ndarray               # index of its random number (the scenario's order)
+    systemic: np.ndarray           # weight of the economy factor
+    table: np.ndarray              # row of ``tables`` (its haircut law)
+    tables: np.ndarray             # (laws, points) quantiles of each distinct law
+
+
+class Deal(NamedTuple):
+    """Everything the cash side of a path needs."""
+
+    horizon: int
+    periods_per_year: int
+    pool_balance: float
+    pool: Pool
+    collateral: Collateral
+    support: Support
+    notes: Notes
+    waterfall: Waterfall
+
+
+class CashFlowsOut(NamedTuple):
+    """What the cash kernel writes for one path."""
+
+    coll_int: np.ndarray           # (dates,) interest collections
+    coll_prin: np.ndarray          # principal collections
+    coll_recovery: np.ndarray      # collateral recoveries reaching the pool
+    sup_paid: np.ndarray           # (dates, supports)
+    fee_paid: np.ndarray           # (dates, fees)
+    int_due: np.ndarray            # (dates, tranches) coupon accrued on the date
+    int_paid: np.ndarray
+    prin_paid: np.ndarray
+    res_paid: np.ndarray
+    reimb_paid: np.ndarray         # (dates, supports) commitment payments paid back
+    carry: np.ndarray              # cash left in the accounts after each date
+    tr_bal_end: np.ndarray         # (dates, tranches)
+    reserve_bal: np.ndarray
+    trig_period: np.ndarray        # (triggers,) first date it fired (horizon + 1: never)
+
+
+class CashScratch(NamedTuple):
+    """Work arrays of the cash kernel (one set per thread)."""
+
+    def_assets: np.ndarray         # defaulted assets, in asset order
+    ead: np.ndarray                # per defaulted asset
+    coll_left: np.ndarray          # exposure not yet met by collateral
+    coll_pool: np.ndarray          # collateral that reached the pool
+    guar_paid: np.ndarray          # (defaulted, max cover) paid by each support
+    guar_back: np.ndarray          # collateral paid back to each support
+    bal: np.ndarray                # tranche balances
+    rem: np.ndarray                # tranche balances during a date's payments
+    fee_arrears: np.ndarray
+    fee_due: np.ndarray
+    int_due: np.ndarray            # interest payable on the date (coupon + arrears)
+    pay_fee: np.ndarray
+    pay_int: np.ndarray
+    pay_prin: np.ndarray
+    pay_res: np.ndarray
+    cap_left: np.ndarray           # per support
+    covered: np.ndarray            # per tranche: covered by the commitment at hand
+    perf_bal: np.ndarray           # (dates,) performing balance
+    perf_count: np.ndarray         # (dates,) performing assets
+    rem_dry: np.ndarray
+    claim: np.ndarray
+    short: np.ndarray              # per tranche: had an interest shortfall
+    default_by_t: np.ndarray       # (dates + 1,) principal defaulting at each date
+    offset: np.ndarray             # (defaulted, max cover) periods to each support's payment
+    window: np.ndarray             # per defaulted asset: periods its events span
+    cap_used: np.ndarray           # per obligor
+    exhausted: np.ndarray          # per obligor: date its capacity ran out
+    int_left: np.ndarray           # per defaulted asset: interest of the period unrecovered
+    recv_int: np.ndarray           # (dates,) interest part of receipts on defaulted assets
+    reimb_owed: np.ndarray         # per support
+    pay_reimb: np.ndarray          # per support
+    arrears: np.ndarray            # per tranche: deferred interest
