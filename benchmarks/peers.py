@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from engine.default._kernels import (STREAM_IDIO, draw_defaults, draw_factors, stream_key,
-                                     threshold_scale, uniform)
+from engine.default._kernels import (
+    STREAM_IDIO,
+    draw_defaults,
+    draw_factors,
+    stream_key,
+    threshold_scale,
+    uniform,
+)
 
 
 @njit(parallel=True, cache=True)

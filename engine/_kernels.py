@@ -14,12 +14,23 @@ import numpy as np
 from numba import njit, prange
 
 from engine import layout as L
-from engine.default._kernels import (STREAM_HAIRCUT, draw_defaults, draw_factors, norm_cdf,
-                                     normal, stream_key, threshold_scale)
+from engine.default._kernels import (
+    STREAM_HAIRCUT,
+    draw_defaults,
+    draw_factors,
+    norm_cdf,
+    normal,
+    stream_key,
+    threshold_scale,
+)
 from engine.waterfall._kernels import run_path_cash
+from engine.waterfall._outcome_kernels import (
+    cash_error,
+    make_cash_outputs,
+    make_cash_scratch,
+    tranche_outcome,
+)
 from engine.waterfall.bundles import Deal
-from engine.waterfall._outcome_kernels import (cash_error, make_cash_outputs,
-                                               make_cash_scratch, tranche_outcome)
 
 
 class BlockRows(NamedTuple):

@@ -78,11 +78,11 @@ def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 
 
     Returns
     -------
-    engine.waterfall.deterministic.CashFlowReport
+    engine.deterministic.run.CashFlowReport
         ``.table`` (DataFrame indexed by period), ``.summary``, ``.to_dict()``.
     """
-    from engine.waterfall.assumptions import DefaultAssumptions
-    from engine.waterfall.deterministic import deterministic_cashflows
+    from engine.deterministic.assumptions import DefaultAssumptions
+    from engine.deterministic.run import deterministic_cashflows
 
     timing = timing if isinstance(timing, str) else tuple(timing)
     return deterministic_cashflows(scenario, DefaultAssumptions(

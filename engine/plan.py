@@ -20,9 +20,16 @@ from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.scenario.models import covered_assets
 from engine.waterfall import _kernels as wk
+from engine.waterfall.bundles import (
+    Collateral,
+    Deal,
+    HaircutDraws,
+    Notes,
+    Pool,
+    Support,
+    Waterfall,
+)
 from engine.waterfall.collateral import haircut_quantile_table
-from engine.waterfall.bundles import (Collateral, Deal, HaircutDraws, Notes, Pool, Support,
-                                      Waterfall)
 from engine.waterfall.program import compile_program
 from engine.waterfall.schedules import asset_schedules, tranche_target_balance
 

@@ -9,14 +9,18 @@ import math
 
 import numpy as np
 import pytest
+from builders import bullet_pool, load
 from scipy import stats
 
 import engine
 from engine import layout as L
-from builders import bullet_pool, load
-from engine.default.analytic import (finite_pool_loss_distribution,
-                                     finite_pool_loss_distribution_t, joint_default_probability,
-                                     tranche_default_probability, tranche_expected_loss)
+from engine.default.analytic import (
+    finite_pool_loss_distribution,
+    finite_pool_loss_distribution_t,
+    joint_default_probability,
+    tranche_default_probability,
+    tranche_expected_loss,
+)
 from engine.default.nearest_correlation import nearest_correlation
 from engine.plan import compile_plan
 from engine.simulate import simulate
@@ -88,6 +92,7 @@ def test_student_t_has_fatter_joint_tails_than_gaussian_at_equal_correlation():
 
 def test_chi_square_mixing_variable_has_its_moments():
     from numba import njit
+
     from engine.default._kernels import threshold_scale
 
     @njit

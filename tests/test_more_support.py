@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from builders import load
 
 import engine
-from builders import load
+from engine.deterministic.run import run_cash
 from engine.plan import compile_plan
 from engine.simulate import simulate
-from engine.waterfall.deterministic import run_cash
 
 CENT = 0.01
 

@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 import pytest
+from builders import load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from builders import load
-from engine.plan import compile_plan
-from engine.waterfall.deterministic import run_cash
 from naive_waterfall import PERIODS, Deal
+
+from engine.deterministic.run import run_cash
+from engine.plan import compile_plan
 
 CENT = 0.01
 SHARING = st.sampled_from(["creditor_first", "pro_rata", "guarantor_first"])

@@ -8,8 +8,8 @@ runs: the grid stresses the pool, and the support works as the deal says.
 """
 from __future__ import annotations
 
-from engine.waterfall.assumptions import DefaultAssumptions
-from engine.waterfall.deterministic import deterministic_cashflows
+from engine.deterministic.assumptions import DefaultAssumptions
+from engine.deterministic.run import deterministic_cashflows
 
 DEFAULT_GRID = (
     {"name": "base"},

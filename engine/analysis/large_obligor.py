@@ -8,8 +8,8 @@ AA+sf. (This reading of the rule of DOMAIN.md is documented in docs/model.md.)
 """
 from __future__ import annotations
 
-from engine.waterfall.assumptions import DefaultAssumptions
-from engine.waterfall.deterministic import deterministic_cashflows
+from engine.deterministic.assumptions import DefaultAssumptions
+from engine.deterministic.run import deterministic_cashflows
 
 RECOVERY = 0.05
 BUCKETS = ((("AA+",), 1), (("AA", "AA-"), 2), (("A+", "A", "A-"), 3))

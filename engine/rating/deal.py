@@ -23,13 +23,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from engine.default.importance import importance_plan
+from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan, rating_tables
 from engine.rating.substitution import better, support_floors
 from engine.result import Result, build_result
+from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate
-from engine.waterfall.deterministic import run_cash
 
 #: Largest seed (exclusive): seeds are 63-bit.
 SEED_LIMIT = 2**63
@@ -58,7 +58,7 @@ def sampling_plan(scenario, plan, seed: int):
     """The Plan with importance sampling aimed (when asked), and the run description."""
     run_info = {"method": scenario.simulation.method, "engine_version": engine_version()}
     if scenario.simulation.method == "importance":
-        plan, run_info["importance"] = importance_plan(scenario, plan, simulate, seed)
+        plan, run_info["importance"] = importance_plan(scenario, plan, seed)
     return plan, run_info
 
 

@@ -276,20 +276,16 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     out_start, pool_sched_int, pool_sched_prin = pl.out_start, pl.pool_sched_int, pl.pool_sched_prin
     pool_out_start, pool_active = pl.pool_out_start, pl.pool_active
     ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
-    coll_ptr, coll_value, coll_lag, coll_pledgee = co.ptr, co.value, co.lag, co.pledgee
+    coll_ptr, coll_lag = co.ptr, co.lag
     sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
     sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
-    cov_ptr, cov_sup, sup_deductible, sup_limit = su.cov_ptr, su.cov_sup, su.deductible, su.limit
-    sup_sharing, sup_reimbursed = su.sharing, su.reimbursed
+    cov_ptr, cov_sup, sup_reimbursed = su.cov_ptr, su.cov_sup, su.reimbursed
     ob_capacity, ob_default_on_exhaustion, cap_obligors = (su.ob_capacity,
                                                            su.ob_default_on_exhaustion,
                                                            su.cap_obligors)
-    tr_balance, tr_coupon, tr_sub, tr_pass_through = no.balance, no.coupon, no.sub, no.pass_through
-    tr_target_balance, tr_deferrable, tr_int_in_prin = (no.target_balance, no.deferrable,
-                                                        no.int_in_prin)
+    tr_balance, tr_coupon, tr_sub, tr_deferrable = no.balance, no.coupon, no.sub, no.deferrable
     fee_kind, fee_value = wf.fee_kind, wf.fee_value
-    ops_int, ops_prin, ops_post, grp_ptr, grp_idx = (wf.ops_int, wf.ops_prin, wf.ops_post,
-                                                     wf.grp_ptr, wf.grp_idx)
+    ops_int, ops_prin, ops_post = wf.ops_int, wf.ops_prin, wf.ops_post
     trig_kind, trig_arg, trig_value = wf.trig_kind, wf.trig_arg, wf.trig_value
     res_initial, res_target_amount = wf.res_initial, wf.res_target_amount
     res_target_share, res_covers = wf.res_target_share, wf.res_covers
@@ -303,7 +299,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     s_pay_fee, s_pay_int, s_pay_prin, s_pay_res = (scratch.pay_fee, scratch.pay_int,
                                                    scratch.pay_prin, scratch.pay_res)
     s_cap_left, s_covered, s_perf_bal = scratch.cap_left, scratch.covered, scratch.perf_bal
-    s_perf_count, s_rem_dry, s_claim = scratch.perf_count, scratch.rem_dry, scratch.claim
+    s_perf_count = scratch.perf_count
     s_short, s_default_by_t, s_offset = scratch.short, scratch.default_by_t, scratch.offset
     s_window, s_cap_used, s_exhausted = scratch.window, scratch.cap_used, scratch.exhausted
     s_int_left, s_recv_int, s_reimb_owed = scratch.int_left, scratch.recv_int, scratch.reimb_owed

@@ -13,9 +13,13 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from engine.waterfall._outcome_kernels import (cash_error, make_cash_outputs, make_cash_scratch,
-                                               tranche_outcome)
 from engine.waterfall._kernels import run_path_cash
+from engine.waterfall._outcome_kernels import (
+    cash_error,
+    make_cash_outputs,
+    make_cash_scratch,
+    tranche_outcome,
+)
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,11 @@ def deterministic_cashflows(scenario, assumptions=None) -> CashFlowReport:
     Parameters
     ----------
     scenario : engine.Scenario
-    assumptions : engine.waterfall.assumptions.DefaultAssumptions, optional
+    assumptions : engine.deterministic.assumptions.DefaultAssumptions, optional
         Default: nothing defaults.
     """
+    from engine.deterministic.assumptions import DefaultAssumptions, sliced_scenario
     from engine.plan import compile_plan
-    from engine.waterfall.assumptions import DefaultAssumptions, sliced_scenario
 
     a = assumptions if assumptions is not None else DefaultAssumptions()
     sliced, named = sliced_scenario(scenario, a)
