@@ -45,7 +45,9 @@ def _seed(text: str) -> int:
         value = int(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
+    from engine.scenario.models import SEED_LIMIT
+
+    if not 0 <= value < SEED_LIMIT:
         raise argparse.ArgumentTypeError(f"must be in [0, 2**63), got {value}")
     return value
 
@@ -279,7 +281,6 @@ def _cmd_sensitivity(args) -> int:
     from engine.analysis.sensitivity import sensitivity
     from engine.report.files import write_json_atomic
     from engine.report.table import sensitivity_text
-    from engine.scenario import load_scenario
 
     scenario = _load(args)
     _check_targets(args.json)
@@ -316,7 +317,6 @@ def _cmd_size(args) -> int:
     from engine.analysis.sizing import size_tranche
     from engine.report.table import convention_line, floor_text
     from engine.report.files import write_json_atomic
-    from engine.scenario import load_scenario
 
     scenario = _load(args)
     _check_targets(args.json)
@@ -338,7 +338,6 @@ def _cmd_compare(args) -> int:
     from engine.analysis.compare import compare
     from engine.report.files import write_json_atomic
     from engine.report.table import compare_text
-    from engine.scenario import load_scenario
 
     scenarios = [_load(args, p) for p in args.scenarios]
     _check_targets(args.json)
@@ -399,7 +398,6 @@ def _cmd_report(args) -> int:
     from engine.analysis.sensitivity import sensitivity
     from engine.api import run
     from engine.report.files import write_json_atomic
-    from engine.scenario import load_scenario
 
     scenario = _load(args)
     _check_targets(args.out, args.json)

@@ -18,7 +18,7 @@ from engine.default.groups import DefaultGroups, build_groups
 from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
-from engine.scenario.models import covered_assets
+from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
 from engine.waterfall import _kernels as wk
 from engine.waterfall.bundles import (
     Collateral,
@@ -264,8 +264,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
             for tid in sup.covers:
                 covers_tranche[n, tranche_index[tid]] = 1
     order = {kind: r for r, kind in enumerate(scenario.loss_order)}
-    rank = [order[_RANK_KIND.get(s.type, s.type)] if s.type in _SUPPORT_KIND and
-            s.type not in ("shortfall_commitment", "commitment_guarantee") else 0
+    rank = [order[_RANK_KIND.get(s.type, s.type)] if s.type in ASSET_SUPPORT_TYPES else 0
             for s in supports]
     cov = [sorted(c, key=lambda n: rank[n]) for c in cov]      # stable: listed order within a kind
     cov_ptr = np.cumsum([0] + [len(c) for c in cov]).astype(np.int64)

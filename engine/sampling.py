@@ -25,6 +25,7 @@ from engine.default.importance import (
     stress_direction,
 )
 from engine.layout import TR_DEFAULT
+from engine.scenario.models import SEED_LIMIT
 from engine.simulate import simulate
 
 
@@ -33,7 +34,7 @@ def aim(plan, seed: int, target: int, pilot_paths: int,
     """Distance ``r`` along :func:`stress_direction` that maximises the pilot estimate of
     ``log P(target defaults | Z = -r d) - r^2 / 2``; returns ``(r, the conditional PDs)``."""
     d = stress_direction(plan)
-    pilot_seed = (seed ^ PILOT_SEED_SALT) & (2**63 - 1)
+    pilot_seed = (seed ^ PILOT_SEED_SALT) % SEED_LIMIT
     probs = np.zeros(len(radii))
     for n, r in enumerate(radii):
         pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from engine.errors import Problem, ScenarioError
 from engine.scenario.edit import without_support
+from engine.scenario.models import SENSITIVITY_CHANGES
 
-CHANGE_KEYS = ("pd_multiplier", "correlation_shift", "recovery_multiplier", "rating_override",
-               "remove_support", "haircut_shift", "lag_shift")
+CHANGE_KEYS = SENSITIVITY_CHANGES
 
 
 def describe(sens) -> dict:

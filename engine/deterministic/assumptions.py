@@ -12,6 +12,8 @@ collateral realises at its mean haircut.
 """
 from __future__ import annotations
 
+from engine.scenario.models import ASSET_SUPPORT_TYPES
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,8 +151,7 @@ def sliced_scenario(scenario, a: DefaultAssumptions):
             piece["collateral"] = items
             new_assets.append(piece)
     for s in doc.get("credit_support", []):
-        if s["type"] in ("loan_guarantee", "bank_guarantee", "ip_insurance",
-                         "risk_compensation") and isinstance(s.get("covers"), list):
+        if s["type"] in ASSET_SUPPORT_TYPES and isinstance(s.get("covers"), list):
             s["covers"] = [x for aid in s["covers"] for x in slice_ids[aid]]
     doc.update(obligors=new_obligors, assets=new_assets, collateral=new_coll)
     doc.pop("assets_file", None)

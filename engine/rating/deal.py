@@ -29,10 +29,8 @@ from engine.rating.substitution import better, support_floors
 from engine.result import Result, build_result
 from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
+from engine.scenario.models import SEED_LIMIT
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate
-
-#: Largest seed (exclusive): seeds are 63-bit.
-SEED_LIMIT = 2**63
 
 
 def engine_version() -> str:

@@ -29,13 +29,12 @@ from engine.scenario.correlation import (
     stated_obligors,
 )
 from engine.scenario.models import (
-    IPInsurance,
+    ASSET_SUPPORT_TYPES,
+    format_amount,
     RiskCompensation,
-    BankGuarantee,
     BulletPrincipal,
     CommitmentGuarantee,
     InterestStep,
-    LoanGuarantee,
     PrincipalSchedule,
     PrincipalStep,
     ResidualStep,
@@ -48,7 +47,6 @@ from engine.scenario.models import (
 __all__ = ["check_scenario", "PSD_TOLERANCE", "POOL_TOLERANCE"]
 
 #: Supports that cover assets (claimed when an asset defaults).
-ASSET_LEVEL = (LoanGuarantee, BankGuarantee, IPInsurance, RiskCompensation)
 
 #: A pairwise matrix is accepted if its smallest eigenvalue is at least ``-PSD_TOLERANCE``.
 PSD_TOLERANCE = 1e-10
@@ -58,10 +56,6 @@ POOL_TOLERANCE = 1e-6
 SCHEDULE_RTOL = 1e-9
 #: How many known ids a message lists before it abbreviates.
 MAX_LISTED = 12
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.10g}"
 
 
 def _path(*parts: str | int) -> str:
@@ -170,7 +164,7 @@ def _check_assets(s: Scenario, report: Report) -> None:
     obligor_ids = [o.id for o in s.obligors]
     collateral_ids = [c.id for c in s.collateral]
     supports = {sp.id: sp for sp in s.credit_support}
-    guarantee_ids = [sp.id for sp in s.credit_support if isinstance(sp, ASSET_LEVEL)]
+    guarantee_ids = [sp.id for sp in s.credit_support if sp.type in ASSET_SUPPORT_TYPES]
     pledged: dict[str, tuple[int, str]] = {}  # collateral id -> (asset index, asset id)
     for i, asset in enumerate(s.assets):
         if asset.obligor not in obligor_ids:
@@ -198,7 +192,7 @@ def _check_assets(s: Scenario, report: Report) -> None:
             sp = supports.get(sid)
             if sp is None:
                 report(Problem(where, _unknown("guarantee", sid, guarantee_ids)))
-            elif not isinstance(sp, ASSET_LEVEL):
+            elif sp.type not in ASSET_SUPPORT_TYPES:
                 report(Problem(
                     where,
                     f"support {sid!r} is a {sp.type}; an asset lists only loan_guarantee, "
@@ -242,7 +236,7 @@ def _check_support(s: Scenario, report: Report) -> None:
                 _unknown("obligor", sp.provider, obligor_ids)
                 + ("; add the provider to `obligors` (it can default too)" if obligor_ids else ""),
             ))
-        if isinstance(sp, ASSET_LEVEL) and sp.covers != "all":
+        if sp.type in ASSET_SUPPORT_TYPES and sp.covers != "all":
             for k, aid in enumerate(sp.covers):
                 if aid not in asset_ids:
                     report(Problem(_path("credit_support", i, "covers", k), _unknown("asset", aid, asset_ids)))
@@ -291,7 +285,7 @@ def _check_tranches(s: Scenario, report: Report) -> None:
             total = _total(pr.schedule)
             if not math.isclose(total, tr.balance, rel_tol=SCHEDULE_RTOL, abs_tol=0.0):
                 report(Problem(
-                    where, f"the schedule sums to {_fmt(total)} but balance is {_fmt(tr.balance)}"
+                    where, f"the schedule sums to {format_amount(total)} but balance is {format_amount(tr.balance)}"
                 ))
     if all(tr.subordinated for tr in s.tranches):
         report(Problem("tranches", "every tranche is subordinated; at least one must not be"))
@@ -300,7 +294,7 @@ def _check_tranches(s: Scenario, report: Report) -> None:
     if notes > pool * (1.0 + POOL_TOLERANCE):
         report(Problem(
             "tranches",
-            f"tranche balances sum to {_fmt(notes)}, more than the pool balance {_fmt(pool)}",
+            f"tranche balances sum to {format_amount(notes)}, more than the pool balance {format_amount(pool)}",
         ))
 
 

@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 
+#: Seeds are 63-bit: ``0 <= seed < SEED_LIMIT``.
+SEED_LIMIT = 2**63
+
+
 class FieldProblem(ValueError):
     """A model-level rule broken by one field: raised inside validators.
 
@@ -85,7 +89,7 @@ def _exactly_one(model: BaseModel, names: tuple[str, ...], what: str = "") -> No
         raise ValueError(f"give exactly one of {keys}{what} (got {got})")
 
 
-def _fmt(x: float) -> str:
+def format_amount(x: float) -> str:
     """A number as a structurer would write it (thousands separators, no float noise)."""
     return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)
 
@@ -314,7 +318,7 @@ class Asset(_Model):
             if not math.isclose(total, self.balance, rel_tol=1e-9, abs_tol=0.0):
                 raise FieldProblem(
                     ("amortization", "schedule"),
-                    f"the schedule sums to {_fmt(total)} but balance is {_fmt(self.balance)}",
+                    f"the schedule sums to {format_amount(total)} but balance is {format_amount(self.balance)}",
                 )
         return self
 
@@ -808,7 +812,7 @@ class Simulation(_Model):
     """Monte Carlo settings."""
 
     paths: int = Field(100_000, ge=1)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     method: Literal["plain", "importance"] = "plain"
     importance: Importance | None = None
 
@@ -875,7 +879,8 @@ class RatingSpec(_Model):
                            "sub-AAA obligors defaulting with 5% recovery")
 
 
-_SENSITIVITY_CHANGES = (
+#: The changes a sensitivity can make (exactly one each).
+SENSITIVITY_CHANGES = (
     "pd_multiplier", "correlation_shift", "recovery_multiplier", "rating_override",
     "remove_support", "haircut_shift", "lag_shift",
 )
@@ -895,7 +900,7 @@ class Sensitivity(_Model):
 
     @model_validator(mode="after")
     def _one_change(self) -> Sensitivity:
-        _exactly_one(self, _SENSITIVITY_CHANGES, " (one change per sensitivity)")
+        _exactly_one(self, SENSITIVITY_CHANGES, " (one change per sensitivity)")
         return self
 
 
