@@ -3,13 +3,20 @@ survives in the deterministic cash-flow model, by bisection, for each stress of 
 
 Default grid (the small-business grid of DOMAIN.md): base; recovery 0, -10%, -20%; default
 timing front-loaded 10% and 20%; excess spread -25 and -50 bp; 30% of recoveries delayed
-6 months; and all the worst of these combined. Support providers do not default in these
-runs: the grid stresses the pool, and the support works as the deal says.
+6 months; and all the worst of these combined. The rating code runs it on the standalone
+structure (no credit support). Each stress's sliced deal is compiled once and every probe
+rescales its arrays (:class:`CdrProbe`), so the search never re-validates a scenario.
 """
 from __future__ import annotations
 
-from engine.deterministic.assumptions import DefaultAssumptions
-from engine.deterministic.run import deterministic_cashflows
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.deterministic.assumptions import DefaultAssumptions, sliced_scenario, timing_curve
+from engine.deterministic.run import run_cash
+from engine.plan import Plan, compile_plan
 
 DEFAULT_GRID = (
     {"name": "base"},
@@ -59,22 +66,76 @@ def stressed_scenario(scenario, stress: dict):
     return scenario.model_copy(update={"collateral": collateral, "assets": assets})
 
 
-def survives(scenario, k: int, cdr: float, timing: str) -> bool:
-    """Does tranche ``k`` escape default with ``cdr`` of the pool defaulting?"""
-    rep = deterministic_cashflows(scenario, DefaultAssumptions(cdr=cdr, timing=timing))
-    return not rep.summary["tranches"][k]["defaulted"]
+#: CDR at which each stress's sliced deal is compiled once; probes rescale its arrays.
+REFERENCE_CDR = 0.5
 
 
-def break_even_rate(scenario, k: int, timing: str = "uniform", tol: float = 1e-4) -> float:
+@dataclass(frozen=True)
+class CdrProbe:
+    """One stress's deal sliced by default period, compiled once: a probe at any CDR
+    rescales the slices' balances, schedules and collateral (everything in them is linear
+    in the slice's share) instead of re-validating and recompiling the scenario."""
+
+    plan: Plan
+    tau: np.ndarray           # default period of every obligor (slices default at theirs)
+    haircuts: np.ndarray      # mean haircut of every collateral item
+    curve: np.ndarray         # timing shares per period (up to the longest term)
+    slice_period: np.ndarray  # per Plan asset: the period its slice defaults in (0: survivor)
+    covered: np.ndarray       # per Plan asset: timing shares within its original term
+
+    @classmethod
+    def build(cls, scenario, timing) -> CdrProbe:
+        sliced, named = sliced_scenario(scenario, DefaultAssumptions(cdr=REFERENCE_CDR,
+                                                                     timing=timing))
+        plan = compile_plan(sliced)
+        longest = max(a.term for a in scenario.assets)
+        curve = timing_curve(timing, longest)
+        period = np.array([int(aid.rsplit("@", 1)[1]) if "@" in aid else 0
+                           for aid in plan.asset_ids])
+        covered = np.array([curve[:a.term].sum() for a in sliced.assets])
+        tau = np.array([named.get(oid, plan.horizon + 1) for oid in plan.obligor_ids])
+        return cls(plan, tau, np.array([c.haircut.mean for c in sliced.collateral]), curve,
+                   period, covered)
+
+    def share(self, cdr: float) -> np.ndarray:
+        """Each Plan asset's share of its original asset at this CDR."""
+        t = self.slice_period
+        return np.where(t > 0, cdr * self.curve[np.maximum(t, 1) - 1],
+                        np.maximum(1.0 - cdr * self.covered, 0.0))
+
+    def at(self, cdr: float) -> Plan:
+        """The compiled deal with ``cdr`` of the pool defaulting."""
+        p = self.plan
+        scale = self.share(cdr) / self.share(REFERENCE_CDR)
+        prin = p.sched_prin * scale[:, None]
+        intr = p.sched_int * scale[:, None]
+        out = p.out_start * scale[:, None]
+        per_item = np.repeat(scale, np.diff(p.coll_ptr))
+        return dataclasses.replace(
+            p, sched_prin=prin, sched_int=intr, out_start=out,
+            pool_sched_prin=prin.sum(axis=0), pool_sched_int=intr.sum(axis=0),
+            pool_out_start=out.sum(axis=0), coll_value=p.coll_value * per_item)
+
+    def survives(self, k: int, cdr: float) -> bool:
+        """Does tranche ``k`` escape default with ``cdr`` of the pool defaulting?"""
+        return not run_cash(self.at(cdr), self.tau, self.haircuts).tranche_defaulted[k]
+
+
+def break_even_rate(scenario, k: int, timing="uniform", tol: float = 1e-4) -> float:
     """Largest cumulative default rate (share of the pool) tranche ``k`` survives."""
-    if survives(scenario, k, 1.0, timing):
+    return bisect_break_even(CdrProbe.build(scenario, timing), k, tol)
+
+
+def bisect_break_even(probe: CdrProbe, k: int, tol: float = 1e-4) -> float:
+    """Bisection of :func:`break_even_rate` on a compiled probe."""
+    if probe.survives(k, 1.0):
         return 1.0
-    if not survives(scenario, k, 0.0, timing):
+    if not probe.survives(k, 0.0):
         return 0.0
     lo, hi = 0.0, 1.0
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        if survives(scenario, k, mid, timing):
+        if probe.survives(k, mid):
             lo = mid
         else:
             hi = mid
@@ -83,11 +144,11 @@ def break_even_rate(scenario, k: int, timing: str = "uniform", tol: float = 1e-4
 
 def break_even_rates(scenario) -> dict:
     """``{tranche id: {"bdr": min over the grid, "bdr_by_scenario": {stress: rate}}}``."""
-    grid = stress_grid(scenario)
-    stressed = [(s["name"], stressed_scenario(scenario, s), s.get("timing", "uniform"))
-                for s in grid]
+    probes = [(s["name"], CdrProbe.build(stressed_scenario(scenario, s),
+                                         s.get("timing", "uniform")))
+              for s in stress_grid(scenario)]
     out = {}
     for k, tranche in enumerate(scenario.tranches):
-        by = {name: break_even_rate(sc, k, timing) for name, sc, timing in stressed}
+        by = {name: bisect_break_even(probe, k) for name, probe in probes}
         out[tranche.id] = {"bdr": min(by.values()), "bdr_by_scenario": by}
     return out
