@@ -151,9 +151,18 @@ def threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def kernels_cached() -> bool:
+    """Has numba compiled (and cached) the fused kernel on this install yet?"""
+    cache = Path(__file__).resolve().parent / "__pycache__"
+    return any(cache.glob("_kernels.simulate_blocks-*.nbi"))
+
+
 def _progress_printer(quiet: bool):
     if quiet:
         return None, lambda: None
+    if not kernels_cached():
+        print("compiling the simulation kernels (first run after installing only, about a "
+              "minute; later runs start at once)...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     state = {"shown": False, "last": 0.0}
     tty = sys.stderr.isatty()

@@ -123,3 +123,15 @@ def test_python_m_engine_and_console_script_agree():
         pytest.skip("console script not on PATH (package not installed)")
     p = subprocess.run([exe, "validate", str(SHIPPED)], capture_output=True, text=True)
     assert p.returncode == 0
+
+
+def test_first_run_says_it_is_compiling(monkeypatch, capsys):
+    from engine import cli
+
+    monkeypatch.setattr(cli, "kernels_cached", lambda: False)
+    show, finish = cli._progress_printer(quiet=False)
+    finish()
+    assert "compiling the simulation kernels" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "kernels_cached", lambda: True)
+    cli._progress_printer(quiet=False)
+    assert "compiling" not in capsys.readouterr().err
