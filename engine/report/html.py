@@ -13,6 +13,7 @@ import html
 import numpy as np
 
 from engine.report.plots import distribution_png, sensitivity_png, timing_png
+from engine.report.safe_text import no_bidi
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -126,4 +127,4 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
             [i] + [f"{v:,.0f}" if isinstance(v, (float, np.floating)) else str(v)
                    for v in row] for i, row in zip(frame.index, frame.itertuples(index=False))]))
     parts.append("</body></html>")
-    return "\n".join(parts)
+    return no_bidi("\n".join(parts))      # names cannot reorder what the page shows
