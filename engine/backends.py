@@ -56,10 +56,12 @@ def probe_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             (size,) = struct.unpack("<Q", read(sock, 8))
             body = read(sock, size) if 8 <= size <= 1 << 16 else b""
-    except (OSError, socket.timeout) as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+    except TimeoutError:
         raise InputError(f"--scheduler {address}: no Dask scheduler answered within "
-                         f"{timeout:g} s ({reason})") from None
+                         f"{timeout:g} s") from None
+    except OSError as exc:
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler "
+                         f"({exc.strerror or exc})") from None
     if b"pickle-protocol" not in body:
         raise InputError(f"--scheduler {address}: something answers there, but not a Dask "
                          "scheduler")
@@ -78,29 +80,40 @@ def _run_chunk(plan, paths, seed, chunk_blocks, z_scale, record, first, nb):
 
 
 class DaskBackend:
-    """Run chunks on a Dask cluster: an existing scheduler's address, or a local cluster."""
+    """Run chunks on a Dask cluster: an existing scheduler's address, or a local cluster.
+
+    The connection (or the local cluster) is made on first use, so bad input is reported
+    before a cluster starts; a scheduler that does not answer is an :class:`InputError`.
+    """
 
     def __init__(self, scheduler: str | None = None, n_workers: int | None = None,
                  client=None):
         try:
-            from distributed import Client, LocalCluster
+            import distributed  # noqa: F401
         except ImportError:
             raise ScenarioError("the Dask backend needs `pip install -e \".[distributed]\"`") \
                 from None
         self._own = client is None
-        if client is not None:
-            self.client = client
-        elif scheduler:
-            probe_scheduler(scheduler)
-            try:
-                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - whatever the address does, exit 2
-                raise InputError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler "
-                                 f"({type(exc).__name__}: {exc})") from None
-        else:
-            self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
+        self._client, self._scheduler, self._n_workers = client, scheduler, n_workers
+        self.cluster = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self._scheduler:
+                probe_scheduler(self._scheduler)
+                try:
+                    self._client = Client(self._scheduler, timeout=SCHEDULER_TIMEOUT_S)
+                except Exception as exc:  # noqa: BLE001 - whatever answers there: exit 2
+                    raise InputError(f"--scheduler {self._scheduler}: cannot connect to a Dask "
+                                     f"scheduler ({type(exc).__name__}: {exc})") from None
+            else:
+                self.cluster = LocalCluster(n_workers=self._n_workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self._client = Client(self.cluster)
+        return self._client
 
     def simulate(self, plan, paths, seed, chunk_blocks, z_scale, record, folder, progress):
         from engine.simulate import BLOCK_SIZE, chunks
@@ -108,8 +121,7 @@ class DaskBackend:
         plan_future = self.client.scatter(plan, broadcast=True, hash=False)
         pending = collections.deque()            # a bounded window of submitted chunks
         todo = chunks(paths, chunk_blocks)
-        window = max(IN_FLIGHT_PER_WORKER * len(self.client.scheduler_info()["workers"]),
-                     IN_FLIGHT_PER_WORKER)
+        window = IN_FLIGHT_PER_WORKER * max(1, len(self.client.nthreads()))
         try:
             while True:
                 for first, nb in itertools.islice(todo, window - len(pending)):
@@ -127,11 +139,10 @@ class DaskBackend:
         return folder.totals()
 
     def close(self) -> None:
-        if self._own:
-            self.client.close()
-            cluster = getattr(self, "cluster", None)
-            if cluster is not None:
-                cluster.close()
+        if self._own and self._client is not None:
+            self._client.close()
+        if self._own and self.cluster is not None:
+            self.cluster.close()
 
     def __enter__(self):
         return self

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 __all__ = ["BIDI_CONTROLS", "csv_safe", "no_bidi", "terminal_safe"]
 
 #: Bidirectional embedding/override (U+202A..U+202E) and isolate (U+2066..U+2069) characters.
@@ -42,9 +40,11 @@ def _cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
-def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells, column names and index labels cannot start a
-    spreadsheet formula (numbers are left alone: ``-0.5`` stays a number)."""
+def csv_safe(frame):
+    """A copy of the DataFrame ``frame`` whose text cells, column names and index labels
+    cannot start a spreadsheet formula (numbers are left alone: ``-0.5`` stays a number)."""
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
