@@ -195,7 +195,6 @@ def _finite(doc: dict) -> dict:
 
 
 def _cmd_run(args) -> int:
-    from engine.api import run
     from engine.report.files import result_json
     from engine.report.table import tranche_table
     from engine.scenario import load_scenario
@@ -205,6 +204,8 @@ def _cmd_run(args) -> int:
         js = outs.add("--json", args.json)
         out = outs.add("--out", args.out, folder=True)
         outs.check()
+        from engine.api import run
+
         show, finish = _progress_printer(args.quiet)
         try:
             result = run(scenario, paths=args.paths, seed=args.seed, progress=show,
@@ -251,7 +252,7 @@ def _cmd_cashflows(args) -> int:
         except ScenarioError:
             raise
         except ValueError as exc:      # a timing curve that makes no sense
-            raise InputError(f"--timing {args.timing!r}: {exc}") from None
+            raise InputError(str(exc)) from None
         doc = _finite(report.to_dict())
         if csv_target:
             outs.stage_text(csv_target, csv_text(report.table))

@@ -139,8 +139,12 @@ class NonFiniteResult(RuntimeError):
 def require_finite(doc, where: str = "") -> None:
     """Raise :class:`NonFiniteResult` naming the first NaN or infinity in a result document
     (``None`` is fine: it means "not defined", e.g. the WAL of a tranche never repaid)."""
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) \
-        if isinstance(doc, (list, tuple)) else ()
+    if isinstance(doc, dict):
+        items = doc.items()
+    elif isinstance(doc, (list, tuple)):
+        items = enumerate(doc)
+    else:
+        return
     for key, value in items:
         path = f"{where}.{key}" if where else str(key)
         if isinstance(value, float) and not math.isfinite(value):

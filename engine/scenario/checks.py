@@ -145,6 +145,11 @@ def _numbers(node, path: tuple = ()):
         yield path, key, node
 
 
+def _count(n: int) -> str:
+    """A whole number as a structurer reads it; an absurd one by its order of magnitude."""
+    return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(n))) - 1}"
+
+
 def _check_bounds(s: Scenario, report: Report) -> None:
     """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
@@ -160,20 +165,20 @@ def _check_bounds(s: Scenario, report: Report) -> None:
                 f"{x:g} is {100 * x:,.4g}% a year; rates are fractions (0.05 is 5%). If "
                 "more than 100% a year is meant, add `allow_high_rates: true` to the scenario")))
         elif key in PERIOD_KEYS and abs(x) > MAX_PERIODS:
-            report(Problem(where, f"{x:,} is more than {MAX_PERIODS:,} periods (100 years of "
-                                  "monthly dates)"))
+            report(Problem(where, f"{_count(x)} is more than {MAX_PERIODS:,} periods (100 "
+                                  "years of monthly dates)"))
+    grid = max(len(s.obligors), len(s.assets)) * (s.legal_final + 1)
     if s.legal_final > MAX_PERIODS:
-        report(Problem("legal_final", f"{s.legal_final:,} periods is more than the "
+        report(Problem("legal_final", f"{_count(s.legal_final)} periods is more than the "
                                       f"{MAX_PERIODS:,} ipabs simulates (100 years monthly)"))
-    grid = max(len(s.obligors), len(s.assets)) * (min(s.legal_final, MAX_PERIODS) + 1)
-    if grid > MAX_GRID_CELLS:
+    elif grid > MAX_GRID_CELLS:
         report(Problem("legal_final", f"{len(s.obligors):,} obligors and {len(s.assets):,} "
                                       f"assets over {s.legal_final:,} periods need per-period "
                                       f"tables of {grid:,} cells, more than {MAX_GRID_CELLS:,}; "
                                       "use a coarser payment_frequency or a smaller pool"))
     if not MIN_PATHS <= s.simulation.paths <= MAX_PATHS:
         report(Problem("simulation.paths", f"must be between {MIN_PATHS} and {MAX_PATHS:,}, "
-                                           f"got {s.simulation.paths:,}"))
+                                           f"got {_count(s.simulation.paths)}"))
 
 
 # ----------------------------------------------------------------------------- ids

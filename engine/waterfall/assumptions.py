@@ -61,7 +61,8 @@ def timing_curve(timing, periods: int) -> np.ndarray:
                 raise ValueError(f"timing {timing!r}: front:x needs a number x in [-1, 1]") \
                     from None
             if not -1.0 <= x <= 1.0:
-                raise ValueError(f"front-loading must be in [-1, 1], got {x}")
+                raise ValueError(f"timing {timing!r}: front-loading must be in [-1, 1], "
+                                 f"got {x}")
             if periods == 1:
                 return np.ones(1)
             tilt = 1.0 + x * (periods + 1 - 2 * np.arange(1, periods + 1)) / (periods - 1)
