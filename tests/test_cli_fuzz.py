@@ -14,13 +14,15 @@ COMMANDS = ["run", "cashflows", "validate", "schema", "sensitivity", "size", "co
 OPTIONS = ["--paths", "--seed", "--json", "--out", "--csv", "--quiet", "--default", "--cdr",
            "--timing", "--recovery", "--recovery-lag", "--change", "--tranche", "--target",
            "--update", "--backend", "--scheduler", "--debug", "-h", "--"]
+#: Only relative paths: the test runs in an empty folder, and an output option must never
+#: name a real system file (a regressed implementation could replace it).
 VALUES = ["0", "1", "-1", "2", "1e12", "nan", "inf", "-inf", "1_000", "0x10", "", " ", ".", "..",
-          "/", "/dev/null", "/dev/zero", "/etc/passwd", "a.yaml", "dir/", "B1:2", ":", "=",
+          "a.yaml", "dir/", "B1:2", ":", "=",
           "pd_multiplier=nan", "lag_shift=99999999999999999999", "front:2", "nan,1", "AAAsf",
           "dask", "local", "tcp://127.0.0.1:1", "\x1b[2J", "\u202e", "é", "-", "--json=x"]
 
 tokens = st.one_of(st.sampled_from(OPTIONS), st.sampled_from(VALUES),
-                   st.text(max_size=12).filter(lambda t: "\x00" not in t))
+                   st.text(max_size=12).filter(lambda t: "\x00" not in t and "/" not in t))
 #: Mostly well-formed lines (a positional, then option-value pairs) reach past argparse.
 shaped = st.builds(lambda first, pairs: [first, *(x for pair in pairs for x in pair)],
                    st.sampled_from(VALUES), st.lists(st.tuples(st.sampled_from(OPTIONS), tokens),
