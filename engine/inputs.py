@@ -47,7 +47,8 @@ def read_user_file(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -
     Unreadable
         With the reason (missing, not permitted, a FIFO / device / folder, too large).
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_NOCTTY", 0)
     try:
         _regular(os.stat(path), limit)          # refuse devices and FIFOs before opening
         fd = os.open(path, flags)               # O_NONBLOCK: a FIFO swapped in cannot block

@@ -20,7 +20,6 @@ folder keeps its mode. A write that fails (a full disk) names the option and the
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -35,6 +34,11 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from engine.errors import InputError
+
+try:
+    import fcntl
+except ImportError:             # not POSIX: outputs are written unlocked
+    fcntl = None
 from engine.inputs import Unreadable, file_kind, read_user_file
 from engine.report.safe_text import csv_safe
 
@@ -133,8 +137,8 @@ def _locked(folders: Iterable[str]):
     """
     fds = []
     try:
-        for folder in sorted(set(folders)):
-            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+        for folder in sorted(set(folders)) if fcntl is not None else ():
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             fds.append(fd)
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -250,7 +254,7 @@ class Outputs:
         """Write ``text`` (UTF-8) to a temporary beside ``t``."""
         t.tmp = self._tmp_name(t)
         try:
-            fd = os.open(t.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            fd = os.open(t.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
