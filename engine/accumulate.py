@@ -14,7 +14,9 @@ def mean_and_se(n: float, s1: float, s2: float) -> tuple[float, float]:
     mean = s1 / n
     if n < 2:
         return mean, math.nan
-    var = max(0.0, (s2 - n * mean * mean) / (n - 1))
+    var = (s2 - n * mean * mean) / (n - 1)
+    if var < 0.0:              # rounding; a NaN stays NaN (never a silent 0)
+        var = 0.0
     return mean, math.sqrt(var / n)
 
 
@@ -36,5 +38,7 @@ def ratio_and_se(n: float, a1: float, a2: float, b1: float, b2: float,
     var_a = (a2 - a1 * a1 / n) / (n - 1)
     var_b = (b2 - b1 * b1 / n) / (n - 1)
     cov = (ab - a1 * b1 / n) / (n - 1)
-    var_r = max(0.0, var_a - 2 * r * cov + r * r * var_b) / (n * mb * mb)
+    var_r = (var_a - 2 * r * cov + r * r * var_b) / (n * mb * mb)
+    if var_r < 0.0:            # rounding; a NaN stays NaN
+        var_r = 0.0
     return r, math.sqrt(var_r)

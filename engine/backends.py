@@ -8,9 +8,63 @@ Install with ``pip install -e ".[distributed]"``.
 """
 from __future__ import annotations
 
-from engine.errors import ScenarioError
+import collections
+import itertools
+import socket
+import struct
+import time
+from urllib.parse import urlsplit
+
+from engine.errors import InputError, ScenarioError
+from engine.limits import SCHEDULER_TIMEOUT_S
 
 _RUNNERS: dict = {}   # per worker process: the ChunkRunner of the current Plan
+IN_FLIGHT_PER_WORKER = 4   # chunks submitted ahead per worker: memory never grows with paths
+
+
+def probe_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Check that ``address`` (``tcp://host:port``) is a Dask scheduler answering its
+    handshake within ``timeout`` seconds; raise :class:`InputError` naming it otherwise.
+
+    A Dask scheduler speaks first: one frame whose 8-byte little-endian length precedes a
+    small msgpack mapping (``compression``, ``python``, ``pickle-protocol``). Anything else
+    (silence, an HTTP server) would make the Dask client hang or allocate whatever length
+    the first bytes spell. Other schemes (``tls://``, ``inproc://``) are left to Dask.
+    """
+    try:
+        url = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = url.hostname, url.port
+    except ValueError:
+        raise InputError(f"--scheduler {address}: expected tcp://HOST:PORT") from None
+    if url.scheme != "tcp":
+        return
+    if not host or port is None:
+        raise InputError(f"--scheduler {address}: expected tcp://HOST:PORT")
+    deadline = time.monotonic() + timeout
+
+    def read(sock, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            part = sock.recv(n - len(data))
+            if not part:
+                raise ConnectionError("the connection was closed")
+            data += part
+        return data
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            (size,) = struct.unpack("<Q", read(sock, 8))
+            body = read(sock, size) if 8 <= size <= 1 << 16 else b""
+    except TimeoutError:
+        raise InputError(f"--scheduler {address}: no Dask scheduler answered within "
+                         f"{timeout:g} s") from None
+    except OSError as exc:
+        raise InputError(f"--scheduler {address}: cannot reach a Dask scheduler "
+                         f"({exc.strerror or exc})") from None
+    if b"pickle-protocol" not in body:
+        raise InputError(f"--scheduler {address}: something answers there, but not a Dask "
+                         "scheduler")
 
 
 def _run_chunk(plan, paths, seed, chunk_blocks, z_scale, record, first, nb):
@@ -26,49 +80,69 @@ def _run_chunk(plan, paths, seed, chunk_blocks, z_scale, record, first, nb):
 
 
 class DaskBackend:
-    """Run chunks on a Dask cluster: an existing scheduler's address, or a local cluster."""
+    """Run chunks on a Dask cluster: an existing scheduler's address, or a local cluster.
+
+    The connection (or the local cluster) is made on first use, so bad input is reported
+    before a cluster starts; a scheduler that does not answer is an :class:`InputError`.
+    """
 
     def __init__(self, scheduler: str | None = None, n_workers: int | None = None,
                  client=None):
         try:
-            from distributed import Client, LocalCluster
+            import distributed  # noqa: F401
         except ImportError:
             raise ScenarioError("the Dask backend needs `pip install -e \".[distributed]\"`") \
                 from None
         self._own = client is None
-        if client is not None:
-            self.client = client
-        elif scheduler:
-            self.client = Client(scheduler)
-        else:
-            self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
-            self.client = Client(self.cluster)
+        self._client, self._scheduler, self._n_workers = client, scheduler, n_workers
+        self.cluster = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self._scheduler:
+                probe_scheduler(self._scheduler)
+                try:
+                    self._client = Client(self._scheduler, timeout=SCHEDULER_TIMEOUT_S)
+                except Exception as exc:  # noqa: BLE001 - whatever answers there: exit 2
+                    raise InputError(f"--scheduler {self._scheduler}: cannot connect to a Dask "
+                                     f"scheduler ({type(exc).__name__}: {exc})") from None
+            else:
+                self.cluster = LocalCluster(n_workers=self._n_workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self._client = Client(self.cluster)
+        return self._client
 
     def simulate(self, plan, paths, seed, chunk_blocks, z_scale, record, folder, progress):
         from engine.simulate import BLOCK_SIZE, chunks
 
         plan_future = self.client.scatter(plan, broadcast=True, hash=False)
-        futures = [self.client.submit(_run_chunk, plan_future, paths, seed, chunk_blocks,
-                                      z_scale, record, first, nb, pure=False)
-                   for first, nb in chunks(paths, chunk_blocks)]
+        pending = collections.deque()            # a bounded window of submitted chunks
+        todo = chunks(paths, chunk_blocks)
+        window = IN_FLIGHT_PER_WORKER * max(1, len(self.client.nthreads()))
         try:
-            for future in futures:               # in order: the fold is block by block
-                chunk = future.result()
-                folder.add(chunk)
+            while True:
+                for first, nb in itertools.islice(todo, window - len(pending)):
+                    pending.append(self.client.submit(_run_chunk, plan_future, paths, seed,
+                                                      chunk_blocks, z_scale, record, first, nb,
+                                                      pure=False))
+                if not pending:
+                    break
+                folder.add(pending.popleft().result())   # in order: block by block
                 if progress is not None:
                     progress(min(folder.next_block * BLOCK_SIZE, paths), paths)
         except BaseException:
-            self.client.cancel(futures)
+            self.client.cancel(list(pending))
             raise
         return folder.totals()
 
     def close(self) -> None:
-        if self._own:
-            self.client.close()
-            cluster = getattr(self, "cluster", None)
-            if cluster is not None:
-                cluster.close()
+        if self._own and self._client is not None:
+            self._client.close()
+        if self._own and self.cluster is not None:
+            self.cluster.close()
 
     def __enter__(self):
         return self

@@ -1,25 +1,28 @@
 """The ``ipabs`` command line (also ``python -m engine``).
 
-Exit status: 0 success; 2 bad input (usage, unreadable or invalid scenario), message on
-stderr, no traceback; 1 internal error. Nothing is written when input is invalid, and
-result files are written atomically.
+Exit status: 0 success; 2 bad input (usage, unreadable or invalid scenario, a refused
+output path), message on stderr, no traceback; 1 internal error. Nothing is written when
+input is invalid; outputs are checked before any work and committed together at the end
+(:mod:`engine.report.files`). Text printed to the terminal has control characters
+neutralised; a reader that stops reading (``ipabs run ... | head``) is not an error: printing
+stops quietly and the exit status is the command's own.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
-from engine.errors import ScenarioError
+from engine.errors import InputError, Problem, ScenarioError
+from engine.limits import MAX_PATHS, MAX_PERIODS, MIN_PATHS
+from engine.report.safe_text import terminal_safe
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
-
-class InputError(Exception):
-    """Bad command-line input (exit 2)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -30,14 +33,22 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole(low: int, high: int):
+    """An argparse type: a whole number in ``[low, high]``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}, got "
+                                             f"{value:,}")
+        return value
+    return parse
+
+
+_paths = _whole(MIN_PATHS, MAX_PATHS)
+_periods = _whole(0, MAX_PERIODS)
 
 
 def _seed(text: str) -> int:
@@ -63,7 +74,7 @@ def _fraction(text: str) -> float:
 
 
 def _add_sim_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--paths", type=_positive_int, help="number of Monte Carlo paths "
+    p.add_argument("--paths", type=_paths, help="number of Monte Carlo paths "
                    "(default: the scenario's simulation.paths)")
     p.add_argument("--seed", type=_seed, help="random seed (default: simulation.seed)")
     p.add_argument("--json", metavar="FILE", help="write the result document to FILE")
@@ -102,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'uniform', 'front:x' (linear tilt, -1..1) or shares per period 'a,b,c'")
     p.add_argument("--recovery", type=_fraction, default=None,
                    help="recovery as a share of principal at default, replacing collateral")
-    p.add_argument("--recovery-lag", type=int, default=0, metavar="PERIODS")
+    p.add_argument("--recovery-lag", type=_periods, default=0, metavar="PERIODS")
     p.add_argument("--csv", metavar="FILE", help="write the table as CSV")
     p.add_argument("--json", metavar="FILE", help="write the table and summary as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -166,6 +177,7 @@ def _progress_printer(quiet: bool):
     started = time.perf_counter()
     state = {"shown": False, "last": 0.0}
     tty = sys.stderr.isatty()
+    stream = getattr(sys.stderr, "raw", sys.stderr)     # our own "\r", not neutralised
 
     def show(done: int, total: int) -> None:
         now = time.perf_counter() - started
@@ -174,34 +186,56 @@ def _progress_printer(quiet: bool):
         state["shown"], state["last"] = True, now
         bar = "#" * int(30 * done / total)
         msg = f"  [{bar:<30}] {done:,}/{total:,} paths, {now:.1f} s"
-        print(("\r" + msg) if tty else msg, end="" if tty else "\n", file=sys.stderr, flush=True)
+        print(("\r" + msg) if tty else msg, end="" if tty else "\n", file=stream, flush=True)
 
     def finish() -> None:
         if state["shown"] and tty:
-            print(file=sys.stderr)
+            print(file=stream)
 
     return show, finish
 
 
+def _outputs(args, *loaded):
+    """The :class:`~engine.report.files.Outputs` of this command, knowing its inputs
+    (``(path, scenario)`` pairs: each scenario file and the files it named)."""
+    from engine.report.files import Outputs
+    from engine.scenario import scenario_files
+
+    args.outputs = Outputs([p for path, sc in loaded for p in (path, *scenario_files(sc))])
+    return args.outputs
+
+
+def _finite(doc: dict) -> dict:
+    from engine.result import require_finite
+
+    require_finite(doc)
+    return doc
+
+
 def _cmd_run(args) -> int:
-    from engine.report.files import write_json_atomic
+    from engine.report.files import result_json
     from engine.report.table import reliance_text, tranche_table
 
     scenario = _load(args)
-    _check_targets(args.json, args.out)
-    from engine.api import run
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        js = outs.add("--json", args.json)
+        out = outs.add("--out", args.out, folder=True)
+        outs.check()
+        from engine.api import run
 
-    show, finish = _progress_printer(args.quiet)
-    try:
-        result = run(scenario, paths=args.paths, seed=args.seed, progress=show,
-                     backend=args.backend_obj, reliance_report=bool(args.reliance or args.out))
-    finally:
-        finish()
-    doc = result.to_dict()
-    if args.json:
-        write_json_atomic(args.json, doc)
-    if args.out:
-        _write_report_dir(args.out, scenario, result, doc, None)
+        show, finish = _progress_printer(args.quiet)
+        try:
+            result = run(scenario, paths=args.paths, seed=args.seed, progress=show,
+                         backend=args.backend_obj,
+                         reliance_report=bool(args.reliance or args.out))
+        finally:
+            finish()
+        doc = _finite(result.to_dict())
+        if js:
+            outs.stage_text(js, result_json(doc))
+        if out:
+            _stage_report_dir(outs, out, scenario, result, doc, None)
+        outs.commit()
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc))
@@ -219,44 +253,41 @@ def _load(args, path=None):
     return with_convention(load_scenario(path or args.scenario), getattr(args, "support", None))
 
 
-def _check_targets(*targets) -> None:
-    for target in filter(None, targets):
-        parent = Path(target).resolve().parent
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise InputError(f"cannot write {target}: folder {parent} does not exist or is "
-                             "not writable")
-
-
 def _cmd_cashflows(args) -> int:
     from engine.api import cashflows
-    from engine.report.files import result_json, write_text_atomic
+    from engine.report.files import csv_text, result_json
     from engine.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    _check_targets(args.csv, args.json)
-    defaults = {}
-    for item in args.default:
-        oid, _, period = item.rpartition(":")
-        if not oid or not period.isdigit():
-            raise InputError(f"--default {item!r}: expected OBLIGOR:PERIOD, e.g. B03:2")
-        defaults[oid] = int(period)
-    timing = args.timing
-    if "," in timing:
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        csv_target = outs.add("--csv", args.csv)
+        js = outs.add("--json", args.json)
+        outs.check()
+        defaults = {}
+        for item in args.default:
+            oid, _, period = item.rpartition(":")
+            if not oid or not period.isdigit():
+                raise InputError(f"--default {item!r}: expected OBLIGOR:PERIOD, e.g. B03:2")
+            defaults[oid] = int(period)
+        timing = args.timing
+        if "," in timing:
+            try:
+                timing = [float(x) for x in timing.split(",")]
+            except ValueError:
+                raise InputError(f"--timing {args.timing!r}: shares must be numbers") from None
         try:
-            timing = [float(x) for x in timing.split(",")]
-        except ValueError:
-            raise InputError(f"--timing {args.timing!r}: shares must be numbers") from None
-    try:
-        report = cashflows(scenario, defaults=defaults, cdr=args.cdr, timing=timing,
-                           recovery=args.recovery, recovery_lag=args.recovery_lag)
-    except ScenarioError:
-        raise
-    except ValueError as exc:      # a timing curve that makes no sense
-        raise InputError(str(exc)) from None
-    if args.csv:
-        write_text_atomic(args.csv, report.table.to_csv())
-    if args.json:
-        write_text_atomic(args.json, result_json(report.to_dict()))
+            report = cashflows(scenario, defaults=defaults, cdr=args.cdr, timing=timing,
+                               recovery=args.recovery, recovery_lag=args.recovery_lag)
+        except ScenarioError:
+            raise
+        except ValueError as exc:      # a timing curve that makes no sense
+            raise InputError(str(exc)) from None
+        doc = _finite(report.to_dict())
+        if csv_target:
+            outs.stage_text(csv_target, csv_text(report.table))
+        if js:
+            outs.stage_text(js, result_json(doc))
+        outs.commit()
     if not args.quiet:
         from engine.report.table import cashflow_text
 
@@ -283,23 +314,28 @@ def _parse_change(text: str) -> tuple[str, dict]:
             parsed = float(value)
     except ValueError:
         raise InputError(f"--change {text!r}: cannot read {value!r} for {key}") from None
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        raise InputError(f"--change {text!r}: {key} must be a finite number")
     return text, {key: parsed}
 
 
 def _cmd_sensitivity(args) -> int:
     from engine.analysis.sensitivity import sensitivity
-    from engine.report.files import write_json_atomic
+    from engine.report.files import result_json
     from engine.report.table import sensitivity_text
 
     scenario = _load(args)
-    _check_targets(args.json)
-    cases = [_parse_change(c) for c in args.change] or None
-    if cases:
-        _validate_cases(scenario, cases)
-    doc = sensitivity(scenario, cases, paths=args.paths, seed=args.seed,
-                      backend=args.backend_obj)
-    if args.json:
-        write_json_atomic(args.json, doc)
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        js = outs.add("--json", args.json)
+        outs.check()
+        cases = [_parse_change(c) for c in args.change] or None
+        if cases:
+            _validate_cases(scenario, cases)
+        doc = _finite(sensitivity(scenario, cases, paths=args.paths, seed=args.seed,
+                                  backend=args.backend_obj))
+        if js:
+            outs.stage_text(js, result_json(doc))
+        outs.commit()
     print(scenario.name)
     print(sensitivity_text(doc))
     return EXIT_OK
@@ -307,32 +343,44 @@ def _cmd_sensitivity(args) -> int:
 
 def _validate_cases(scenario, cases) -> None:
     """Command-line changes are checked like the file's `sensitivities` block."""
+    from pydantic import ValidationError
+
     from engine.scenario import Scenario
     from engine.scenario.checks import check_scenario
+    from engine.scenario.validation_errors import translate_validation_error
+
+    def problem(loc, message: str) -> Problem:   # sensitivities.<i>... -> --change <text>
+        return Problem(f"--change {cases[int(loc[1])][0]}" if len(loc) > 1 else "--change",
+                       message)
 
     doc = scenario.model_dump(by_alias=True, exclude_none=True)
     doc["sensitivities"] = [{"name": name, **change} for name, change in cases]
     try:
         checked = Scenario.model_validate(doc)
-    except Exception as exc:  # pydantic's ValidationError
-        raise InputError(f"--change: {exc}") from None
-    problems = [p for p in check_scenario(checked) if p.path.startswith("sensitivities")]
+    except ValidationError as exc:
+        raise ScenarioError([problem(p.loc, p.message) for p in translate_validation_error(exc)
+                             if p.loc[:1] == ("sensitivities",)]
+                            or [Problem("--change", "not a valid change")]) from None
+    problems = [problem(p.path.split("."), p.message) for p in check_scenario(checked)
+                if p.path.startswith("sensitivities")]
     if problems:
-        raise ScenarioError([p.__class__(p.path.replace("sensitivities", "--change", 1),
-                                         p.message) for p in problems])
+        raise ScenarioError(problems)
 
 
 def _cmd_size(args) -> int:
     from engine.analysis.sizing import size_tranche
+    from engine.report.files import result_json
     from engine.report.table import convention_line, floor_text
-    from engine.report.files import write_json_atomic
 
     scenario = _load(args)
-    _check_targets(args.json)
-    doc = size_tranche(scenario, args.tranche, args.target, paths=args.paths, seed=args.seed,
-                       backend=args.backend_obj)
-    if args.json:
-        write_json_atomic(args.json, doc)
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        js = outs.add("--json", args.json)
+        outs.check()
+        doc = _finite(size_tranche(scenario, args.tranche, args.target, paths=args.paths,
+                                   seed=args.seed, backend=args.backend_obj))
+        if js:
+            outs.stage_text(js, result_json(doc))
+        outs.commit()
     a = doc["achieved"]
     print(f"{scenario.name}\n{convention_line(doc)}\n{doc['tranche']} earns {doc['target']} or "
           f"better up to a balance of {doc['balance']:,.0f} ({100 * doc['share_of_pool']:.2f}% "
@@ -345,79 +393,93 @@ def _cmd_size(args) -> int:
 
 def _cmd_compare(args) -> int:
     from engine.analysis.compare import compare
-    from engine.report.files import write_json_atomic
+    from engine.report.files import result_json
     from engine.report.table import compare_text
 
     scenarios = [_load(args, p) for p in args.scenarios]
-    _check_targets(args.json)
-    doc = compare(scenarios, paths=args.paths, seed=args.seed, backend=args.backend_obj)
-    if args.json:
-        write_json_atomic(args.json, doc)
+    with _outputs(args, *zip(args.scenarios, scenarios)) as outs:
+        js = outs.add("--json", args.json)
+        outs.check()
+        doc = _finite(compare(scenarios, paths=args.paths, seed=args.seed,
+                              backend=args.backend_obj))
+        if js:
+            outs.stage_text(js, result_json(doc))
+        outs.commit()
     print(compare_text(doc))
     return EXIT_OK
 
 
 def _cmd_check(args) -> int:
     from engine.analysis.regression import check_folder
-    from engine.report.files import write_json_atomic
+    from engine.report.files import result_json
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
-    _check_targets(args.json)
-    outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed,
-                            backend=args.backend_obj, support=args.support)
-    if not outcomes:
+    if not any(folder.glob("*.yaml")):
         raise InputError(f"no *.yaml scenarios in {folder}")
+    with _outputs(args) as outs:
+        js = outs.add("--json", args.json)
+        outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed,
+                                backend=args.backend_obj, outputs=outs, support=args.support)
+        if js:
+            outs.stage_text(js, result_json({"format": "ipabs-check/v1", "scenarios": [
+                {"scenario": o.scenario, "passed": o.passed, "differences": o.differences}
+                for o in outcomes]}))
+        outs.commit()
     for o in outcomes:
         status = "updated" if o.updated else ("ok" if o.passed else "CHANGED")
         print(f"{o.scenario}: {status}")
         for line in o.differences:
             print(f"  {line}")
-    if args.json:
-        write_json_atomic(args.json, {"format": "ipabs-check/v1", "scenarios": [
-            {"scenario": o.scenario, "passed": o.passed, "differences": o.differences}
-            for o in outcomes]})
     return EXIT_OK if all(o.passed for o in outcomes) else EXIT_INTERNAL
 
 
-def _write_report_dir(out, scenario, result, doc, sens) -> None:
-    """result.json, CSV tables, the distribution plot and report.html into ``out``."""
+def _stage_report_dir(outs, target, scenario, result, doc, sens) -> None:
+    """result.json, CSV tables, the distribution plot and report.html, staged for ``target``."""
     from engine.api import cashflows
     from engine.plan import rating_table
-    from engine.report.files import tranche_frame, write_out_dir
+    from engine.report.files import csv_text, fill_result_folder, tranche_frame
     from engine.report.html import build_report
     from engine.report.plots import plot_pool_default_rate
 
     flows = cashflows(scenario)
-    page = build_report(scenario, result, rating_table(scenario), flows, sens)
+    table = rating_table(scenario)
+    page = build_report(scenario, result, table, flows, sens)
 
     def extra(folder):
-        plot_pool_default_rate(result, folder / "pool_default_rate.png", rating_table(scenario))
-        flows.table.to_csv(folder / "cashflows.csv")
+        plot_pool_default_rate(result, folder / "pool_default_rate.png", table)
+        (folder / "cashflows.csv").write_text(csv_text(flows.table), encoding="utf-8")
         (folder / "report.html").write_text(page, encoding="utf-8")
         if sens is not None:
             rows = [{"case": c["name"], **t} for c in sens["cases"] for t in c["tranches"]]
-            tranche_frame(rows).to_csv(folder / "sensitivities.csv", index=False)
+            (folder / "sensitivities.csv").write_text(csv_text(tranche_frame(rows), index=False),
+                                                      encoding="utf-8")
 
-    write_out_dir(out, doc, extra=extra)
+    outs.stage_folder(target, lambda folder: fill_result_folder(folder, doc, extra))
 
 
 def _cmd_report(args) -> int:
     from engine.analysis.sensitivity import sensitivity
     from engine.api import run
-    from engine.report.files import write_json_atomic
+    from engine.report.files import result_json
 
     scenario = _load(args)
-    _check_targets(args.out, args.json)
-    result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj,
-                 reliance_report=True)
-    sens = (sensitivity(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
-            if scenario.sensitivities else None)
-    doc = result.to_dict()
-    _write_report_dir(args.out, scenario, result, doc, sens)
-    if args.json:
-        write_json_atomic(args.json, doc)
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        out = outs.add("--out", args.out, folder=True)
+        js = outs.add("--json", args.json)
+        outs.check()
+        result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj,
+                     reliance_report=True)
+        sens = (sensitivity(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj)
+                if scenario.sensitivities else None)
+        doc = _finite(result.to_dict())
+        if sens is not None:
+            _finite(sens)
+        _stage_report_dir(outs, out, scenario, result, doc, sens)
+        if js:
+            outs.stage_text(js, result_json(doc))
+        outs.commit()
     print(f"{scenario.name}: report written to {Path(args.out) / 'report.html'}")
     return EXIT_OK
 
@@ -444,13 +506,72 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
+class _Terminal:
+    """``sys.stdout`` / ``sys.stderr`` while the CLI runs: control characters in what is
+    printed (names, ids, paths) are neutralised, and a closed pipe (``| head``) ends the
+    printing quietly instead of failing the command."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                self.raw.write(terminal_safe(text))
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.raw.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self.closed_pipe = True
+        with contextlib.suppress(OSError, ValueError):   # later flushes go nowhere, quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.raw.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+@contextlib.contextmanager
+def _terminal_streams():
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Terminal(sys.stdout), _Terminal(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _interrupted(args) -> str:
+    outs = getattr(args, "outputs", None)
+    written = outs.written if outs is not None else []
+    return f"interrupted; written: {', '.join(written)}" if written else \
+        "interrupted; nothing was written"
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
-    parser = build_parser()
-    args = parser.parse_args(argv)   # usage errors exit 2 here
+    with _terminal_streams():
+        parser = build_parser()
+        args = parser.parse_args(argv)   # usage errors exit 2 here
+        return _dispatch(args)
+
+
+def _dispatch(args) -> int:
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
@@ -475,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ipabs {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt as exc:
-        print("interrupted; nothing was written", file=sys.stderr)
+        print(_interrupted(args), file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
         if args.debug or os.environ.get("IPABS_DEBUG"):

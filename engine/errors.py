@@ -41,3 +41,8 @@ class ScenarioError(ValueError):
 
 class UnsupportedFeature(ScenarioError):
     """A valid scenario asks for something this engine version does not simulate yet."""
+
+
+class InputError(ValueError):
+    """Bad input that is not a scenario file: a command-line option, an output path, a
+    file the scenario names, a Dask scheduler that does not answer. The CLI exits 2."""

@@ -152,3 +152,24 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
                     for k, tid in enumerate(plan.tranche_ids)},
         correlation_repair=plan.factors.repair,
     )
+
+
+class NonFiniteResult(RuntimeError):
+    """A result holds NaN or infinity: an internal error, never shown as a number."""
+
+
+def require_finite(doc, where: str = "") -> None:
+    """Raise :class:`NonFiniteResult` naming the first NaN or infinity in a result document
+    (``None`` is fine: it means "not defined", e.g. the WAL of a tranche never repaid)."""
+    if isinstance(doc, dict):
+        items = doc.items()
+    elif isinstance(doc, (list, tuple)):
+        items = enumerate(doc)
+    else:
+        return
+    for key, value in items:
+        path = f"{where}.{key}" if where else str(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NonFiniteResult(f"the result holds {value} at {path}; this is a bug, please "
+                                  "report it with the scenario")
+        require_finite(value, path)

@@ -9,12 +9,14 @@ the result. Memory grows with the chunk, never with the number of paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from engine import layout as L
 from engine._kernels import BlockRows, RecordRows, simulate_blocks
+from engine.errors import InputError
+from engine.limits import MAX_PATHS, MAX_RECORD_BYTES, MIN_PATHS
 from engine.plan import Plan
 
 BLOCK_SIZE = 1024
@@ -173,11 +175,25 @@ class Folder:
                       self.rec)
 
 
-def chunks(paths: int, chunk_blocks: int) -> list[tuple[int, int]]:
-    """``(first block, number of blocks)`` of every chunk."""
+def chunks(paths: int, chunk_blocks: int) -> Iterator[tuple[int, int]]:
+    """``(first block, number of blocks)`` of every chunk, one at a time (lazily, so that
+    nothing grows with the number of paths)."""
     n_blocks = -(-paths // BLOCK_SIZE)
-    return [(first, min(chunk_blocks, n_blocks - first))
-            for first in range(0, n_blocks, chunk_blocks)]
+    for first in range(0, n_blocks, chunk_blocks):
+        yield first, min(chunk_blocks, n_blocks - first)
+
+
+def check_paths(plan: Plan, paths: int, record: bool) -> None:
+    """Refuse a number of paths outside :mod:`engine.limits` (and, with ``record``, one whose
+    per-path outcomes would not fit in :data:`~engine.limits.MAX_RECORD_BYTES`)."""
+    if not MIN_PATHS <= paths <= MAX_PATHS:
+        raise InputError(f"paths must be between {MIN_PATHS} and {MAX_PATHS:,}, got {paths:,}")
+    need = paths * 8 * (1 + 2 * plan.n_tranches)
+    if record and need > MAX_RECORD_BYTES:
+        most = MAX_RECORD_BYTES // (8 * (1 + 2 * plan.n_tranches))
+        raise InputError(f"paired runs (sensitivities, golden checks, reports) keep every "
+                         f"path's outcome: {paths:,} paths need {need / 2**30:.1f} GiB; use at "
+                         f"most {most:,} paths")
 
 
 def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
@@ -191,8 +207,7 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     numbers). ``backend`` (see :mod:`engine.backends`) runs the chunks elsewhere, e.g. on
     a Dask cluster; results are bit-identical to the local run.
     """
-    if paths < 1:
-        raise ValueError("paths must be at least 1")
+    check_paths(plan, paths, record)
     if chunk_blocks < 1:
         raise ValueError("chunk_blocks must be at least 1")
     folder = Folder(plan, paths, record)

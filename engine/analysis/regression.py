@@ -5,19 +5,24 @@ when every tranche's default probability, expected loss and WAL (and the pool's 
 default rate) is within 4 combined standard errors of the golden value and every rating,
 of the base case and of each sensitivity, is unchanged (or, when the run's paths or seed
 differ from the golden run's, one run's 95% range holds the other's grade). Only
-``update=True`` writes golden files.
+``update=True`` writes golden files; golden files are read safely and checked
+(:func:`read_golden`) before any simulation.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.analysis.sensitivity import sensitivity
+from engine.errors import Problem, ScenarioError
+from engine.inputs import Unreadable, read_user_file
 from engine.rating.scale import SF_SCALE
-from engine.report.files import write_json_atomic
-from engine.scenario import load_scenario
+from engine.report.files import Outputs, result_json
+from engine.scenario import load_scenario, scenario_files
 from engine.scenario.edit import with_convention
 
 GOLDEN_FORMAT = "ipabs-golden/v1"
@@ -116,23 +121,112 @@ def compare_documents(new: dict, old: dict) -> list[str]:
     return out
 
 
+def _golden_problems(doc) -> list[Problem]:
+    """What keeps ``doc`` from being a golden result :func:`compare_documents` can read."""
+    out: list[Problem] = []
+
+    def number(where, x) -> None:
+        if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float))
+                              or not math.isfinite(x)):
+            out.append(Problem(where, f"expected a finite number or null, got {x!r:.40}"))
+
+    def grade(where, g) -> None:
+        if g not in SF_SCALE:
+            out.append(Problem(where, f"expected an sf grade such as AAAsf, got {g!r:.40}"))
+
+    def tranches(where, rows) -> None:
+        if not isinstance(rows, list):
+            out.append(Problem(where, "expected a list of tranches"))
+            return
+        for i, row in enumerate(rows):
+            at = f"{where}.{i}"
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                out.append(Problem(at, "expected a tranche with an `id`"))
+                continue
+            grade(f"{at}.rating", row.get("rating"))
+            rng = row.get("rating_range", [row.get("rating")] * 2)
+            if not isinstance(rng, list) or len(rng) != 2:
+                out.append(Problem(f"{at}.rating_range", "expected two sf grades"))
+            else:
+                for k, g in enumerate(rng):
+                    grade(f"{at}.rating_range.{k}", g)
+            for key, se_key in ESTIMATES:
+                number(f"{at}.{key}", row.get(key))
+                number(f"{at}.{se_key}", row.get(se_key))
+
+    if not isinstance(doc, dict) or doc.get("format") != GOLDEN_FORMAT:
+        return [Problem("format", f"not an {GOLDEN_FORMAT} document")]
+    result = doc.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("pool"), dict):
+        return [Problem("result", "expected the base result with `tranches` and `pool`")]
+    tranches("result.tranches", result.get("tranches"))
+    for key in ("expected_default_rate", "expected_default_rate_se"):
+        number(f"result.pool.{key}", result["pool"].get(key))
+    if result["pool"].get("expected_default_rate") is None:
+        out.append(Problem("result.pool.expected_default_rate", "missing"))
+    cases = doc.get("sensitivities", [])
+    if not isinstance(cases, list):
+        return out + [Problem("sensitivities", "expected a list")]
+    for i, case in enumerate(cases):
+        if not isinstance(case, dict) or not isinstance(case.get("name"), str):
+            out.append(Problem(f"sensitivities.{i}", "expected a case with a `name`"))
+        else:
+            tranches(f"sensitivities.{i}.tranches", case.get("tranches"))
+    return out
+
+
+def read_golden(path: Path) -> dict:
+    """The golden result at ``path``, read safely and checked; :class:`ScenarioError` if it
+    is unreadable, not JSON or not an ``ipabs-golden/v1`` document."""
+    try:
+        doc = json.loads(read_user_file(path).decode("utf-8"))
+    except Unreadable as exc:
+        raise ScenarioError(Problem("", f"cannot read the golden result: {exc}"),
+                            source=str(path)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ScenarioError(Problem("", f"the golden result is not JSON ({exc}); rewrite it "
+                                        "with `ipabs check --update`"), source=str(path)) from None
+    problems = _golden_problems(doc)
+    if problems:
+        raise ScenarioError(problems, source=str(path))
+    return doc
+
+
 def check_folder(folder, *, update: bool = False, paths=None, seed=None,
-                 backend=None, support: str | None = None) -> list[CheckOutcome]:
+                 backend=None, outputs: Outputs | None = None,
+                 support: str | None = None) -> list[CheckOutcome]:
     """Check (or with ``update`` rewrite) every ``*.yaml`` scenario in ``folder``
-    (``support`` replaces each scenario's convention)."""
-    outcomes = []
+    (``support`` replaces each scenario's convention).
+
+    Every scenario and golden file is read and checked before the first simulation. With
+    ``update`` the golden files are committed together at the end, through ``outputs``
+    when given (the caller commits) or else here.
+    """
+    items = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        scenario = with_convention(load_scenario(path), support)
-        doc = current_document(scenario, paths, seed, backend)
         gold = golden_path(path)
-        if update:
-            write_json_atomic(gold, doc)
-            outcomes.append(CheckOutcome(path.name, True, updated=True))
-            continue
-        if not gold.exists():
-            outcomes.append(CheckOutcome(path.name, False, [
-                f"no golden result {gold.name}; create it with `ipabs check {folder} --update`"]))
-            continue
-        diffs = compare_documents(doc, json.loads(gold.read_text(encoding="utf-8")))
-        outcomes.append(CheckOutcome(path.name, not diffs, diffs))
+        old = read_golden(gold) if not update and os.path.lexists(gold) else None
+        items.append((path, with_convention(load_scenario(path), support), gold, old))
+    with contextlib.ExitStack() as stack:
+        outs = outputs if outputs is not None else stack.enter_context(Outputs())
+        outs.add_inputs(*(p for path, sc, gold, _ in items
+                          for p in (path, None if update else gold, *scenario_files(sc))))
+        targets = [outs.add("--update", gold) if update else None for _, _, gold, _ in items]
+        outs.check()
+        outcomes = []
+        for (path, scenario, gold, old), target in zip(items, targets):
+            doc = current_document(scenario, paths, seed, backend)
+            if update:
+                outs.stage_text(target, result_json(doc))
+                outcomes.append(CheckOutcome(path.name, True, updated=True))
+            elif old is None:
+                outcomes.append(CheckOutcome(path.name, False, [
+                    f"no golden result {gold.name}; create it with `ipabs check {folder} "
+                    "--update`"]))
+            else:
+                diffs = compare_documents(doc, old)
+                outcomes.append(CheckOutcome(path.name, not diffs, diffs))
+        if outputs is None:
+            outs.commit()
     return outcomes
+

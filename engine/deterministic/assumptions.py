@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.errors import Problem, ScenarioError
+from engine.limits import MAX_PERIODS
 from engine.waterfall.schedules import asset_schedules
 
 
@@ -56,17 +57,23 @@ def timing_curve(timing, periods: int) -> np.ndarray:
         if timing == "uniform":
             return np.full(periods, 1.0 / periods)
         if timing.startswith("front:"):
-            x = float(timing.split(":", 1)[1])
+            try:
+                x = float(timing.split(":", 1)[1])
+            except ValueError:
+                raise ValueError(f"timing {timing!r}: front:x needs a number x in [-1, 1]") \
+                    from None
             if not -1.0 <= x <= 1.0:
-                raise ValueError(f"front-loading must be in [-1, 1], got {x}")
+                raise ValueError(f"timing {timing!r}: front-loading must be in [-1, 1], "
+                                 f"got {x}")
             if periods == 1:
                 return np.ones(1)
             tilt = 1.0 + x * (periods + 1 - 2 * np.arange(1, periods + 1)) / (periods - 1)
             return tilt / tilt.sum()
         raise ValueError(f"timing {timing!r}: use 'uniform', 'front:x' or a list of shares")
     w = np.asarray(timing, dtype=float)
-    if w.ndim != 1 or len(w) == 0 or (w < 0).any() or w.sum() <= 0:
-        raise ValueError("timing shares must be non-negative numbers with a positive sum")
+    if w.ndim != 1 or len(w) == 0 or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("timing shares must be finite, non-negative numbers with a positive "
+                         f"sum, got {', '.join(f'{x:g}' for x in w.ravel()[:12])}")
     if len(w) > periods:
         raise ValueError(f"timing has {len(w)} shares but the assets run {periods} periods")
     out = np.zeros(periods)
@@ -87,8 +94,9 @@ def _check(scenario, a: DefaultAssumptions) -> None:
         problems.append(Problem("cdr", f"must be in [0, 1], got {a.cdr}"))
     if a.recovery is not None and not 0.0 <= a.recovery <= 1.0:
         problems.append(Problem("recovery", f"must be in [0, 1], got {a.recovery}"))
-    if a.recovery_lag < 0:
-        problems.append(Problem("recovery_lag", f"must be at least 0, got {a.recovery_lag}"))
+    if not 0 <= a.recovery_lag <= MAX_PERIODS:
+        problems.append(Problem("recovery_lag", f"must be between 0 and {MAX_PERIODS} periods, "
+                                                f"got {a.recovery_lag}"))
     if problems:
         raise ScenarioError(problems)
 

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import Problem, ScenarioError
+from engine.inputs import Unreadable, path_inside, read_user_file
 from engine.rating.scale import OBLIGOR_NOTCHES, notch_index, sf_to_notch
 
 #: Largest cumulative default rate an interpolated or extrapolated curve takes.
@@ -209,9 +210,11 @@ def load_table_csv(path: str | PathLike[str]) -> DefaultTable:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise _table_error([f"{path}: cannot read the rating table ({exc.strerror or exc})"], path)
+        text = read_user_file(path).decode("utf-8-sig")
+    except Unreadable as exc:
+        raise _table_error([f"{path}: cannot read the rating table ({exc})"], path) from None
+    except UnicodeDecodeError as exc:
+        raise _table_error([f"{path}: not UTF-8 text (byte {exc.start})"], path) from None
     cells, problems = _parse_long_rows(text, str(path))
     problems += _grid_problems(cells, str(path), complete=not problems)
     if problems:
@@ -229,7 +232,8 @@ def resolve_table(spec: str | PathLike[str], base_dir: str | PathLike[str] | Non
         ``"domestic"`` for the built-in table, else the path of a user CSV
         (see :func:`load_table_csv`).
     base_dir : str or path-like, optional
-        Directory that a relative path is taken from (the scenario file's).
+        Directory that a relative path is taken from (the scenario file's); the table
+        must lie inside it once symbolic links are resolved.
 
     Returns
     -------
@@ -238,8 +242,11 @@ def resolve_table(spec: str | PathLike[str], base_dir: str | PathLike[str] | Non
     if str(spec) == "domestic":
         return domestic_table()
     path = Path(spec)
-    if base_dir is not None and not path.is_absolute():
-        path = Path(base_dir) / path
+    if base_dir is not None:            # inside the scenario's folder, links resolved
+        try:
+            path = path_inside(str(spec), base_dir, "rating.table")
+        except Unreadable as exc:
+            raise _table_error([str(exc)], path) from None
     return load_table_csv(path)
 
 

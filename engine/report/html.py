@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.report.table import convention_line, floor_text
 from engine.report.plots import distribution_png, sensitivity_png, timing_png
+from engine.report.safe_text import no_bidi
 
 _CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -152,4 +153,4 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
             [i] + [f"{v:,.0f}" if isinstance(v, (float, np.floating)) else str(v)
                    for v in row] for i, row in zip(frame.index, frame.itertuples(index=False))]))
     parts.append("</body></html>")
-    return "\n".join(parts)
+    return no_bidi("\n".join(parts))      # names cannot reorder what the page shows

@@ -8,7 +8,7 @@ Typical use::
 from __future__ import annotations
 
 from engine.scenario.checks import check_scenario
-from engine.scenario.loader import load_scenario, load_scenario_text
+from engine.scenario.loader import load_scenario, load_scenario_text, scenario_files
 from engine.scenario.models import (
     PD,
     Asset,
@@ -43,7 +43,8 @@ from engine.scenario.models import (
 from engine.scenario.schema import scenario_json_schema
 
 __all__ = [
-    "Scenario", "load_scenario", "load_scenario_text", "scenario_json_schema", "check_scenario",
+    "Scenario", "load_scenario", "load_scenario_text", "scenario_files", "scenario_json_schema",
+    "check_scenario",
     "Obligor", "PD", "Asset", "PrincipalSchedule", "Collateral", "Haircut",
     "Support", "LoanGuarantee", "BankGuarantee", "ShortfallCommitment", "CommitmentGuarantee",
     "Correlation", "Pairwise", "Factors", "Tranche", "BulletPrincipal", "Fee",

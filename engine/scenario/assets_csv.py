@@ -1,7 +1,7 @@
 """Reading the pool from ``assets_file``: a CSV with one asset per row.
 
 This module owns the CSV form of ``assets``: where the file may be (inside the
-scenario's folder only), its columns (the :class:`~engine.scenario.models.Asset`
+scenario's folder only, see :func:`engine.inputs.path_inside`), its columns (the :class:`~engine.scenario.models.Asset`
 fields), and turning each cell into the value the model expects. It reports what it
 cannot read with the file's name, line and column; the models then validate the rows
 like YAML assets.
@@ -17,9 +17,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
+from engine.inputs import Unreadable, path_inside, read_user_file
 from engine.scenario.models import Asset
 
 __all__ = ["AssetRows", "read_assets_csv", "ASSET_COLUMNS", "REQUIRED_COLUMNS"]
@@ -66,22 +67,6 @@ class AssetRows:
         return text
 
 
-def _resolve_inside(name: str, base_dir: Path) -> tuple[Path | None, str | None]:
-    """The file ``name`` under ``base_dir``, or an error if it could lead outside it."""
-    if not name.strip():
-        return None, "assets_file is empty; give a CSV path relative to the scenario's folder"
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive:
-        return None, f"assets_file {name!r} must be a path relative to the scenario's folder"
-    try:
-        base = base_dir.resolve()
-        target = (base / name).resolve()
-    except (OSError, ValueError, RuntimeError) as exc:
-        return None, f"assets_file {name!r} is not a usable path: {exc}"
-    if not target.is_relative_to(base):
-        return None, f"assets_file {name!r} points outside the scenario's folder {str(base)!r}"
-    return target, None
-
-
 def _number(cell: str, kind: type) -> Any:
     """``cell`` as ``kind`` (int or float), or raise ValueError with a readable reason."""
     try:
@@ -121,17 +106,18 @@ def read_assets_csv(name: str, base_dir: Path) -> AssetRows:
         Rows, their CSV lines, and error messages (never raises for a bad file).
     """
     out = AssetRows(name)
-    path, err = _resolve_inside(name, base_dir)
-    if path is None:
-        out.errors.append(err or "")
+    try:
+        path = path_inside(name, base_dir, "assets_file")
+    except Unreadable as exc:
+        out.errors.append(str(exc))
         return out
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_user_file(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         out.errors.append(f"{name}: not UTF-8 text (byte {exc.start})")
         return out
-    except (OSError, ValueError) as exc:
-        out.errors.append(f"cannot read {name}: {getattr(exc, 'strerror', None) or exc}")
+    except Unreadable as exc:
+        out.errors.append(f"cannot read {name}: {exc}")
         return out
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

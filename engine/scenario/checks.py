@@ -3,7 +3,7 @@
 The models (:mod:`engine.scenario.models`) check each object on its own; this module
 checks the deal as a whole: ids are unique and every id named exists, collateral is
 pledged exactly once, terms fit the legal final, tranches fit the pool, the correlation
-structure is a valid one, and so on. :func:`check_scenario` returns *every* problem
+structure is a valid one, numbers stay within the bounds of :mod:`engine.limits`, and so on. :func:`check_scenario` returns *every* problem
 (never raises), with dotted, 0-based paths such as ``assets.3.obligor`` - the same
 convention as pydantic locations - so the loader can attach YAML line numbers.
 """
@@ -15,6 +15,16 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 from engine.errors import Problem
+from engine.limits import (
+    MAX_AMOUNT,
+    MAX_ANNUAL_RATE,
+    MAX_ANNUAL_RATE_ALLOWED,
+    MAX_GRID_CELLS,
+    MAX_PAIRWISE_OBLIGORS,
+    MAX_PATHS,
+    MAX_PERIODS,
+    MIN_PATHS,
+)
 from engine.rating.scale import OBLIGOR_NOTCHES
 from engine.scenario.correlation import (
     correlation_statements,
@@ -108,6 +118,66 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
 
 
 Report = Callable[[Problem], None]
+
+
+# ----------------------------------------------------------------------------- bounds
+
+#: Keys that hold money amounts (or lists of them), wherever they appear.
+MONEY_KEYS = frozenset({"balance", "appraised_value", "cap", "size", "deductible", "limit",
+                        "capacity", "amount", "initial", "target", "schedule"})
+#: Keys that hold annual rates.
+RATE_KEYS = frozenset({"rate", "coupon"})
+#: Keys that hold a number of periods (or months).
+PERIOD_KEYS = frozenset({"lag", "lag_shift", "months"})
+
+
+def _numbers(node, path: tuple = ()):
+    """``(path, key, number)`` of every number in a dumped scenario, with the nearest key."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, path + (i,))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        key = next((p for p in reversed(path) if isinstance(p, str)), "")
+        yield path, key, node
+
+
+def _count(n: int) -> str:
+    """A whole number as a structurer reads it; an absurd one by its order of magnitude."""
+    return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(n))) - 1}"
+
+
+def _check_bounds(s: Scenario, report: Report) -> None:
+    """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
+    rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
+    for path, key, x in _numbers(s.model_dump(by_alias=True, exclude_none=True)):
+        where = _path(*path)
+        if key in MONEY_KEYS and abs(x) > MAX_AMOUNT:
+            report(Problem(where, f"{x:.6g} is more than the largest amount ipabs accepts "
+                                  f"({MAX_AMOUNT:.0e}); amounts are in currency units"))
+        elif key in RATE_KEYS and x > rate_cap:
+            report(Problem(where, (
+                f"{x:g} is {100 * x:,.4g}% a year, above the {100 * rate_cap:,.0f}% ipabs "
+                "accepts even with `allow_high_rates: true`") if s.allow_high_rates else (
+                f"{x:g} is {100 * x:,.4g}% a year; rates are fractions (0.05 is 5%). If "
+                "more than 100% a year is meant, add `allow_high_rates: true` to the scenario")))
+        elif key in PERIOD_KEYS and abs(x) > MAX_PERIODS:
+            report(Problem(where, f"{_count(x)} is more than {MAX_PERIODS:,} periods (100 "
+                                  "years of monthly dates)"))
+    grid = max(len(s.obligors), len(s.assets)) * (s.legal_final + 1)
+    if s.legal_final > MAX_PERIODS:
+        report(Problem("legal_final", f"{_count(s.legal_final)} periods is more than the "
+                                      f"{MAX_PERIODS:,} ipabs simulates (100 years monthly)"))
+    elif grid > MAX_GRID_CELLS:
+        report(Problem("legal_final", f"{len(s.obligors):,} obligors and {len(s.assets):,} "
+                                      f"assets over {s.legal_final:,} periods need per-period "
+                                      f"tables of {grid:,} cells, more than {MAX_GRID_CELLS:,}; "
+                                      "use a coarser payment_frequency or a smaller pool"))
+    if not MIN_PATHS <= s.simulation.paths <= MAX_PATHS:
+        report(Problem("simulation.paths", f"must be between {MIN_PATHS} and {MAX_PATHS:,}, "
+                                           f"got {_count(s.simulation.paths)}"))
 
 
 # ----------------------------------------------------------------------------- ids
@@ -303,6 +373,15 @@ def _check_tranches(s: Scenario, report: Report) -> None:
 
 def _check_correlation(s: Scenario, report: Report) -> None:
     corr = s.correlation
+    if corr.pairwise is not None and len(s.obligors) > MAX_PAIRWISE_OBLIGORS:
+        n = len(s.obligors)
+        report(Problem(
+            "correlation.pairwise",
+            f"{n:,} obligors would need a {n:,} x {n:,} correlation matrix "
+            f"({8 * n * n / 2**30:.1f} GiB); pairwise allows at most {MAX_PAIRWISE_OBLIGORS:,} "
+            "obligors: use `factors` (global, region and industry loadings) instead",
+        ))
+        return
     if corr.factors is not None:
         f = corr.factors
         for i, ob in enumerate(s.obligors):
@@ -630,6 +709,7 @@ def _check_rating(s: Scenario, report: Report) -> None:
 
 
 _CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
+    _check_bounds,
     _check_unique_ids,
     _check_obligors,
     _check_assets,

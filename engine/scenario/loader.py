@@ -2,12 +2,14 @@
 
 This module owns the order of the stages and how their problems are reported:
 
-1. read the file (bytes, for the digest) and decode it as UTF-8;
+1. read the file (bytes, for the digest; a regular file of bounded size, see
+   :mod:`engine.inputs`) and decode it as UTF-8;
 2. parse the YAML safely with a line for every value (:mod:`.yaml_lines`);
 3. bring in ``assets_file`` if given (:mod:`.assets_csv`);
 4. validate the models (:mod:`.models`), translating pydantic's errors
    (:mod:`.validation_errors`);
-5. if the models are valid, run the cross-reference checks (:mod:`.checks`).
+5. if the models are valid, run the cross-reference checks (:mod:`.checks`);
+6. read the rating table a scenario names, so a bad table is a load error too.
 
 Every problem found in a stage is collected and raised together as one
 :class:`~engine.errors.ScenarioError`; nothing else is raised for a bad file.
@@ -22,13 +24,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import Problem, ScenarioError
+from engine.inputs import Unreadable, read_user_file
+from engine.rating.tables import resolve_table
 from engine.scenario.assets_csv import AssetRows, read_assets_csv
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
 from engine.scenario.validation_errors import translate_validation_error
 from engine.scenario.yaml_lines import LineMap, read_yaml
 
-__all__ = ["load_scenario", "load_scenario_text"]
+__all__ = ["load_scenario", "load_scenario_text", "scenario_files"]
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -55,12 +59,9 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     source = os.fspath(path)
     file = Path(source)
     try:
-        raw = file.read_bytes()
-    except IsADirectoryError:
-        raise ScenarioError(Problem("", "is a folder, not a scenario file"), source=source) from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ScenarioError(Problem("", f"cannot read the file: {reason}"), source=source) from None
+        raw = read_user_file(file)
+    except Unreadable as exc:
+        raise ScenarioError(Problem("", f"cannot read the file: {exc}"), source=source) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -94,6 +95,15 @@ def load_scenario_text(text: str, source: str = "<string>", base_dir: Path | Non
     """
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return _load(text, source, Path(base_dir) if base_dir is not None else None, digest)
+
+
+def scenario_files(scenario: Scenario) -> list[Path]:
+    """The files a loaded scenario named and were read with it (``assets_file``, a rating
+    table CSV), as paths under its folder."""
+    base = scenario.base_dir
+    names = [scenario.assets_file,
+             None if scenario.rating.table == "domestic" else scenario.rating.table]
+    return [base / n for n in names if n and base is not None]
 
 
 # ----------------------------------------------------------------------------- stages
@@ -166,6 +176,17 @@ def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Repo
     return True
 
 
+def _read_rating_table(scenario: Scenario, base_dir: Path | None, report: _Report) -> None:
+    """Read and check the rating table now, so that `validate` sees what a run would."""
+    if scenario.rating.table == "domestic" or base_dir is None:
+        return
+    try:
+        resolve_table(scenario.rating.table, base_dir)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            report.add(("rating", "table"), problem.message)
+
+
 def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenario:
     data, lines, problems = read_yaml(text)
     if problems:
@@ -195,6 +216,8 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
     report.raise_if_any(source)
     for problem in check_scenario(scenario):
         report.add(problem.path, problem.message)
+    report.raise_if_any(source)
+    _read_rating_table(scenario, base_dir, report)
     report.raise_if_any(source)
     scenario._sha256 = digest
     scenario._base_dir = base_dir

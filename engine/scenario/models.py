@@ -944,6 +944,9 @@ class Scenario(_Model):
     simulation: Simulation = Simulation()
     rating: RatingSpec = RatingSpec()
     sensitivities: list[Sensitivity] = []
+    allow_high_rates: bool = Field(
+        False, description="accept coupons, asset rates and fee rates above 100% a year "
+                           "(refused otherwise, as a likely typo for a percentage)")
 
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)

@@ -2,12 +2,16 @@
 
 The kernel turns a uniform into a haircut by linear interpolation in a quantile table
 of ``HAIRCUT_TABLE_POINTS`` equally spaced probabilities (maximum error below 1e-4 for
-the shapes the format allows, checked in the tests); ``sd: 0`` is a fixed haircut.
+the shapes the format allows, checked in the tests); ``sd: 0`` is a fixed haircut, and so
+is an ``sd`` below :data:`~engine.limits.MIN_HAIRCUT_SD` (a Beta that narrow is a point for
+any purpose, and inverting it is slow and unstable).
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import special
+
+from engine.limits import MIN_HAIRCUT_SD
 
 HAIRCUT_TABLE_POINTS = 4097
 
@@ -20,7 +24,10 @@ def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
 
 def haircut_quantile_table(mean: float, sd: float, points: int = HAIRCUT_TABLE_POINTS) -> np.ndarray:
     """Quantiles of the haircut at ``linspace(0, 1, points)`` (constant when ``sd == 0``)."""
-    if sd == 0.0 or mean in (0.0, 1.0):
+    if sd < MIN_HAIRCUT_SD or mean in (0.0, 1.0):
         return np.full(points, mean)
     a, b = beta_parameters(mean, sd)
-    return special.betaincinv(a, b, np.linspace(0.0, 1.0, points))
+    table = special.betaincinv(a, b, np.linspace(0.0, 1.0, points))
+    if not np.isfinite(table).all():
+        raise RuntimeError(f"haircut quantiles of Beta(mean {mean}, sd {sd}) are not finite")
+    return table

@@ -1,0 +1,33 @@
+"""Bounds on what one run may ask for.
+
+Past a bound an input is refused (exit status 2) with a message naming the bound, rather
+than exhausting memory, overflowing an integer or hanging. Every bound is far above what a
+real IP-ABS deal needs; the reason for each is beside it.
+"""
+from __future__ import annotations
+
+#: Largest file ipabs reads (scenario, ``assets_file``, rating table, golden result).
+MAX_INPUT_BYTES = 64 * 2**20
+#: Longest horizon and lag, in payment periods (100 years of monthly dates).
+MAX_PERIODS = 1_200
+#: Largest money amount (balances, appraised values, caps, fees): 10^15 keeps sums of a
+#: pool and their squares (standard errors) exact enough and finite.
+MAX_AMOUNT = 1e15
+#: Coupons, asset rates and fee rates above this (100% a year) are refused unless the
+#: scenario says ``allow_high_rates: true``; even then they stay below the second bound.
+MAX_ANNUAL_RATE = 1.0
+MAX_ANNUAL_RATE_ALLOWED = 100.0
+#: Most obligors for ``pairwise`` correlation (its matrix is obligors^2 numbers, 200 MB here).
+MAX_PAIRWISE_OBLIGORS = 5_000
+#: Most cells of a per-period grid (obligors x periods or assets x periods, 8 bytes each).
+MAX_GRID_CELLS = 20_000_000
+#: Monte Carlo paths of one run: at least two (a standard error needs two), at most 10^9.
+MIN_PATHS = 2
+MAX_PATHS = 10**9
+#: Per-path outcomes kept for paired sensitivities (bytes per run).
+MAX_RECORD_BYTES = 2 * 2**30
+#: A haircut ``sd`` below this is a fixed haircut at its mean: the Beta distribution is then
+#: narrower than 0.04 percentage points and numerically unstable to invert.
+MIN_HAIRCUT_SD = 1e-4
+#: Seconds a Dask scheduler has to answer the connection handshake.
+SCHEDULER_TIMEOUT_S = 10.0

@@ -1,0 +1,54 @@
+"""Making user-supplied text (names, ids) harmless in each place it is shown.
+
+- a terminal: control characters (C0 but newline and tab, DEL, C1 such as ESC sequences)
+  and bidirectional overrides are shown as escapes (``\\x1b``, ``\\u202e``), so a name
+  cannot recolour, move the cursor, retitle the window or reorder what is printed;
+- a spreadsheet: a CSV cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+  gets a leading ``'`` so that it is shown as text, never run as a formula;
+- an HTML page: bidirectional override and isolate characters are shown as escapes
+  (HTML escaping itself is done where the page is built).
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["BIDI_CONTROLS", "csv_safe", "no_bidi", "terminal_safe"]
+
+#: Bidirectional embedding/override (U+202A..U+202E) and isolate (U+2066..U+2069) characters.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+_TERMINAL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape(match: re.Match) -> str:
+    c = ord(match.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control and bidi characters shown as escapes (newline and tab kept)."""
+    return _TERMINAL.sub(_escape, text)
+
+
+def no_bidi(text: str) -> str:
+    """``text`` with bidi override and isolate characters shown as ``\\u202e`` escapes."""
+    return _BIDI.sub(_escape, text)
+
+
+def _cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def csv_safe(frame):
+    """A copy of the DataFrame ``frame`` whose text cells, column names and index labels
+    cannot start a spreadsheet formula (numbers are left alone: ``-0.5`` stays a number)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map(_cell)
+    out.columns = [_cell(c) for c in out.columns]
+    out.index = out.index.map(_cell)
+    return out
