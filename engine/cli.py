@@ -250,7 +250,8 @@ def _load(args, path=None):
     from engine.scenario import load_scenario
     from engine.scenario.edit import with_convention
 
-    return with_convention(load_scenario(path or args.scenario), getattr(args, "support", None))
+    return with_convention(load_scenario(args.scenario if path is None else path),
+                           getattr(args, "support", None))
 
 
 def _cmd_cashflows(args) -> int:

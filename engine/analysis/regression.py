@@ -143,13 +143,21 @@ def _golden_problems(doc) -> list[Problem]:
             if not isinstance(row, dict) or not isinstance(row.get("id"), str):
                 out.append(Problem(at, "expected a tranche with an `id`"))
                 continue
-            grade(f"{at}.rating", row.get("rating"))
-            rng = row.get("rating_range", [row.get("rating")] * 2)
-            if not isinstance(rng, list) or len(rng) != 2:
-                out.append(Problem(f"{at}.rating_range", "expected two sf grades"))
+            if row.get("rated", True) is False:     # `rated: false`: no grades at all
+                for key, range_key in GRADES:
+                    if row.get(key) is not None or row.get(range_key) is not None:
+                        out.append(Problem(f"{at}.{key}", "an unrated tranche has no grade"))
             else:
-                for k, g in enumerate(rng):
-                    grade(f"{at}.rating_range.{k}", g)
+                for key, range_key in GRADES:
+                    if key != "rating" and key not in row:
+                        continue
+                    grade(f"{at}.{key}", row.get(key))
+                    rng = row.get(range_key, [row.get(key)] * 2)
+                    if not isinstance(rng, list) or len(rng) != 2:
+                        out.append(Problem(f"{at}.{range_key}", "expected two sf grades"))
+                    else:
+                        for k, g in enumerate(rng):
+                            grade(f"{at}.{range_key}.{k}", g)
             for key, se_key in ESTIMATES:
                 number(f"{at}.{key}", row.get(key))
                 number(f"{at}.{se_key}", row.get(se_key))
