@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.report.sheets import write_csv
+
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename."""
@@ -38,36 +40,16 @@ def write_json_atomic(path, doc: dict) -> None:
 
 
 def tranche_frame(rows: list[dict]) -> pd.DataFrame:
-    """Tranche rows as a flat table: ranges as ``best..worst``, the floor as its grade and
-    the ids it rests on."""
-    tranches = pd.DataFrame(rows)
-    for col in ("rating_range", "rating_range_standalone", "rating_range_joint_default"):
-        if col in tranches:
-            tranches[col] = tranches[col].map(lambda r: "..".join(r) if r else "")
-    if "support_floor" in tranches:
-        tranches["support_floor_by"] = tranches["support_floor"].map(
-            lambda f: "+".join(f["by"]) if f else "")
-        tranches["support_floor"] = tranches["support_floor"].map(
-            lambda f: f["rating"] if f else "")
-    if "bdr_by_scenario" in tranches:
-        tranches = tranches.drop(columns="bdr_by_scenario")
-    return tranches
+    """Tranche rows as a flat table (see :func:`engine.report.sheets.tranche_frame`)."""
+    from engine.report.sheets import tranche_frame as frame
+
+    return frame(rows)
 
 
 def _tables(doc: dict) -> dict[str, pd.DataFrame]:
-    tranches = tranche_frame(doc["tranches"])
-    pool = dict(doc["pool"])
-    quantiles = pool.pop("default_rate_quantiles")
-    pool.update({f"default_rate_q{k}": v for k, v in quantiles.items()})
-    return {"tranches.csv": tranches, "pool.csv": pd.DataFrame([pool]),
-            "support.csv": pd.DataFrame(doc["support"], columns=[
-                "id", "expected_payment", "expected_payment_se", "call_probability",
-                "expected_reimbursement", "expected_net_cost"]),
-            "obligors.csv": pd.DataFrame(doc["obligors"]),
-            **({"reliance.csv": pd.DataFrame([
-                {"without": "+".join(r["removes"]), "provider": r["provider"], **t}
-                for r in doc["reliance"] for t in r["tranches"]])}
-               if doc.get("reliance") else {})}
+    from engine.report.sheets import result_frames
+
+    return result_frames(doc)
 
 
 def write_out_dir(out_dir, doc: dict, extra=None) -> None:
@@ -82,7 +64,7 @@ def write_out_dir(out_dir, doc: dict, extra=None) -> None:
     try:
         (tmp / "result.json").write_text(result_json(doc), encoding="utf-8")
         for name, frame in _tables(doc).items():
-            frame.to_csv(tmp / name, index=False)
+            write_csv(frame, tmp / name)
         if extra is not None:
             extra(tmp)
         old = None

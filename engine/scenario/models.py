@@ -43,7 +43,7 @@ __all__ = [
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
     "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets",
-    "PARENT_CORRELATION_DEFAULT", "region_nodes",
+    "PARENT_CORRELATION_DEFAULT", "region_nodes", "ReportSpec", "ReportStress",
 ]
 
 
@@ -899,6 +899,27 @@ class Sensitivity(_Model):
         return self
 
 
+class ReportStress(_Model):
+    """The stressed deterministic run shown beside the no-default cash flows in the report:
+    the largest borrowers default together, collateral realising at its mean haircut after
+    its lag, every support paying as documented."""
+
+    largest_borrowers: int = Field(
+        3, ge=0, description="how many of the largest borrowers (by balance owed to the pool) "
+                             "default; 0 for no stressed run")
+    period: int = Field(1, ge=1, description="the payment period in which they default")
+
+
+class ReportSpec(_Model):
+    """How reports of the scenario are written (报告): language and the stressed cash flows."""
+
+    language: Literal["en", "zh"] = Field(
+        "en", description="en: English; zh: Chinese headings, labels and terminal text with the "
+                          "domestic terms (优先级, 次级, 差额支付承诺, 违约概率, ...). "
+                          "`--lang` on the command line overrides it")
+    stress: ReportStress = Field(ReportStress(), description="the stressed cash-flow run")
+
+
 # ----------------------------------------------------------------------------- the scenario
 
 PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
@@ -939,6 +960,7 @@ class Scenario(_Model):
     simulation: Simulation = Simulation()
     rating: RatingSpec = RatingSpec()
     sensitivities: list[Sensitivity] = []
+    report: ReportSpec = ReportSpec()
 
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
