@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import Problem, ScenarioError
-from engine.scenario.assets_csv import AssetRows, read_assets_csv
+from engine.scenario.assets_csv import AssetRows, read_assets_file
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
 from engine.scenario.validation_errors import translate_validation_error
@@ -145,7 +145,8 @@ def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Repo
         report.add(("assets_file",), "give either `assets` or `assets_file`, not both")
         return False
     if not has_assets and not has_file:
-        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` (a CSV path)")
+        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` "
+                               "(a CSV or .xlsx path)")
         return False
     if has_assets:
         return True
@@ -156,7 +157,7 @@ def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Repo
         report.add(("assets_file",), "assets_file needs the scenario's folder: load the scenario "
                                      "from a file, or pass base_dir")
         return False
-    rows = read_assets_csv(name, base_dir)
+    rows = read_assets_file(name, base_dir)
     for message in rows.errors:
         report.add(("assets_file",), message)
     if rows.errors:
@@ -183,7 +184,7 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
     report = _Report(lines)
     assets_ok = _assets_from_file(data, base_dir, report)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"cross_checks": False})
     except ValidationError as exc:
         for located in translate_validation_error(exc):
             if not assets_ok and located.loc[:1] == ("assets",):

@@ -14,6 +14,7 @@ rejected. Field names are the YAML keys.
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -928,6 +929,10 @@ PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
 PERIODS_PER_YEAR: dict[str, int] = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
 
 
+#: Set while :meth:`Scenario.model_validate` runs pydantic (which calls ``__init__``).
+_VALIDATING: ContextVar[bool] = ContextVar("ipabs_scenario_validating", default=False)
+
+
 class Scenario(_Model):
     """One IP-ABS deal and how to analyse it (format ``ipabs/v1``).
 
@@ -965,6 +970,47 @@ class Scenario(_Model):
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
 
+    def __init__(self, /, **data: Any) -> None:
+        """Validate the fields, then the cross references (raises ScenarioError)."""
+        super().__init__(**data)
+        if not _VALIDATING.get():        # model_validate checks after pydantic is done
+            _raise_cross_problems(self)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Scenario:
+        """Validate ``obj`` fully: its shape (pydantic's ``ValidationError``) and then the
+        cross references of :func:`engine.scenario.checks.check_scenario` (a
+        :class:`~engine.errors.ScenarioError` listing every problem), so a scenario built
+        in Python is as safe to run as one loaded from a file. ``context={"cross_checks":
+        False}`` skips the second step (the loader runs it itself, to add line numbers)."""
+        token = _VALIDATING.set(True)
+        try:
+            scenario = super().model_validate(obj, *args, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
+        if (kwargs.get("context") or {}).get("cross_checks", True):
+            _raise_cross_problems(scenario)
+        return scenario
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Scenario:
+        """As :meth:`model_validate`, from JSON text."""
+        token = _VALIDATING.set(True)
+        try:
+            scenario = super().model_validate_json(json_data, *args, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
+        if (kwargs.get("context") or {}).get("cross_checks", True):
+            _raise_cross_problems(scenario)
+        return scenario
+
+    def with_changes(self, changes: dict | None = None, /, **fields: Any) -> Scenario:
+        """A fully validated copy with ``changes`` (see
+        :func:`engine.scenario.edit.with_changes`)."""
+        from engine.scenario.edit import with_changes
+
+        return with_changes(self, changes, **fields)
+
     @property
     def periods_per_year(self) -> int:
         """Payment dates per year: 12, 4, 2 or 1."""
@@ -979,3 +1025,13 @@ class Scenario(_Model):
     def base_dir(self) -> Path | None:
         """Folder that relative paths in the scenario (``assets_file``, ``rating.table``) use."""
         return self._base_dir
+
+
+def _raise_cross_problems(scenario: Scenario) -> None:
+    """Raise :class:`~engine.errors.ScenarioError` if the cross-reference checks fail."""
+    from engine.errors import ScenarioError
+    from engine.scenario.checks import check_scenario
+
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(problems)
