@@ -484,11 +484,29 @@ def _cmd_schema(args) -> int:
     return EXIT_OK
 
 
+def _show_scenario_warnings() -> None:
+    """Print a scenario's warnings as ``ipabs: warning: ...`` lines on stderr."""
+    import warnings
+
+    from engine.errors import ScenarioWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ScenarioWarning):
+            print(f"ipabs: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
+    _show_scenario_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)   # usage errors exit 2 here
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,

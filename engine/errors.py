@@ -41,3 +41,8 @@ class ScenarioError(ValueError):
 
 class UnsupportedFeature(ScenarioError):
     """A valid scenario asks for something this engine version does not simulate yet."""
+
+
+class ScenarioWarning(UserWarning):
+    """A valid scenario that leaves something out whose default changes its meaning (the
+    warning says what was assumed and how to state it)."""

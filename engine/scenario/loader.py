@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import Problem, ScenarioError
+from engine.errors import Problem, ScenarioError, ScenarioWarning
 from engine.scenario.assets_csv import AssetRows, read_assets_file
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
@@ -197,6 +198,21 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
     for problem in check_scenario(scenario):
         report.add(problem.path, problem.message)
     report.raise_if_any(source)
+    _warn_assumptions(scenario, lines, source)
     scenario._sha256 = digest
     scenario._base_dir = base_dir
     return scenario
+
+
+def _warn_assumptions(scenario: Scenario, lines: LineMap, source: str) -> None:
+    """Warn (:class:`~engine.errors.ScenarioWarning`) where a left-out key silently decides
+    something a term sheet states: a non-subordinated tranche without ``principal`` is paid
+    pass-through."""
+    for i, tranche in enumerate(scenario.tranches):
+        if tranche.principal is None and not tranche.subordinated:
+            line = lines.line_for(("tranches", i))
+            where = f"{source}: tranches.{i}.principal" + (f" (line {line})" if line else "")
+            warnings.warn(ScenarioWarning(
+                f"{where}: not given, so tranche {tranche.id!r} is paid pass-through (principal "
+                "as collected, all of it owed at legal final); write `principal: pass_through` "
+                "to say so, or `bullet: PERIOD` / `schedule: [...]`"), stacklevel=3)

@@ -1035,3 +1035,18 @@ def _raise_cross_problems(scenario: Scenario) -> None:
     problems = check_scenario(scenario)
     if problems:
         raise ScenarioError(problems)
+
+
+def _all_models() -> list[type[BaseModel]]:
+    """Every scenario model, nested ones before those that hold them (definition order)."""
+    return [obj for obj in list(globals().values())
+            if isinstance(obj, type) and issubclass(obj, _Model) and obj is not _Model]
+
+
+def _describe() -> None:
+    from engine.scenario.descriptions import apply_descriptions
+
+    apply_descriptions(_all_models())
+
+
+_describe()
