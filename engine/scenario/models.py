@@ -1,4 +1,5 @@
-"""The ``ipabs/v1`` scenario models: the executable form of SCENARIO_FORMAT.md.
+"""The ``ipabs/v1`` scenario models: the executable definition of the scenario format
+(documented key by key in ``ipabs schema`` and in ``docs/model.md``).
 
 This module owns the *shape* of a scenario: which keys exist, their types, ranges and
 defaults, and the rules that involve one object only (exactly one of two keys, a
@@ -104,7 +105,8 @@ Correlation01 = Annotated[float, Field(ge=0.0, lt=1.0)]
 StatedCorrelation = Annotated[float, Field(ge=-1.0, le=1.0)]
 
 #: The latent correlation of a subsidiary with its ``parent`` when ``parent_correlation`` is
-#: not given: a closely tied group member (DOMAIN.md: a guarantee company and its SOE parent).
+#: not given: a closely tied group member (a guarantee company and its SOE parent,
+#: ``docs/domain.md``).
 PARENT_CORRELATION_DEFAULT = 0.8
 
 
@@ -868,7 +870,8 @@ class RatingSpec(_Model):
                     "supporters as correlated obligors")
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
     stresses: list[Stress] | None = Field(
-        None, description="tdr_bdr stress grid; default: the small-business grid of DOMAIN.md")
+        None, description="tdr_bdr stress grid; default: the small-business grid of "
+                                 "docs/domain.md")
     concentration: Concentration | None = Field(
         None, description="concentration default multipliers (off by default)")
     large_obligor_test: bool = Field(
