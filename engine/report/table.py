@@ -226,6 +226,7 @@ def compare_rows(doc: dict, lang: str = "en") -> tuple[list[str], list[tuple]]:
     ids: list[str] = []
     for d in designs:
         ids += [t["id"] for t in d["result"]["tranches"] if t["id"] not in ids]
+    paths = doc.get("paths")
     head = (tr("tranche", lang), "", *(f"[{i + 1}]" for i in range(len(designs))))
     rows = [head]
     first = "[1]"
@@ -235,11 +236,12 @@ def compare_rows(doc: dict, lang: str = "en") -> tuple[list[str], list[tuple]]:
         ("standalone", lambda t, d: grade(t.get("rating_standalone"), lang)),
         ("support floor", lambda t, d: floor_text(t.get("support_floor"))),
         ("joint default", lambda t, d: grade(t.get("rating_joint_default"), lang)),
-        ("default probability", lambda t, d: pct_pm(t["default_probability"],
-                                                     t["default_probability_se"])),
+        ("default probability", lambda t, d: estimate(t["default_probability"],
+                                                       t["default_probability_se"], paths)),
         ("Δ default probability", lambda t, d: "" if d is None
          else _change(d["pd_change"], d["pd_change_se"])),
-        ("expected loss", lambda t, d: pct_pm(t["expected_loss"], t["expected_loss_se"])),
+        ("expected loss", lambda t, d: estimate(t["expected_loss"], t["expected_loss_se"],
+                                                 paths)),
         ("Δ expected loss", lambda t, d: "" if d is None
          else _change(d["el_change"], d["el_change_se"])),
         ("WAL (years)", lambda t, d: num_pm(t["wal_years"], t.get("wal_years_se"), 3)),
@@ -307,8 +309,10 @@ def size_text(doc: dict, lang: str = "en") -> str:
     rows.append((doc["tranche"], money(balance), grade(a["rating"], lang),
                  grade_range(a.get("rating_range")), grade(a.get("rating_standalone"), lang),
                  floor_text(a.get("support_floor")), grade(a.get("rating_joint_default"), lang),
-                 probability_text(a["default_probability"], a["default_probability_se"],
-                                  doc.get("paths"), lang),
-                 probability_text(a["expected_loss"], a["expected_loss_se"], doc.get("paths"),
-                                  lang)))
-    return "\n".join([*lines, *columns(rows, right={1})])
+                 estimate(a["default_probability"], a["default_probability_se"],
+                          doc.get("paths")),
+                 estimate(a["expected_loss"], a["expected_loss_se"], doc.get("paths"))))
+    lines += columns(rows, right={1})
+    if a["default_probability"] == 0 and doc.get("paths"):
+        lines.append(probability_text(0.0, 0.0, doc["paths"], lang))
+    return "\n".join(lines)
