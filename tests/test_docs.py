@@ -37,5 +37,5 @@ def test_every_tutorial_command_runs_as_written(tmp_path):
                            text=True, timeout=600)
         assert p.returncode == 0, f"{cmd}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
     assert (tmp_path / "out" / "report" / "report.html").exists()
-    assert (tmp_path / "out" / "run" / "report.xlsx").exists()
+    assert (tmp_path / "out" / "report.xlsx").exists()
     assert "优先级" in (tmp_path / "out" / "chengdu" / "report.html").read_text(encoding="utf-8")

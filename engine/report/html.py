@@ -33,10 +33,10 @@ body{font-family:'%s',Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','M
 h1{font-size:1.5em;border-bottom:2px solid #1f4e79}h2{font-size:1.15em;color:#1f4e79;margin-top:1.6em}
 h3{font-size:1em;color:#1f4e79}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#eef3f8}td:first-child,th:first-child{text-align:left}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}
+th{background:#eef3f8;white-space:normal;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
 td.l,th.l{text-align:left}.note{color:#555;font-size:.85em}
-.scroll{overflow-x:auto;max-width:100%%}.scroll td:first-child{position:sticky;left:0;background:#fff}
+.scroll{overflow-x:auto;max-width:100%%}.flows td:first-child{position:sticky;left:0;background:#fff}
 img{max-width:100%%;border:1px solid #ddd;margin:.5em 0}
 .grades td:nth-child(3){font-weight:bold}
 """
@@ -60,7 +60,7 @@ def _table(header, rows, cls: str = "", left: int = 1) -> str:
     body = "".join("<tr>" + "".join(cell("td", c, j) for j, c in enumerate(r)) + "</tr>"
                    for r in rows)
     klass = f" class='{cls}'" if cls else ""
-    return f"<table{klass}><tr>{head}</tr>{body}</table>"
+    return f"<div class='scroll'><table{klass}><tr>{head}</tr>{body}</table></div>"
 
 
 def _active_periods(table):
@@ -74,7 +74,7 @@ def _active_periods(table):
 def _cashflow_block(title: str, report, lang: str) -> list[str]:
     rows = cashflow_rows(_active_periods(report.table), lang)
     return [f"<h3>{html.escape(title)}</h3>",
-            "<div class='scroll'>" + _table(rows[0], rows[1:]) + "</div>",
+            _table(rows[0], rows[1:], cls="flows"),
             "<p class='note'>" + "<br>".join(html.escape(s) for s in
                                               cashflow_summary_lines(report.summary, lang))
             + "</p>"]
@@ -229,17 +229,21 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                           grade(t.get("rating_standalone"), lang),
                           floor_text(t.get("support_floor")),
                           grade(t.get("rating_joint_default"), lang),
-                          pct_pm(t["default_probability"], t["default_probability_se"]), "",
-                          pct(t["expected_loss"]), ""))
+                          estimate(t["default_probability"], t["default_probability_se"],
+                                   run["paths"]), "",
+                          estimate(t["expected_loss"], t["expected_loss_se"], run["paths"]),
+                          ""))
         for c in sens["cases"]:
             for t in c["tranches"]:
                 srows.append((c["name"], t["id"], grade(t["rating"], lang),
                               grade(t.get("rating_standalone"), lang),
                               floor_text(t.get("support_floor")),
                               grade(t.get("rating_joint_default"), lang),
-                              pct_pm(t["default_probability"], t["default_probability_se"]),
+                              estimate(t["default_probability"], t["default_probability_se"],
+                                       run["paths"]),
                               _change(t["pd_change"], t["pd_change_se"]),
-                              pct(t["expected_loss"]),
+                              estimate(t["expected_loss"], t["expected_loss_se"],
+                                       run["paths"]),
                               _change(t["el_change"], t["el_change_se"])))
         body.append(_table([T("case"), T("tranche"), T("rating"), T("standalone"),
                             T("support floor"), T("joint default"), T("default probability"),

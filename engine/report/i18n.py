@@ -128,9 +128,21 @@ ZH: dict[str, str] = {
 }
 
 
+#: English display names of scenario keywords.
+EN: dict[str, str] = {
+    "loan_guarantee": "loan guarantee", "bank_guarantee": "bank letter of guarantee",
+    "shortfall_commitment": "shortfall commitment", "commitment_guarantee":
+        "guarantee of a commitment", "risk_compensation": "risk-compensation fund",
+    "ip_insurance": "IP insurance",
+}
+
+
 def tr(text: str, lang: str = "en", **kw) -> str:
     """``text`` in ``lang`` (the English text is the key), formatted with ``kw``."""
-    out = ZH.get(text, text) if lang == "zh" else text
+    if lang == "zh":
+        out = ZH.get(text, text)
+    else:
+        out = EN.get(text, text)
     return out.format(**kw) if kw else out
 
 

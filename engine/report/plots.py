@@ -93,7 +93,7 @@ def distribution_png(result, table, lang: str = "en") -> bytes:
         attach = [(tid, a * 100) for tid, a in result.attachment.items() if a > 0]
         h, prev = 0.55, None
         for tid, a in attach:            # labels of close attachments at other heights
-            h = (0.25 if h == 0.55 else 0.55) if prev is not None and a - prev < right * 0.04 \
+            h = (0.25 if h == 0.55 else 0.55) if prev is not None and abs(a - prev) < right * 0.04 \
                 else 0.55
             prev = a
             ax.axvline(a, color="#c00000", ls="--", lw=1)
@@ -134,17 +134,30 @@ def timing_png(doc: dict, lang: str = "en") -> bytes:
         return _png(fig)
 
 
+def shown_tranche(sens: dict) -> int:
+    """The most senior rated tranche whose default probability is not zero in every case
+    (a bar chart of zeros says nothing); the first tranche if there is none."""
+    cases = [sens["base"]["tranches"]] + [c["tranches"] for c in sens["cases"]]
+    for k, t in enumerate(sens["base"]["tranches"]):
+        if t.get("rated", True) and any(c[k]["default_probability"] > 0 for c in cases):
+            return k
+    return 0
+
+
 def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
-    """Default probability of the most senior tranche, base case and each sensitivity."""
+    """Default probability of one tranche (:func:`shown_tranche`), base case and each
+    sensitivity, with its rating."""
     with plot_context():
         import matplotlib.pyplot as plt
 
         names = [tr("base", lang)] + [c["name"] for c in sens["cases"]]
-        rows = [sens["base"]["tranches"][0]] + [c["tranches"][0] for c in sens["cases"]]
+        k = shown_tranche(sens)
+        rows = [sens["base"]["tranches"][k]] + [c["tranches"][k] for c in sens["cases"]]
         pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
         fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.2))
         ax.barh(names[::-1], pds[::-1] * 100, color="#5b8fbf")
         ax.set_xscale("log")
+        ax.set_xlim(pds.min() * 100 / 3, pds.max() * 100 * 3)   # never a zero-width range
         for yv, r in enumerate(rows[::-1]):
             ax.annotate(f" {r['rating'] or tr('unrated', lang)}", (pds[::-1][yv] * 100, yv),
                         va="center", fontsize=8)

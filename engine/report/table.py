@@ -205,14 +205,18 @@ def sensitivity_text(doc: dict, lang: str = "en") -> str:
         return (grade(t["rating"], lang), grade(t.get("rating_standalone"), lang),
                 floor_text(t.get("support_floor")), grade(t.get("rating_joint_default"), lang))
 
+    paths = doc["base"]["run"]["paths"]
     for t in doc["base"]["tranches"]:
-        rows.append((tr("base", lang), t["id"], *grades(t), pct(t["default_probability"]), "",
-                     pct(t["expected_loss"]), ""))
+        rows.append((tr("base", lang), t["id"], *grades(t),
+                     estimate(t["default_probability"], None, paths), "",
+                     estimate(t["expected_loss"], None, paths), ""))
     for case in doc["cases"]:
         for t in case["tranches"]:
-            rows.append((case["name"], t["id"], *grades(t), pct(t["default_probability"]),
+            rows.append((case["name"], t["id"], *grades(t),
+                         estimate(t["default_probability"], None, paths),
                          _change(t["pd_change"], t["pd_change_se"]),
-                         pct(t["expected_loss"]), _change(t["el_change"], t["el_change_se"])))
+                         estimate(t["expected_loss"], None, paths),
+                         _change(t["el_change"], t["el_change_se"])))
     return "\n".join([convention_line(doc["base"], lang), *columns(rows, right={6, 7, 8, 9})])
 
 
