@@ -140,7 +140,8 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                 "</p>")
     if scenario.credit_support:
         body.append(f"<h2>{T('Credit support and providers')}</h2>")
-        body.append(_table([T("Support"), T("type"), T("provider"), T("rating of provider"),
+        body.append(_table([T("credit support id"), T("type"), T("provider"),
+                            T("rating of provider"),
                             T("covers"), T("share"), T("cap")], support_rows(scenario, lang),
                            left=5))
 

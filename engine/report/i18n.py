@@ -76,6 +76,7 @@ ZH: dict[str, str] = {
     # HTML sections
     "The deal": "交易概况", "Tranches": "证券档次与评级", "Deal summary": "交易结构摘要",
     "Credit support and providers": "增信措施与提供方", "Pool": "资产池",
+    "credit support id": "增信措施",
     "Default timing": "违约时间分布", "Support": "增信代偿", "Triggers": "触发事件",
     "TDR / BDR": "TDR / BDR", "Sensitivities (same random numbers as the base case)":
         "敏感性分析(与基准情形相同的随机数)",
@@ -133,7 +134,7 @@ EN: dict[str, str] = {
     "loan_guarantee": "loan guarantee", "bank_guarantee": "bank letter of guarantee",
     "shortfall_commitment": "shortfall commitment", "commitment_guarantee":
         "guarantee of a commitment", "risk_compensation": "risk-compensation fund",
-    "ip_insurance": "IP insurance",
+    "ip_insurance": "IP insurance", "credit support id": "support",
 }
 
 
