@@ -4,13 +4,19 @@
 >>> sc = engine.load_scenario("scenarios/shenzhen_ip_pledge.yaml")
 >>> res = engine.run(sc, paths=200_000, seed=7)
 >>> res.tranches
+>>> engine.sensitivity(sc, {"PD x1.5": {"pd_multiplier": 1.5}}, paths=50_000)
+>>> engine.run(engine.with_changes(sc, {"tranches.A.balance": 190e6,
+...                                     "tranches.Sub.balance": 16e6}))
+
+See ``docs/python.md``.
 """
 from __future__ import annotations
 
 from engine.errors import Problem, ScenarioError, UnsupportedFeature
 
 __all__ = ["Problem", "Result", "Scenario", "ScenarioError", "UnsupportedFeature",
-           "cashflows", "load_scenario", "load_scenario_text", "run", "scenario_json_schema"]
+           "cashflows", "compare", "load_scenario", "load_scenario_text", "run",
+           "scenario_json_schema", "sensitivity", "size_tranche", "with_changes"]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -20,6 +26,10 @@ _LAZY = {
     "scenario_json_schema": "engine.scenario",
     "run": "engine.api",
     "cashflows": "engine.api",
+    "sensitivity": "engine.api",
+    "compare": "engine.api",
+    "size_tranche": "engine.api",
+    "with_changes": "engine.api",
     "Result": "engine.result",
 }
 

@@ -14,7 +14,8 @@ from engine.rating.deal import (
 from engine.result import Result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress
 
-__all__ = ["run", "cashflows", "engine_version", "resolve_paths_seed", "sampling_plan"]
+__all__ = ["run", "cashflows", "sensitivity", "compare", "size_tranche", "with_changes",
+           "engine_version", "resolve_paths_seed", "sampling_plan"]
 
 
 def run(scenario, paths: int | None = None, seed: int | None = None, *,
@@ -47,6 +48,7 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     engine.Result
     """
     started = time.perf_counter()
+    _check(scenario)
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     n_stages = 2 + (len(scenario.credit_support) if reliance_report else 0)
     stages = Stages(progress, n_stages, paths)
@@ -57,6 +59,19 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
                                    backend=backend)
         result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def _check(scenario) -> None:
+    """A scenario derived in Python (``model_copy``) is checked like a file before it runs,
+    so a broken cross reference is a ScenarioError, not a KeyError deep in the engine (its
+    ``sensitivities`` aside: ``run`` does not run them)."""
+    from engine.errors import ScenarioError
+    from engine.scenario.checks import check_scenario
+
+    # the sensitivities are not run here (a derived deal may have dropped what one names)
+    problems = [p for p in check_scenario(scenario) if not p.path.startswith("sensitivities")]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 0.0,
@@ -88,3 +103,93 @@ def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 
     return deterministic_cashflows(scenario, DefaultAssumptions(
         named=dict(defaults or {}), cdr=cdr, timing=timing, recovery=recovery,
         recovery_lag=recovery_lag))
+
+
+def with_changes(scenario, changes: dict | None = None, /, **fields):
+    """A fully validated copy of ``scenario`` with changes (dotted paths such as
+    ``"tranches.A.balance"``): see :func:`engine.scenario.edit.with_changes`."""
+    from engine.scenario.edit import with_changes as changed
+
+    return changed(scenario, changes, **fields)
+
+
+#: Columns of :func:`sensitivity`'s table, after its (case, tranche) index.
+SENSITIVITY_COLUMNS = ("rating", "rating_range", "rating_standalone", "support_floor",
+                       "rating_joint_default", "default_probability",
+                       "default_probability_se", "pd_change", "pd_change_se",
+                       "expected_loss", "expected_loss_se", "el_change", "el_change_se")
+
+
+def sensitivity_frame(doc: dict):
+    """The ``ipabs-sensitivity/v1`` document as a DataFrame indexed by (case, tranche), the
+    base case first with changes of 0; ranges as ``AAAsf..AA+sf``, the support floor as
+    ``AA+sf (SC)``."""
+    import pandas as pd
+
+    from engine.report.table import floor_text
+
+    def row(case, t, diff):
+        out = {"case": case, "tranche": t["id"], **{k: t.get(k) for k in SENSITIVITY_COLUMNS}}
+        out.update(diff)
+        out["rating_range"] = "..".join(t["rating_range"]) if t.get("rating_range") else None
+        out["support_floor"] = floor_text(t.get("support_floor")) \
+            if t.get("support_floor") else None
+        return out
+
+    zero = {"pd_change": 0.0, "pd_change_se": 0.0, "el_change": 0.0, "el_change_se": 0.0}
+    rows = [row("base", t, zero) for t in doc["base"]["tranches"]]
+    rows += [row(c["name"], t, {k: t[k] for k in zero}) for c in doc["cases"]
+             for t in c["tranches"]]
+    frame = pd.DataFrame(rows).set_index(["case", "tranche"])
+    frame.attrs["document"] = doc
+    return frame
+
+
+def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | None = None,
+                backend=None):
+    """The base case beside each sensitivity, on the same random numbers, as a DataFrame.
+
+    Parameters
+    ----------
+    scenario : engine.Scenario
+    cases : dict or list, optional
+        ``{name: change}`` or ``[(name, change), ...]`` with changes as in the scenario's
+        ``sensitivities`` (``{"pd_multiplier": 1.5}``, ``{"remove_support": ["SC"]}``, ...);
+        default: the scenario's own sensitivities.
+    paths, seed : int, optional
+        Default to the scenario's ``simulation`` block.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (case, tranche), the base case first: ratings, default probability and
+        expected loss with standard errors, and each case's paired change against the base
+        (``pd_change``, ``el_change``) with its own standard error. The full document is in
+        ``.attrs["document"]``.
+    """
+    from engine.analysis.sensitivity import sensitivity as document
+
+    if isinstance(cases, dict):
+        cases = list(cases.items())
+    if cases is not None:
+        with_changes(scenario, sensitivities=[{"name": n, **c} for n, c in cases])
+    return sensitivity_frame(document(scenario, cases, paths=paths, seed=seed,
+                                      backend=backend))
+
+
+def compare(scenarios, *, paths: int | None = None, seed: int | None = None, backend=None):
+    """Designs side by side on common random numbers: the ``ipabs-compare/v1`` document
+    (:func:`engine.analysis.compare.compare`)."""
+    from engine.analysis.compare import compare as document
+
+    return document(scenarios, paths=paths, seed=seed, backend=backend)
+
+
+def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = None,
+                 seed: int | None = None, tolerance: float = 1e-3, backend=None) -> dict:
+    """The largest balance of ``tranche`` that earns ``target``
+    (:func:`engine.analysis.sizing.size_tranche`)."""
+    from engine.analysis.sizing import size_tranche as sizing
+
+    return sizing(scenario, tranche, target, paths=paths, seed=seed, tolerance=tolerance,
+                  backend=backend)

@@ -87,6 +87,12 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                         "substitution (the market's) or joint_default")
 
 
+def _add_lang(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=("en", "zh"),
+                   help="language of the printed tables and the report: en or zh "
+                        "(default: the scenario's report.language, else en)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ipabs", description="Credit-risk engine for IP-ABS: simulate and rate tranches.")
@@ -96,12 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate a scenario and print the tranche table")
     p.add_argument("scenario")
     _add_sim_options(p)
-    p.add_argument("--out", metavar="DIR", help="write result.json, CSV tables and "
-                                                "report.html into DIR (with the reliance report)")
+    p.add_argument("--out", metavar="DIR", help="write result.json, CSV tables, report.xlsx "
+                                                "and report.html into DIR (with the reliance "
+                                                "report)")
     p.add_argument("--reliance", action="store_true",
                    help="also rate every tranche without each credit support in turn "
                         "(one more simulation per support)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_lang(p)
 
     p = sub.add_parser("cashflows", help="one deterministic run: the per-period cash flows")
     p.add_argument("scenario")
@@ -114,9 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recovery", type=_fraction, default=None,
                    help="recovery as a share of principal at default, replacing collateral")
     p.add_argument("--recovery-lag", type=_periods, default=0, metavar="PERIODS")
-    p.add_argument("--csv", metavar="FILE", help="write the table as CSV")
+    p.add_argument("--csv", metavar="FILE", help="write the table as CSV (UTF-8 with BOM)")
     p.add_argument("--json", metavar="FILE", help="write the table and summary as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_lang(p)
 
     p = sub.add_parser("validate", help="check scenario files, print every problem")
     p.add_argument("scenarios", nargs="+")
@@ -132,26 +141,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "pd_multiplier, correlation_shift, recovery_multiplier, haircut_shift, "
                         "lag_shift (numbers), rating_override=ID:NOTCH[,ID:NOTCH], "
                         "remove_support=ID[,ID]")
+    _add_lang(p)
 
     p = sub.add_parser("size", help="the largest balance of a tranche that earns a target")
     p.add_argument("scenario")
     p.add_argument("--tranche", required=True)
     p.add_argument("--target", required=True, help="an sf grade, e.g. AAAsf")
     _add_sim_options(p)
+    _add_lang(p)
 
-    p = sub.add_parser("compare", help="several enhancement designs side by side")
+    p = sub.add_parser("compare", help="several enhancement designs side by side in one table, "
+                                       "on the same paths and seed, with each design's "
+                                       "paired difference against the first")
     p.add_argument("scenarios", nargs="+")
     _add_sim_options(p)
+    _add_lang(p)
 
     p = sub.add_parser("check", help="every scenario of a folder against its golden result")
     p.add_argument("folder")
     _add_sim_options(p)
     p.add_argument("--update", action="store_true", help="rewrite the golden files")
 
-    p = sub.add_parser("report", help="a self-contained HTML report (and CSV tables) in DIR")
+    p = sub.add_parser("report", help="a self-contained HTML report, CSV tables and an Excel "
+                                      "workbook in DIR")
     p.add_argument("scenario")
     p.add_argument("--out", required=True, metavar="DIR")
     _add_sim_options(p)
+    _add_lang(p)
     return parser
 
 
@@ -231,18 +247,25 @@ def _cmd_run(args) -> int:
         finally:
             finish()
         doc = _finite(result.to_dict())
+        lang = _lang(args, scenario)
         if js:
             outs.stage_text(js, result_json(doc))
         if out:
-            _stage_report_dir(outs, out, scenario, result, doc, None)
+            _stage_report_dir(outs, out, scenario, result, doc, None, lang)
         outs.commit()
     if not args.quiet:
         print(f"{scenario.name}")
-        print(tranche_table(doc))
+        print(tranche_table(doc, lang))
         if result.reliance is not None:
             print()
-            print(reliance_text(doc))
+            print(reliance_text(doc, lang))
     return EXIT_OK
+
+
+def _lang(args, scenario) -> str:
+    from engine.report.i18n import language
+
+    return language(scenario, getattr(args, "lang", None))
 
 
 def _load(args, path=None):
@@ -285,7 +308,9 @@ def _cmd_cashflows(args) -> int:
             raise InputError(str(exc)) from None
         doc = _finite(report.to_dict())
         if csv_target:
-            outs.stage_text(csv_target, csv_text(report.table))
+            from engine.report.sheets import cashflow_frame
+
+            outs.stage_text(csv_target, csv_text(cashflow_frame(report.table)))
         if js:
             outs.stage_text(js, result_json(doc))
         outs.commit()
@@ -293,7 +318,7 @@ def _cmd_cashflows(args) -> int:
         from engine.report.table import cashflow_text
 
         print(scenario.name)
-        print(cashflow_text(report))
+        print(cashflow_text(report, _lang(args, scenario)))
     return EXIT_OK
 
 
@@ -338,7 +363,7 @@ def _cmd_sensitivity(args) -> int:
             outs.stage_text(js, result_json(doc))
         outs.commit()
     print(scenario.name)
-    print(sensitivity_text(doc))
+    print(sensitivity_text(doc, _lang(args, scenario)))
     return EXIT_OK
 
 
@@ -371,7 +396,7 @@ def _validate_cases(scenario, cases) -> None:
 def _cmd_size(args) -> int:
     from engine.analysis.sizing import size_tranche
     from engine.report.files import result_json
-    from engine.report.table import convention_line, floor_text
+    from engine.report.table import size_text
 
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
@@ -382,13 +407,8 @@ def _cmd_size(args) -> int:
         if js:
             outs.stage_text(js, result_json(doc))
         outs.commit()
-    a = doc["achieved"]
-    print(f"{scenario.name}\n{convention_line(doc)}\n{doc['tranche']} earns {doc['target']} or "
-          f"better up to a balance of {doc['balance']:,.0f} ({100 * doc['share_of_pool']:.2f}% "
-          f"of the pool): rating {a['rating']} (standalone {a['rating_standalone']}, support "
-          f"floor {floor_text(a['support_floor'])}, joint default {a['rating_joint_default']}), "
-          f"default probability {a['default_probability']:.3g} "
-          f"± {a['default_probability_se']:.2g}")
+    print(scenario.name)
+    print(size_text(doc, _lang(args, scenario)))
     return EXIT_OK
 
 
@@ -406,7 +426,7 @@ def _cmd_compare(args) -> int:
         if js:
             outs.stage_text(js, result_json(doc))
         outs.commit()
-    print(compare_text(doc))
+    print(compare_text(doc, _lang(args, scenarios[0])))
     return EXIT_OK
 
 
@@ -436,26 +456,49 @@ def _cmd_check(args) -> int:
     return EXIT_OK if all(o.passed for o in outcomes) else EXIT_INTERNAL
 
 
-def _stage_report_dir(outs, target, scenario, result, doc, sens) -> None:
-    """result.json, CSV tables, the distribution plot and report.html, staged for ``target``."""
+def _stage_report_dir(outs, target, scenario, result, doc, sens, lang: str = "en") -> None:
+    """result.json, CSV tables, report.xlsx, the distribution plot and report.html, staged
+    for ``target``."""
     from engine.api import cashflows
     from engine.plan import rating_table
-    from engine.report.files import csv_text, fill_result_folder, tranche_frame
+    from engine.report.files import fill_result_folder
     from engine.report.html import build_report
     from engine.report.plots import plot_pool_default_rate
+    from engine.report.sheets import (
+        assumptions_frame,
+        cashflow_frame,
+        result_frames,
+        sensitivity_frame,
+        write_csv,
+        write_xlsx,
+    )
+    from engine.report.summary import assumptions, stress_defaults
 
     flows = cashflows(scenario)
-    table = rating_table(scenario)
-    page = build_report(scenario, result, table, flows, sens)
+    stress = stress_defaults(scenario, lang)
+    stressed = cashflows(scenario, defaults=stress[0]) if stress else None
+    page = build_report(scenario, result, rating_table(scenario), flows, sens,
+                        stressed=stressed, stress_label=stress[1] if stress else None,
+                        lang=lang)
+    frames = result_frames(doc)
+    if sens is not None:
+        frames["sensitivities.csv"] = sensitivity_frame(sens)
+    frames["cashflows.csv"] = cashflow_frame(flows.table)
+    if stressed is not None:
+        frames["cashflows_stressed.csv"] = cashflow_frame(stressed.table)
+    frames["assumptions.csv"] = assumptions_frame(
+        assumptions(scenario, doc, "en")
+        + ([("stressed cash flows", stress_defaults(scenario, "en")[1])] if stress else []))
 
     def extra(folder):
-        plot_pool_default_rate(result, folder / "pool_default_rate.png", table)
-        (folder / "cashflows.csv").write_text(csv_text(flows.table), encoding="utf-8")
+        plot_pool_default_rate(result, folder / "pool_default_rate.png", rating_table(scenario),
+                               lang)
+        for name in ("sensitivities.csv", "cashflows.csv", "cashflows_stressed.csv",
+                     "assumptions.csv"):
+            if name in frames:
+                write_csv(frames[name], folder / name)
+        write_xlsx(frames, folder / "report.xlsx")
         (folder / "report.html").write_text(page, encoding="utf-8")
-        if sens is not None:
-            rows = [{"case": c["name"], **t} for c in sens["cases"] for t in c["tranches"]]
-            (folder / "sensitivities.csv").write_text(csv_text(tranche_frame(rows), index=False),
-                                                      encoding="utf-8")
 
     outs.stage_folder(target, lambda folder: fill_result_folder(folder, doc, extra))
 
@@ -477,7 +520,7 @@ def _cmd_report(args) -> int:
         doc = _finite(result.to_dict())
         if sens is not None:
             _finite(sens)
-        _stage_report_dir(outs, out, scenario, result, doc, sens)
+        _stage_report_dir(outs, out, scenario, result, doc, sens, _lang(args, scenario))
         if js:
             outs.stage_text(js, result_json(doc))
         outs.commit()
@@ -561,11 +604,29 @@ def _interrupted(args) -> str:
         "interrupted; nothing was written"
 
 
+def _show_scenario_warnings() -> None:
+    """Print a scenario's warnings as ``ipabs: warning: ...`` lines on stderr."""
+    import warnings
+
+    from engine.errors import ScenarioWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ScenarioWarning):
+            print(f"ipabs: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
+    _show_scenario_warnings()
     with _terminal_streams():
         parser = build_parser()
         args = parser.parse_args(argv)   # usage errors exit 2 here

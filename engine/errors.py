@@ -46,3 +46,8 @@ class UnsupportedFeature(ScenarioError):
 class InputError(ValueError):
     """Bad input that is not a scenario file: a command-line option, an output path, a
     file the scenario names, a Dask scheduler that does not answer. The CLI exits 2."""
+
+
+class ScenarioWarning(UserWarning):
+    """A valid scenario that leaves something out whose default changes its meaning (the
+    warning says what was assumed and how to state it)."""

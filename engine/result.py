@@ -1,7 +1,7 @@
 """The result of a run: tranche estimates with errors, ratings, pool statistics.
 
-``Result.to_dict()`` is the ``ipabs-result/v1`` document of INTERFACE.md (plus extra
-keys, which the format allows); ``Result.tranches`` is the same tranche table as a
+``Result.to_dict()`` is the ``ipabs-result/v1`` document (see ``docs/python.md``; extra
+keys are allowed); ``Result.tranches`` is the same tranche table as a
 pandas DataFrame indexed by tranche id.
 """
 from __future__ import annotations
@@ -48,6 +48,49 @@ class Result:
     rating: dict = field(default_factory=dict)
     #: per credit support entry, each tranche's ratings without it (when asked)
     reliance: list[dict] | None = None
+
+    def __repr__(self) -> str:
+        """One line per tranche: ``Result('Deal', 200,000 paths, seed 7)`` then
+        ``  A  AAAsf  PD 0.0120% ± 0.0021%``."""
+        head = (f"Result({self.scenario.get('name')!r}, {self.run.get('paths', 0):,} paths, "
+                f"seed {self.run.get('seed')})")
+        lines = [head]
+        for t in self.tranche_rows:
+            pd_, se = t["default_probability"], t["default_probability_se"]
+            lines.append(f"  {t['id']}  {t.get('rating') or 'unrated'}  "
+                         f"PD {100 * pd_:.4f}% ± {100 * (se or 0.0):.4f}%  "
+                         f"EL {100 * t['expected_loss']:.4f}%")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The tranche table for notebooks (ratings, default probability and expected loss
+        in percent with standard errors, WAL)."""
+        import html
+
+        def pct(x, se=None):
+            if x is None:
+                return "-"
+            return f"{100 * x:.4f}%" + ("" if se is None else f" ± {100 * se:.4f}%")
+
+        head = ("tranche", "balance", "rating", "95% range", "standalone", "support floor",
+                "joint default", "default probability", "expected loss", "WAL (years)")
+        rows = []
+        for t in self.tranche_rows:
+            floor = t.get("support_floor")
+            rows.append((t["id"], f"{t['balance']:,.0f}", t.get("rating") or "unrated",
+                         "..".join(t.get("rating_range") or []) or "-",
+                         t.get("rating_standalone") or "-",
+                         f"{floor['rating']} ({'+'.join(floor['by'])})" if floor else "-",
+                         t.get("rating_joint_default") or "-",
+                         pct(t["default_probability"], t["default_probability_se"]),
+                         pct(t["expected_loss"], t["expected_loss_se"]),
+                         "-" if t["wal_years"] is None else f"{t['wal_years']:.3f}"))
+        cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                        for r in rows)
+        return (f"<p><b>{html.escape(str(self.scenario.get('name')))}</b>: "
+                f"{self.run.get('paths', 0):,} paths, seed {self.run.get('seed')}, "
+                f"{html.escape(str(self.rating.get('support', '')))} convention</p>"
+                "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{cells}</table>")
 
     @property
     def tranches(self) -> pd.DataFrame:

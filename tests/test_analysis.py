@@ -133,8 +133,8 @@ def test_commands_write_their_documents(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert set(json.loads(out.read_text())) == {"tranche", "target", "rating", "balance",
-                                                "share_of_pool",
-                                                "achieved"}
+                                                "share_of_pool", "achieved", "bracket",
+                                                "resolution", "paths", "seed"}
     bad = subprocess.run([sys.executable, "-m", "engine", "size", str(SHIPPED), "--tranche", "Z",
                           "--target", "AAAsf"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown tranche" in bad.stderr

@@ -23,8 +23,7 @@ def test_the_tutorial_has_commands():
 
 
 def test_every_tutorial_command_runs_as_written(tmp_path):
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    (tmp_path / "out").mkdir()
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")   # a clean clone: no out/
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     if shutil.which("ipabs", path=env["PATH"]) is None:      # not installed: same entry point
@@ -38,3 +37,5 @@ def test_every_tutorial_command_runs_as_written(tmp_path):
                            text=True, timeout=600)
         assert p.returncode == 0, f"{cmd}\n{p.stdout[-2000:]}\n{p.stderr[-2000:]}"
     assert (tmp_path / "out" / "report" / "report.html").exists()
+    assert (tmp_path / "out" / "report.xlsx").exists()
+    assert "优先级" in (tmp_path / "out" / "chengdu" / "report.html").read_text(encoding="utf-8")

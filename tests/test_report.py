@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -69,18 +70,40 @@ def test_report_tables_hold_the_runs_numbers(report):
     page = (report / "report.html").read_text(encoding="utf-8")
     parser = _Collect()
     parser.feed(page)
+    from engine.report.i18n import estimate, pct_pm
+
+    paths = doc["run"]["paths"]
     for t in doc["tranches"]:
         assert (t["rating"] or "unrated") in parser.cells
         assert f"{t['balance']:,.0f}" in parser.cells
-        assert any(c.startswith(f"{t['default_probability']:.6g}") for c in parser.cells)
-    assert any(c.startswith(f"{doc['pool']['expected_default_rate']:.6g}") for c in parser.cells)
+        assert estimate(t["default_probability"], t["default_probability_se"], paths) \
+            in parser.cells
+    pool = doc["pool"]
+    assert pct_pm(pool["expected_default_rate"], pool["expected_default_rate_se"]) \
+        in parser.cells
     for name in ("tranches.csv", "pool.csv", "cashflows.csv", "sensitivities.csv"):
-        assert (report / name).read_text().count("\n") >= 2
+        assert (report / name).read_text(encoding="utf-8-sig").count("\n") >= 2
+
+
+ZH_SCENARIO = ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml"
+
+
+@pytest.fixture(scope="module")
+def zh_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep_zh") / "out"
+    p = subprocess.run([sys.executable, "-m", "engine", "report", str(ZH_SCENARIO), "--out",
+                        str(out), "--paths", "20000"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return out
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_report_renders_in_headless_chromium(report, tmp_path):
+@pytest.mark.parametrize("which", ["report", "zh_report"])
+def test_report_renders_in_headless_chromium(which, request, tmp_path):
+    """English (Wuhan) and Chinese (Chengdu) reports; the Chinese one shows its glyphs with
+    the font it embeds, on a machine with no Chinese font installed."""
+    report = request.getfixturevalue(which)
     shot = tmp_path / "shot.png"
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
@@ -92,6 +115,9 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     import matplotlib.image as mpimg
 
     img = mpimg.imread(str(shot))
+    keep = os.environ.get("IPABS_KEEP_SCREENSHOTS")     # a folder to look at them in
+    if keep:
+        shutil.copy(shot, Path(keep) / f"{which}.png")
     assert img.shape[0] >= 1000
     assert np.std(img[..., :3]) > 0.05          # text, tables and plots, not a blank page
     assert (img[..., :3].mean(axis=2) < 0.5).mean() > 0.01   # a good share of dark ink

@@ -1,7 +1,7 @@
 """Break-even default rates (BDR): the largest cumulative pool default rate a tranche
 survives in the deterministic cash-flow model, by bisection, for each stress of a grid.
 
-Default grid (the small-business grid of DOMAIN.md): base; recovery 0, -10%, -20%; default
+Default grid (the small-business grid of docs/domain.md): base; recovery 0, -10%, -20%; default
 timing front-loaded 10% and 20%; excess spread -25 and -50 bp; 30% of recoveries delayed
 6 months; and all the worst of these combined. The rating code runs it on the standalone
 structure (no credit support). Each stress's sliced deal is compiled once and every probe

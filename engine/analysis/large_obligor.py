@@ -4,7 +4,7 @@ A tranche rated AAAsf must also survive, in the deterministic cash-flow model wi
 recovery and the supporters performing, the default in period 1 of the largest sub-AAA
 borrowers: the largest AA+ one, the largest two AA/AA- ones, the largest three single-A
 ones and the largest four rated BBB+ or below (or given by a PD). Otherwise it is capped at
-AA+sf. (This reading of the rule of DOMAIN.md is documented in docs/model.md.)
+AA+sf. (The rule is in docs/domain.md; this reading of it in docs/model.md.)
 """
 from __future__ import annotations
 

@@ -31,7 +31,10 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
                  seed: int | None = None, tolerance: float = 1e-3, backend=None) -> dict:
     """Largest balance of ``tranche`` (the rest moving to the tranche below) that earns
     ``target`` or better; returns the ``{"tranche", "target", "balance", "share_of_pool",
-    "achieved"}`` document (``achieved`` is that tranche's result at the balance found)."""
+    "achieved", "bracket", "resolution", "paths", "seed"}`` document (``achieved`` is that
+    tranche's result at the balance found; ``bracket`` the balance found and the smallest
+    balance tried that misses the target, ``None`` if the whole of the two tranches earns
+    it; ``resolution`` the search's step)."""
     ids = [t.id for t in scenario.tranches]
     problems = []
     if tranche not in ids:
@@ -60,9 +63,11 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
 
     lo, hi = 0.0, total
     ok_hi, row_hi = evaluate(hi)
+    fails = None                       # the smallest balance tried that misses the target
     if ok_hi:
         best, best_row = hi, row_hi
     else:
+        fails = hi
         ok_lo, row_lo = evaluate(lo)
         if not ok_lo:
             raise ScenarioError(Problem("--target", f"{tranche} does not earn {target} even with "
@@ -74,9 +79,11 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
             if ok:
                 lo, best, best_row = mid, mid, row
             else:
-                hi = mid
+                hi = fails = mid
     pool = sum(a.balance for a in scenario.assets)
     return {"tranche": tranche, "target": target, "balance": best,
             "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
                        "table": scenario.rating.table},
-            "share_of_pool": best / pool, "achieved": best_row}
+            "share_of_pool": best / pool, "achieved": best_row,
+            "bracket": [best, fails], "resolution": tolerance * total,
+            "paths": paths, "seed": seed}

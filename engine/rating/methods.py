@@ -1,6 +1,6 @@
 """From a simulated tranche default probability to an ``sf`` grade.
 
-The ``tranche_pd`` method of SCENARIO_FORMAT.md: a tranche gets the best grade
+The ``tranche_pd`` method of the scenario format (docs/model.md): a tranche gets the best grade
 whose ideal cumulative default rate at the tranche's tenor is at least its
 simulated default probability. Because that probability is a Monte Carlo
 estimate, :func:`pd_interval` and :func:`rating_range_pd` say which grades the

@@ -2,7 +2,7 @@
 
 Obligor ratings (borrowers, guarantors) use the fine domestic notches, which include
 ``AAA+`` and ``AAA-`` as they appear in the agencies' model data. Tranche ratings use
-the ``sf`` scale of SCENARIO_FORMAT.md.
+the ``sf`` scale of the scenario format (docs/model.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Credit substitution, the market's support convention (DOMAIN.md, docs/model.md).
+"""Credit substitution, the market's support convention (docs/model.md, docs/domain.md).
 
 A support arrangement that covers a tranche's timely interest and ultimate principal in
 full lends the tranche its provider's rating: the *support floor*. Under

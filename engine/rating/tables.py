@@ -2,7 +2,7 @@
 
 A :class:`DefaultTable` maps an obligor rating and a tenor in years to an *ideal
 cumulative default rate* (理想累计违约率). The same table serves two jobs
-(see design/DOMAIN.md): a borrower's or support provider's rating becomes its
+(see docs/domain.md): a borrower's or support provider's rating becomes its
 cumulative default probability curve, and a tranche's simulated default
 probability becomes an ``sf`` grade (:mod:`engine.rating.methods`).
 
@@ -161,7 +161,7 @@ class DefaultTable:
 
 @functools.cache
 def domestic_table() -> DefaultTable:
-    """The built-in ideal default table of the domestic scale (design/DOMAIN.md).
+    """The built-in ideal default table of the domestic scale (docs/domain.md).
 
     Loaded once from the package data with :mod:`importlib.resources`.
 

@@ -34,13 +34,14 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from engine.errors import InputError
+from engine.report.sheets import csv_text, write_csv  # noqa: F401 (re-exported)
+
 
 try:
     import fcntl
 except ImportError:             # not POSIX: outputs are written unlocked
     fcntl = None
 from engine.inputs import Unreadable, file_kind, read_user_file
-from engine.report.safe_text import csv_safe
 
 __all__ = ["MARKER", "OutputError", "Outputs", "result_json", "write_json_atomic",
            "write_out_dir", "write_text_atomic"]
@@ -340,42 +341,17 @@ def result_json(doc: dict) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def csv_text(frame: pd.DataFrame, **to_csv) -> str:
-    """``frame`` as CSV, with every text cell safe to open in a spreadsheet."""
-    return csv_safe(frame).to_csv(**to_csv)
-
-
 def tranche_frame(rows: list[dict]) -> pd.DataFrame:
-    """Tranche rows as a flat table: ranges as ``best..worst``, the floor as its grade and
-    the ids it rests on."""
-    tranches = pd.DataFrame(rows)
-    for col in ("rating_range", "rating_range_standalone", "rating_range_joint_default"):
-        if col in tranches:
-            tranches[col] = tranches[col].map(lambda r: "..".join(r) if r else "")
-    if "support_floor" in tranches:
-        tranches["support_floor_by"] = tranches["support_floor"].map(
-            lambda f: "+".join(f["by"]) if f else "")
-        tranches["support_floor"] = tranches["support_floor"].map(
-            lambda f: f["rating"] if f else "")
-    if "bdr_by_scenario" in tranches:
-        tranches = tranches.drop(columns="bdr_by_scenario")
-    return tranches
+    """Tranche rows as a flat table (see :func:`engine.report.sheets.tranche_frame`)."""
+    from engine.report.sheets import tranche_frame as frame
+
+    return frame(rows)
 
 
 def _tables(doc: dict) -> dict[str, pd.DataFrame]:
-    tranches = tranche_frame(doc["tranches"])
-    pool = dict(doc["pool"])
-    quantiles = pool.pop("default_rate_quantiles")
-    pool.update({f"default_rate_q{k}": v for k, v in quantiles.items()})
-    return {"tranches.csv": tranches, "pool.csv": pd.DataFrame([pool]),
-            "support.csv": pd.DataFrame(doc["support"], columns=[
-                "id", "expected_payment", "expected_payment_se", "call_probability",
-                "expected_reimbursement", "expected_net_cost"]),
-            "obligors.csv": pd.DataFrame(doc["obligors"]),
-            **({"reliance.csv": pd.DataFrame([
-                {"without": "+".join(r["removes"]), "provider": r["provider"], **t}
-                for r in doc["reliance"] for t in r["tranches"]])}
-               if doc.get("reliance") else {})}
+    from engine.report.sheets import result_frames
+
+    return result_frames(doc)
 
 
 def fill_result_folder(folder: Path, doc: dict, extra=None) -> None:

@@ -1,28 +1,45 @@
-"""One self-contained HTML report of a run (images embedded as base64 PNG).
+"""One self-contained HTML report of a run, in English or Chinese, for a credit committee.
 
-Sections: the deal, the tranche table with errors and rating ranges, the pool default-rate
-distribution with each tranche's subordination and the grades' ideal default rates, the
-default-timing profile, sensitivities (when run), TDR/BDR (when that is the method), and
-the deterministic cash-flow table with no defaults.
+Sections: the deal summary (tranches with coupons and credit enhancement, excess spread,
+supporters and their ratings), the tranche table with the three ratings (standalone,
+support floor, joint default) and the rating by the convention, reliance on each support,
+the pool default-rate distribution, the default timing, support and trigger statistics,
+TDR/BDR (when that is the method), the sensitivities with their base row, the cash flows
+with no defaults and under a stress, and the assumptions of the run.
+
+Images are embedded as base64 PNG and the Chinese font as a subset (see
+:mod:`engine.report.fonts`), so the file needs nothing else to display.
 """
 from __future__ import annotations
 
 import base64
 import html
 
-import numpy as np
-
-from engine.report.table import convention_line, floor_text
+from engine.report.fonts import EMBEDDED_FAMILY, font_face_css, has_cjk
+from engine.report.i18n import estimate, grade, grade_range, money, num_pm, pct, pct_pm, tr
 from engine.report.plots import distribution_png, sensitivity_png, timing_png
 from engine.report.safe_text import no_bidi
+from engine.report.summary import (
+    assumptions,
+    excess_spread,
+    pool_balance,
+    support_rows,
+    tranche_rows,
+)
+from engine.report.table import cashflow_rows, cashflow_summary_lines, convention_line, floor_text
 
 _CSS = """
-body{font-family:Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+body{font-family:'%s',Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',
+'PingFang SC',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.5em;border-bottom:2px solid #1f4e79}h2{font-size:1.15em;color:#1f4e79;margin-top:1.6em}
+h3{font-size:1em;color:#1f4e79}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#eef3f8}
-td:first-child,th:first-child{text-align:left}.note{color:#555;font-size:.85em}
-img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}
+th{background:#eef3f8;white-space:normal;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
+td.l,th.l{text-align:left}.note{color:#555;font-size:.85em}
+.scroll{overflow-x:auto;max-width:100%%}.flows td:first-child{position:sticky;left:0;background:#fff}
+img{max-width:100%%;border:1px solid #ddd;margin:.5em 0}
+.grades td:nth-child(3){font-weight:bold}
 """
 
 
@@ -30,127 +47,230 @@ def _b64(png: bytes) -> str:
     return base64.b64encode(png).decode("ascii")
 
 
-def _table(header, rows) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+def _img(alt: str, png: bytes) -> str:
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{_b64(png)}'>"
+
+
+def _table(header, rows, cls: str = "", left: int = 1) -> str:
+    """An HTML table; the first ``left`` columns are left-aligned (labels)."""
+    def cell(tag, c, j):
+        align = " class='l'" if 0 < j < left else ""
+        return f"<{tag}{align}>{html.escape(str(c))}</{tag}>"
+
+    head = "".join(cell("th", h, j) for j, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", c, j) for j, c in enumerate(r)) + "</tr>"
                    for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    klass = f" class='{cls}'" if cls else ""
+    return f"<div class='scroll'><table{klass}><tr>{head}</tr>{body}</table></div>"
 
 
-def _pm(x, se, digits=6) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.{digits}g}" + ("" if se is None else f" ± {se:.2g}")
+def _active_periods(table):
+    """The table up to its last period with any cash or balance (later rows are all 0)."""
+    numeric = table.drop(columns=["accelerated"], errors="ignore")
+    live = (numeric.abs() > 0.005).any(axis=1)
+    last = live[live].index.max() if live.any() else table.index.min()
+    return table.loc[:last]
 
 
-def build_report(scenario, result, table, cashflows=None, sens: dict | None = None) -> str:
-    """The report as one HTML string."""
+def _cashflow_block(title: str, report, lang: str) -> list[str]:
+    rows = cashflow_rows(_active_periods(report.table), lang)
+    return [f"<h3>{html.escape(title)}</h3>",
+            _table(rows[0], rows[1:], cls="flows"),
+            "<p class='note'>" + "<br>".join(html.escape(s) for s in
+                                              cashflow_summary_lines(report.summary, lang))
+            + "</p>"]
+
+
+def build_report(scenario, result, table, cashflows=None, sens: dict | None = None, *,
+                 stressed=None, stress_label: str | None = None, lang: str = "en") -> str:
+    """The report as one HTML string.
+
+    Parameters
+    ----------
+    scenario, result
+        The scenario and the :class:`engine.Result` of its run.
+    table
+        The rating table (ideal default rates) the grades were read from.
+    cashflows, stressed
+        Deterministic cash-flow reports (:func:`engine.cashflows`): no defaults, and a
+        stress described by ``stress_label``.
+    sens
+        The ``ipabs-sensitivity/v1`` document, if sensitivities were run.
+    lang
+        ``en`` or ``zh``.
+    """
+    T = lambda text, **kw: tr(text, lang, **kw)  # noqa: E731
     doc = result.to_dict()
     pool = doc["pool"]
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
-             f"{html.escape(scenario.name)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{html.escape(scenario.name)}</h1>"]
     run = doc["run"]
-    parts.append(f"<p class='note'>{run['paths']:,} paths, seed {run['seed']}, method "
-                 f"{run['method']}, rating method {scenario.rating.method}, engine "
-                 f"{run['engine_version']}; scenario sha256 {doc['scenario']['sha256']}</p>")
-    parts.append("<h2>The deal</h2>")
-    parts.append(_table(["item", "value"], [
-        ("currency", scenario.currency), ("payment frequency", scenario.payment_frequency),
-        ("legal final (periods)", scenario.legal_final),
-        ("pool balance", f"{pool['balance']:,.0f}"), ("assets", len(scenario.assets)),
-        ("obligors", len(scenario.obligors)),
-        ("credit support", ", ".join(f"{s.id} ({s.type}, {s.provider})"
-                                     for s in scenario.credit_support) or "none"),
-        ("triggers", ", ".join(t.id for t in scenario.triggers) or "none")]))
-    parts.append("<h2>Tranches</h2>")
-    parts.append(f"<p class='note'>{html.escape(convention_line(doc))}</p>")
-    header = ["tranche", "balance", "rating", "95% range", "standalone", "support floor",
-              "joint default", "default probability", "expected loss", "WAL (years)",
-              "standalone default probability"]
+    body: list[str] = [f"<h1>{html.escape(scenario.name)}</h1>",
+                       f"<p class='note'>{html.escape(T('report for the committee'))}; "
+                       f"{html.escape(T('generated by ipabs'))} {run['engine_version']}. "
+                       + html.escape(T("Rates and probabilities are in percent; amounts in "
+                                       "{currency}. Each estimate is shown ± its Monte Carlo "
+                                       "standard error.", currency=scenario.currency))
+                       + "</p>"]
+
+    # --- the deal
+    body.append(f"<h2>{T('Deal summary')}</h2>")
+    spread = excess_spread(scenario)
+    owed: dict[str, float] = {}
+    for a in scenario.assets:
+        owed[a.obligor] = owed.get(a.obligor, 0.0) + a.balance
+    big = max(owed, key=owed.get)
+    total = pool_balance(scenario)
+    body.append(_table([T("item"), T("value")], [
+        (T("currency"), scenario.currency),
+        (T("payment frequency"), T(scenario.payment_frequency)),
+        (T("legal final"), f"{scenario.legal_final} {T('periods')}"),
+        (T("pool balance"), money(total)), (T("assets"), len(scenario.assets)),
+        (T("obligors"), len(scenario.obligors)),
+        (T("largest obligor"), f"{big}: {money(owed[big])} ({pct(owed[big] / total, 2)})"),
+        (T("pool rate (weighted)"), pct(spread["pool_rate"], 2)),
+        (T("weighted coupon"), pct(spread["weighted_coupon"], 2)),
+        (T("fees (per year, of the pool)"), pct(spread["fees"], 2)),
+        (T("excess spread"), pct(spread["excess_spread"], 2)),
+        (T("triggers"), ", ".join(t.id for t in scenario.triggers) or T("none"))]))
+    body.append(_table([T("tranche"), "", T("balance"), T("share of notes"), T("coupon"),
+                        T("principal"), T("credit enhancement"), T("interest")],
+                       tranche_rows(scenario, doc, lang), left=2))
+    body.append(f"<p class='note'>{html.escape(T('credit enhancement'))} = "
+                f"{html.escape(T('subordination below'))} / {html.escape(T('pool balance'))}; "
+                f"{html.escape(T('excess spread'))} = {html.escape(T('pool rate (weighted)'))} "
+                f"- {html.escape(T('coupon'))} - {html.escape(T('fees (per year, of the pool)'))}"
+                "</p>")
+    if scenario.credit_support:
+        body.append(f"<h2>{T('Credit support and providers')}</h2>")
+        body.append(_table([T("credit support id"), T("type"), T("provider"),
+                            T("rating of provider"),
+                            T("covers"), T("share"), T("cap")], support_rows(scenario, lang),
+                           left=5))
+
+    # --- ratings
+    body.append(f"<h2>{T('Tranches')}</h2>")
+    body.append(f"<p class='note'>{html.escape(convention_line(doc, lang))}</p>")
+    header = [T("tranche"), T("balance"), T("rating"), T("95% range"), T("standalone"),
+              T("support floor"), T("joint default"), T("default probability"),
+              T("expected loss"), T("WAL (years)"), T("standalone default probability")]
     rows = []
     for t in doc["tranches"]:
         rated = t.get("rated", True)
-        rows.append([t["id"], f"{t['balance']:,.0f}", t["rating"] or "unrated",
-                     " .. ".join(t["rating_range"]) if rated else "-",
-                     t.get("rating_standalone") or "-", floor_text(t.get("support_floor")),
-                     t.get("rating_joint_default") or "-",
-                     _pm(t["default_probability"], t["default_probability_se"]),
-                     _pm(t["expected_loss"], t["expected_loss_se"]),
-                     _pm(t["wal_years"], t["wal_years_se"], 4),
-                     _pm(t.get("default_probability_standalone"),
-                         t.get("default_probability_se_standalone"))])
-    parts.append(_table(header, rows))
+        rows.append([t["id"], money(t["balance"]), grade(t["rating"], lang),
+                     grade_range(t["rating_range"]) if rated else "-",
+                     grade(t.get("rating_standalone"), lang) if rated else "-",
+                     floor_text(t.get("support_floor")),
+                     grade(t.get("rating_joint_default"), lang) if rated else "-",
+                     estimate(t["default_probability"], t["default_probability_se"],
+                              run["paths"]),
+                     estimate(t["expected_loss"], t["expected_loss_se"], run["paths"]),
+                     num_pm(t["wal_years"], t["wal_years_se"], 3),
+                     estimate(t.get("default_probability_standalone"),
+                              t.get("default_probability_se_standalone"), run["paths"])])
+    body.append(_table(header, rows, cls="grades"))
     if doc.get("reliance"):
-        parts.append("<h2>Reliance on each support (same random numbers)</h2>")
-        parts.append("<p class='note'>Each tranche's rating (by the convention above) and "
-                     "joint-default rating with one support arrangement removed: what the "
-                     "rating rests on.</p>")
-        parts.append(_table(["without", "provider"] + [t["id"] for t in doc["tranches"]], [
+        body.append(f"<h2>{T('Reliance on each support (same random numbers)')}</h2>")
+        body.append("<p class='note'>" + html.escape(T("Each tranche's rating (by the convention above) and "
+                                    "joint-default rating with one support arrangement "
+                                    "removed: what the rating rests on.")) + "</p>")
+        body.append(_table([T("without"), T("provider")] + [t["id"] for t in doc["tranches"]], [
             ["+".join(r["removes"]), r["provider"] or "-"]
-            + [f"{x['rating'] or 'unrated'} / {x['rating_joint_default'] or '-'}"
-               for x in r["tranches"]] for r in doc["reliance"]]))
-    parts.append("<h2>Pool</h2>")
+            + [f"{grade(x['rating'], lang)} / {grade(x['rating_joint_default'], lang)}"
+               for x in r["tranches"]] for r in doc["reliance"]], left=2))
+
+    # --- pool
+    body.append(f"<h2>{T('Pool')}</h2>")
     q = pool["default_rate_quantiles"]
-    parts.append(_table(["statistic", "value"], [
-        ("expected default rate", _pm(pool["expected_default_rate"],
-                                      pool["expected_default_rate_se"])),
-        ("expected loss rate (after collateral, before support)",
-         _pm(pool["expected_loss_rate"], pool["expected_loss_rate_se"])),
-        *[(f"default rate quantile {k}", f"{v:.5f}") for k, v in q.items()],
-        ("acceleration probability", f"{pool['acceleration_probability']:.5g}")]))
-    parts.append(f"<img alt='pool default rate distribution' src='data:image/png;base64,"
-                 f"{_b64(distribution_png(result, table))}'>")
-    parts.append("<h2>Default timing</h2>")
-    parts.append(f"<img alt='default timing' src='data:image/png;base64,{_b64(timing_png(doc))}'>")
+    body.append(_table([T("statistic"), T("value")], [
+        (T("expected default rate"), pct_pm(pool["expected_default_rate"],
+                                            pool["expected_default_rate_se"])),
+        (T("expected loss rate (after collateral, before support)"),
+         pct_pm(pool["expected_loss_rate"], pool["expected_loss_rate_se"])),
+        *[(f"{T('pool default rate')} {T('quantile')} {k}", pct(v, 2)) for k, v in q.items()],
+        (T("acceleration probability"), pct(pool["acceleration_probability"]))]))
+    body.append(_img(T("pool default rate distribution"), distribution_png(result, table, lang)))
+    body.append(f"<h2>{T('Default timing')}</h2>")
+    body.append(_img(T("Default timing"), timing_png(doc, lang)))
     if doc["support"]:
-        parts.append("<h2>Support</h2>")
-        parts.append(_table(["support", "expected payment", "call probability"], [
-            (s["id"], _pm(s["expected_payment"], s["expected_payment_se"]),
-             f"{s['call_probability']:.5g}") for s in doc["support"]]))
+        body.append(f"<h2>{T('Support')}</h2>")
+        body.append(_table([T("Support"), T("expected payment"), T("call probability"),
+                            T("expected reimbursement"), T("expected net cost")], [
+            (s["id"], f"{money(s['expected_payment'])} ± {money(s['expected_payment_se'])}",
+             pct(s["call_probability"]), money(s.get("expected_reimbursement")),
+             money(s.get("expected_net_cost"))) for s in doc["support"]]))
     if doc.get("triggers"):
-        parts.append("<h2>Triggers</h2>")
-        parts.append(_table(["trigger", "fire probability", "mean period"], [
-            (t["id"], f"{t['fire_probability']:.5g}",
+        body.append(f"<h2>{T('Triggers')}</h2>")
+        body.append(_table([T("triggers"), T("fire probability"), T("mean period")], [
+            (t["id"], pct(t["fire_probability"]),
              "-" if t["mean_fire_period"] is None else f"{t['mean_fire_period']:.2f}")
             for t in doc["triggers"]]))
     if "tdr" in pool:
-        parts.append("<h2>TDR / BDR</h2>")
-        parts.append("<p class='note'>Break-even default rates of the standalone structure "
-                     "(no credit support); the grade is combined with the support floor by "
-                     "the convention.</p>")
-        parts.append(_table(["grade", "TDR"], [(g, f"{v:.5f}") for g, v in pool["tdr"].items()]))
-        parts.append(_table(["tranche", "standalone grade", "BDR", "governing stress",
-                             "cushion (BDR - TDR)"], [
-            (t["id"], t.get("rating_standalone") or "-", f"{t['bdr']:.4f}",
+        body.append(f"<h2>{T('TDR / BDR')}</h2>")
+        body.append("<p class='note'>" + html.escape(T(
+            "Break-even default rates of the standalone structure (no credit support); the "
+            "grade is combined with the support floor by the convention.")) + "</p>")
+        body.append(_table([T("grade"), T("TDR")], [(g, pct(v, 2))
+                                                    for g, v in pool["tdr"].items()]))
+        body.append(_table([T("tranche"), T("standalone grade"), T("BDR"),
+                            T("governing stress"), T("cushion (BDR - TDR)")], [
+            (t["id"], grade(t.get("rating_standalone"), lang), pct(t["bdr"], 2),
              t["bdr_governing_stress"],
-             "-" if t["bdr_cushion"] is None else f"{t['bdr_cushion']:.4f}")
+             "-" if t["bdr_cushion"] is None else pct(t["bdr_cushion"], 2))
             for t in doc["tranches"]]))
         names = list(doc["tranches"][0]["bdr_by_scenario"])
-        parts.append(_table(["stress"] + [t["id"] for t in doc["tranches"]], [
-            [n] + [f"{t['bdr_by_scenario'][n]:.4f}" for t in doc["tranches"]] for n in names]))
+        body.append(_table([T("stress")] + [t["id"] for t in doc["tranches"]], [
+            [n] + [pct(t["bdr_by_scenario"][n], 2) for t in doc["tranches"]] for n in names]))
+
+    # --- sensitivities: the base row first
     if sens is not None and sens["cases"]:
-        parts.append("<h2>Sensitivities (same random numbers as the base case)</h2>")
+        body.append(f"<h2>{T('Sensitivities (same random numbers as the base case)')}</h2>")
+        from engine.report.table import _change
+
         srows = []
+        for t in sens["base"]["tranches"]:
+            srows.append((T("base"), t["id"], grade(t["rating"], lang),
+                          grade(t.get("rating_standalone"), lang),
+                          floor_text(t.get("support_floor")),
+                          grade(t.get("rating_joint_default"), lang),
+                          estimate(t["default_probability"], t["default_probability_se"],
+                                   run["paths"]), "",
+                          estimate(t["expected_loss"], t["expected_loss_se"], run["paths"]),
+                          ""))
         for c in sens["cases"]:
             for t in c["tranches"]:
-                srows.append((c["name"], t["id"], t["rating"] or "unrated",
-                              t.get("rating_standalone") or "-",
+                srows.append((c["name"], t["id"], grade(t["rating"], lang),
+                              grade(t.get("rating_standalone"), lang),
                               floor_text(t.get("support_floor")),
-                              t.get("rating_joint_default") or "-",
-                              _pm(t["default_probability"], None),
-                              _pm(t["pd_change"], t["pd_change_se"]),
-                              _pm(t["el_change"], t["el_change_se"])))
-        parts.append(_table(["case", "tranche", "rating", "standalone", "support floor",
-                             "joint default", "default probability",
-                             "change", "EL change"], srows))
-        parts.append(f"<img alt='sensitivities' src='data:image/png;base64,"
-                     f"{_b64(sensitivity_png(sens))}'>")
+                              grade(t.get("rating_joint_default"), lang),
+                              estimate(t["default_probability"], t["default_probability_se"],
+                                       run["paths"]),
+                              _change(t["pd_change"], t["pd_change_se"]),
+                              estimate(t["expected_loss"], t["expected_loss_se"],
+                                       run["paths"]),
+                              _change(t["el_change"], t["el_change_se"])))
+        body.append(_table([T("case"), T("tranche"), T("rating"), T("standalone"),
+                            T("support floor"), T("joint default"), T("default probability"),
+                            T("change ± se"), T("expected loss"), T("EL change ± se")],
+                           srows, left=2))
+        body.append(_img(T("Sensitivities (same random numbers as the base case)"),
+                         sensitivity_png(sens, lang)))
+
+    # --- cash flows
     if cashflows is not None:
-        parts.append("<h2>Cash flows with no defaults</h2>")
-        frame = cashflows.table
-        parts.append(_table(["period"] + list(frame.columns), [
-            [i] + [f"{v:,.0f}" if isinstance(v, (float, np.floating)) else str(v)
-                   for v in row] for i, row in zip(frame.index, frame.itertuples(index=False))]))
-    parts.append("</body></html>")
-    return no_bidi("\n".join(parts))      # names cannot reorder what the page shows
+        body.append(f"<h2>{T('Cash flows')}</h2>")
+        body.append("<p class='note'>" + html.escape(T(
+            "Cash flows with no defaults and under a stress, period by period (scroll "
+            "sideways for later periods).")) + "</p>")
+        body += _cashflow_block(T("No defaults"), cashflows, lang)
+        if stressed is not None:
+            body += _cashflow_block(T("Stressed: {what}", what=stress_label or ""), stressed,
+                                    lang)
+
+    body.append(f"<h2>{T('Assumptions')}</h2>")
+    body.append(_table([T("item"), T("value")], assumptions(scenario, doc, lang), left=2))
+
+    text = "\n".join(body)
+    font = font_face_css(text) if has_cjk(text) else ""
+    head = (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
+            f"<meta charset='utf-8'><title>{html.escape(scenario.name)}</title>"
+            f"<style>{font}{_CSS % EMBEDDED_FAMILY}</style></head><body>")
+    return no_bidi(head + "\n" + text + "\n</body></html>")   # names cannot reorder the page

@@ -1,6 +1,7 @@
 """Plots of a run as PNG bytes (matplotlib, no display needed): the pool default-rate
-distribution with each tranche's attachment and the grades' ideal default rates, the
-default-timing profile, and the sensitivities."""
+exceedance curve with each tranche's attachment and the grades' ideal default rates, the
+default-timing profile, and the sensitivities. Text in English or Chinese; Chinese glyphs
+come from the CJK fallback font of :mod:`engine.report.fonts`."""
 from __future__ import annotations
 
 import io
@@ -8,83 +9,159 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.report.fonts import plot_context
+from engine.report.i18n import tr
+
 GRADES_SHOWN = ("AAAsf", "AA+sf", "AAsf", "Asf", "BBBsf")
 
 
-def plot_pool_default_rate(result, path: str | Path, table) -> None:
+def exceedance_curve(result) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: the step function ``y = P(pool default rate > x)``, constant from each
+    ``x[i]`` up to ``x[i + 1]`` (draw with ``where="post"``). ``x`` starts at 0, so the
+    value just above 0 is the probability that anything defaults."""
+    rates, probs = (np.asarray(a, dtype=float) for a in result.default_rate_distribution)
+    if not len(rates):
+        return np.array([0.0]), np.array([0.0])
+    # P(R > rates[i]): the mass of the bins above bin i, summed from the top so that the
+    # last value is exactly 0 and small tails carry no rounding error (bin resolution 1e-5)
+    tail = np.cumsum(probs[::-1])[::-1]
+    above = np.clip(np.append(tail[1:], 0.0), 0.0, 1.0)
+    x, y = rates, above
+    if rates[0] > 0.0:                                    # no path without a default
+        x, y = np.concatenate([[0.0], rates]), np.concatenate([[1.0], above])
+    return x, y
+
+
+def exceedance_at(result, x: float) -> float:
+    """``P(pool default rate > x)`` read off :func:`exceedance_curve`."""
+    xs, ys = exceedance_curve(result)
+    i = int(np.searchsorted(xs, x, side="right")) - 1
+    return 1.0 if i < 0 else float(ys[i])
+
+
+def plot_pool_default_rate(result, path: str | Path, table, lang: str = "en") -> None:
     """Write :func:`distribution_png` to ``path``."""
-    Path(path).write_bytes(distribution_png(result, table))
+    Path(path).write_bytes(distribution_png(result, table, lang))
 
 
 def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
     import matplotlib.pyplot as plt
 
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def distribution_png(result, table) -> bytes:
-    """Exceedance curve of the pool default rate, subordinations and grades' ideal PDs."""
-    plt = _plt()
-    rates, probs = (np.asarray(a, dtype=float) for a in result.default_rate_distribution)
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    if len(rates):
-        ax.step(rates * 100, 1.0 - np.cumsum(probs) + probs, where="post", color="#1f4e79",
-                label="P(pool default rate ≥ x)")
-    ax.set_yscale("log")
-    for tid, attach in result.attachment.items():
-        if attach > 0:
-            ax.axvline(attach * 100, color="#c00000", ls="--", lw=1)
-            ax.annotate(f"{tid} attaches", (attach * 100, 0.55), rotation=90, fontsize=8,
-                        xycoords=("data", "axes fraction"), ha="right", color="#c00000")
-    for grade in GRADES_SHOWN:
-        p = float(table.sf_threshold(grade, 1.0))
-        ax.axhline(p, color="#888", lw=0.8, ls=":")
-        ax.annotate(f"{grade} 1y ideal PD", (0.99, p), xycoords=("axes fraction", "data"),
-                    ha="right", va="bottom", fontsize=7, color="#555")
-    ax.set_xlabel("cumulative pool default rate (% of balance)")
-    ax.set_ylabel("probability of exceeding")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    return _png(fig)
+def spread_labels(positions, gap: float) -> list[float]:
+    """Label positions (same order) moved apart to at least ``gap`` from each other, as
+    little as possible, keeping their order."""
+    order = np.argsort(positions)
+    placed = np.asarray(positions, dtype=float)[order].copy()
+    for i in range(1, len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + gap)
+    overshoot = placed[-1] - max(positions) if len(placed) else 0.0
+    if overshoot > 0:                       # centre the block on the original spread
+        placed -= overshoot / 2
+        for i in range(1, len(placed)):
+            placed[i] = max(placed[i], placed[i - 1] + gap)
+    out = np.empty_like(placed)
+    out[order] = placed
+    return out.tolist()
 
 
-def timing_png(doc: dict) -> bytes:
+def distribution_png(result, table, lang: str = "en") -> bytes:
+    """Exceedance curve of the pool default rate, attachments and grades' ideal PDs."""
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        x, y = exceedance_curve(result)
+        fig, ax = plt.subplots(figsize=(9, 4.6))
+        keep = y > 0
+        xs = np.append(x[keep], x[keep][-1] if keep.any() else 0.0) * 100
+        ys = np.append(y[keep], y[keep][-1] if keep.any() else 1.0)
+        if keep.any():
+            ax.step(xs, ys, where="post", color="#1f4e79", lw=1.6,
+                    label=tr("P(pool default rate > x)", lang))
+        ax.set_yscale("log")
+        grade_p = {g: float(table.sf_threshold(g, 1.0)) for g in GRADES_SHOWN}
+        low = min([*grade_p.values(), *(y[keep] if keep.any() else [1.0])])
+        ax.set_ylim(low / 3, 1.5)
+        right = max(float(xs.max()) if keep.any() else 1.0,
+                    *(a * 100 for a in result.attachment.values())) * 1.08 + 0.5
+        ax.set_xlim(0, right)
+        attach = [(tid, a * 100) for tid, a in result.attachment.items() if a > 0]
+        h, prev = 0.55, None
+        for tid, a in attach:            # labels of close attachments at other heights
+            h = (0.25 if h == 0.55 else 0.55) if prev is not None and abs(a - prev) < right * 0.04 \
+                else 0.55
+            prev = a
+            ax.axvline(a, color="#c00000", ls="--", lw=1)
+            ax.annotate(tr("{tid} attaches", lang, tid=tid), (a, h), rotation=90, fontsize=8,
+                        xycoords=("data", "axes fraction"), ha="right", va="center",
+                        color="#c00000")
+        # grade lines: labels spread apart in axes fraction so they never overlap
+        lo, hi = (np.log10(v) for v in ax.get_ylim())
+        frac = [(np.log10(p) - lo) / (hi - lo) for p in grade_p.values()]
+        placed = spread_labels(frac, 0.055)
+        for (g, p), f in zip(grade_p.items(), placed):
+            ax.axhline(p, color="#888", lw=0.8, ls=":")
+            ax.annotate(tr("{grade} 1y ideal PD", lang, grade=g), xy=(1.0, p),
+                        xycoords=("axes fraction", "data"), xytext=(1.01, f),
+                        textcoords="axes fraction", va="center", fontsize=7.5, color="#555",
+                        arrowprops={"arrowstyle": "-", "color": "#bbb", "lw": 0.6})
+        ax.set_xlabel(tr("cumulative pool default rate (% of balance)", lang))
+        ax.set_ylabel(tr("probability of exceeding", lang))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+        fig.subplots_adjust(right=0.80)
+        return _png(fig)
+
+
+def timing_png(doc: dict, lang: str = "en") -> bytes:
     """Expected share of the pool defaulting in each period."""
-    plt = _plt()
-    timing = doc["pool"].get("default_timing", [])
-    fig, ax = plt.subplots(figsize=(8, 3))
-    ax.bar(np.arange(1, len(timing) + 1), np.asarray(timing) * 100, color="#5b8fbf")
-    ax.set_xlabel("period")
-    ax.set_ylabel("expected default (% of pool)")
-    ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return _png(fig)
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        timing = doc["pool"].get("default_timing", [])
+        fig, ax = plt.subplots(figsize=(9, 3))
+        ax.bar(np.arange(1, len(timing) + 1), np.asarray(timing) * 100, color="#5b8fbf")
+        ax.set_xlabel(tr("period", lang))
+        ax.set_ylabel(tr("expected default (% of pool)", lang))
+        ax.grid(alpha=0.3, axis="y")
+        fig.tight_layout()
+        return _png(fig)
 
 
-def sensitivity_png(sens: dict) -> bytes:
-    """Default probability of the most senior tranche, base case and each sensitivity."""
-    plt = _plt()
-    names = ["base"] + [c["name"] for c in sens["cases"]]
-    rows = [sens["base"]["tranches"][0]] + [c["tranches"][0] for c in sens["cases"]]
-    pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.2))
-    ax.barh(names[::-1], pds[::-1], color="#5b8fbf")
-    ax.set_xscale("log")
-    for y, r in enumerate(rows[::-1]):
-        ax.annotate(f" {r['rating'] or 'unrated'}", (pds[::-1][y], y), va="center", fontsize=8)
-    ax.set_xlabel(f"default probability of {rows[0]['id']} (log scale)")
-    fig.tight_layout()
-    return _png(fig)
+def shown_tranche(sens: dict) -> int:
+    """The most senior rated tranche whose default probability is not zero in every case
+    (a bar chart of zeros says nothing); the first tranche if there is none."""
+    cases = [sens["base"]["tranches"]] + [c["tranches"] for c in sens["cases"]]
+    for k, t in enumerate(sens["base"]["tranches"]):
+        if t.get("rated", True) and any(c[k]["default_probability"] > 0 for c in cases):
+            return k
+    return 0
+
+
+def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
+    """Default probability of one tranche (:func:`shown_tranche`), base case and each
+    sensitivity, with its rating."""
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        names = [tr("base", lang)] + [c["name"] for c in sens["cases"]]
+        k = shown_tranche(sens)
+        rows = [sens["base"]["tranches"][k]] + [c["tranches"][k] for c in sens["cases"]]
+        pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
+        fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.2))
+        ax.barh(names[::-1], pds[::-1] * 100, color="#5b8fbf")
+        ax.set_xscale("log")
+        ax.set_xlim(pds.min() * 100 / 3, pds.max() * 100 * 3)   # never a zero-width range
+        for yv, r in enumerate(rows[::-1]):
+            ax.annotate(f" {r['rating'] or tr('unrated', lang)}", (pds[::-1][yv] * 100, yv),
+                        va="center", fontsize=8)
+        ax.set_xlabel(tr("default probability of {tid} (log scale)", lang, tid=rows[0]["id"])
+                      + " (%)")
+        fig.tight_layout()
+        return _png(fig)

@@ -1,13 +1,15 @@
-"""The tranche table as a structurer reads it in a terminal."""
+"""The tables a structurer reads in a terminal, in English or Chinese.
+
+Columns are padded by *display width* (a Chinese character takes two terminal cells), so
+rows such as 优先级 / 次级 line up with the header.
+"""
 from __future__ import annotations
 
+import math
 
-def _pct(x, se=None, digits=4) -> str:
-    if x is None:
-        return "-"
-    s = f"{100 * x:.{digits}f}%"
-    return s if se is None else f"{s} ± {100 * se:.{digits}f}%"
+from wcwidth import wcswidth
 
+from engine.report.i18n import estimate, grade, grade_range, money, num_pm, pct, pct_pm, tr
 
 CONVENTION_TEXT = {
     "substitution": "credit substitution (market convention): rating = better of standalone "
@@ -17,15 +19,27 @@ CONVENTION_TEXT = {
 }
 
 
-def convention_line(doc: dict) -> str:
+def width(text: str) -> int:
+    """Terminal cells ``text`` takes (CJK characters take two)."""
+    w = wcswidth(text)
+    return len(text) if w < 0 else w
+
+
+def ljust(text: str, cells: int) -> str:
+    """``text`` padded with spaces to ``cells`` terminal cells."""
+    return text + " " * max(0, cells - width(text))
+
+
+def rjust(text: str, cells: int) -> str:
+    return " " * max(0, cells - width(text)) + text
+
+
+def convention_line(doc: dict, lang: str = "en") -> str:
     """Which convention, method and table produced the grades."""
     r = doc.get("rating") or {}
-    return (f"ratings: {CONVENTION_TEXT.get(r.get('support'), r.get('support'))}; method "
-            f"{r.get('method')}, table {r.get('table')}")
-
-
-def _grade(x) -> str:
-    return "unrated" if x is None else x
+    text = CONVENTION_TEXT.get(r.get("support"), r.get("support"))
+    return (f"{tr('ratings', lang)}: {tr(text, lang) if text else '-'}; {tr('method', lang)} "
+            f"{r.get('method')}, {tr('table', lang)} {r.get('table')}")
 
 
 def floor_text(floor) -> str:
@@ -33,122 +47,276 @@ def floor_text(floor) -> str:
     return "-" if not floor else f"{floor['rating']} ({'+'.join(floor['by'])})"
 
 
-def _columns(rows: list[tuple]) -> list[str]:
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+def columns(rows: list[tuple], right: set[int] | None = None) -> list[str]:
+    """Rows of cells as aligned lines (first row the header, a rule under it); columns in
+    ``right`` are right-aligned (numbers)."""
+    right = right or set()
+    n = len(rows[0])
+    widths = [max(width(str(r[c])) for r in rows) for c in range(n)]
+
+    def line(r):
+        return "  ".join((rjust if c in right else ljust)(str(cell), w)
+                         for c, (cell, w) in enumerate(zip(r, widths))).rstrip()
+
+    lines = [line(r) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 
 
-def tranche_table(doc: dict) -> str:
+_columns = columns   # the old private name
+
+
+def tranche_table(doc: dict, lang: str = "en") -> str:
     """Fixed-width text of the result document's tranches and pool."""
-    head = ("tranche", "balance", "rating", "95% range", "standalone", "support floor",
-            "joint default", "default prob ± se", "expected loss ± se", "WAL (y) ± se")
+    head = tuple(tr(h, lang) for h in (
+        "tranche", "balance", "rating", "95% range", "standalone", "support floor",
+        "joint default", "default prob ± se", "expected loss ± se", "WAL (y) ± se"))
     rows = [head]
+    paths = doc["run"]["paths"]
     for t in doc["tranches"]:
-        wal = "-" if t["wal_years"] is None else (
-            f"{t['wal_years']:.3f} ± {t['wal_years_se'] or 0.0:.3f}")
         rated = t.get("rated", True)
         rows.append((
-            t["id"], f"{t['balance']:,.0f}", _grade(t["rating"]),
-            "..".join(t["rating_range"]) if rated else "-",
-            _grade(t.get("rating_standalone")) if rated else "-",
+            t["id"], money(t["balance"]), grade(t["rating"], lang),
+            grade_range(t["rating_range"]) if rated else "-",
+            grade(t.get("rating_standalone"), lang) if rated else "-",
             floor_text(t.get("support_floor")),
-            _grade(t.get("rating_joint_default")) if rated else "-",
-            _pct(t["default_probability"], t["default_probability_se"]),
-            _pct(t["expected_loss"], t["expected_loss_se"]), wal))
-    lines = [convention_line(doc)] + _columns(rows)
+            grade(t.get("rating_joint_default"), lang) if rated else "-",
+            estimate(t["default_probability"], t["default_probability_se"], paths),
+            estimate(t["expected_loss"], t["expected_loss_se"], paths),
+            num_pm(t["wal_years"], t.get("wal_years_se") or 0.0, 3)))
+    lines = [convention_line(doc, lang)] + columns(rows, right={1, 7, 8, 9})
     if any("bdr" in t for t in doc["tranches"]):
-        lines += ["", *bdr_lines(doc)]
+        lines += ["", *bdr_lines(doc, lang)]
     pool = doc["pool"]
     q = pool["default_rate_quantiles"]
     run = doc["run"]
+    sep = "，" if lang == "zh" else ", "
     lines += [
         "",
-        f"pool: balance {pool['balance']:,.0f}, expected default rate "
-        f"{_pct(pool['expected_default_rate'], digits=3)}, expected loss rate (after collateral, "
-        f"before support) {_pct(pool['expected_loss_rate'], digits=3)}",
-        "pool default rate quantiles: " + ", ".join(f"{k}: {_pct(v, digits=2)}" for k, v in q.items()),
-        f"{run['paths']:,} paths, seed {run['seed']}, method {run['method']}, "
-        f"{run['elapsed_s']:.2f} s",
+        f"{tr('pool', lang)}: {tr('balance', lang)} {money(pool['balance'])}{sep}"
+        f"{tr('expected default rate', lang)} {pct(pool['expected_default_rate'])}{sep}"
+        f"{tr('expected loss rate (after collateral, before support)', lang)} "
+        f"{pct(pool['expected_loss_rate'])}",
+        f"{tr('pool default rate quantiles', lang)}: "
+        + sep.join(f"{k}: {pct(v, 2)}" for k, v in q.items()),
+        f"{tr('paths', lang)} {run['paths']:,}{sep}{tr('seed', lang)} {run['seed']}{sep}"
+        f"{tr('method', lang)} {run['method']}{sep}{run['elapsed_s']:.2f} s",
     ]
     return "\n".join(lines)
 
 
-def bdr_lines(doc: dict) -> list[str]:
+def bdr_lines(doc: dict, lang: str = "en") -> list[str]:
     """The TDR of each grade and each tranche's standalone BDR, governing stress, cushion."""
     tdr = doc["pool"].get("tdr", {})
-    out = ["target default rates (TDR, pool WAL "
-           f"{doc['pool'].get('wal_years', 0.0):.2f} y): "
-           + ", ".join(f"{g} {_pct(v, digits=1)}" for g, v in tdr.items())]
-    rows = [("tranche", "standalone grade", "BDR (no support)", "governing stress",
-             "cushion (BDR - TDR)")]
+    out = [tr("target default rates (TDR, pool WAL {wal} y)", lang,
+              wal=f"{doc['pool'].get('wal_years', 0.0):.2f}") + ": "
+           + ", ".join(f"{g} {pct(v, 1)}" for g, v in tdr.items())]
+    rows = [tuple(tr(h, lang) for h in ("tranche", "standalone grade", "BDR (no support)",
+                                         "governing stress", "cushion (BDR - TDR)"))]
     for t in doc["tranches"]:
         if "bdr" not in t:
             continue
-        cushion = "-" if t.get("bdr_cushion") is None else _pct(t["bdr_cushion"], digits=2)
-        rows.append((t["id"], _grade(t.get("rating_standalone")), _pct(t["bdr"], digits=2),
+        cushion = "-" if t.get("bdr_cushion") is None else pct(t["bdr_cushion"], 2)
+        rows.append((t["id"], grade(t.get("rating_standalone"), lang), pct(t["bdr"], 2),
                      t.get("bdr_governing_stress", "-"), cushion))
-    return out + _columns(rows)
+    return out + columns(rows, right={2, 4})
 
 
-def reliance_text(doc: dict) -> str:
+def reliance_text(doc: dict, lang: str = "en") -> str:
     """Each tranche's rating without each support entry: what the rating rests on."""
     tranches = [t["id"] for t in doc["tranches"]]
-    rows = [("without", "provider", *(f"{tid}: rating / joint default" for tid in tranches))]
-    rows.append(("(nothing removed)", "", *(f"{_grade(t['rating'])} / "
-                                             f"{_grade(t.get('rating_joint_default'))}"
-                                             for t in doc["tranches"])))
+    rows = [(tr("without", lang), tr("provider", lang),
+             *(f"{tid}: {tr('rating / joint default', lang)}" for tid in tranches))]
+    rows.append((tr("(nothing removed)", lang), "",
+                 *(f"{grade(t['rating'], lang)} / {grade(t.get('rating_joint_default'), lang)}"
+                   for t in doc["tranches"])))
     for r in doc.get("reliance") or []:
         rows.append(("+".join(r["removes"]), r["provider"] or "-",
-                     *(f"{_grade(t['rating'])} / {_grade(t['rating_joint_default'])}"
+                     *(f"{grade(t['rating'], lang)} / {grade(t['rating_joint_default'], lang)}"
                        for t in r["tranches"])))
-    return "\n".join(["reliance on each support (same paths):", *_columns(rows)])
+    return "\n".join([tr("reliance on each support (same paths):", lang), *columns(rows)])
 
 
-def cashflow_text(report) -> str:
-    """The deterministic cash-flow table, periods as columns (rounded to whole units)."""
-    frame = report.table.T
-    lines = [frame.to_string(float_format=lambda x: f"{x:,.0f}")]
-    summ = report.summary
-    lines.append("")
-    lines.append(f"pool default rate {100 * summ['pool_default_rate']:.2f}%, loss rate "
-                 f"{100 * summ['pool_loss_rate']:.2f}% (after collateral, before support)"
-                 + (f"; accelerated from period {summ['accelerated_from']}"
-                    if summ["accelerated_from"] else ""))
-    for t in summ["tranches"]:
+def cashflow_column(name: str, lang: str = "en") -> str:
+    """A cash-flow column name in ``lang``: ``A:interest_paid`` -> ``A:实付利息``."""
+    if lang != "zh":
+        return name
+    head, sep, tail = name.partition(":")
+    if not sep:
+        return tr(name, lang)
+    if head in ("support", "fee", "reimbursed"):
+        return f"{tr(head, lang)}:{tail}"
+    return f"{head}:{tr(tail, lang)}"
+
+
+def cashflow_rows(table, lang: str = "en") -> list[tuple]:
+    """The cash-flow table transposed (one row per item, one column per period), amounts
+    rounded to whole units."""
+    rows = [(tr("period", lang), *(str(p) for p in table.index))]
+    for col in table.columns:
+        values = table[col].tolist()
+        if col == "accelerated":
+            cells = [tr("yes" if v else "no", lang) for v in values]
+        else:
+            cells = [money(v) for v in values]
+        rows.append((cashflow_column(col, lang), *cells))
+    return rows
+
+
+def cashflow_summary_lines(summary: dict, lang: str = "en") -> list[str]:
+    """What one deterministic run means for the pool and each tranche."""
+    acc = summary.get("accelerated_from")
+    lines = [f"{tr('pool default rate', lang)} {pct(summary['pool_default_rate'], 2)}, "
+             f"{tr('loss rate', lang)} {pct(summary['pool_loss_rate'], 2)} "
+             f"{tr('(after collateral, before support)', lang)}"
+             + (f"; {tr('accelerated from period {n}', lang, n=acc)}" if acc else "")]
+    for t in summary["tranches"]:
         wal = "-" if t["wal_years"] is None else f"{t['wal_years']:.3f}"
-        lines.append(f"{t['id']}: {'DEFAULTS' if t['defaulted'] else 'paid as promised'}, "
-                     f"loss {100 * t['loss']:.4f}%, WAL {wal} y")
-    return "\n".join(lines)
+        lines.append(f"{t['id']}: {tr('DEFAULTS' if t['defaulted'] else 'paid as promised', lang)}"
+                     f", {tr('loss', lang)} {pct(t['loss'], 4)}, {tr('WAL', lang)} {wal} "
+                     f"{tr('y', lang)}")
+    return lines
 
 
-def sensitivity_text(doc: dict) -> str:
+def cashflow_text(report, lang: str = "en") -> str:
+    """The deterministic cash-flow table, periods as columns (rounded to whole units)."""
+    rows = cashflow_rows(report.table, lang)
+    lines = columns(rows, right=set(range(1, len(rows[0]))))
+    return "\n".join([*lines, "", *cashflow_summary_lines(report.summary, lang)])
+
+
+def _change(x, se) -> str:
+    """A paired change in percentage points with its standard error."""
+    if x is None:
+        return "-"
+    if se is None or not math.isfinite(se) or se <= 0:
+        return f"{100.0 * x:+.4f}%" if x else "0"
+    d = max(1, min(5, 1 - math.floor(math.log10(100.0 * se))))
+    return f"{100.0 * x:+.{d}f}% ± {100.0 * se:.{d}f}%"
+
+
+def sensitivity_text(doc: dict, lang: str = "en") -> str:
     """Base case and each sensitivity: rating, default probability and its change."""
-    rows = [("case", "tranche", "rating", "standalone", "support floor", "joint default",
-             "default prob", "change ± se", "expected loss", "change ± se")]
+    rows = [tuple(tr(h, lang) for h in (
+        "case", "tranche", "rating", "standalone", "support floor", "joint default",
+        "default probability", "change ± se", "expected loss", "EL change ± se"))]
 
     def grades(t):
-        return (_grade(t["rating"]), _grade(t.get("rating_standalone")),
-                floor_text(t.get("support_floor")), _grade(t.get("rating_joint_default")))
+        return (grade(t["rating"], lang), grade(t.get("rating_standalone"), lang),
+                floor_text(t.get("support_floor")), grade(t.get("rating_joint_default"), lang))
 
+    paths = doc["base"]["run"]["paths"]
     for t in doc["base"]["tranches"]:
-        rows.append(("base", t["id"], *grades(t), f"{t['default_probability']:.3g}", "",
-                     f"{t['expected_loss']:.3g}", ""))
+        rows.append((tr("base", lang), t["id"], *grades(t),
+                     estimate(t["default_probability"], None, paths), "",
+                     estimate(t["expected_loss"], None, paths), ""))
     for case in doc["cases"]:
         for t in case["tranches"]:
-            rows.append((case["name"], t["id"], *grades(t), f"{t['default_probability']:.3g}",
-                         f"{t['pd_change']:+.3g} ± {t['pd_change_se']:.2g}",
-                         f"{t['expected_loss']:.3g}",
-                         f"{t['el_change']:+.3g} ± {t['el_change_se']:.2g}"))
-    return "\n".join([convention_line(doc["base"]), *_columns(rows)])
+            rows.append((case["name"], t["id"], *grades(t),
+                         estimate(t["default_probability"], None, paths),
+                         _change(t["pd_change"], t["pd_change_se"]),
+                         estimate(t["expected_loss"], None, paths),
+                         _change(t["el_change"], t["el_change_se"])))
+    return "\n".join([convention_line(doc["base"], lang), *columns(rows, right={6, 7, 8, 9})])
 
 
-def compare_text(doc: dict) -> str:
-    """Designs side by side: each tranche's rating and default probability."""
-    blocks = []
-    for d in doc["designs"]:
-        blocks.append(d["name"])
-        blocks.append(tranche_table(d["result"]))
-        blocks.append("")
-    return "\n".join(blocks).rstrip()
+def compare_rows(doc: dict, lang: str = "en") -> tuple[list[str], list[tuple]]:
+    """The legend (``[1] name``) and one table: rows per tranche and measure, a column per
+    design, with each design's paired difference against the first."""
+    designs = doc["designs"]
+    legend = [f"[{i + 1}] {d['name']}" for i, d in enumerate(designs)]
+    diffs = {d["design"]: {t["id"]: t for t in d["tranches"]}
+             for d in doc.get("differences", [])}
+    ids: list[str] = []
+    for d in designs:
+        ids += [t["id"] for t in d["result"]["tranches"] if t["id"] not in ids]
+    paths = doc.get("paths")
+    head = (tr("tranche", lang), "", *(f"[{i + 1}]" for i in range(len(designs))))
+    rows = [head]
+    first = "[1]"
+    measures = (
+        ("balance", lambda t, d: money(t["balance"])),
+        ("rating", lambda t, d: grade(t["rating"], lang)),
+        ("standalone", lambda t, d: grade(t.get("rating_standalone"), lang)),
+        ("support floor", lambda t, d: floor_text(t.get("support_floor"))),
+        ("joint default", lambda t, d: grade(t.get("rating_joint_default"), lang)),
+        ("default probability", lambda t, d: estimate(t["default_probability"],
+                                                       t["default_probability_se"], paths)),
+        ("Δ default probability", lambda t, d: "" if d is None
+         else _change(d["pd_change"], d["pd_change_se"])),
+        ("expected loss", lambda t, d: estimate(t["expected_loss"], t["expected_loss_se"],
+                                                 paths)),
+        ("Δ expected loss", lambda t, d: "" if d is None
+         else _change(d["el_change"], d["el_change_se"])),
+        ("WAL (years)", lambda t, d: num_pm(t["wal_years"], t.get("wal_years_se"), 3)),
+    )
+    for tid in ids:
+        for key, cell in measures:
+            label = tr(key, lang) if not key.startswith("Δ") else \
+                f"Δ {tr(key[2:], lang)} {tr('vs', lang)} {first}"
+            out = []
+            for i, d in enumerate(designs):
+                t = next((x for x in d["result"]["tranches"] if x["id"] == tid), None)
+                diff = diffs.get(i, {}).get(tid) if i > 0 else None
+                if t is None:
+                    out.append("-")
+                elif key.startswith("Δ") and i == 0:
+                    out.append("")
+                else:
+                    out.append(cell(t, diff) or "-")
+            rows.append((tid, label, *out))
+    return legend, rows
+
+
+def compare_text(doc: dict, lang: str = "en") -> str:
+    """Designs side by side on the same paths, with paired differences against the first."""
+    legend, rows = compare_rows(doc, lang)
+    note = tr("designs on the same {paths} paths, seed {seed}; differences are paired (same "
+              "paths), each with its own standard error", lang,
+              paths=f"{doc.get('paths', 0):,}", seed=doc.get("seed"))
+    return "\n".join([*legend, note, convention_line(doc["designs"][0]["result"], lang),
+                      *columns(rows, right=set(range(2, len(rows[0]))))])
+
+
+def _nice_unit(step: float) -> float:
+    """The power of ten at or below ``step`` (at least 1)."""
+    return 10.0 ** max(0, math.floor(math.log10(step))) if step > 0 else 1.0
+
+
+def probability_text(p, se, paths: int | None, lang: str = "en") -> str:
+    """``0.0123% ± 0.0021%``, or for a probability estimated as zero, the bound it rests on
+    (rule of three: fewer than 3/n at 95% confidence) rather than ``0 ± 0``."""
+    if p == 0 and paths:
+        return tr("no defaulting path in {paths} paths (below {bound} at 95% confidence)",
+                  lang, paths=f"{paths:,}", bound=pct(3.0 / paths))
+    return pct_pm(p, se)
+
+
+def size_text(doc: dict, lang: str = "en") -> str:
+    """The sizing answer: the balance found (rounded down to the search's resolution), the
+    bracket it was found in, and the tranche's ratings and default probability there."""
+    unit = _nice_unit(doc.get("resolution") or 1.0)
+    balance = math.floor(doc["balance"] / unit) * unit
+    a = doc["achieved"]
+    lines = [convention_line(doc, lang),
+             tr("{tranche} earns {target} or better up to a balance of {balance} ({share} of "
+                "the pool)", lang, tranche=doc["tranche"], target=doc["target"],
+                balance=money(balance), share=pct(doc["share_of_pool"], 2))]
+    lo, hi = (doc.get("bracket") or [doc["balance"], None])
+    if hi is not None:
+        lines.append(tr("searched to within {step}: {ok} earns it, {bad} does not", lang,
+                        step=money(doc["resolution"]), ok=money(math.floor(lo / unit) * unit),
+                        bad=money(math.ceil(hi / unit) * unit)))
+    rows = [tuple(tr(h, lang) for h in ("tranche", "balance", "rating", "95% range",
+                                         "standalone", "support floor", "joint default",
+                                         "default probability", "expected loss"))]
+    rows.append((doc["tranche"], money(balance), grade(a["rating"], lang),
+                 grade_range(a.get("rating_range")), grade(a.get("rating_standalone"), lang),
+                 floor_text(a.get("support_floor")), grade(a.get("rating_joint_default"), lang),
+                 estimate(a["default_probability"], a["default_probability_se"],
+                          doc.get("paths")),
+                 estimate(a["expected_loss"], a["expected_loss_se"], doc.get("paths"))))
+    lines += columns(rows, right={1})
+    if a["default_probability"] == 0 and doc.get("paths"):
+        lines.append(probability_text(0.0, 0.0, doc["paths"], lang))
+    return "\n".join(lines)

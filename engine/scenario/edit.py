@@ -29,3 +29,100 @@ def with_convention(scenario, support: str | None):
         return scenario
     return scenario.model_copy(update={"rating": scenario.rating.model_copy(
         update={"support": support})})
+
+
+def _plain(value):
+    """Models (and lists of them) as the plain data the YAML would hold."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _set_path(data: dict, path: str, value) -> None:
+    """Set ``data[a][b]...`` for the dotted ``path``; a list item is named by its index or by
+    its ``id`` (``tranches.A.balance``)."""
+    from engine.errors import Problem, ScenarioError
+
+    parts = path.split(".")
+    node = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[:depth + 1])
+        if isinstance(node, list):
+            if part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+                key = int(part)
+            else:
+                ids = [item.get("id") for item in node if isinstance(item, dict)]
+                if part not in ids:
+                    raise ScenarioError(Problem(where, f"no item {part!r} here; give an index "
+                                                      f"or one of the ids: {', '.join(map(str, ids))}"))
+                key = ids.index(part)
+        elif isinstance(node, dict):
+            key = part
+            if not last and key not in node:
+                node[key] = {}
+        else:
+            raise ScenarioError(Problem(where, "is a single value, not a mapping or a list"))
+        if last:
+            node[key] = value
+        else:
+            if node[key] is None:
+                node[key] = {}
+            node = node[key]
+
+
+def with_changes(scenario, changes: dict | None = None, /, **fields):
+    """A copy of ``scenario`` with changes, validated like a file: the fields' shapes and
+    every cross reference (tranches that fit the pool, ids that exist, a valid correlation).
+
+    Parameters
+    ----------
+    scenario : engine.Scenario
+    changes : dict, optional
+        Dotted paths to new values: ``{"tranches.A.balance": 150e6,
+        "obligors.GC.rating": "AA", "simulation.paths": 50_000}``; a list item is named by
+        its ``id`` or its index. Values are plain data (numbers, strings, dicts, lists) or
+        scenario models.
+    **fields
+        Top-level fields by name (``legal_final=12``, ``tranches=[...]``).
+
+    Returns
+    -------
+    engine.Scenario
+        Validated; ``base_dir`` kept (so ``assets_file`` and a rating table still resolve),
+        ``sha256`` ``None`` (the scenario no longer matches a file).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem (the dotted paths as in ``ipabs validate``).
+
+    Examples
+    --------
+    >>> bigger = with_changes(sc, {"tranches.A.balance": 200e6, "tranches.Sub.balance": 6e6})
+    >>> [engine.run(with_changes(sc, {"obligors.GC.rating": g})) for g in ("AAA", "AA+", "AA")]
+    """
+    from pydantic import ValidationError
+
+    from engine.errors import Problem, ScenarioError
+    from engine.scenario.models import Scenario
+    from engine.scenario.validation_errors import translate_validation_error
+
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    for path, value in {**(changes or {}), **fields}.items():
+        _set_path(data, path, _plain(value))
+    if data.get("assets_file") is not None and "assets" in data:
+        data.pop("assets_file")          # the assets were read already; keep them
+    try:
+        changed = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([Problem(".".join(str(p) for p in e.loc), e.message)
+                             for e in translate_validation_error(exc)]) from None
+    changed._base_dir = scenario.base_dir
+    return changed

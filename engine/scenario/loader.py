@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import Problem, ScenarioError
+from engine.errors import Problem, ScenarioError, ScenarioWarning
 from engine.inputs import Unreadable, read_user_file
 from engine.rating.tables import resolve_table
-from engine.scenario.assets_csv import AssetRows, read_assets_csv
+from engine.scenario.assets_csv import AssetRows, read_assets_file
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
 from engine.scenario.validation_errors import translate_validation_error
@@ -155,7 +156,8 @@ def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Repo
         report.add(("assets_file",), "give either `assets` or `assets_file`, not both")
         return False
     if not has_assets and not has_file:
-        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` (a CSV path)")
+        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` "
+                               "(a CSV or .xlsx path)")
         return False
     if has_assets:
         return True
@@ -166,7 +168,7 @@ def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Repo
         report.add(("assets_file",), "assets_file needs the scenario's folder: load the scenario "
                                      "from a file, or pass base_dir")
         return False
-    rows = read_assets_csv(name, base_dir)
+    rows = read_assets_file(name, base_dir)
     for message in rows.errors:
         report.add(("assets_file",), message)
     if rows.errors:
@@ -204,7 +206,7 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
     report = _Report(lines)
     assets_ok = _assets_from_file(data, base_dir, report)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"cross_checks": False})
     except ValidationError as exc:
         for located in translate_validation_error(exc):
             if not assets_ok and located.loc[:1] == ("assets",):
@@ -219,6 +221,21 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
     report.raise_if_any(source)
     _read_rating_table(scenario, base_dir, report)
     report.raise_if_any(source)
+    _warn_assumptions(scenario, lines, source)
     scenario._sha256 = digest
     scenario._base_dir = base_dir
     return scenario
+
+
+def _warn_assumptions(scenario: Scenario, lines: LineMap, source: str) -> None:
+    """Warn (:class:`~engine.errors.ScenarioWarning`) where a left-out key silently decides
+    something a term sheet states: a non-subordinated tranche without ``principal`` is paid
+    pass-through."""
+    for i, tranche in enumerate(scenario.tranches):
+        if tranche.principal is None and not tranche.subordinated:
+            line = lines.line_for(("tranches", i))
+            where = f"{source}: tranches.{i}.principal" + (f" (line {line})" if line else "")
+            warnings.warn(ScenarioWarning(
+                f"{where}: not given, so tranche {tranche.id!r} is paid pass-through (principal "
+                "as collected, all of it owed at legal final); write `principal: pass_through` "
+                "to say so, or `bullet: PERIOD` / `schedule: [...]`"), stacklevel=3)

@@ -1,4 +1,5 @@
-"""The ``ipabs/v1`` scenario models: the executable form of SCENARIO_FORMAT.md.
+"""The ``ipabs/v1`` scenario models: the executable definition of the scenario format
+(documented key by key in ``ipabs schema`` and in ``docs/model.md``).
 
 This module owns the *shape* of a scenario: which keys exist, their types, ranges and
 defaults, and the rules that involve one object only (exactly one of two keys, a
@@ -14,6 +15,7 @@ rejected. Field names are the YAML keys.
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -43,7 +45,7 @@ __all__ = [
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "Scenario",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
     "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets",
-    "PARENT_CORRELATION_DEFAULT", "region_nodes",
+    "PARENT_CORRELATION_DEFAULT", "region_nodes", "ReportSpec", "ReportStress",
 ]
 
 
@@ -107,7 +109,8 @@ Correlation01 = Annotated[float, Field(ge=0.0, lt=1.0)]
 StatedCorrelation = Annotated[float, Field(ge=-1.0, le=1.0)]
 
 #: The latent correlation of a subsidiary with its ``parent`` when ``parent_correlation`` is
-#: not given: a closely tied group member (DOMAIN.md: a guarantee company and its SOE parent).
+#: not given: a closely tied group member (a guarantee company and its SOE parent,
+#: ``docs/domain.md``).
 PARENT_CORRELATION_DEFAULT = 0.8
 
 
@@ -871,7 +874,8 @@ class RatingSpec(_Model):
                     "supporters as correlated obligors")
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
     stresses: list[Stress] | None = Field(
-        None, description="tdr_bdr stress grid; default: the small-business grid of DOMAIN.md")
+        None, description="tdr_bdr stress grid; default: the small-business grid of "
+                                 "docs/domain.md")
     concentration: Concentration | None = Field(
         None, description="concentration default multipliers (off by default)")
     large_obligor_test: bool = Field(
@@ -904,12 +908,37 @@ class Sensitivity(_Model):
         return self
 
 
+class ReportStress(_Model):
+    """The stressed deterministic run shown beside the no-default cash flows in the report:
+    the largest borrowers default together, collateral realising at its mean haircut after
+    its lag, every support paying as documented."""
+
+    largest_borrowers: int = Field(
+        3, ge=0, description="how many of the largest borrowers (by balance owed to the pool) "
+                             "default; 0 for no stressed run")
+    period: int = Field(1, ge=1, description="the payment period in which they default")
+
+
+class ReportSpec(_Model):
+    """How reports of the scenario are written (报告): language and the stressed cash flows."""
+
+    language: Literal["en", "zh"] = Field(
+        "en", description="en: English; zh: Chinese headings, labels and terminal text with the "
+                          "domestic terms (优先级, 次级, 差额支付承诺, 违约概率, ...). "
+                          "`--lang` on the command line overrides it")
+    stress: ReportStress = Field(ReportStress(), description="the stressed cash-flow run")
+
+
 # ----------------------------------------------------------------------------- the scenario
 
 PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
 
 #: Payment dates per year for each payment frequency.
 PERIODS_PER_YEAR: dict[str, int] = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
+
+
+#: Set while :meth:`Scenario.model_validate` runs pydantic (which calls ``__init__``).
+_VALIDATING: ContextVar[bool] = ContextVar("ipabs_scenario_validating", default=False)
 
 
 class Scenario(_Model):
@@ -947,9 +976,51 @@ class Scenario(_Model):
     allow_high_rates: bool = Field(
         False, description="accept coupons, asset rates and fee rates above 100% a year "
                            "(refused otherwise, as a likely typo for a percentage)")
+    report: ReportSpec = ReportSpec()
 
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
+
+    def __init__(self, /, **data: Any) -> None:
+        """Validate the fields, then the cross references (raises ScenarioError)."""
+        super().__init__(**data)
+        if not _VALIDATING.get():        # model_validate checks after pydantic is done
+            _raise_cross_problems(self)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Scenario:
+        """Validate ``obj`` fully: its shape (pydantic's ``ValidationError``) and then the
+        cross references of :func:`engine.scenario.checks.check_scenario` (a
+        :class:`~engine.errors.ScenarioError` listing every problem), so a scenario built
+        in Python is as safe to run as one loaded from a file. ``context={"cross_checks":
+        False}`` skips the second step (the loader runs it itself, to add line numbers)."""
+        token = _VALIDATING.set(True)
+        try:
+            scenario = super().model_validate(obj, *args, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
+        if (kwargs.get("context") or {}).get("cross_checks", True):
+            _raise_cross_problems(scenario)
+        return scenario
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Scenario:
+        """As :meth:`model_validate`, from JSON text."""
+        token = _VALIDATING.set(True)
+        try:
+            scenario = super().model_validate_json(json_data, *args, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
+        if (kwargs.get("context") or {}).get("cross_checks", True):
+            _raise_cross_problems(scenario)
+        return scenario
+
+    def with_changes(self, changes: dict | None = None, /, **fields: Any) -> Scenario:
+        """A fully validated copy with ``changes`` (see
+        :func:`engine.scenario.edit.with_changes`)."""
+        from engine.scenario.edit import with_changes
+
+        return with_changes(self, changes, **fields)
 
     @property
     def periods_per_year(self) -> int:
@@ -965,3 +1036,28 @@ class Scenario(_Model):
     def base_dir(self) -> Path | None:
         """Folder that relative paths in the scenario (``assets_file``, ``rating.table``) use."""
         return self._base_dir
+
+
+def _raise_cross_problems(scenario: Scenario) -> None:
+    """Raise :class:`~engine.errors.ScenarioError` if the cross-reference checks fail."""
+    from engine.errors import ScenarioError
+    from engine.scenario.checks import check_scenario
+
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _all_models() -> list[type[BaseModel]]:
+    """Every scenario model, nested ones before those that hold them (definition order)."""
+    return [obj for obj in list(globals().values())
+            if isinstance(obj, type) and issubclass(obj, _Model) and obj is not _Model]
+
+
+def _describe() -> None:
+    from engine.scenario.descriptions import apply_descriptions
+
+    apply_descriptions(_all_models())
+
+
+_describe()

@@ -1,0 +1,217 @@
+"""The words of the reports in English and in Chinese (报告用语), and how numbers are shown.
+
+English text is the key; :data:`ZH` gives the domestic term (优先级, 次级, 差额支付承诺,
+违约概率, 预期损失, 加权平均期限, 信用增级, ...). A report's language comes from
+``--lang``, else the scenario's ``report.language``, else English.
+"""
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("en", "zh")
+
+ZH: dict[str, str] = {
+    # tranche table
+    "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
+    "standalone": "独立评级", "support floor": "支持下限", "joint default": "联合违约评级",
+    "default prob ± se": "违约概率 ± 标准误", "expected loss ± se": "预期损失 ± 标准误",
+    "WAL (y) ± se": "加权平均期限(年) ± 标准误", "default probability": "违约概率",
+    "expected loss": "预期损失", "WAL (years)": "加权平均期限(年)",
+    "standalone default probability": "独立违约概率", "unrated": "未评级",
+    "senior": "优先级", "subordinated": "次级", "coupon": "票面利率",
+    "credit enhancement": "信用增级", "subordination below": "次级支持(下方档次占比)",
+    "share of notes": "占比", "principal": "本金偿付", "pass-through": "过手摊还",
+    "bullet, period {n}": "到期一次还本(第{n}期)", "schedule": "计划摊还",
+    "interest": "利息", "deferrable": "可递延", "current": "当期支付",
+    # conventions
+    "ratings": "评级", "method": "方法", "table": "评级表",
+    "credit substitution (market convention): rating = better of standalone and support "
+    "floor": "信用替代(市场惯例): 评级 = 独立评级与支持下限孰高",
+    "joint default: rating = full simulation with supporters as correlated obligors":
+        "联合违约: 评级 = 将增信方作为相关债务人的完整模拟",
+    # pool
+    "pool": "资产池", "expected default rate": "预期违约率",
+    "expected loss rate (after collateral, before support)": "预期损失率(质押物处置后、增信前)",
+    "pool default rate quantiles": "资产池违约率分位数", "quantile": "分位数",
+    "acceleration probability": "加速清偿概率", "statistic": "指标", "value": "数值",
+    "paths": "模拟路径", "seed": "随机种子", "elapsed": "耗时",
+    "target default rates (TDR, pool WAL {wal} y)": "目标违约率(TDR, 资产池加权平均期限 {wal} 年)",
+    "standalone grade": "独立评级", "BDR (no support)": "BDR(无增信)",
+    "governing stress": "决定性压力情景", "cushion (BDR - TDR)": "安全垫(BDR - TDR)",
+    "grade": "级别", "stress": "压力情景", "TDR": "TDR", "BDR": "BDR",
+    # reliance
+    "reliance on each support (same paths):": "对各项增信的依赖(相同路径):",
+    "without": "去掉", "provider": "提供方", "(nothing removed)": "(不去掉)",
+    "rating / joint default": "评级 / 联合违约评级",
+    # cash flows
+    "period": "期次", "pool default rate": "资产池违约率", "loss rate": "损失率",
+    "(after collateral, before support)": "(质押物处置后、增信前)",
+    "accelerated from period {n}": "自第{n}期加速清偿", "DEFAULTS": "违约",
+    "paid as promised": "按约兑付", "loss": "损失", "WAL": "加权平均期限",
+    "interest_collections": "利息回收款", "principal_collections": "本金回收款",
+    "recoveries": "处置回收款", "support": "增信", "reimbursed": "返还", "fee": "费用",
+    "interest_due": "应付利息", "interest_paid": "实付利息", "principal_paid": "偿付本金",
+    "residual_paid": "剩余收益", "reserve_balance": "储备金余额", "cash_left": "结余现金",
+    "accelerated": "加速清偿", "yes": "是", "no": "否", "y": "年",
+    # sensitivities
+    "case": "情景", "base": "基准", "change ± se": "变化 ± 标准误",
+    "EL change ± se": "预期损失变化 ± 标准误",
+    # compare
+    "design": "方案", "vs": "相对", "difference vs {name}": "相对{name}的差异",
+    "designs on the same {paths} paths, seed {seed}; differences are paired (same paths), "
+    "each with its own standard error": "各方案使用相同的{paths}条路径(随机种子 {seed}); "
+    "差异为配对差异(相同路径), 并附各自的标准误",
+    # sizing
+    "{tranche} earns {target} or better up to a balance of {balance} ({share} of the pool)":
+        "{tranche} 在金额不超过 {balance}(占资产池 {share})时可获得 {target} 或更高评级",
+    "searched to within {step}: {ok} earns it, {bad} does not":
+        "搜索精度 {step}: {ok} 可获得, {bad} 不可获得",
+    "no defaulting path in {paths} paths (below {bound} at 95% confidence)":
+        "{paths} 条路径中无违约(95%置信上限 {bound})",
+    # support types
+    "loan_guarantee": "连带责任保证担保", "bank_guarantee": "银行保函",
+    "shortfall_commitment": "差额支付承诺", "commitment_guarantee": "差额支付承诺的保证",
+    "risk_compensation": "风险补偿资金池", "ip_insurance": "知识产权保险",
+    "none": "无",
+    # HTML sections
+    "The deal": "交易概况", "Tranches": "证券档次与评级", "Deal summary": "交易结构摘要",
+    "Credit support and providers": "增信措施与提供方", "Pool": "资产池",
+    "credit support id": "增信措施",
+    "Default timing": "违约时间分布", "Support": "增信代偿", "Triggers": "触发事件",
+    "TDR / BDR": "TDR / BDR", "Sensitivities (same random numbers as the base case)":
+        "敏感性分析(与基准情形相同的随机数)",
+    "Cash flows": "现金流", "Assumptions": "模型假设",
+    "Reliance on each support (same random numbers)": "对各项增信的依赖(相同随机数)",
+    "currency": "币种", "payment frequency": "支付频率", "legal final": "法定到期",
+    "periods": "期", "pool balance": "资产池金额", "assets": "基础资产笔数",
+    "obligors": "债务人数", "credit support": "增信措施", "triggers": "触发事件",
+    "largest obligor": "最大单一债务人", "pool rate (weighted)": "资产池加权利率",
+    "weighted coupon": "加权票面利率", "fees (per year, of the pool)": "费用(年化, 占资产池)",
+    "excess spread": "超额利差", "type": "类型", "rating of provider": "提供方评级",
+    "covers": "覆盖", "share": "比例", "cap": "上限", "all assets": "全部基础资产",
+    "expected payment": "预期代偿金额", "call probability": "代偿概率",
+    "expected reimbursement": "预期返还", "expected net cost": "预期净成本",
+    "fire probability": "触发概率", "mean period": "平均触发期次",
+    "No defaults": "无违约情景", "Stressed: {what}": "压力情景: {what}",
+    "the {n} largest borrowers ({names}) default in period {period}, collateral realised at "
+    "its mean haircut after its lag": "最大的{n}户借款人({names})于第{period}期违约, "
+    "质押物按平均折扣率于处置周期后变现",
+    "outcome": "结果", "item": "项目",
+    "Monte Carlo paths": "蒙特卡洛路径数", "random seed": "随机种子",
+    "sampling method": "抽样方法", "rating method": "评级方法", "support convention": "增信处理惯例",
+    "rating table": "理想违约率表", "copula": "Copula", "correlation": "相关性",
+    "recovery": "回收假设", "engine version": "引擎版本", "scenario file sha256": "情景文件 sha256",
+    "pool default rate distribution": "资产池违约率分布",
+    "cumulative pool default rate (% of balance)": "资产池累计违约率(占本金 %)",
+    "probability of exceeding": "超过该违约率的概率",
+    "P(pool default rate > x)": "P(资产池违约率 > x)", "{tid} attaches": "{tid} 附着点",
+    "monthly": "按月", "quarterly": "按季", "semiannual": "按半年", "annual": "按年",
+    "{grade} 1y ideal PD": "{grade} 1年理想违约率",
+    "expected default (% of pool)": "预期违约(占资产池 %)",
+    "default probability of {tid} (log scale)": "{tid} 的违约概率(对数坐标)",
+    "Rates and probabilities are in percent; amounts in {currency}. Each estimate is shown "
+    "± its Monte Carlo standard error.": "利率与概率以百分比表示; 金额单位 {currency}。"
+    "每个估计值后附蒙特卡洛标准误。",
+    "The ratings": "三种评级",
+    "Cash flows with no defaults and under a stress, period by period (scroll sideways for "
+    "later periods).": "逐期现金流: 无违约情景与压力情景(横向滚动查看后续期次)。",
+    "Each tranche's rating (by the convention above) and joint-default rating with one "
+    "support arrangement removed: what the rating rests on.":
+        "去掉某一项增信后各档次的评级(按上述惯例)与联合违约评级: 评级依赖于哪些增信。",
+    "Break-even default rates of the standalone structure (no credit support); the grade is "
+    "combined with the support floor by the convention.":
+        "独立结构(无增信)的盈亏平衡违约率; 该级别按惯例与支持下限合并。",
+    "report for the committee": "评审会报告", "generated by ipabs": "由 ipabs 生成",
+    "collateral: haircut {haircut} of appraised value on average, realised {lag} after "
+    "default; systemic share {systemic}": "质押物: 平均折扣率 {haircut}(占评估值), 违约后 {lag} "
+    "变现; 系统性部分 {systemic}",
+    "no collateral": "无质押物", "months": "个月", "none given": "未设定",
+}
+
+
+#: English display names of scenario keywords.
+EN: dict[str, str] = {
+    "loan_guarantee": "loan guarantee", "bank_guarantee": "bank letter of guarantee",
+    "shortfall_commitment": "shortfall commitment", "commitment_guarantee":
+        "guarantee of a commitment", "risk_compensation": "risk-compensation fund",
+    "ip_insurance": "IP insurance", "credit support id": "support",
+}
+
+
+def tr(text: str, lang: str = "en", **kw) -> str:
+    """``text`` in ``lang`` (the English text is the key), formatted with ``kw``."""
+    if lang == "zh":
+        out = ZH.get(text, text)
+    else:
+        out = EN.get(text, text)
+    return out.format(**kw) if kw else out
+
+
+def language(scenario=None, override: str | None = None) -> str:
+    """``override`` if given, else the scenario's ``report.language``, else ``en``."""
+    if override:
+        return override
+    spec = getattr(scenario, "report", None)
+    return getattr(spec, "language", None) or "en"
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def money(x, digits: int = 0) -> str:
+    """``195,700,000`` (``-`` for nothing)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def _pct_digits(x: float) -> int:
+    """Decimals (of a percentage) that show about three significant digits, 1 to 4."""
+    if x == 0 or not math.isfinite(x):
+        return 2
+    return max(1, min(4, 2 - math.floor(math.log10(abs(100.0 * x)))))
+
+
+def pct(x, digits: int | None = None) -> str:
+    """A fraction as a percentage: ``0.0123%``, ``5.00%``, ``25.4%``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    d = _pct_digits(x) if digits is None else digits
+    return f"{100.0 * x:.{d}f}%"
+
+
+def pct_pm(x, se, digits: int | None = None) -> str:
+    """A fraction and its standard error in percent, at the standard error's precision:
+    ``0.0120% ± 0.0021%``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if se is None or not math.isfinite(se) or se <= 0:
+        return pct(x, digits)
+    d = digits if digits is not None else max(1, min(5, 1 - math.floor(math.log10(100.0 * se))))
+    return f"{100.0 * x:.{d}f}% ± {100.0 * se:.{d}f}%"
+
+
+def estimate(x, se, paths: int | None = None) -> str:
+    """A Monte Carlo estimate of a probability in percent with its standard error; an
+    estimate of zero shows the bound it rests on (no event in ``paths`` paths: below
+    ``3 / paths`` at 95% confidence) instead of ``0 ± 0``."""
+    if x == 0 and paths and (se is None or se == 0):
+        return f"0 (< {pct(3.0 / paths)})"
+    return pct_pm(x, se)
+
+
+def num_pm(x, se, digits: int = 2) -> str:
+    """``1.00 ± 0.01`` (``-`` for nothing)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}" + ("" if se is None else f" ± {se:.{digits}f}")
+
+
+def grade(x, lang: str = "en") -> str:
+    """A grade, or ``unrated``."""
+    return tr("unrated", lang) if x is None else x
+
+
+def grade_range(rng) -> str:
+    """``AAAsf..AA+sf`` (best..worst); ``-`` for none."""
+    return "..".join(rng) if rng else "-"
