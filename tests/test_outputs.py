@@ -227,7 +227,7 @@ def test_a_failing_write_names_the_option_the_file_and_what_was_written(tmp_path
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
 
-    def full_plot(result, path, table):
+    def full_plot(result, path, *args):
         raise OSError(28, "No space left on device", str(path))
 
     monkeypatch.setattr("engine.report.plots.plot_pool_default_rate", full_plot)
