@@ -140,8 +140,11 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
             "expected_loss": el, "expected_loss_se": _clean(el_se),
             "wal_years": _clean(wal), "wal_years_se": _clean(wal_se),
         })
+        # an importance-sampled estimate can leave [0, 1]: it is reported as estimated and
+        # rated as the probability it estimates (clipped)
+        rated = dict(rows[-1], default_probability=min(max(pd_, 0.0), 1.0))
         rows[-1]["rating"], rows[-1]["rating_range"] = rate_tranche(
-            method, rows[-1], totals.paths, tenor, tables)
+            method, rated, totals.paths, tenor, tables)
     ps = totals.pool_sums()
     dr1, dr2 = ps[L.POOL_DEFAULT_RATE], ps[L.POOL_DEFAULT_RATE_SQ]
     lr1, lr2 = ps[L.POOL_LOSS_RATE], ps[L.POOL_LOSS_RATE_SQ]
