@@ -17,7 +17,7 @@ from engine.rating.substitution import provider_grade
 from engine.result import build_result
 from engine.scenario.edit import standalone
 from engine.simulate import simulate
-from tests.builders import bullet_pool, load, merge
+from builders import bullet_pool, load, merge
 
 PATHS = 20_000
 ROOT = Path(__file__).resolve().parents[1]
