@@ -448,6 +448,10 @@ def _cmd_check(args) -> int:
                 {"scenario": o.scenario, "passed": o.passed, "differences": o.differences}
                 for o in outcomes]}))
         outs.commit()
+    print("compared per tranche: rating (by " + (f"--support {args.support}" if args.support
+                                                 else "each scenario's rating.support")
+          + "), rating_standalone, support_floor, rating_joint_default, default probability, "
+            "expected loss, WAL")
     for o in outcomes:
         status = "updated" if o.updated else ("ok" if o.passed else "CHANGED")
         print(f"{o.scenario}: {status}")
