@@ -114,7 +114,9 @@ def test_check_passes_unchanged_scenarios_and_catches_a_changed_one(tmp_path):
     p = subprocess.run([sys.executable, "-m", "engine", "check", str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 1
-    assert "CHANGED" in p.stdout and "rating" in p.stdout
+    assert "CHANGED" in p.stdout
+    assert any(line.strip().startswith("base: tranche A rating ")
+               for line in p.stdout.splitlines()), p.stdout
     golden = json.loads((tmp_path / (SHIPPED.stem + ".golden.json")).read_text())
     assert golden["format"] == "ipabs-golden/v1"          # nothing rewrote it
 
