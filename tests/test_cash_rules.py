@@ -225,15 +225,20 @@ def test_a_custom_waterfall_without_the_step_reimburses_before_the_subordinated_
 # ------------------------------------------------------------------ seniority property
 
 
-def assert_seniority(scenario, paths=4_000, seed=5):
+def assert_seniority(scenario, paths=4_000, seed=5, junior_subordinated=True):
     """No tranche defaults on more paths than the tranche just below it, beyond 4 paired
     standard errors (paths where the senior defaults and the junior does not, minus the
-    reverse, on the same paths)."""
+    reverse, on the same paths). ``junior_subordinated=False`` skips pairs whose junior is
+    subordinated: a senior owed timely interest can miss a date on which nothing at all is
+    collected (every loan defaulting at once, its guarantee paying a period later) while a
+    subordinated tranche, judged on ultimate principal only, is still repaid in the end."""
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     _, runs = run_deal(scenario, paths, seed, record=True)
     rec = runs.totals.record
     w = rec.weight[:, None]
     for k in range(rec.default.shape[1] - 1):
+        if not junior_subordinated and scenario.tranches[k + 1].subordinated:
+            continue
         diff = w[:, 0] * (rec.default[:, k].astype(float) - rec.default[:, k + 1])
         mean = diff.mean()
         se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
@@ -256,7 +261,7 @@ def plain_deals(draw):
     pool = sum(a["balance"] for a in assets)
     # attachment points on a grid: no tranche of (nearly) zero size, which never defaults
     cuts = sorted(draw(st.sets(st.sampled_from([0.5, 0.6, 0.7, 0.8, 0.9, 0.95]),
-                               min_size=1, max_size=2)))
+                               min_size=2, max_size=3)))
     bounds = [0.0] + cuts + [1.0]
     tranches = [{"id": f"T{k}", "balance": (bounds[k + 1] - bounds[k]) * pool,
                  "coupon": draw(st.sampled_from([0.01, 0.03]))}
@@ -280,7 +285,7 @@ def plain_deals(draw):
           suppress_health_check=[HealthCheck.too_slow])
 @given(plain_deals())
 def test_no_tranche_defaults_more_often_than_the_one_below_on_random_deals(doc):
-    assert_seniority(load(doc), paths=2_048)
+    assert_seniority(load(doc), paths=2_048, junior_subordinated=False)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")),
