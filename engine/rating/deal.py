@@ -86,6 +86,7 @@ class DealRuns:
 
     plan: Plan
     totals: Totals
+    standalone_scenario: object     # the Scenario with every credit support removed
     standalone_plan: Plan
     standalone_totals: Totals
 
@@ -97,10 +98,11 @@ def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs
     stages = stages or Stages(None, 2, paths)
     totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(0),
                       record=record, backend=backend)
-    alone = aimed_like(compile_plan(standalone(scenario), **(compile_kwargs or {})), plan)
+    alone_scenario = standalone(scenario)
+    alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
                             progress=stages.stage(1), backend=backend)
-    return DealRuns(plan, totals, alone, alone_totals)
+    return DealRuns(plan, totals, alone_scenario, alone, alone_totals)
 
 
 def paid_when_no_default(plan: Plan) -> list[bool]:
@@ -110,10 +112,15 @@ def paid_when_no_default(plan: Plan) -> list[bool]:
     return [not bool(d) for d in flows.tranche_defaulted]
 
 
+def simulated_method(scenario) -> str:
+    """The method that rates a simulation's estimates: the scenario's, or ``tranche_pd``
+    under ``tdr_bdr`` (whose grades come from break-even runs instead)."""
+    return "tranche_pd" if scenario.rating.method == "tdr_bdr" else scenario.rating.method
+
+
 def joint_default_result(scenario, plan, totals, tables, info) -> Result:
     """Estimates of the full simulation, rated by default probability (or expected loss)."""
-    method = "tranche_pd" if scenario.rating.method == "tdr_bdr" else scenario.rating.method
-    result = build_result(scenario, plan, totals, tables, info, method)
+    result = build_result(scenario, plan, totals, tables, info, simulated_method(scenario))
     if scenario.rating.large_obligor_test:
         from engine.analysis.large_obligor import apply_large_obligor_test
 
@@ -121,11 +128,10 @@ def joint_default_result(scenario, plan, totals, tables, info) -> Result:
     return result
 
 
-def standalone_result(scenario, plan, totals, tables, info) -> Result:
-    """Estimates of the standalone structure, rated by the scenario's method."""
-    alone = standalone(scenario)
-    method = "tranche_pd" if scenario.rating.method == "tdr_bdr" else scenario.rating.method
-    result = build_result(alone, plan, totals, tables, info, method)
+def standalone_result(scenario, alone, plan, totals, tables, info) -> Result:
+    """Estimates of the standalone structure ``alone`` of ``scenario``, rated by the
+    scenario's method."""
+    result = build_result(alone, plan, totals, tables, info, simulated_method(scenario))
     if scenario.rating.method == "tdr_bdr":
         rate_tdr_bdr(result, alone, plan, totals, tables["pd"])
     if scenario.rating.large_obligor_test:
@@ -209,8 +215,8 @@ def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
     tables = rating_tables(scenario)
     info = {"paths": paths, "seed": seed, **run_info}
     joint = joint_default_result(scenario, runs.plan, runs.totals, tables, info)
-    alone = standalone_result(scenario, runs.standalone_plan, runs.standalone_totals, tables,
-                              info)
+    alone = standalone_result(scenario, runs.standalone_scenario, runs.standalone_plan,
+                              runs.standalone_totals, tables, info)
     floors = support_floors(scenario, tables["pd"], paid_when_no_default(runs.plan))
     result = combine(scenario, joint, alone, floors)
     result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
