@@ -9,6 +9,7 @@ from engine.default._kernels import (
     STREAM_IDIO,
     draw_defaults,
     draw_factors,
+    make_default_work,
     stream_key,
     threshold_scale,
     uniform,
@@ -64,13 +65,13 @@ def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_o
         z = np.zeros(shift.shape[0])
         tau = np.full(n_obl, horizon + 1, dtype=np.int64)
         defaulters = np.zeros(n_obl, dtype=np.int64)
-        g_mean, g_pT, g_q = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
+        work = make_default_work(groups)
         n_def = 0
         for path in range(b * block_size, min((b + 1) * block_size, n_paths)):
             draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
             scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
             n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
-                                     (g_mean, g_pT, g_q), tau, defaulters, n_def)
+                                     work, tau, defaulters, n_def)
             amount = 0.0
             for i in range(asset_obligor.shape[0]):
                 t = tau[asset_obligor[i]]
