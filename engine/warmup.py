@@ -43,13 +43,18 @@ WARMUP_DEAL = {
 
 
 def cache_folder() -> Path:
-    """Where numba keeps the compiled fused kernel."""
+    """Where numba keeps the compiled kernels: ``NUMBA_CACHE_DIR`` if set, else the
+    package's ``__pycache__``."""
+    from numba.core import config
+
+    if config.CACHE_DIR:
+        return Path(config.CACHE_DIR)
     return Path(__file__).resolve().parent / "__pycache__"
 
 
 def kernels_cached() -> bool:
     """Has numba compiled (and cached) the fused kernel on this install yet?"""
-    return any(cache_folder().glob("_kernels.simulate_blocks-*.nbi"))
+    return any(cache_folder().rglob("_kernels.simulate_blocks-*.nbi"))
 
 
 def warm_up(say=print) -> float:
