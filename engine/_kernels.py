@@ -16,13 +16,11 @@ from numba import njit, prange
 from engine import layout as L
 from engine.default._kernels import (
     STREAM_HAIRCUT,
-    draw_defaults,
-    draw_factors,
     norm_cdf,
     normal,
     stream_key,
-    threshold_scale,
 )
+from engine.default._mixture_kernels import draw_weighted_defaults
 from engine.waterfall._kernels import run_path_cash
 from engine.waterfall._outcome_kernels import (
     cash_error,
@@ -40,6 +38,7 @@ class BlockRows(NamedTuple):
     hist: np.ndarray         # (blocks, bins) weight of paths per pool default-rate bin
     defaults: np.ndarray     # (blocks, obligors) weight of paths where each defaulted
     hist_range: np.ndarray   # (blocks, 2) lowest and highest bin used
+    hist_sq: np.ndarray      # (blocks, bins) sum of w^2 per bin; (blocks, 0): not kept
 
 
 class RecordRows(NamedTuple):
@@ -152,12 +151,12 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
     :class:`engine.waterfall.bundles.Deal` (numba cannot pass nested bundles into a parallel
     loop, so the Deal is rebuilt inside it); ``rows`` a :class:`BlockRows` and ``record`` a
     :class:`RecordRows`. Every estimate weighs a path by its likelihood ratio ``w`` (1
-    without importance sampling). ``rows.hist`` and ``rows.defaults`` must come in zeroed
-    and are only added to; ``rows.hist_range[b]`` receives the lowest and highest histogram
-    bin block ``b`` used (the driver folds and re-zeroes just that range).
+    without importance sampling). ``rows.hist``, ``rows.hist_sq`` and ``rows.defaults``
+    must come in zeroed and are only added to; ``rows.hist_range[b]`` receives the lowest
+    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that range).
     """
     first_block, n_blocks, block_size, n_paths = blocks
-    block_sums, block_hist, block_defaults, block_hist_range = rows
+    block_sums, block_hist, block_defaults, block_hist_range, block_hist_sq = rows
     path_weight, path_default, path_loss = record
     n_obl = groups.members.shape[0]
     n_groups = groups.thr.shape[0]
@@ -171,6 +170,7 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
         lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
                            support.cap_obligors.shape[0])
         z = np.zeros(model.z_shift.shape[0])
+        zero_shift = np.zeros(model.z_shift.shape[0])
         tau = np.full(n_obl, horizon + 1, dtype=np.int64)
         defaulters = np.zeros(n_obl, dtype=np.int64)
         n_def = 0
@@ -181,6 +181,7 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
         sums = block_sums[b]
         sums[:] = 0.0
         hist = block_hist[b]
+        hist_sq = block_hist_sq[b]
         obl = block_defaults[b]
         lo_bin = hist_bins
         hi_bin = -1
@@ -188,12 +189,8 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
         stop = min(start + block_size, n_paths)
         for path in range(start, stop):
             upath = np.uint64(path)
-            log_w = draw_factors(useed, upath, model.z_shift, model.z_scale, z)
-            scale = threshold_scale(useed, upath, model.dof)
-            n_def, log_w_twist = draw_defaults(useed, upath, z, scale, groups,
-                                               model.twist_target, work, tau, defaulters,
-                                               n_def)
-            w = math.exp(log_w + log_w_twist) if model.z_scale > 0.0 else 1.0
+            n_def, w = draw_weighted_defaults(useed, upath, model, groups, work, z, zero_shift,
+                                              tau, defaulters, n_def)
             draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
             dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
             for k in range(n_tr):
@@ -207,6 +204,8 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
             add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
             bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
             hist[bin_] += w
+            if hist_sq.shape[0] > 0:
+                hist_sq[bin_] += w * w
             lo_bin = min(lo_bin, bin_)
             hi_bin = max(hi_bin, bin_)
             for r in range(n_def):

@@ -65,7 +65,8 @@ def aimed_like(plan: Plan, base: Plan) -> Plan:
     deal runs on the base case's paths and weights."""
     if plan.factors.n_factors != base.factors.n_factors:
         return plan
-    return dataclasses.replace(plan, z_shift=base.z_shift, twist_target=base.twist_target)
+    return dataclasses.replace(plan, z_shift=base.z_shift, twist_target=base.twist_target,
+                               defensive_share=base.defensive_share)
 
 
 class Stages:
