@@ -253,6 +253,8 @@ def _cmd_run(args) -> int:
         if out:
             _stage_report_dir(outs, out, scenario, result, doc, None, lang)
         outs.commit()
+    for message in doc["diagnostics"].get("sampling_warnings") or []:
+        print(f"ipabs: warning: {message}", file=sys.stderr)
     if not args.quiet:
         print(f"{scenario.name}")
         print(tranche_table(doc, lang))

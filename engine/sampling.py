@@ -15,6 +15,7 @@ reaches the target's subordination.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -40,10 +41,17 @@ def aim(plan, seed: int, target: int, pilot_paths: int,
     d = stress_direction(plan)
     pilot_seed = (seed ^ PILOT_SEED_SALT) % SEED_LIMIT
     probs = np.zeros(len(radii))
+    best = -np.inf
     for n, r in enumerate(radii):
+        if -r * r / 2 < best:
+            # log P <= 0, so no farther radius can score above the best: the scan stops
+            # (farther pilots are the dearest, every obligor defaulting); probs stay 0 there
+            break
         pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0, defensive_share=0.0)
         totals = simulate(pilot, pilot_paths, pilot_seed, z_scale=0.0)
         probs[n] = totals.tranche_sums(target)[TR_DEFAULT] / pilot_paths
+        if probs[n] > 0:
+            best = max(best, math.log(probs[n]) - r * r / 2)
     with np.errstate(divide="ignore"):
         score = np.where(probs > 0, np.log(np.maximum(probs, 1e-300)) - radii**2 / 2, -np.inf)
     if not np.isfinite(score).any():

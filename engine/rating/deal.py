@@ -100,6 +100,12 @@ def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs
     totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(0),
                       record=record, backend=backend)
     alone_scenario = standalone(scenario)
+    if alone_scenario is scenario:
+        # no credit support: the standalone structure is the deal, on the same paths (the
+        # same numbers, without simulating them twice)
+        if stages.progress is not None:
+            stages.stage(1)(paths, paths)
+        return DealRuns(plan, totals, scenario, plan, totals)
     alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
                             progress=stages.stage(1), backend=backend)
@@ -148,7 +154,8 @@ def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
     from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
 
     wal = pool_wal_years(plan)
-    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table)
+    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table,
+                                totals.default_rate_hist_sq)
     bdrs = break_even_rates(scenario)
     for row in result.tranche_rows:
         b = bdrs[row["id"]]
@@ -166,6 +173,8 @@ def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
 #: Keys of the standalone run copied onto each tranche row (with a ``_standalone`` suffix).
 STANDALONE_ESTIMATES = ("default_probability", "default_probability_se", "expected_loss",
                         "expected_loss_se")
+#: Keys of the joint-default run's sampling diagnostics kept on each tranche row.
+SAMPLING_KEYS = ("default_probability_raw", "default_probability_ess", "expected_loss_ess")
 #: Keys of a break-even analysis copied onto each tranche row.
 BDR_KEYS = ("bdr", "bdr_governing_stress", "bdr_cushion", "bdr_by_scenario")
 
@@ -179,6 +188,7 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
         out = {k: row[k] for k in ("id", "balance", "default_probability",
                                    "default_probability_se", "expected_loss",
                                    "expected_loss_se", "wal_years", "wal_years_se")}
+        out.update({k: row[k] for k in SAMPLING_KEYS if k in row})
         out["rated"] = tranche.rated
         ratings = convention_ratings(convention, row, sa, floor)
         out.update(ratings if tranche.rated else {k: None for k in ratings})
@@ -188,6 +198,11 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
             out["large_obligor_test"] = sa["large_obligor_test"]
         rows.append(out)
     joint.tranche_rows = rows
+    # the standalone run shares the paths (so the pool's warnings), not the tranches' events
+    joint.diagnostics["sampling_warnings"] = (
+        list(joint.diagnostics.get("sampling_warnings") or [])
+        + [f"standalone {m}" for m in alone.diagnostics.get("sampling_warnings") or []
+           if m.startswith("tranche ")])
     joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
     joint.rating = {"method": scenario.rating.method, "support": convention,
                     "table": scenario.rating.table}
