@@ -246,15 +246,17 @@ def test_importance_sampling_is_reproducible_across_chunkings():
     assert a == b
 
 
-def test_an_importance_sampled_probability_above_one_is_rated_not_an_error():
-    """A far shift gives widely spread weights: a near-certain junior's weighted default
-    probability can pass 1. It is reported as estimated and rated as the probability it
-    estimates (this run exited 1 with "pd must be a probability" before)."""
+def test_an_importance_sampled_probability_above_one_is_clipped_and_rated_not_an_error():
+    """A far pure shift (no defensive share) gives widely spread weights: a near-certain
+    junior's weighted default probability can pass 1. It is reported and rated as the
+    probability it estimates, clipped, with the raw estimate kept (this run exited 1 with
+    "pd must be a probability" before)."""
     doc = bullet_pool([0.5] * 25, [1e6] * 25, 0.3, legal_final=1, senior_share=0.99,
                       paths=4096, seed=5)
     doc["simulation"]["method"] = "importance"
-    doc["simulation"]["importance"] = {"shift": {"global": -3.0}}
+    doc["simulation"]["importance"] = {"shift": {"global": -3.0}, "defensive_share": 0.0}
     res = engine.run(load(doc))
     sub = res.tranches.loc["Sub"]
-    assert sub["default_probability"] > 1.0
+    assert sub["default_probability_raw"] > 1.0
+    assert sub["default_probability"] == 1.0
     assert sub["rating"] == "CCCsf"
