@@ -197,6 +197,7 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
                  **({"capacity_exhaustion_probability": float(exhausted[j] / n)}
                     if j in exhausted else {})}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
+    low = low_effective_estimates(totals, rows, pool)
     hist = totals.default_rate_hist
     bins = np.nonzero(hist)[0]
     below = np.cumsum(plan.tr_balance[::-1])[::-1] - plan.tr_balance
@@ -207,7 +208,10 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
         diagnostics={"max_cash_error": totals.max_cash_error,
                      "weights_effective_sample_size": effective_size(w1, w2),
                      "weights_effective_share": effective_size(w1, w2) / n,
-                     "sampling_warnings": sampling_warnings(totals, rows, pool)},
+                     "low_effective_estimates": low,
+                     "sampling_warnings": sampling_warnings(
+                         effective_size(w1, w2) if totals.weighted else None, totals.paths,
+                         low)},
         default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),
         attachment={tid: float(below[k] / plan.pool_balance)
                     for k, tid in enumerate(plan.tranche_ids)},
@@ -215,30 +219,37 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
     )
 
 
-def sampling_warnings(totals: Totals, tranches: list[dict], pool: dict) -> list[str]:
-    """Under importance sampling, one message per estimate whose effective sample size is
-    below :data:`MIN_EFFECTIVE_PATHS` (an estimate of exactly 0 has none and is not flagged:
-    the rating range already treats it as "no default seen"), the run's own first."""
+def low_effective_estimates(totals: Totals, tranches: list[dict], pool: dict) -> list[dict]:
+    """Under importance sampling, every non-zero estimate whose effective sample size is
+    below :data:`MIN_EFFECTIVE_PATHS`, as ``{"estimate": what, "effective_sample_size": x}``
+    (an estimate of exactly 0 has no terms and is not listed: the rating range already
+    treats it as "no default seen"). Empty for plain Monte Carlo."""
     if not totals.weighted:
         return []
-    out = []
-    ps = totals.pool_sums()
-    run_ess = effective_size(ps[L.POOL_WEIGHT], ps[L.POOL_WEIGHT_SQ])
-    if run_ess < MIN_EFFECTIVE_PATHS:
-        out.append(f"the importance-sampling weights are degenerate: an effective sample size "
-                   f"of {run_ess:,.1f} of {totals.paths:,} paths; raise "
-                   f"simulation.importance.defensive_share or the paths")
     checks = [(f"tranche {t['id']} {name.replace('_', ' ')}", t[name], t[f"{name}_ess"])
               for t in tranches for name in ("default_probability", "expected_loss")]
     checks += [(f"pool {name.replace('_', ' ')}", pool[name], pool[f"{name}_ess"])
                for name in ("expected_default_rate", "expected_loss_rate")]
     checks += [(f"pool default rate quantile {q}", pool["default_rate_quantiles"][q], ess)
                for q, ess in pool["default_rate_quantiles_ess"].items()]
-    for what, value, ess in checks:
-        if value and 0.0 < ess < MIN_EFFECTIVE_PATHS:
-            out.append(f"{what} rests on an effective {ess:,.1f} paths (fewer than "
-                       f"{MIN_EFFECTIVE_PATHS}): its standard error is unreliable; use more "
-                       f"paths")
+    return [{"estimate": what, "effective_sample_size": float(ess)}
+            for what, value, ess in checks if value and 0.0 < ess < MIN_EFFECTIVE_PATHS]
+
+
+def sampling_warnings(run_ess: float | None, paths: int, low: list[dict]) -> list[str]:
+    """The messages shown for a weighted run: degenerate weights (``run_ess`` below
+    :data:`MIN_EFFECTIVE_PATHS`; ``None`` for plain Monte Carlo), then one line naming every
+    estimate of ``low`` (:func:`low_effective_estimates`)."""
+    out = []
+    if run_ess is not None and run_ess < MIN_EFFECTIVE_PATHS:
+        out.append(f"the importance-sampling weights are degenerate: an effective sample size "
+                   f"of {run_ess:,.1f} of {paths:,} paths; raise "
+                   f"simulation.importance.defensive_share or the paths")
+    if low:
+        out.append(f"estimates resting on fewer than {MIN_EFFECTIVE_PATHS} effective paths "
+                   "(their standard errors are unreliable; use more paths): "
+                   + "; ".join(f"{x['estimate']} ({x['effective_sample_size']:,.1f})"
+                               for x in low))
     return out
 
 

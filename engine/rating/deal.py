@@ -26,7 +26,7 @@ import numpy as np
 from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan, rating_tables
 from engine.rating.substitution import better, support_floors
-from engine.result import Result, build_result
+from engine.result import Result, build_result, sampling_warnings
 from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
 from engine.scenario.models import SEED_LIMIT
@@ -198,11 +198,20 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
             out["large_obligor_test"] = sa["large_obligor_test"]
         rows.append(out)
     joint.tranche_rows = rows
-    # the standalone run shares the paths (so the pool's warnings), not the tranches' events
-    joint.diagnostics["sampling_warnings"] = (
-        list(joint.diagnostics.get("sampling_warnings") or [])
-        + [f"standalone {m}" for m in alone.diagnostics.get("sampling_warnings") or []
-           if m.startswith("tranche ")])
+    # the standalone run shares the paths (so the weights and the pool), not the tranches'
+    # events: its tranches' thin estimates join the list
+    diag = joint.diagnostics
+    if "low_effective_estimates" in diag:
+        seen = {(x["estimate"], x["effective_sample_size"])
+                for x in diag["low_effective_estimates"]}
+        diag["low_effective_estimates"] = diag["low_effective_estimates"] + [
+            dict(x, estimate=f"standalone {x['estimate']}")
+            for x in alone.diagnostics.get("low_effective_estimates") or []
+            if x["estimate"].startswith("tranche ")
+            and (x["estimate"], x["effective_sample_size"]) not in seen]
+        diag["sampling_warnings"] = sampling_warnings(
+            diag["weights_effective_sample_size"] if joint.run.get("method") == "importance"
+            else None, joint.run["paths"], diag["low_effective_estimates"])
     joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
     joint.rating = {"method": scenario.rating.method, "support": convention,
                     "table": scenario.rating.table}
