@@ -191,3 +191,25 @@ def test_the_weighted_tail_quantile_interval_covers_the_true_quantile():
         covered += t.low <= 0.99 <= t.high + 1.0 / (bins - 1)
     share = covered / reps
     assert abs(share - 0.95) <= 4 * math.sqrt(0.95 * 0.05 / reps), share
+
+
+def test_tdrs_under_importance_sampling_bracket_the_exact_pool_quantiles():
+    """The agency method's TDRs read off the weighted tail: each grade's 95% interval holds
+    the exact quantile of the pool default rate (20 names, so the levels are k / 20)."""
+    from engine.rating import domestic_table
+    from engine.rating.tdr_bdr import target_default_rates
+
+    pds, rho = [0.02] * 20, 0.25
+    dist = finite_pool_loss_distribution(pds, [1] * 20, rho)
+    sc = load(_is_pool(pds, rho, 14 / 20, paths=100_000, seed=21))
+    plan, _ = importance_plan(sc, compile_plan(sc), 21)
+    totals = simulate(plan, 100_000, 21)
+    assert totals.weighted
+    table = domestic_table()
+    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, 1.0, table,
+                                totals.default_rate_hist_sq)
+    for grade, (tdr, low, high) in tdrs.items():
+        p = table.sf_threshold(grade, 1.0)
+        exceed = np.cumsum(dist[::-1])[::-1]              # exceed[k] = P(D >= k)
+        exact = next(k for k in range(21) if k == 20 or exceed[k + 1] <= p) / 20
+        assert low <= exact <= high + 1e-12, (grade, p, exact, low, tdr, high)
