@@ -153,7 +153,8 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
     :class:`RecordRows`. Every estimate weighs a path by its likelihood ratio ``w`` (1
     without importance sampling). ``rows.hist``, ``rows.hist_sq`` and ``rows.defaults``
     must come in zeroed and are only added to; ``rows.hist_range[b]`` receives the lowest
-    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that range).
+    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that
+    range).
     """
     first_block, n_blocks, block_size, n_paths = blocks
     block_sums, block_hist, block_defaults, block_hist_range, block_hist_sq = rows

@@ -47,7 +47,8 @@ def aim(plan, seed: int, target: int, pilot_paths: int,
             # log P <= 0, so no farther radius can score above the best: the scan stops
             # (farther pilots are the dearest, every obligor defaulting); probs stay 0 there
             break
-        pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0, defensive_share=0.0)
+        pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0,
+                                    defensive_share=0.0)
         totals = simulate(pilot, pilot_paths, pilot_seed, z_scale=0.0)
         probs[n] = totals.tranche_sums(target)[TR_DEFAULT] / pilot_paths
         if probs[n] > 0:

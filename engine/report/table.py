@@ -121,7 +121,8 @@ def sampling_lines(doc: dict, lang: str = "en") -> list[str]:
     imp = run.get("importance") or {}
     ess = diag["weights_effective_sample_size"]
     line = tr("importance sampling: effective sample size {ess} of {paths} paths ({share})",
-              lang, ess=f"{ess:,.0f}", paths=f"{run['paths']:,}", share=pct(ess / run["paths"], 1))
+              lang, ess=f"{ess:,.0f}", paths=f"{run['paths']:,}",
+              share=pct(ess / run["paths"], 1))
     if "defensive_share" in imp:
         line += ("，" if lang == "zh" else ", ") + tr("defensive share {share}", lang,
                                                      share=pct(imp["defensive_share"], 0))
