@@ -213,3 +213,27 @@ def test_tdrs_under_importance_sampling_bracket_the_exact_pool_quantiles():
         exceed = np.cumsum(dist[::-1])[::-1]              # exceed[k] = P(D >= k)
         exact = next(k for k in range(21) if k == 20 or exceed[k + 1] <= p) / 20
         assert low <= exact <= high + 1e-12, (grade, p, exact, low, tdr, high)
+
+
+def test_the_report_and_the_json_carry_the_effective_sample_size_and_the_warnings(tmp_path):
+    import json
+
+    import yaml
+
+    from engine.cli import main
+
+    doc = _is_pool(PDS15, RHO15, SENIOR15, paths=20_000, seed=1,
+                   importance={"defensive_share": 0.0})
+    doc["tranches"][0]["principal"] = "pass_through"
+    path = tmp_path / "pure_shift.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    result = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
+    diag = result["diagnostics"]
+    assert f"effective sample size {diag['weights_effective_sample_size']:,.0f} of 20,000" in html
+    assert diag["sampling_warnings"]
+    assert "warning: " in html
+    assert all(0.0 <= t["default_probability"] <= 1.0 for t in result["tranches"])
+    for q, (low, high) in result["pool"]["default_rate_quantiles_range"].items():
+        assert low <= result["pool"]["default_rate_quantiles"][q] <= high
