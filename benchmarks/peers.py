@@ -55,29 +55,39 @@ def numpy_default_model(plan, n_paths, seed, chunk=2000):
     return rates
 
 
+@njit(cache=True, _nrt=False)
+def _default_rates_block(seed, start, stop, shift, dof, groups, asset_obligor, asset_term,
+                         out_start, pool_balance, z, tau, defaulters, work, out):
+    """One block's paths, compiled like the engine's ``simulate_block`` (no reference
+    counting in the per-path loop)."""
+    n_def = 0
+    for path in range(start, stop):
+        draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
+        scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
+        n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
+                                 work, tau, defaulters, n_def)
+        amount = 0.0
+        for i in range(asset_obligor.shape[0]):
+            t = tau[asset_obligor[i]]
+            if t <= asset_term[i]:
+                amount += out_start[i, t]
+        out[path] = amount / pool_balance
+
+
 @njit(parallel=True, cache=True)
 def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_obligor,
                           asset_term, out_start, pool_balance, out):
     n_blocks = -(-n_paths // block_size)
-    n_groups, horizon = groups.thr.shape
+    horizon = groups.thr.shape[1]
     n_obl = groups.members.shape[0]
     for b in prange(n_blocks):
         z = np.zeros(shift.shape[0])
         tau = np.full(n_obl, horizon + 1, dtype=np.int64)
         defaulters = np.zeros(n_obl, dtype=np.int64)
         work = make_default_work(groups)
-        n_def = 0
-        for path in range(b * block_size, min((b + 1) * block_size, n_paths)):
-            draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
-            scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
-            n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
-                                     work, tau, defaulters, n_def)
-            amount = 0.0
-            for i in range(asset_obligor.shape[0]):
-                t = tau[asset_obligor[i]]
-                if t <= asset_term[i]:
-                    amount += out_start[i, t]
-            out[path] = amount / pool_balance
+        _default_rates_block(seed, b * block_size, min((b + 1) * block_size, n_paths), shift,
+                             dof, groups, asset_obligor, asset_term, out_start, pool_balance,
+                             z, tau, defaulters, work, out)
 
 
 def engine_default_model(plan, n_paths, seed):
