@@ -516,3 +516,12 @@ def tracked(scenario, state: DealState):
     out = scenario.model_copy(update=update)
     out._state = state
     return out
+
+
+def closing_state(scenario) -> dict:
+    """The ``ipabs-state/v1`` document of ``scenario`` at closing (``as_of: 0``): every
+    asset and tranche at its original balance, the reserve as funded."""
+    return {"format": STATE_FORMAT, "name": f"{scenario.name}: at closing", "as_of": 0,
+            "assets": [{"id": a.id, "balance": a.balance} for a in scenario.assets],
+            "tranches": [{"id": t.id, "balance": t.balance} for t in scenario.tranches],
+            "reserve": 0.0 if scenario.reserve is None else scenario.reserve.initial}
