@@ -58,6 +58,9 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     stages = Stages(progress, n_stages, paths)
     result, runs = run_deal(scenario, paths, seed, stages=stages, backend=backend,
                             chunk_blocks=chunk_blocks)
+    if state is not None:
+        result.run["state"] = {"as_of": state.as_of, "name": state.name,
+                               "source": state.source}
     if reliance_report:
         result.reliance = reliance(scenario, result, runs.plan, paths, seed, stages=stages,
                                    backend=backend)

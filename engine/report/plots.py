@@ -165,3 +165,41 @@ def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
                       + " (%)")
         fig.tight_layout()
         return _png(fig)
+
+
+def tracking_png(doc: dict, lang: str = "en") -> bytes:
+    """Each rated tranche's rating at closing and at each state (by ``as_of``), the best
+    grade at the top."""
+    from engine.rating.scale import SF_SCALE
+
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        states = doc["states"]
+        order = sorted(range(len(states)), key=lambda i: (states[i]["as_of"], i))
+        ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
+        used = set()
+        for tid in ids:
+            xs, ys = [], []
+            for i in order:
+                t = next(x for x in states[i]["tranches"] if x["id"] == tid)
+                if t["rating"] is not None:
+                    xs.append(states[i]["as_of"])
+                    ys.append(SF_SCALE.index(t["rating"]))
+                    used.add(ys[-1])
+            ax.plot(xs, ys, marker="o", label=tid)
+        for i in order[1:]:
+            ax.annotate(states[i]["label"], (states[i]["as_of"], min(used or {0})),
+                        textcoords="offset points", xytext=(0, 8), fontsize=7, rotation=20)
+        lo, hi = (min(used), max(used)) if used else (0, 1)
+        ticks = list(range(max(lo - 1, 0), min(hi + 2, len(SF_SCALE))))
+        ax.set_yticks(ticks, [SF_SCALE[t] for t in ticks])
+        ax.invert_yaxis()
+        ax.set_xlabel(tr("payment dates elapsed (as_of)", lang))
+        ax.set_ylabel(tr("rating", lang))
+        ax.set_title(tr("tracking ratings", lang))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return _png(fig)

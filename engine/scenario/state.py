@@ -525,3 +525,12 @@ def closing_state(scenario) -> dict:
             "assets": [{"id": a.id, "balance": a.balance} for a in scenario.assets],
             "tranches": [{"id": t.id, "balance": t.balance} for t in scenario.tranches],
             "reserve": 0.0 if scenario.reserve is None else scenario.reserve.initial}
+
+
+def state_yaml(doc: dict) -> str:
+    """A state document as ``ipabs-state/v1`` YAML text (one asset or tranche a line)."""
+    import yaml
+
+    head = ("# ipabs-state/v1: the deal after `as_of` payment dates (docs/tracking.md)\n")
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100,
+                                 default_flow_style=None)
