@@ -323,7 +323,7 @@ def _cmd_cashflows(args) -> int:
     with _outputs(args, (args.scenario, scenario)) as outs:
         csv_target = outs.add("--csv", args.csv)
         js = outs.add("--json", args.json)
-        state_target = outs.add("--state-out", args.state_out)
+        state_target = outs.add("--state-out", args.state_out, new=True)
         outs.check()
         defaults = {}
         for item in args.default:

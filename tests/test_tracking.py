@@ -1,0 +1,330 @@
+"""Tracking ratings (issue 18): deal states (ipabs-state/v1), the tracked Plan, state
+snapshots of deterministic runs, `ipabs track`."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from builders import bullet_pool, load
+
+import engine
+from engine.cli import main
+from engine.deterministic.assumptions import DefaultAssumptions
+from engine.deterministic.run import deterministic_cashflows, state_after
+from engine.plan import compile_plan
+from engine.scenario.state import (
+    DealState,
+    closing_state,
+    load_state_text,
+    state_yaml,
+    tracked,
+)
+from engine.tracking import conditional_curve
+
+ROOT = Path(__file__).resolve().parent.parent
+SCEN = ROOT / "scenarios"
+
+
+def _state(doc: dict) -> DealState:
+    return load_state_text(state_yaml(doc), "state.yaml")
+
+
+def _plain(doc: dict) -> dict:
+    doc = json.loads(json.dumps(doc))
+    doc["run"].pop("elapsed_s", None)
+    doc["run"].pop("state", None)
+    return doc
+
+
+# ----------------------------------------------------------------------------- closing
+
+
+@pytest.mark.parametrize("name", ["wuhan_multi_tranche_triggers", "shenzhen_ip_pledge"])
+def test_closing_state_gives_the_closing_result_bit_for_bit(name):
+    sc = engine.load_scenario(SCEN / f"{name}.yaml")
+    closing = engine.run(sc, paths=3000, seed=11)
+    at_zero = engine.run(sc, paths=3000, seed=11, state=_state(closing_state(sc)))
+    assert at_zero.run["state"]["as_of"] == 0
+    assert _plain(at_zero.to_dict()) == _plain(closing.to_dict())
+
+
+def test_closing_state_compiles_to_the_closing_plan_array_for_array():
+    sc = engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml")
+    a = compile_plan(sc)
+    b = compile_plan(tracked(sc, _state(closing_state(sc))))
+    for field in ("pd_curves", "thresholds", "sched_prin", "sched_int", "out_start",
+                  "pool_sched_int", "pool_sched_prin", "pool_active", "tr_balance",
+                  "tr_target_balance", "sup_cap", "exposure"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert a.horizon == b.horizon and a.res_initial == b.res_initial
+    for x, y in zip(a.deal(), b.deal()):
+        if isinstance(x, tuple):
+            for u, v in zip(x, y):
+                assert np.array_equal(np.asarray(u), np.asarray(v))
+
+
+# ----------------------------------------------------------------------------- conditional PDs
+
+CURVE = [0.02, 0.05, 0.09, 0.14, 0.20, 0.27]
+
+
+def _pool(n=40, rho=0.0, paths=40_000):
+    doc = bullet_pool([0.0] * n, [1e6] * n, rho, legal_final=6, paths=paths, seed=3)
+    for o in doc["obligors"]:
+        o["pd"] = {"cumulative": CURVE}
+    return load(doc)
+
+
+def _performing(sc, as_of, **extra):
+    doc = closing_state(sc)
+    doc["as_of"] = as_of
+    doc.update(extra)
+    return _state(doc)
+
+
+@pytest.mark.parametrize("as_of", [0, 1, 2, 4, 5])
+def test_conditional_pd_curve_is_the_exact_survival_formula(as_of):
+    sc = _pool(n=3)
+    plan = compile_plan(tracked(sc, _performing(sc, as_of)))
+    F = np.array(CURVE)
+    f0 = F[as_of - 1] if as_of else 0.0
+    want = (F[as_of:] - f0) / (1.0 - f0)
+    assert plan.horizon == 6 - as_of
+    for row in plan.pd_curves:
+        np.testing.assert_allclose(row, want, rtol=0, atol=1e-15)
+
+
+def test_conditional_curve_of_a_sure_default_defaults_at_once():
+    assert np.array_equal(conditional_curve(np.array([0.5, 1.0, 1.0]), 2), [1.0])
+
+
+def test_simulated_defaults_follow_the_conditional_pd_within_standard_errors():
+    """Independent obligors (rho 0) from as_of 2: each period's default share and each
+    obligor's default probability to the end match F_c within 4 standard errors."""
+    sc = _pool(n=40, rho=0.0, paths=40_000)
+    as_of = 2
+    res = engine.run(sc, state=_performing(sc, as_of))
+    F = np.array(CURVE)
+    fc = (F[as_of:] - F[as_of - 1]) / (1.0 - F[as_of - 1])
+    n_obl, paths = 40, res.run["paths"]
+    for o in res.obligors:
+        p = o["default_probability"]
+        se = math.sqrt(fc[-1] * (1 - fc[-1]) / paths)
+        assert abs(p - fc[-1]) < 4 * se, (o["id"], p, fc[-1])
+    timing = np.array(res.pool["default_timing"])
+    q = np.diff(np.concatenate([[0.0], fc]))
+    se = np.sqrt(q * (1 - q) / (n_obl * paths))
+    assert len(timing) == len(q)
+    assert np.all(np.abs(timing - q) < 4 * se), (timing, q)
+
+
+def test_a_supporter_with_a_current_rating_defaults_by_that_rating_from_as_of():
+    from engine.default.pd_curves import cumulative_pd_curve
+    from engine.plan import rating_table
+
+    sc = engine.load_scenario(SCEN / "shenzhen_ip_pledge.yaml")
+    st = _performing(sc, 0, obligors={"GC": {"rating": "BBB"}})
+    st = _state(dict(state_after(sc, DefaultAssumptions(), 2), obligors={"GC": {"rating": "BBB"}}))
+    t = tracked(sc, st)
+    plan = compile_plan(t)
+    j = plan.obligor_ids.index("GC")
+    gc = next(o for o in t.obligors if o.id == "GC")
+    assert gc.rating == "BBB"
+    want = cumulative_pd_curve(gc, plan.horizon, sc.periods_per_year, rating_table(sc))
+    np.testing.assert_array_equal(plan.pd_curves[j], want)
+
+
+# ----------------------------------------------------------------------------- continuation
+
+CASES = [
+    ("wuhan_multi_tranche_triggers", {"F01": 2, "F02": 3, "F03": 5, "LESSOR": 8}),
+    ("shenzhen_ip_pledge", {"B01": 1, "B03": 3, "GC": 4}),
+    ("suzhou_bank_guarantee", {"K01": 1, "K02": 2, "BANK": 4}),
+    ("shenzhen_rc_insurance", {"B01": 1, "B02": 2, "GOV": 4}),
+    ("hangzhou_entrusted_loan_soe", {"E01": 1, "E02": 2, "E03": 3, "ORIG": 6}),
+]
+
+
+@pytest.mark.parametrize("name,named", CASES)
+def test_state_at_k_continued_reproduces_the_full_run_to_the_cent(name, named):
+    sc = engine.load_scenario(SCEN / f"{name}.yaml")
+    full = deterministic_cashflows(sc, DefaultAssumptions(named=named)).table
+    L = sc.legal_final
+    for K in sorted({1, L // 2, L - 1}):
+        st = _state(state_after(sc, DefaultAssumptions(named=named), K))
+        assert st.as_of == K
+        later = {o: t for o, t in named.items() if t > K}
+        cont = deterministic_cashflows(tracked(sc, st), DefaultAssumptions(named=later)).table
+        ref = full.loc[K + 1:]
+        assert list(cont.index) == list(ref.index)
+        assert list(cont.columns) == list(ref.columns)
+        num = ref.select_dtypes("number").columns
+        worst = float((cont[num] - ref[num]).abs().max().max())
+        assert worst < 0.005, (name, K, worst)
+        assert (cont["accelerated"] == ref["accelerated"]).all(), (name, K)
+
+
+def test_a_state_of_a_state_continues_the_same_run():
+    sc = engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml")
+    named = {"F01": 2, "F02": 3, "F03": 5, "LESSOR": 8}
+    full = deterministic_cashflows(sc, DefaultAssumptions(named=named)).table
+    first = _state(state_after(sc, DefaultAssumptions(named=named), 3))
+    later = {o: t for o, t in named.items() if t > 3}
+    second = _state(state_after(tracked(sc, first), DefaultAssumptions(named=later), 4))
+    assert second.as_of == 7
+    cont = deterministic_cashflows(tracked(sc, second),
+                                   DefaultAssumptions(named={"LESSOR": 8})).table
+    num = full.select_dtypes("number").columns
+    assert float((cont[num] - full.loc[8:, num]).abs().max().max()) < 0.005
+
+
+def test_cli_state_at_round_trip_to_the_cent(tmp_path):
+    sc = str(SCEN / "wuhan_multi_tranche_triggers.yaml")
+    full, cont, st = tmp_path / "full.json", tmp_path / "cont.json", tmp_path / "s5.yaml"
+    args = ["--default", "F01:2", "--default", "F02:3", "--default", "LESSOR:8"]
+    assert main(["cashflows", sc, *args, "--quiet", "--json", str(full),
+                 "--state-at", "5", "--state-out", str(st)]) == 0
+    assert main(["cashflows", sc, "--state", str(st), "--default", "LESSOR:8", "--quiet",
+                 "--json", str(cont)]) == 0
+    a = {r["period"]: r for r in json.loads(full.read_text())["periods"]}
+    b = json.loads(cont.read_text())["periods"]
+    assert [r["period"] for r in b] == list(range(6, 17))
+    for row in b:
+        for key, value in row.items():
+            if isinstance(value, float):
+                assert abs(value - a[row["period"]][key]) < 0.005, (row["period"], key)
+
+
+def test_state_out_never_replaces_an_existing_file(tmp_path, capsys):
+    target = tmp_path / "report.yaml"
+    target.write_text("my trustee report\n")
+    rc = main(["cashflows", str(SCEN / "shenzhen_ip_pledge.yaml"), "--quiet",
+               "--state-at", "2", "--state-out", str(target)])
+    assert rc == 2
+    assert "never replaces" in capsys.readouterr().err
+    assert target.read_text() == "my trustee report\n"
+
+
+def test_state_at_needs_state_out(capsys):
+    rc = main(["cashflows", str(SCEN / "shenzhen_ip_pledge.yaml"), "--state-at", "2"])
+    assert rc == 2 and "--state-out" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- validation
+
+SHENZHEN = SCEN / "shenzhen_ip_pledge.yaml"
+
+
+def _bad(mutate):
+    sc = engine.load_scenario(SHENZHEN)
+    doc = state_after(sc, DefaultAssumptions(named={"B03": 2}), 2)
+    mutate(doc)
+    return doc
+
+
+def _asset(doc, aid):
+    return next(a for a in doc["assets"] if a["id"] == aid)
+
+
+BAD = [
+    ("unknown asset", lambda d: _asset(d, "L01").update(id="L99"),
+     "assets.0.id", "unknown asset 'L99'"),
+    ("asset above original", lambda d: _asset(d, "L01").update(balance=9e9),
+     "assets.0.balance", "above the asset's original balance"),
+    ("as_of at legal final", lambda d: d.update(as_of=8), "as_of", "not before legal final"),
+    ("default after as_of", lambda d: _asset(d, "L03").update(defaulted_in=3),
+     "assets.2.defaulted_in", "after as_of"),
+    ("tranche above original", lambda d: d["tranches"][0].update(balance=5e8),
+     "tranches.0.balance", "above the tranche's original balance"),
+    ("tranches do not add up", lambda d: [a.update(balance=0.0) for a in d["assets"]
+                                          if "balance" in a],
+     "tranches", "more than the closing gap"),
+    ("unknown tranche", lambda d: d["tranches"].append({"id": "Z", "balance": 1.0}),
+     "tranches.2.id", "unknown tranche 'Z'"),
+    ("missing tranche", lambda d: d["tranches"].pop(), "tranches", "missing: Sub"),
+    ("unknown support", lambda d: d.update(support_used={"XX": 1.0}), "support_used.XX",
+     "unknown support 'XX'"),
+    ("unknown obligor", lambda d: d.update(obligors={"NOPE": {"rating": "A"}}),
+     "obligors.NOPE", "unknown obligor"),
+    ("bad rating", lambda d: d.update(obligors={"GC": {"rating": "ZZ"}}),
+     "obligors.GC.rating", "unknown rating 'ZZ'; allowed: AAA+"),
+    ("unknown key", lambda d: d.update(reserv=1.0), "reserv", "unknown key; allowed:"),
+    ("unknown trigger", lambda d: d.update(triggers_fired=["nope"]), "triggers_fired.0",
+     "unknown trigger"),
+    ("exposure above balance", lambda d: _asset(d, "L03").update(exposure=9e9),
+     "assets.2.exposure", "above the original balance"),
+    ("received above exposure", lambda d: _asset(d, "L03").update(received=9e7),
+     "assets.2.received", "exceed the exposure"),
+    ("both kinds", lambda d: _asset(d, "L01").update(defaulted_in=1), "assets.0",
+     "not both"),
+]
+
+
+@pytest.mark.parametrize("case,mutate,path,text", BAD, ids=[b[0] for b in BAD])
+def test_a_bad_state_is_refused_with_its_field_and_line(tmp_path, capsys, case, mutate, path,
+                                                        text):
+    p = tmp_path / "state.yaml"
+    p.write_text(state_yaml(_bad(mutate)))
+    rc = main(["run", str(SHENZHEN), "--state", str(p), "--paths", "100", "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    line = next((x for x in err.splitlines() if f": {path}: " in x), None)
+    assert line is not None, err
+    assert text in line and "(line " in line, line
+    assert "Traceback" not in err
+
+
+def test_a_good_state_passes_the_checks_for_every_date_of_a_bad_run():
+    sc = engine.load_scenario(SHENZHEN)
+    for K in range(1, sc.legal_final):
+        tracked(sc, _state(state_after(sc, DefaultAssumptions(named={"B03": 2, "B05": 3}), K)))
+
+
+def test_state_assets_file_csv(tmp_path):
+    sc = engine.load_scenario(SHENZHEN)
+    doc = state_after(sc, DefaultAssumptions(named={"B03": 2}), 2)
+    rows = ["id,balance,defaulted_in,exposure,principal,received"]
+    for a in doc.pop("assets"):
+        rows.append(",".join(str(a.get(k, "")) for k in
+                             ("id", "balance", "defaulted_in", "exposure", "principal",
+                              "received")))
+    (tmp_path / "tape.csv").write_text("\n".join(rows) + "\n")
+    doc["assets_file"] = "tape.csv"
+    (tmp_path / "s.yaml").write_text(state_yaml(doc))
+    st = engine.load_state(tmp_path / "s.yaml")
+    assert st.asset("L03").defaulted_in == 2
+    tracked(sc, st)
+    (tmp_path / "tape.csv").write_text(rows[0] + "\nL01,lots,,,,\n")
+    with pytest.raises(engine.ScenarioError, match="tape.csv row 2, column balance"):
+        engine.load_state(tmp_path / "s.yaml")
+
+
+# ----------------------------------------------------------------------------- track
+
+
+def test_track_attribution_adds_up_and_writes_its_report(tmp_path, capsys):
+    sc = str(SHENZHEN)
+    quiet, bad = tmp_path / "quiet.yaml", tmp_path / "bad.yaml"
+    assert main(["cashflows", sc, "--quiet", "--state-at", "2", "--state-out", str(quiet)]) == 0
+    assert main(["cashflows", sc, "--quiet", "--default", "B03:1", "--default", "B05:2",
+                 "--state-at", "2", "--state-out", str(bad)]) == 0
+    doc = yaml.safe_load(bad.read_text())
+    doc["obligors"] = {"GC": {"rating": "BBB-"}}
+    bad.write_text(state_yaml(doc))
+    out = tmp_path / "out"
+    assert main(["track", sc, str(quiet), str(bad), "--paths", "4000", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "what moved it" in text and "quiet" in text
+    doc = json.loads((out / "track.json").read_text())
+    assert [s["as_of"] for s in doc["states"]] == [0, 2, 2]
+    for s in doc["states"][1:]:
+        for tid, m in s["moved_by"].items():
+            assert sum(m["notches"].values()) == m["total"]
+    bad_a = doc["states"][2]["moved_by"]["A"]
+    assert bad_a["default_probability_change"]["supporter_ratings"] >= 0.0
+    for name in ("track.csv", "tracking.png", "report.html"):
+        assert (out / name).stat().st_size > 0
