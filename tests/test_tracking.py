@@ -127,7 +127,6 @@ def test_a_supporter_with_a_current_rating_defaults_by_that_rating_from_as_of():
     from engine.plan import rating_table
 
     sc = engine.load_scenario(SCEN / "shenzhen_ip_pledge.yaml")
-    st = _performing(sc, 0, obligors={"GC": {"rating": "BBB"}})
     st = _state(dict(state_after(sc, DefaultAssumptions(), 2), obligors={"GC": {"rating": "BBB"}}))
     t = tracked(sc, st)
     plan = compile_plan(t)

@@ -115,7 +115,11 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
                                 "total": notches(closing[k]["rating"], row["rating"]),
                                 "default_probability_change": pd_by,
                                 "ratings": {name: steps[i + 1][k]["rating"]
-                                            for i, name in enumerate(STEPS)}}
+                                            for i, name in enumerate(STEPS)},
+                                "standalone_notches": {
+                                    name: notches(steps[i][k]["rating_standalone"],
+                                                  steps[i + 1][k]["rating_standalone"])
+                                    for i, name in enumerate(STEPS)}}
         out_states.append({"label": label, "name": state.name, "as_of": state.as_of,
                            "source": state.source,
                            "tranches": steps[-1], "moved_by": moved})

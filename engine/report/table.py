@@ -333,9 +333,11 @@ def track_text(doc: dict, lang: str = "en") -> str:
         cells = [tid]
         for s in states:
             t = next(x for x in s["tranches"] if x["id"] == tid)
-            cells.append(f"{t['rating']}  PD {t['default_probability']:.4%}")
+            cells.append(f"{t['rating']} (alone {t['rating_standalone']})")
         rows.append(tuple(cells))
     lines = columns(rows)
+    lines += ["", "the rating by the scenario's convention (the standalone structure's in "
+                  "brackets)"]
     lines += ["", "what moved it (notches, + up; each step re-rated on the same paths: "
                   + ", then ".join(s.replace("_", " ") for s in doc["attribution"]) + ")"]
     moved = [("state", "tranche") + tuple(s.replace("_", " ") for s in doc["attribution"])
