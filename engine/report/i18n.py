@@ -12,7 +12,7 @@ LANGUAGES = ("en", "zh")
 
 ZH: dict[str, str] = {
     # tracking ratings
-    "payment dates elapsed (as_of)": "已过兑付日 (as_of)", "tracking ratings": "跟踪评级",
+    "tracking ratings": "跟踪评级",
     # tranche table
     "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
     "standalone": "独立评级", "support floor": "支持下限", "joint default": "联合违约评级",

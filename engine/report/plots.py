@@ -168,35 +168,34 @@ def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
 
 
 def tracking_png(doc: dict, lang: str = "en") -> bytes:
-    """Each rated tranche's rating at closing and at each state (by ``as_of``), the best
-    grade at the top."""
+    """Each rated tranche's rating at closing and at each state (in the order given, with
+    its ``as_of``), the best grade at the top; tranches on the same grade are drawn a
+    little apart."""
     from engine.rating.scale import SF_SCALE
 
     with plot_context():
         import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(7, 4))
         states = doc["states"]
-        order = sorted(range(len(states)), key=lambda i: (states[i]["as_of"], i))
+        fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(states) + 2), 4))
         ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
         used = set()
-        for tid in ids:
+        for k, tid in enumerate(ids):
+            shift = 0.08 * (k - (len(ids) - 1) / 2)
             xs, ys = [], []
-            for i in order:
-                t = next(x for x in states[i]["tranches"] if x["id"] == tid)
+            for i, s in enumerate(states):
+                t = next(x for x in s["tranches"] if x["id"] == tid)
                 if t["rating"] is not None:
-                    xs.append(states[i]["as_of"])
-                    ys.append(SF_SCALE.index(t["rating"]))
-                    used.add(ys[-1])
+                    xs.append(i)
+                    ys.append(SF_SCALE.index(t["rating"]) + shift)
+                    used.add(SF_SCALE.index(t["rating"]))
             ax.plot(xs, ys, marker="o", label=tid)
-        for i in order[1:]:
-            ax.annotate(states[i]["label"], (states[i]["as_of"], min(used or {0})),
-                        textcoords="offset points", xytext=(0, 8), fontsize=7, rotation=20)
         lo, hi = (min(used), max(used)) if used else (0, 1)
         ticks = list(range(max(lo - 1, 0), min(hi + 2, len(SF_SCALE))))
         ax.set_yticks(ticks, [SF_SCALE[t] for t in ticks])
+        ax.set_xticks(range(len(states)),
+                      [f"{s['label']}\nas_of {s['as_of']}" for s in states], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel(tr("payment dates elapsed (as_of)", lang))
         ax.set_ylabel(tr("rating", lang))
         ax.set_title(tr("tracking ratings", lang))
         ax.grid(alpha=0.3)

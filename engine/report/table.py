@@ -341,15 +341,16 @@ def track_text(doc: dict, lang: str = "en") -> str:
     lines += ["", "what moved it (notches, + up; each step re-rated on the same paths: "
                   + ", then ".join(s.replace("_", " ") for s in doc["attribution"]) + ")"]
     moved = [("state", "tranche") + tuple(s.replace("_", " ") for s in doc["attribution"])
-             + ("total",)]
+             + ("total", "standalone by step")]
 
     def signed(n):
         return "-" if n is None else f"{n:+d}"
 
     for s in states[1:]:
         for tid, m in s["moved_by"].items():
+            alone = "/".join(signed(m["standalone_notches"][k]) for k in doc["attribution"])
             moved.append((s["label"], tid) + tuple(signed(m["notches"][k])
                                                    for k in doc["attribution"])
-                         + (signed(m["total"]),))
-    lines += columns(moved, right=set(range(2, len(moved[0]))))
+                         + (signed(m["total"]), alone))
+    lines += columns(moved, right=set(range(2, len(moved[0]) - 1)))
     return "\n".join(lines)
