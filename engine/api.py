@@ -69,12 +69,16 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
 
 
 def with_state(scenario, state):
-    """``scenario`` tracked at ``state`` (``None``: unchanged); a state is checked against
-    the scenario (a ScenarioError naming the state file otherwise)."""
+    """``scenario`` tracked at ``state`` (a DealState or its document; ``None``: unchanged);
+    the state is checked against the scenario (a ScenarioError naming the state file
+    otherwise)."""
     if state is None:
         return scenario
     from engine.errors import Problem, UnsupportedFeature
-    from engine.scenario.state import tracked
+    from engine.scenario.state import DealState, tracked
+
+    if isinstance(state, dict):          # a document (engine.state_after), checked here
+        state = DealState.model_validate(state)
 
     if scenario.rating.method == "tdr_bdr":
         raise UnsupportedFeature(Problem("rating.method", "tdr_bdr rating of a deal state is "

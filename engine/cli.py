@@ -283,6 +283,9 @@ def _cmd_run(args) -> int:
         outs.commit()
     if not args.quiet:
         print(f"{scenario.name}")
+        if scenario.state is not None:
+            print(f"tracking rating from {args.state}: the state after {scenario.state.as_of} "
+                  "payment dates; the dates after it simulated")
         print(tranche_table(doc, lang))
         if result.reliance is not None:
             print()

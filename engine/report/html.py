@@ -110,6 +110,12 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                                        "{currency}. Each estimate is shown ± its Monte Carlo "
                                        "standard error.", currency=scenario.currency))
                        + "</p>"]
+    if scenario.state is not None:
+        st = scenario.state
+        body.append("<p><b>" + html.escape(no_bidi(T(
+            "Tracking rating from the deal's state after {n} payment dates ({name}): the "
+            "dates after it are simulated; the deal summary shows the closing terms.",
+            n=st.as_of, name=st.name or st.source or "state"))) + "</b></p>")
 
     # --- the deal
     body.append(f"<h2>{T('Deal summary')}</h2>")
