@@ -327,3 +327,26 @@ def test_track_attribution_adds_up_and_writes_its_report(tmp_path, capsys):
     assert bad_a["default_probability_change"]["supporter_ratings"] >= 0.0
     for name in ("track.csv", "tracking.png", "report.html"):
         assert (out / name).stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- shipped reports
+
+REPORTS = SCEN / "trustee_reports"
+
+
+@pytest.mark.parametrize("report", ["wuhan_year1_quiet", "wuhan_year1_bad"])
+def test_shipped_trustee_reports_fit_their_deal_and_conserve_cash(report):
+    sc = engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml")
+    st = engine.load_state(REPORTS / f"{report}.yaml")
+    res = engine.run(sc, paths=2000, seed=4, state=st)
+    assert res.to_dict()["diagnostics"]["max_cash_error"] < 0.01
+    assert res.run["state"]["as_of"] == st.as_of == 4
+
+
+def test_bad_year_report_fires_the_default_rate_trigger_and_cuts_the_supporters():
+    st = engine.load_state(REPORTS / "wuhan_year1_bad.yaml")
+    assert st.triggers_fired == ["cdr"]
+    assert {a.id for a in st.assets if a.defaulted} == {"L03", "L06", "L12"}
+    t = tracked(engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml"), st)
+    assert {o.id: o.rating for o in t.obligors if o.id in ("LESSOR", "PARENT")} == \
+        {"LESSOR": "A", "PARENT": "AA"}
