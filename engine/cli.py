@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files, print every problem")
     p.add_argument("scenarios", nargs="+")
+    p.add_argument("--state", metavar="STATE",
+                   help="also check a deal state (ipabs-state/v1) against each scenario")
 
     sub.add_parser("schema", help="print the scenario JSON Schema")
 
@@ -625,13 +627,27 @@ def _cmd_validate(args) -> int:
     from engine.scenario import load_scenario
 
     status = EXIT_OK
-    for path in args.scenarios:
+    state = None
+    if args.state:
+        from engine.api import load_state
+
         try:
-            load_scenario(path)
-            print(f"{path}: ok")
+            state = load_state(args.state)
         except ScenarioError as exc:
             for problem in exc.problems:
-                print(f"{path}: {problem}", file=sys.stderr)
+                print(f"{args.state}: {problem}", file=sys.stderr)
+            return EXIT_INPUT
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+            if state is not None:
+                from engine.api import with_state
+
+                with_state(scenario, state)
+            print(f"{path}: ok" + (f" (with {args.state})" if state is not None else ""))
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(f"{exc.source or path}: {problem}", file=sys.stderr)
             status = EXIT_INPUT
     return status
 

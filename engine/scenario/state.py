@@ -471,7 +471,10 @@ def check_state(scenario, state: DealState) -> list[Problem]:
 
 
 def _coverage(scenario, state, bad) -> list[Problem]:
-    """Do the tranches' balances add up with what backs them?"""
+    """Do the tranches' balances add up with what backs them? Notes are paid down only by
+    cash the pool brings in, so they can exceed the performing pool by no more than the
+    losses so far (defaulted exposure less recoveries and support paid: notes are not
+    written down), the cash held and the closing gap."""
     pool = sum(a.balance or 0.0 for a in state.assets)
     pending = sum(max(0.0, a.exposure - a.received - sum(a.support_paid.values()))
                   for a in state.assets if a.defaulted)
