@@ -103,8 +103,10 @@ def test_conditional_curve_of_a_sure_default_defaults_at_once():
 
 
 def test_simulated_defaults_follow_the_conditional_pd_within_standard_errors():
-    """Independent obligors (rho 0) from as_of 2: each period's default share and each
-    obligor's default probability to the end match F_c within 4 standard errors."""
+    """Independent obligors (rho 0) from as_of 2: each period's default share, each
+    obligor's default probability to the end and their mean match F_c within 4 standard
+    errors (the binomial standard errors of these estimators: the result reports none for
+    them; the unconditional F is 10 to 15 of them away)."""
     sc = _pool(n=40, rho=0.0, paths=40_000)
     as_of = 2
     res = engine.run(sc, state=_performing(sc, as_of))
@@ -115,6 +117,10 @@ def test_simulated_defaults_follow_the_conditional_pd_within_standard_errors():
         p = o["default_probability"]
         se = math.sqrt(fc[-1] * (1 - fc[-1]) / paths)
         assert abs(p - fc[-1]) < 4 * se, (o["id"], p, fc[-1])
+        assert o["model_default_probability"] == pytest.approx(fc[-1], abs=1e-15)
+    mean = np.mean([o["default_probability"] for o in res.obligors])
+    assert abs(mean - fc[-1]) < 4 * math.sqrt(fc[-1] * (1 - fc[-1]) / (n_obl * paths))
+    assert abs(mean - (F[-1] - F[0])) > 8 * math.sqrt(fc[-1] * (1 - fc[-1]) / (n_obl * paths))
     timing = np.array(res.pool["default_timing"])
     q = np.diff(np.concatenate([[0.0], fc]))
     se = np.sqrt(q * (1 - q) / (n_obl * paths))
@@ -350,3 +356,43 @@ def test_bad_year_report_fires_the_default_rate_trigger_and_cuts_the_supporters(
     t = tracked(engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml"), st)
     assert {o.id: o.rating for o in t.obligors if o.id in ("LESSOR", "PARENT")} == \
         {"LESSOR": "A", "PARENT": "AA"}
+
+
+# ----------------------------------------------------------------------------- commands
+
+@pytest.fixture(scope="module")
+def quiet_state(tmp_path_factory):
+    p = tmp_path_factory.mktemp("states") / "quiet.yaml"
+    sc = engine.load_scenario(SHENZHEN)
+    p.write_text(state_yaml(state_after(sc, DefaultAssumptions(named={"B03": 1}), 2)))
+    return p
+
+
+@pytest.mark.parametrize("command", [
+    ["run"], ["sensitivity"], ["size", "--tranche", "A", "--target", "AAsf"],
+    ["compare", str(SCEN / "shenzhen_ip_pledge_aa_plus.yaml")], ["report", "--out", "REP"],
+    ["cashflows"], ["validate"]], ids=lambda c: c[0])
+def test_every_simulating_command_takes_a_state(command, quiet_state, tmp_path, capsys):
+    args = [command[0], str(SHENZHEN), *[str(tmp_path / "rep") if a == "REP" else a
+                                          for a in command[1:]], "--state", str(quiet_state)]
+    if command[0] not in ("cashflows", "validate"):
+        args += ["--paths", "2000"]
+    assert main(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    if command[0] == "cashflows":
+        assert "\n3 " in out or " 3 " in out       # the deal's periods go on from as_of 2
+    if command[0] == "report":
+        assert "Tracking rating" in (tmp_path / "rep" / "report.html").read_text()
+
+
+def test_sizing_a_tracked_tranche_moves_the_reported_balances(quiet_state):
+    sc = engine.with_state(engine.load_scenario(SHENZHEN), engine.load_state(quiet_state))
+    doc = engine.size_tranche(sc, "A", "AAAsf", paths=2000)
+    st = sc.state
+    assert 0.0 <= doc["balance"] <= st.tranche("A").balance + st.tranche("Sub").balance
+
+
+def test_tdr_bdr_on_a_state_is_refused_with_a_message(quiet_state):
+    sc = engine.load_scenario(SHENZHEN).with_changes({"rating.method": "tdr_bdr"})
+    with pytest.raises(engine.UnsupportedFeature, match="tdr_bdr"):
+        engine.run(sc, paths=100, state=engine.load_state(quiet_state))

@@ -156,8 +156,8 @@ def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
         pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
         fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.2))
         ax.barh(names[::-1], pds[::-1] * 100, color="#5b8fbf")
-        ax.set_xscale("log")
         ax.set_xlim(pds.min() * 100 / 3, pds.max() * 100 * 3)   # never a zero-width range
+        ax.set_xscale("log")          # after the limits: equal bars warn otherwise
         for yv, r in enumerate(rows[::-1]):
             ax.annotate(f" {r['rating'] or tr('unrated', lang)}", (pds[::-1][yv] * 100, yv),
                         va="center", fontsize=8)
