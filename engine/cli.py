@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", metavar="STATE",
                    help="also check a deal state (ipabs-state/v1) against each scenario")
 
-    sub.add_parser("schema", help="print the scenario JSON Schema")
+    p = sub.add_parser("schema", help="print the scenario JSON Schema")
+    p.add_argument("--state", action="store_true",
+                   help="the deal state's (ipabs-state/v1) JSON Schema instead")
 
     p = sub.add_parser("sensitivity", help="the base case beside each sensitivity, on the "
                                            "same random numbers")
@@ -655,6 +657,11 @@ def _cmd_validate(args) -> int:
 def _cmd_schema(args) -> int:
     from engine.scenario import scenario_json_schema
 
+    if getattr(args, "state", False):
+        from engine.scenario.state import DealState
+
+        print(json.dumps(DealState.model_json_schema(), indent=2))
+        return EXIT_OK
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 

@@ -396,3 +396,18 @@ def test_tdr_bdr_on_a_state_is_refused_with_a_message(quiet_state):
     sc = engine.load_scenario(SHENZHEN).with_changes({"rating.method": "tdr_bdr"})
     with pytest.raises(engine.UnsupportedFeature, match="tdr_bdr"):
         engine.run(sc, paths=100, state=engine.load_state(quiet_state))
+
+
+def test_validate_checks_a_state_against_each_scenario(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(state_yaml(_bad(lambda d: d.update(as_of=8))))
+    assert main(["validate", str(SHENZHEN), "--state", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml: as_of: 8 is not before legal final (8)" in err and "(line " in err
+
+
+def test_schema_of_the_state_file(capsys):
+    assert main(["schema", "--state"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["properties"]["format"]["const"] == "ipabs-state/v1"
+    assert schema["additionalProperties"] is False
