@@ -10,10 +10,13 @@ unchanged on what is still to come:
   assets drop out;
 - obligors default by their PD curves conditional on survival to ``as_of``,
   ``F_c(t) = (F(as_of + t) - F(as_of)) / (1 - F(as_of))``, or by the curve of a current
-  rating or PD the state gives, counted from ``as_of``; an obligor whose asset defaulted
-  cannot default again, one reported ``defaulted`` defaults on the first date;
-- defaulted assets become past defaults (``Pool.past_*``): their collateral and support
-  claims still to come fall on the scenario's lags from their default period;
+  rating or PD the state gives, counted from ``as_of``; an obligor whose asset defaulted,
+  or one reported ``defaulted``, defaults on the first date (so its collateral haircuts
+  are drawn on every path and, as a provider, it pays nothing);
+- defaulted assets become past defaults (``Pool.past_*``, term 1 so the haircut draw sees
+  them; the cash kernel takes them from ``past_*`` only, never from their obligor's
+  default): their collateral and support claims still to come fall on the scenario's lags
+  from their default period;
 - tranches, arrears, cash, the reserve, support used, reimbursements owed, fee arrears
   and fired triggers start where the state says (``Waterfall.start_*``).
 
@@ -98,7 +101,7 @@ def tracked_plan(plan, scenario, state, *, pd_multiplier: float, concentration, 
         x = by_id[aid]
         if x.defaulted:
             past_obligors.add(int(plan.asset_obligor[i]))
-            term[i] = 0
+            term[i] = 1             # its obligor "defaults" on date 1: its haircuts are drawn
             sched_prin[i] = sched_int[i] = out_start[i] = 0.0
             principal = x.principal if x.principal is not None else x.exposure
             got = x.received + sum(x.support_paid.get(s, 0.0) for s in plan.support_ids)
@@ -125,7 +128,8 @@ def tracked_plan(plan, scenario, state, *, pd_multiplier: float, concentration, 
             sched_int[i] *= scale
             out_start[i] *= scale
     steps = np.arange(H + 1)
-    pool_active = ((term[:, None] >= steps[None, :]).sum(axis=0) * (steps > 0)).astype(np.int64)
+    paying = np.where(tk.past_tau <= 0, 0, term)
+    pool_active = ((paying[:, None] >= steps[None, :]).sum(axis=0) * (steps > 0)).astype(np.int64)
 
     # default model
     fresh = {oid for oid, o in state.obligors.items()
@@ -133,10 +137,8 @@ def tracked_plan(plan, scenario, state, *, pd_multiplier: float, concentration, 
     down = {oid for oid, o in state.obligors.items() if o.defaulted}
     curves = np.empty((plan.n_obligors, H))
     for j, o in enumerate(scenario.obligors):
-        if o.id in down:
-            curves[j] = 1.0
-        elif j in past_obligors:
-            curves[j] = 0.0
+        if o.id in down or j in past_obligors:
+            curves[j] = 1.0         # defaulted: on date 1 (as a provider it pays nothing)
         elif o.id in fresh:
             curves[j] = cumulative_pd_curve(o, H, ppy, table, pd_multiplier * concentration[j])
         else:

@@ -139,7 +139,11 @@ def _deterministic_plan(scenario, a):
     sliced, named = sliced_scenario(scenario, a)
     sliced._state = state
     plan = compile_plan(sliced)
-    down = set() if state is None else {o for o, s in state.obligors.items() if s.defaulted}
+    down = set()         # defaulted before the state: down from its first date, as simulated
+    if state is not None:
+        owner = {x.id: x.obligor for x in scenario.assets}
+        down = ({o for o, s in state.obligors.items() if s.defaulted}
+                | {owner[x.id] for x in state.assets if x.defaulted})
     tau = np.array([1 if oid in down else named.get(oid, plan.horizon + 1)
                     for oid in plan.obligor_ids])
     return plan, tau, np.array([c.haircut.mean for c in sliced.collateral]), sliced

@@ -277,6 +277,11 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     ``deal`` is a :class:`engine.waterfall.bundles.Deal`, ``out`` a ``CashFlowsOut`` and
     ``scratch`` a ``CashScratch``; this path is the default period of every obligor, the
     defaulters and the realised haircut of every collateral item.
+
+    A tracked deal (:mod:`engine.tracking`) starts from its state: assets that defaulted
+    before date 1 (``pool.past_tau <= 0``) with what was received and paid on them, and the
+    ``waterfall.start_*`` balances; ``waterfall.stop`` ends the dates early (a snapshot:
+    the interest account is then left in ``carry[0]``).
     """
     horizon, periods_per_year, pool_balance = deal.horizon, deal.periods_per_year, deal.pool_balance
     pl, co, su, no, wf = deal.pool, deal.collateral, deal.support, deal.notes, deal.waterfall
@@ -352,7 +357,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         j = defaulters[r]
         for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
             i = ob_asset_idx[q]
-            if obligor_default[j] > asset_term[i]:
+            if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
                 continue
             pos = n_def
             while pos > 0 and s_def_assets[pos - 1] > i:
