@@ -125,8 +125,9 @@ def timing_png(doc: dict, lang: str = "en") -> bytes:
         import matplotlib.pyplot as plt
 
         timing = doc["pool"].get("default_timing", [])
+        first = 1 + ((doc.get("run") or {}).get("state") or {}).get("as_of", 0)  # a tracked deal
         fig, ax = plt.subplots(figsize=(9, 3))
-        ax.bar(np.arange(1, len(timing) + 1), np.asarray(timing) * 100, color="#5b8fbf")
+        ax.bar(np.arange(first, first + len(timing)), np.asarray(timing) * 100, color="#5b8fbf")
         ax.set_xlabel(tr("period", lang))
         ax.set_ylabel(tr("expected default (% of pool)", lang))
         ax.grid(alpha=0.3, axis="y")
