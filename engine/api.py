@@ -14,7 +14,8 @@ from engine.rating.deal import (
 from engine.result import Result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress
 
-__all__ = ["run", "load_state", "with_state", "cashflows", "sensitivity", "compare", "size_tranche", "with_changes",
+__all__ = ["run", "load_state", "with_state", "state_after", "cashflows", "sensitivity",
+           "compare", "size_tranche", "with_changes",
            "engine_version", "resolve_paths_seed", "sampling_plan"]
 
 
