@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     _add_state(p)
     p.add_argument("--state-at", type=_whole(1, MAX_PERIODS), metavar="K",
-                   help="with --state-out: the deal's state after K payment dates of this "
-                        "run (named --default only)")
+                   help="with --state-out: the deal's state after its payment date K in this "
+                        "run (named --default only; with --state, K is after its as_of)")
     p.add_argument("--state-out", metavar="FILE",
                    help="write the ipabs-state/v1 state of --state-at to FILE")
     _add_lang(p)
@@ -356,9 +356,13 @@ def _cmd_cashflows(args) -> int:
             from engine.api import state_after
             from engine.scenario.state import state_yaml
 
+            as_of = scenario.state.as_of if scenario.state else 0
+            if not as_of < args.state_at < scenario.legal_final:
+                raise InputError(f"--state-at {args.state_at}: a payment date after "
+                                 f"{'the state' if as_of else 'closing'} ({as_of}) and before "
+                                 f"legal final ({scenario.legal_final})")
             outs.stage_text(state_target, state_yaml(state_after(
-                scenario, args.state_at - (scenario.state.as_of if scenario.state else 0),
-                defaults=defaults)))
+                scenario, args.state_at - as_of, defaults=defaults)))
         if csv_target:
             from engine.report.sheets import cashflow_frame
 

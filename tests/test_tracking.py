@@ -451,3 +451,14 @@ def test_an_obligor_whose_loan_defaulted_does_not_pay_as_a_provider():
     plan = compile_plan(tracked(sc, st))
     assert plan.pd_curves[0, 0] == 1.0 and plan.pd_curves[1, -1] == 0.0
     assert plan.pool_active[1] == 1
+
+
+def test_state_at_of_a_tracked_run_counts_the_deals_dates(tmp_path, capsys):
+    sc, st = str(SCEN / "wuhan_multi_tranche_triggers.yaml"), str(REPORTS / "wuhan_year1_bad.yaml")
+    out = tmp_path / "s9.yaml"
+    assert main(["cashflows", sc, "--state", st, "--state-at", "3", "--state-out", str(out),
+                 "--quiet"]) == 2
+    assert "after the state (4)" in capsys.readouterr().err and not out.exists()
+    assert main(["cashflows", sc, "--state", st, "--state-at", "9", "--state-out", str(out),
+                 "--quiet"]) == 0
+    assert engine.load_state(out).as_of == 9
