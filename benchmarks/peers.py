@@ -9,6 +9,7 @@ from engine.default._kernels import (
     STREAM_IDIO,
     draw_defaults,
     draw_factors,
+    make_default_work,
     stream_key,
     threshold_scale,
     uniform,
@@ -64,13 +65,13 @@ def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_o
         z = np.zeros(shift.shape[0])
         tau = np.full(n_obl, horizon + 1, dtype=np.int64)
         defaulters = np.zeros(n_obl, dtype=np.int64)
-        g_mean, g_pT, g_q = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
+        work = make_default_work(groups)
         n_def = 0
         for path in range(b * block_size, min((b + 1) * block_size, n_paths)):
             draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
             scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
             n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
-                                     (g_mean, g_pT, g_q), tau, defaulters, n_def)
+                                     work, tau, defaulters, n_def)
             amount = 0.0
             for i in range(asset_obligor.shape[0]):
                 t = tau[asset_obligor[i]]
@@ -88,3 +89,23 @@ def engine_default_model(plan, n_paths, seed):
                           g.bundle(), plan.asset_obligor, plan.asset_term, plan.out_start,
                           plan.pool_balance, out)
     return out
+
+
+def simple_numpy_script(n_paths, n_obligors=1000, rho=0.2, pd=0.02, years=3.0, chunk=20_000,
+                        seed=1):
+    """What a user would write instead (the speed issue's script): the one-factor Gaussian
+    copula drawn with NumPy, chunk by chunk, and only the horizon default rate
+    ``((sqrt(rho) z + sqrt(1 - rho) e) < c) @ w`` of equal weights; no timing, no cash."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    c = norm.ppf(1.0 - (1.0 - pd) ** years)
+    w = np.full(n_obligors, 1.0 / n_obligors)
+    rates = np.empty(n_paths)
+    a, b = np.sqrt(rho), np.sqrt(1.0 - rho)
+    for start in range(0, n_paths, chunk):
+        n = min(chunk, n_paths - start)
+        z = rng.standard_normal((n, 1))
+        e = rng.standard_normal((n, n_obligors))
+        rates[start:start + n] = ((a * z + b * e) < c) @ w
+    return rates

@@ -45,3 +45,28 @@ def large_pool_doc(n_loans: int = 1000, quarters: int = 12, paths: int = 100_000
 
 def large_pool(n_loans: int = 1000, quarters: int = 12, paths: int = 100_000):
     return load_scenario_text(yaml.safe_dump(large_pool_doc(n_loans, quarters, paths)))
+
+
+def simple_pool_doc(n_loans: int = 1000, quarters: int = 12, paths: int = 200_000,
+                    rho: float = 0.2, pd: float = 0.02) -> dict:
+    """The pool of the speed issue: ``n_loans`` equal loans over ``quarters``, one factor
+    (uniform correlation ``rho``), PD ``pd`` a year, no collateral or support, a senior and a
+    subordinated tranche."""
+    obligors = [{"id": f"B{i:04d}", "kind": "borrower", "pd": {"annual": pd}, "region": "r",
+                 "industry": "i"} for i in range(n_loans)]
+    assets = [{"id": f"L{i:04d}", "obligor": f"B{i:04d}", "balance": 1_000_000, "rate": 0.05,
+               "term": quarters, "amortization": "equal_principal"} for i in range(n_loans)]
+    pool = n_loans * 1_000_000
+    return {
+        "format": "ipabs/v1", "name": f"{n_loans}-loan one-factor pool",
+        "payment_frequency": "quarterly", "legal_final": quarters,
+        "obligors": obligors, "assets": assets, "correlation": {"factors": {"global": rho}},
+        "tranches": [{"id": "A", "balance": round(0.8 * pool), "coupon": 0.03,
+                      "principal": "pass_through"},
+                     {"id": "Sub", "balance": pool - round(0.8 * pool), "subordinated": True}],
+        "simulation": {"paths": paths, "seed": 1},
+    }
+
+
+def simple_pool(**kwargs):
+    return load_scenario_text(yaml.safe_dump(simple_pool_doc(**kwargs)))

@@ -20,8 +20,13 @@ from engine.default.analytic import finite_pool_loss_distribution, tranche_defau
 from engine.plan import compile_plan
 from engine.scenario import load_scenario_text
 from engine.simulate import BLOCK_SIZE, simulate
-from peers import engine_default_model, numpy_default_model, raw_uniform_bound
-from pools import large_pool
+from peers import (
+    engine_default_model,
+    numpy_default_model,
+    raw_uniform_bound,
+    simple_numpy_script,
+)
+from pools import large_pool, simple_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"
@@ -133,3 +138,77 @@ def test_cold_start_of_the_shipped_scenario(benchmark):
     subprocess.run(cmd, check=True)    # the first ever run fills the numba cache
     benchmark.pedantic(subprocess.run, args=(cmd,), kwargs={"check": True}, rounds=3,
                        iterations=1)
+
+
+# The speed issue's pool: 1,000 equal loans x 12 quarters, one factor, PD 2% a year,
+# 200,000 paths, against the simple NumPy script a user would write instead.
+SIMPLE_PATHS = 200_000
+
+
+@pytest.fixture(scope="module")
+def simple():
+    scenario = simple_pool(paths=SIMPLE_PATHS)
+    engine.run(scenario, paths=2_048)            # compile outside the timing
+    simple_numpy_script(2_000)
+    return scenario
+
+
+def _best_of(fn, rounds=3):
+    best = math.inf
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def test_simple_pool_engine_run_200k(benchmark, simple):
+    """``engine.run``: defaults with timing, cash flows, waterfall, both ratings, the result."""
+    benchmark.pedantic(engine.run, args=(simple,), rounds=3, iterations=1)
+    numpy_s = _best_of(lambda: simple_numpy_script(SIMPLE_PATHS), rounds=2)
+    engine_s = benchmark.stats.stats.min
+    benchmark.extra_info.update(threads=numba.get_num_threads(), numpy_script_s=numpy_s,
+                                faster_than_numpy_script=numpy_s / engine_s)
+
+
+def test_simple_pool_core_simulation_200k(benchmark, simple):
+    """The Monte Carlo core alone (``simulate``: no rating, no result document)."""
+    plan = compile_plan(simple)
+    benchmark.pedantic(simulate, args=(plan, SIMPLE_PATHS, 1), rounds=3, iterations=1)
+    numpy_s = _best_of(lambda: simple_numpy_script(SIMPLE_PATHS), rounds=2)
+    raw_s = _best_of(lambda: raw_uniform_bound(1, SIMPLE_PATHS, 1000, BLOCK_SIZE))
+    core_s = benchmark.stats.stats.min
+    benchmark.extra_info.update(numpy_script_s=numpy_s, raw_bound_s=raw_s,
+                                faster_than_numpy_script=numpy_s / core_s,
+                                times_raw_bound=core_s / raw_s)
+
+
+def test_simple_pool_numpy_script_200k(benchmark, simple):
+    benchmark.pedantic(simple_numpy_script, args=(SIMPLE_PATHS,), rounds=2, iterations=1)
+
+
+def test_simple_pool_raw_uniform_bound_200k(benchmark, simple):
+    benchmark.pedantic(raw_uniform_bound, args=(1, SIMPLE_PATHS, 1000, BLOCK_SIZE), rounds=3,
+                       iterations=1)
+
+
+def _first_run(cache_dir: Path) -> dict:
+    """``ipabs run`` of the shipped scenario with an empty numba cache: seconds to the first
+    line on the terminal and in total."""
+    import os
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", str(SHIPPED)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()
+    first_s = time.perf_counter() - t0
+    proc.communicate()
+    return {"first_output_s": first_s, "total_s": time.perf_counter() - t0,
+            "first_line": first.strip(), "exit": proc.returncode}
+
+
+def test_first_run_on_an_empty_cache(benchmark, tmp_path):
+    info = benchmark.pedantic(_first_run, args=(tmp_path / "numba",), rounds=1, iterations=1)
+    assert info["exit"] == 0
+    benchmark.extra_info.update(info)

@@ -18,6 +18,7 @@ from engine.default._kernels import (
     STREAM_HAIRCUT,
     draw_defaults,
     draw_factors,
+    make_default_work,
     norm_cdf,
     normal,
     stream_key,
@@ -141,6 +142,49 @@ def add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel):
             sums[lay.capacity + r] += w
 
 
+@njit(cache=True, _nrt=False)
+def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, work, sums, hist,
+                   obl, record):
+    """Paths ``start .. stop - 1`` of one block, serially, into its row ``sums``, histogram
+    ``hist`` and default tallies ``obl``; ``record`` rows are ``path - offset``. ``work`` is
+    ``(z, tau, defaulters, default work, haircuts, cash outputs, cash scratch)``. Compiled
+    without reference counting: it allocates nothing, and the per-path work reads bundle
+    members in tight loops. Returns the lowest and highest histogram bin used."""
+    z, tau, defaulters, dwork, haircut, out, scratch = work
+    path_weight, path_default, path_loss = record
+    n_tr = deal.notes.balance.shape[0]
+    hist_bins = hist.shape[0]
+    sums[:] = 0.0
+    lo_bin = hist_bins
+    hi_bin = -1
+    n_def = 0
+    for path in range(start, stop):
+        upath = np.uint64(path)
+        log_w = draw_factors(seed, upath, model.z_shift, model.z_scale, z)
+        scale = threshold_scale(seed, upath, model.dof)
+        n_def, log_w_twist = draw_defaults(seed, upath, z, scale, groups, model.twist_target,
+                                           dwork, tau, defaulters, n_def)
+        w = math.exp(log_w + log_w_twist) if model.z_scale > 0.0 else 1.0
+        draw_haircuts(seed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
+        dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
+        for k in range(n_tr):
+            d, loss, wal = tranche_outcome(k, deal, out)
+            if path_weight.shape[0] > 0:
+                row = path - offset
+                path_weight[row] = w
+                path_default[row, k] = d
+                path_loss[row, k] = loss
+            add_tranche(sums, k, w, d, loss, wal)
+        add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
+        bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
+        hist[bin_] += w
+        lo_bin = min(lo_bin, bin_)
+        hi_bin = max(hi_bin, bin_)
+        for r in range(n_def):
+            obl[defaulters[r]] += w
+    return lo_bin, hi_bin
+
+
 @njit(parallel=True, cache=True)
 def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_year,
                     pool_balance, pool, collateral, support, notes, waterfall, rows, record):
@@ -158,58 +202,22 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
     """
     first_block, n_blocks, block_size, n_paths = blocks
     block_sums, block_hist, block_defaults, block_hist_range = rows
-    path_weight, path_default, path_loss = record
     n_obl = groups.members.shape[0]
-    n_groups = groups.thr.shape[0]
     n_tr = notes.balance.shape[0]
     n_coll = collateral.value.shape[0]
-    hist_bins = block_hist.shape[1]
     useed = np.uint64(seed)
     for b in prange(n_blocks):
         deal = Deal(horizon, periods_per_year, pool_balance, pool, collateral, support, notes,
                     waterfall)
         lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
                            support.cap_obligors.shape[0])
-        z = np.zeros(model.z_shift.shape[0])
-        tau = np.full(n_obl, horizon + 1, dtype=np.int64)
-        defaulters = np.zeros(n_obl, dtype=np.int64)
-        n_def = 0
-        work = (np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups))
-        haircut = np.zeros(n_coll)
-        out = make_cash_outputs(deal)
-        scratch = make_cash_scratch(deal, n_obl)
-        sums = block_sums[b]
-        sums[:] = 0.0
-        hist = block_hist[b]
-        obl = block_defaults[b]
-        lo_bin = hist_bins
-        hi_bin = -1
+        work = (np.zeros(model.z_shift.shape[0]), np.full(n_obl, horizon + 1, dtype=np.int64),
+                np.zeros(n_obl, dtype=np.int64), make_default_work(groups), np.zeros(n_coll),
+                make_cash_outputs(deal), make_cash_scratch(deal, n_obl))
         start = (first_block + b) * block_size
         stop = min(start + block_size, n_paths)
-        for path in range(start, stop):
-            upath = np.uint64(path)
-            log_w = draw_factors(useed, upath, model.z_shift, model.z_scale, z)
-            scale = threshold_scale(useed, upath, model.dof)
-            n_def, log_w_twist = draw_defaults(useed, upath, z, scale, groups,
-                                               model.twist_target, work, tau, defaulters,
-                                               n_def)
-            w = math.exp(log_w + log_w_twist) if model.z_scale > 0.0 else 1.0
-            draw_haircuts(useed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
-            dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
-            for k in range(n_tr):
-                d, loss, wal = tranche_outcome(k, deal, out)
-                if path_weight.shape[0] > 0:
-                    row = path - first_block * block_size
-                    path_weight[row] = w
-                    path_default[row, k] = d
-                    path_loss[row, k] = loss
-                add_tranche(sums, k, w, d, loss, wal)
-            add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
-            bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
-            hist[bin_] += w
-            lo_bin = min(lo_bin, bin_)
-            hi_bin = max(hi_bin, bin_)
-            for r in range(n_def):
-                obl[defaulters[r]] += w
+        lo_bin, hi_bin = simulate_block(useed, start, stop, first_block * block_size, model,
+                                        groups, draws, deal, lay, work, block_sums[b],
+                                        block_hist[b], block_defaults[b], record)
         block_hist_range[b, 0] = lo_bin
         block_hist_range[b, 1] = hi_bin

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", action="store_true",
                    help="the deal state's (ipabs-state/v1) JSON Schema instead")
 
+    sub.add_parser("warmup", help="compile the simulation kernels now (a fresh install "
+                                  "otherwise compiles them in its first run)")
+
     p = sub.add_parser("sensitivity", help="the base case beside each sensitivity, on the "
                                            "same random numbers")
     p.add_argument("scenario")
@@ -210,22 +213,44 @@ def threading_main() -> bool:
 
 def kernels_cached() -> bool:
     """Has numba compiled (and cached) the fused kernel on this install yet?"""
-    cache = Path(__file__).resolve().parent / "__pycache__"
-    return any(cache.glob("_kernels.simulate_blocks-*.nbi"))
+    from engine.warmup import kernels_cached as cached
+
+    return cached()
+
+
+def _compile_heartbeat(stream, every: float = 10.0):
+    """Print how long compiling has taken every ``every`` seconds until the returned
+    ``stop`` is called (the first progress report calls it)."""
+    import threading
+
+    stopped = threading.Event()
+    started = time.perf_counter()
+
+    def beat() -> None:
+        while not stopped.wait(every):
+            print(f"  still compiling, {time.perf_counter() - started:.0f} s", file=stream,
+                  flush=True)
+
+    threading.Thread(target=beat, daemon=True).start()
+    return stopped.set
 
 
 def _progress_printer(quiet: bool):
     if quiet:
         return None, lambda: None
+    stop_beat = lambda: None  # noqa: E731
     if not kernels_cached():
         print("compiling the simulation kernels (first run after installing only, about a "
-              "minute; later runs start at once)...", file=sys.stderr, flush=True)
+              "minute; later runs start at once; `ipabs warmup` does it ahead)...",
+              file=sys.stderr, flush=True)
+        stop_beat = _compile_heartbeat(sys.stderr)
     started = time.perf_counter()
     state = {"shown": False, "last": 0.0}
     tty = sys.stderr.isatty()
     stream = getattr(sys.stderr, "raw", sys.stderr)     # our own "\r", not neutralised
 
     def show(done: int, total: int) -> None:
+        stop_beat()
         now = time.perf_counter() - started
         if now < 1.0 or (not tty and now - state["last"] < 5.0 and done < total):
             return
@@ -235,6 +260,7 @@ def _progress_printer(quiet: bool):
         print(("\r" + msg) if tty else msg, end="" if tty else "\n", file=stream, flush=True)
 
     def finish() -> None:
+        stop_beat()
         if state["shown"] and tty:
             print(file=stream)
 
@@ -658,6 +684,17 @@ def _cmd_validate(args) -> int:
     return status
 
 
+def _cmd_warmup(args) -> int:  # noqa: ARG001
+    from engine.warmup import cache_folder, kernels_cached, warm_up
+
+    was = kernels_cached()
+    print("loading the compiled kernels..." if was else
+          "compiling the simulation kernels (about a minute)...", flush=True)
+    took = warm_up(lambda line: print(terminal_safe(line), flush=True))
+    print(f"ready in {took:.1f} s; kernels cached in {terminal_safe(str(cache_folder()))}")
+    return EXIT_OK
+
+
 def _cmd_schema(args) -> int:
     from engine.scenario import scenario_json_schema
 
@@ -757,7 +794,8 @@ def _dispatch(args) -> int:
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
-               "report": _cmd_report, "track": _cmd_track}[args.command]
+               "report": _cmd_report, "track": _cmd_track,
+               "warmup": _cmd_warmup}[args.command]
     args.backend_obj = None
     try:
         if getattr(args, "backend", "local") == "dask":

@@ -135,3 +135,28 @@ def test_first_run_says_it_is_compiling(monkeypatch, capsys):
     monkeypatch.setattr(cli, "kernels_cached", lambda: True)
     cli._progress_printer(quiet=False)
     assert "compiling" not in capsys.readouterr().err
+
+
+def test_compiling_prints_a_heartbeat_until_the_first_progress():
+    import io
+    import time
+
+    from engine import cli
+
+    stream = io.StringIO()
+    stop = cli._compile_heartbeat(stream, every=0.05)
+    time.sleep(0.3)
+    stop()
+    beats = stream.getvalue().count("still compiling")
+    assert beats >= 2
+    time.sleep(0.2)
+    assert stream.getvalue().count("still compiling") <= beats + 1     # stopped
+
+
+def test_warmup_compiles_every_entry_point(capsys):
+    from engine import cli
+
+    assert cli.main(["warmup"]) == 0
+    out = capsys.readouterr().out
+    assert "simulation kernel" in out and "importance sampling" in out
+    assert "one-path cash flows" in out and "ready in" in out

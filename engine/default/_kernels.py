@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit
 
+from engine.default.bundles import DefaultWork
+
 # Streams: one per kind of draw, so adding draws of one kind never shifts another.
 STREAM_FACTOR = 1      # systematic factors Z_k
 STREAM_IDIO = 2        # idiosyncratic terms e_j, one per obligor
@@ -210,6 +212,35 @@ def twist_parameter(p, size, expo, target):
     return hi
 
 
+@njit(cache=True)
+def make_default_work(groups):
+    """Zeroed :class:`engine.default.bundles.DefaultWork` for ``groups``."""
+    n_groups, horizon = groups.thr.shape
+    return DefaultWork(np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups),
+                       np.zeros((n_groups, horizon)), np.zeros(n_groups, dtype=np.int64))
+
+
+@njit(cache=True, inline="always")
+def default_period(g, v, stamp, scale, groups, work):
+    """0-based period of a defaulter of group ``g`` whose uniform, given default by the
+    horizon, is ``v`` in ``(0, p_horizon]``: the first period whose conditional PD reaches
+    ``v`` (the last period if none before it does). The group's conditional PDs by period
+    are computed once per path (``stamp``: a number unique to the path among those sharing
+    ``work``), at its first defaulter: one normal CDF per period instead of a normal
+    quantile per defaulter (the latent value ``m + b Phi^-1(v)`` is under the period's
+    threshold exactly when ``v`` is at most that period's conditional PD)."""
+    horizon = groups.thr.shape[1]
+    cum = work.cum
+    if work.stamp[g] != stamp:
+        for t in range(horizon - 1):
+            cum[g, t] = conditional_pd(groups.thr[g, t], scale, work.mean[g], groups.idio[g])
+        work.stamp[g] = stamp
+    t = 0
+    while t < horizon - 1 and v > cum[g, t]:
+        t += 1
+    return t
+
+
 @njit(cache=True, inline="always")
 def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, defaulters,
                   n_previous):
@@ -219,16 +250,16 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
     loadings, idiosyncratic weight and thresholds) default independently: obligor ``j``
     draws ``u_j`` and defaults by legal final when ``u_j <= q_g``, where
     ``p_g = P(default by T | z)`` and ``q_g = p_g`` unless twisted. A defaulter's period
-    follows from its conditional latent value ``m_g + b_g Phi^-1(u_j p_g / q_g)``: the
-    first period whose threshold it is under. Exact in distribution; the cost per path is
-    one uniform per obligor, one normal CDF per group and one quantile per defaulter.
+    is the first whose conditional PD reaches ``v = u_j p_g / q_g`` (:func:`default_period`).
+    Exact in distribution; the cost per path is one uniform per obligor, one normal CDF per
+    group, and one per period of each group with a defaulter.
 
     ``tau`` must hold ``T + 1`` for every obligor except the ``n_previous`` first entries
     of ``defaulters`` (the previous path's), which are reset here; on return ``tau[j]`` is
     the default period (``T + 1``: none) and ``defaulters`` lists this path's defaulters.
 
-    ``groups`` is a :class:`engine.default.bundles.Groups`; ``work`` three arrays of one
-    value per group (conditional means, PDs and twisted PDs).
+    ``groups`` is a :class:`engine.default.bundles.Groups`; ``work`` a
+    :class:`engine.default.bundles.DefaultWork` (:func:`make_default_work`).
 
     Returns ``(number of defaulters, log likelihood ratio of the twist)``.
     """
@@ -236,11 +267,12 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
                                           groups.thr)
     g_size, g_expo, members_ptr, members = (groups.size, groups.expo, groups.members_ptr,
                                             groups.members)
-    g_mean, g_pT, g_q = work
+    g_mean, g_pT, g_q = work.mean, work.p_horizon, work.q
     n_groups, horizon = g_thr.shape
     for r in range(n_previous):
         tau[defaulters[r]] = horizon + 1
     key = stream_key(seed, path, np.uint64(STREAM_IDIO))
+    stamp = np.int64(path) + 1
     for g in range(n_groups):
         m = 0.0
         for q in range(g_ptr[g], g_ptr[g + 1]):
@@ -267,12 +299,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
             u = uniform(key, np.uint64(j))
             if u > q:
                 continue
-            x = g_mean[g]
-            if g_idio[g] > 0.0:
-                x += g_idio[g] * ndtri(u if q == p else u / q * p)
-            t = 0
-            while t < horizon - 1 and x > g_thr[g, t] * scale:
-                t += 1
+            t = default_period(g, u if q == p else u / q * p, stamp, scale, groups, work)
             tau[j] = t + 1
             defaulters[n_def] = j
             n_def += 1

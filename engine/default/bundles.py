@@ -28,3 +28,13 @@ class DefaultModel(NamedTuple):
     z_scale: float           # 1: random factors; 0: fixed at the shift (a conditional run)
     dof: float               # Student-t degrees of freedom; 0 for the Gaussian copula
     twist_target: float      # Glasserman-Li twist target default rate (0: none)
+
+
+class DefaultWork(NamedTuple):
+    """Work arrays of :func:`engine.default._kernels.draw_defaults` (one set per thread)."""
+
+    mean: np.ndarray         # (groups,) conditional mean of the latent variable
+    p_horizon: np.ndarray    # (groups,) conditional PD by the horizon
+    q: np.ndarray            # (groups,) sampling PD (twisted, or the same)
+    cum: np.ndarray          # (groups, horizon) conditional PD by each period
+    stamp: np.ndarray        # (groups,) path + 1 for which ``cum`` holds (0: none)

@@ -94,11 +94,17 @@ class DealRuns:
 def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs=None,
                   stages: Stages | None = None, record: bool = False, backend=None,
                   chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> DealRuns:
-    """Simulate the (aimed) ``plan`` of ``scenario`` and its standalone structure."""
+    """Simulate the (aimed) ``plan`` of ``scenario`` and its standalone structure (a deal
+    without credit support is its own standalone structure: simulated once)."""
     stages = stages or Stages(None, 2, paths)
     totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(0),
                       record=record, backend=backend)
     alone_scenario = standalone(scenario)
+    if alone_scenario is scenario:
+        done = stages.stage(1)
+        if done is not None:
+            done(paths, paths)
+        return DealRuns(plan, totals, scenario, plan, totals)
     alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
                             progress=stages.stage(1), backend=backend)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from numba import njit
 
 from engine.waterfall._program_kernels import ROUNDING, list_need, run_list
+from engine.waterfall.bundles import Accounts, Program
 
 # Kinds of credit support.
 SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
@@ -147,7 +148,7 @@ def _share_collateral(d, base, end, cash, cov_sup, sup_sharing, s_ead, s_coll_po
     return pool + max(cash, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
     """Date ``t`` for defaulted asset ``i`` (slot ``d``): support claims in loss order, then
     collateral pledged to the pool (shared with the providers that paid, by their
@@ -206,46 +207,47 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
 
 
 @njit(cache=True, inline="always")
-def _zero_payments(scratch):
+def _zero_payments(acct):
     """Forget what a (dry) walk of the lists paid."""
-    scratch.pay_fee[:] = 0.0
-    scratch.pay_int[:] = 0.0
-    scratch.pay_prin[:] = 0.0
-    scratch.pay_res[:] = 0.0
-    scratch.pay_reimb[:] = 0.0
+    acct.pay_fee[:] = 0.0
+    acct.pay_int[:] = 0.0
+    acct.pay_prin[:] = 0.0
+    acct.pay_res[:] = 0.0
+    acct.pay_reimb[:] = 0.0
 
 
-@njit(cache=True, inline="always")
-def _commitment_need(t, avail_int, avail_prin, deal, scratch, gap):
+@njit(cache=True, _nrt=False)
+def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, prog, acct,
+                     bal, rem_dry, covered, gap):
     """``(to the interest account, to the principal account)``: the least top-up that pays
-    the tranches ``scratch.covered`` marks (interest and scheduled principal), using all
-    accounts first.
+    the tranches ``covered`` marks (interest and scheduled principal), using all accounts
+    first; ``bal`` are the balances before the date, ``rem_dry`` work.
 
     The interest list runs with its own cash; if the principal list can make up every
-    covered interest still short (it has their interest steps), the top-up goes to the
-    principal account; otherwise the interest account is topped up first (as a custom
-    program without make-up needs).
+    covered interest still short (``int_in_prin``: it has their interest steps), the
+    top-up goes to the principal account; otherwise the interest account is topped up
+    first (as a custom program without make-up needs).
     """
-    ops_int, ops_prin = deal.waterfall.ops_int, deal.waterfall.ops_prin
-    bal, rem_dry, covered = scratch.bal, scratch.rem_dry, scratch.covered
-    rem_dry[:] = bal
-    left, to_p, topped = run_list(ops_int, avail_int, t, False, deal, scratch, rem_dry, gap)
+    for k in range(bal.shape[0]):
+        rem_dry[k] = bal[k]
+    left, to_p, topped = run_list(ops_int, avail_int, t, False, prog, acct, rem_dry, gap)
     reach = True
     for k in range(bal.shape[0]):
-        if (covered[k] and not deal.notes.int_in_prin[k]
-                and scratch.int_due[k] - scratch.pay_int[k] > ROUNDING):
+        if (covered[k] and not int_in_prin[k]
+                and acct.int_due[k] - acct.pay_int[k] > ROUNDING):
             reach = False
     need_i = 0.0
     if not reach:
-        _zero_payments(scratch)
-        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, False, deal, scratch,
-                                 bal, gap)
-        rem_dry[:] = bal
-        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, False, deal, scratch,
+        _zero_payments(acct)
+        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, False, prog, acct, bal,
+                                 gap)
+        for k in range(bal.shape[0]):
+            rem_dry[k] = bal[k]
+        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, False, prog, acct,
                                       rem_dry, gap)
     flow = left if to_p else 0.0
-    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, False, deal,
-                             scratch, rem_dry, gap - topped)
+    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, False, prog, acct,
+                             rem_dry, gap - topped)
     return need_i, need_p
 
 
@@ -258,7 +260,7 @@ def default_date(i, pool, obligor_default):
     return obligor_default[pool.asset_obligor[i]]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out, scratch):
     """Cash flows of the deal on one path given default periods and haircuts.
 
@@ -316,13 +318,17 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     s_cap_left, s_covered, s_perf_bal = scratch.cap_left, scratch.covered, scratch.perf_bal
     s_perf_count = scratch.perf_count
     s_short, s_default_by_t, s_offset = scratch.short, scratch.default_by_t, scratch.offset
-    s_window, s_cap_used, s_exhausted = scratch.window, scratch.cap_used, scratch.exhausted
+    s_events_end, s_cap_used, s_exhausted = (scratch.events_end, scratch.cap_used,
+                                              scratch.exhausted)
     s_int_left, s_recv_int, s_reimb_owed = scratch.int_left, scratch.recv_int, scratch.reimb_owed
-    s_pay_reimb, s_arrears = scratch.pay_reimb, scratch.arrears
+    s_pay_reimb, s_arrears, s_def_tau = scratch.pay_reimb, scratch.arrears, scratch.def_tau
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
     n_fee = fee_kind.shape[0]
     ppy = float(periods_per_year)
+    prog = Program(horizon, wf.grp_ptr, wf.grp_idx, no.target_balance, no.pass_through, tr_sub)
+    acct = Accounts(s_fee_due, s_int_due, s_reimb_owed, scratch.claim, s_pay_fee, s_pay_int,
+                    s_pay_prin, s_pay_res, s_pay_reimb, scratch.rem)
 
     coll_int[:] = 0.0
     coll_prin[:] = 0.0
@@ -407,11 +413,12 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
-    s_guar_paid[:, :] = 0.0
-    s_guar_back[:, :] = 0.0
-    for d in range(n_def):
+    for d in range(n_def):                       # only the slots this path uses
+        for g in range(s_guar_paid.shape[1]):
+            s_guar_paid[d, g] = 0.0
+            s_guar_back[d, g] = 0.0
         i = s_def_assets[d]
-        if past_tau[i] <= 0:
+        if past_tau[i] <= 0:                     # a tracked deal: what was paid already
             for q in range(cov_ptr[i], cov_ptr[i + 1]):
                 s_guar_paid[d, q - cov_ptr[i]] = pl.past_guar_paid[q]
                 s_guar_back[d, q - cov_ptr[i]] = pl.past_guar_back[q]
@@ -421,8 +428,9 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         s_exhausted[cap_obligors[r]] = horizon + 1
     for d in range(n_def):
         i = s_def_assets[d]
-        s_window[d] = _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind, sup_lag, coll_ptr,
-                                     coll_lag, s_offset)
+        s_def_tau[d] = default_date(i, pl, obligor_default)
+        s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
+                                                        sup_lag, coll_ptr, coll_lag, s_offset)
 
     # The waterfall, date by date.
     for k in range(n_tr):
@@ -448,10 +456,9 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     for t in range(1, wf.stop + 1):
         # loan-level support and collateral of this date, assets in listed order
         for d in range(n_def):
-            i = s_def_assets[d]
-            tau = default_date(i, pl, obligor_default)
-            if tau <= t <= tau + s_window[d]:
-                _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch)
+            if s_def_tau[d] <= t <= s_events_end[d]:
+                _asset_events(t, d, s_def_assets[d], s_def_tau[d], obligor_default, deal,
+                              haircut, out, scratch)
         cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
@@ -511,10 +518,10 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         target = res_target_amount + res_target_share * senior_bal
         gap = max(0.0, target - reserve)
         if reserve > 0.0:
-            _zero_payments(scratch)
+            _zero_payments(acct)
             ops = ops_post if post else ops_int
             need, _, _ = list_need(ops, avail_prin if post else avail_int, res_covers, True, t,
-                                   post, deal, scratch, s_bal, gap)
+                                   post, prog, acct, s_bal, gap)
             draw = min(reserve, need)
             if draw > 0.0:
                 reserve -= draw
@@ -531,13 +538,15 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
                 continue
             for k in range(n_tr):
                 s_covered[k] = sup_covers_tranche[s, k]
-            _zero_payments(scratch)
+            _zero_payments(acct)
             if post:
                 need_i = 0.0
-                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, True, deal,
-                                         scratch, s_bal, gap)
+                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, True, prog,
+                                         acct, s_bal, gap)
             else:
-                need_i, need_p = _commitment_need(t, avail_int, avail_prin, deal, scratch, gap)
+                need_i, need_p = _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin,
+                                                  no.int_in_prin, prog, acct, s_bal,
+                                                  scratch.rem_dry, s_covered, gap)
             need = need_i + need_p
             if need <= 0.0:
                 continue
@@ -573,18 +582,17 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         # The priority of payments.
         for k in range(n_tr):
             s_rem[k] = s_bal[k]
-        _zero_payments(scratch)
+        _zero_payments(acct)
         if post:
-            left, _, topped = run_list(ops_post, avail_prin, t, True, deal, scratch, s_rem, gap)
+            left, _, topped = run_list(ops_post, avail_prin, t, True, prog, acct, s_rem, gap)
             carry_int = 0.0
             carry_prin = left
         else:
-            left_i, to_p, topped = run_list(ops_int, avail_int, t, False, deal, scratch, s_rem,
-                                            gap)
+            left_i, to_p, topped = run_list(ops_int, avail_int, t, False, prog, acct, s_rem, gap)
             if to_p:
                 avail_prin += left_i
                 left_i = 0.0
-            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, False, deal, scratch, s_rem,
+            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, False, prog, acct, s_rem,
                                            gap - topped)
             topped += topped_p
             carry_int = left_i
@@ -613,7 +621,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     loss_amount = 0.0
     for d in range(n_def):
         i = s_def_assets[d]
-        tau = default_date(i, pl, obligor_default)
+        tau = s_def_tau[d]
         recovered = s_ead[d] - s_coll_left[d]
         principal = pl.past_principal[i] if tau <= 0 else out_start[i, tau]
         loss_amount += max(0.0, principal - min(recovered, principal))

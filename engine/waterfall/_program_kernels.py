@@ -123,20 +123,20 @@ def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
             rem[k] = 0.0 if x >= rem[k] else rem[k] - x
 
 
-@njit(cache=True)
-def run_list(ops, cash, t, post, deal, scratch, rem, reserve_gap):
+@njit(cache=True, _nrt=False)
+def run_list(ops, cash, t, post, prog, acct, rem, reserve_gap):
     """Walk one list with ``cash`` of its account on date ``t``; payments add to the
-    ``pay_*`` arrays of ``scratch`` (a ``CashScratch``) and ``rem`` falls with principal paid.
-    Returns ``(cash left, reached to_principal, reserve top-up)``.
+    ``pay_*`` arrays of ``acct`` (:class:`~engine.waterfall.bundles.Accounts`) and ``rem``
+    falls with principal paid; ``prog`` is the deal's
+    :class:`~engine.waterfall.bundles.Program`. Returns ``(cash left, reached
+    to_principal, reserve top-up)``.
     """
-    horizon = deal.horizon
-    grp_ptr, grp_idx = deal.waterfall.grp_ptr, deal.waterfall.grp_idx
-    target_balance, pass_through, is_sub = (deal.notes.target_balance,
-                                            deal.notes.pass_through, deal.notes.sub)
-    fee_due, int_due, reimb_owed, claim = (scratch.fee_due, scratch.int_due,
-                                           scratch.reimb_owed, scratch.claim)
-    pay_fee, pay_int, pay_prin = scratch.pay_fee, scratch.pay_int, scratch.pay_prin
-    pay_res, pay_reimb = scratch.pay_res, scratch.pay_reimb
+    horizon = prog.horizon
+    grp_ptr, grp_idx = prog.grp_ptr, prog.grp_idx
+    target_balance, pass_through, is_sub = prog.target_balance, prog.pass_through, prog.sub
+    fee_due, int_due, reimb_owed, claim = acct.fee_due, acct.int_due, acct.reimb_owed, acct.claim
+    pay_fee, pay_int, pay_prin = acct.pay_fee, acct.pay_int, acct.pay_prin
+    pay_res, pay_reimb = acct.pay_res, acct.pay_reimb
     topped = 0.0
     for r in range(ops.shape[0]):
         op = ops[r, 0]
@@ -183,26 +183,22 @@ def run_list(ops, cash, t, post, deal, scratch, rem, reserve_gap):
     return cash, False, topped
 
 
-@njit(cache=True)
-def list_need(ops, cash, covered, interest_only, t, post, deal, scratch, start_rem,
-              reserve_gap):
+@njit(cache=True, _nrt=False)
+def list_need(ops, cash, covered, interest_only, t, post, prog, acct, start_rem, reserve_gap):
     """Least cash to add to this list's account so that every *covered* tranche's interest
     due (and, unless ``interest_only``, its scheduled principal due) in this list is paid
     in full; everything ranked ahead of a covered item is paid first, so it counts too.
     Covered amounts below :data:`ROUNDING` (half a cent) need nothing.
 
-    The ``pay_*`` arrays of ``scratch`` and ``start_rem`` are what an earlier list of the same
-    date already paid (zeros and the balances for the first list); ``scratch.rem`` is work.
+    The ``pay_*`` arrays of ``acct`` and ``start_rem`` are what an earlier list of the same
+    date already paid (zeros and the balances for the first list); ``acct.rem`` is work.
     Returns ``(need, total claims up to to_principal or the end, reached to_principal)``.
     """
-    horizon = deal.horizon
-    grp_ptr, grp_idx = deal.waterfall.grp_ptr, deal.waterfall.grp_idx
-    target_balance, pass_through, is_sub = (deal.notes.target_balance,
-                                            deal.notes.pass_through, deal.notes.sub)
-    fee_due, int_due, reimb_owed, claim = (scratch.fee_due, scratch.int_due,
-                                           scratch.reimb_owed, scratch.claim)
-    paid_fee, paid_int, paid_reimb, rem = (scratch.pay_fee, scratch.pay_int,
-                                           scratch.pay_reimb, scratch.rem)
+    horizon = prog.horizon
+    grp_ptr, grp_idx = prog.grp_ptr, prog.grp_idx
+    target_balance, pass_through, is_sub = prog.target_balance, prog.pass_through, prog.sub
+    fee_due, int_due, reimb_owed, claim = acct.fee_due, acct.int_due, acct.reimb_owed, acct.claim
+    paid_fee, paid_int, paid_reimb, rem = acct.pay_fee, acct.pay_int, acct.pay_reimb, acct.rem
     for k in range(start_rem.shape[0]):
         rem[k] = start_rem[k]
     ahead = 0.0

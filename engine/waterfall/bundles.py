@@ -130,6 +130,33 @@ class Deal(NamedTuple):
     waterfall: Waterfall
 
 
+class Program(NamedTuple):
+    """What a walk of a payment program reads of the deal (a small view of :class:`Deal`,
+    so that a call passes a few arrays rather than the whole deal)."""
+
+    horizon: int
+    grp_ptr: np.ndarray            # tranche groups of the steps (CSR)
+    grp_idx: np.ndarray
+    target_balance: np.ndarray     # (tranches, dates)
+    pass_through: np.ndarray
+    sub: np.ndarray
+
+
+class Accounts(NamedTuple):
+    """What is due and what is paid on one date (views of :class:`CashScratch` arrays)."""
+
+    fee_due: np.ndarray
+    int_due: np.ndarray            # interest payable (coupon + arrears)
+    reimb_owed: np.ndarray         # per support
+    claim: np.ndarray              # per tranche: work
+    pay_fee: np.ndarray
+    pay_int: np.ndarray
+    pay_prin: np.ndarray
+    pay_res: np.ndarray
+    pay_reimb: np.ndarray
+    rem: np.ndarray                # per tranche: work of the least top-up
+
+
 class CashFlowsOut(NamedTuple):
     """What the cash kernel writes for one path."""
 
@@ -176,7 +203,7 @@ class CashScratch(NamedTuple):
     short: np.ndarray              # per tranche: had an interest shortfall
     default_by_t: np.ndarray       # (dates + 1,) principal defaulting at each date
     offset: np.ndarray             # (defaulted, max cover) periods to each support's payment
-    window: np.ndarray             # per defaulted asset: periods its events span
+    events_end: np.ndarray         # per defaulted asset: last date of its events
     cap_used: np.ndarray           # per obligor
     exhausted: np.ndarray          # per obligor: date its capacity ran out
     int_left: np.ndarray           # per defaulted asset: interest of the period unrecovered
@@ -184,3 +211,4 @@ class CashScratch(NamedTuple):
     reimb_owed: np.ndarray         # per support
     pay_reimb: np.ndarray          # per support
     arrears: np.ndarray            # per tranche: deferred interest
+    def_tau: np.ndarray            # per defaulted asset: its default date
