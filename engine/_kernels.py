@@ -16,14 +16,12 @@ from numba import njit, prange
 from engine import layout as L
 from engine.default._kernels import (
     STREAM_HAIRCUT,
-    draw_defaults,
-    draw_factors,
     make_default_work,
     norm_cdf,
     normal,
     stream_key,
-    threshold_scale,
 )
+from engine.default._mixture_kernels import draw_weighted_defaults
 from engine.waterfall._kernels import run_path_cash
 from engine.waterfall._outcome_kernels import (
     cash_error,
@@ -41,6 +39,7 @@ class BlockRows(NamedTuple):
     hist: np.ndarray         # (blocks, bins) weight of paths per pool default-rate bin
     defaults: np.ndarray     # (blocks, obligors) weight of paths where each defaulted
     hist_range: np.ndarray   # (blocks, 2) lowest and highest bin used
+    hist_sq: np.ndarray      # (blocks, bins) sum of w^2 per bin; (blocks, 0): not kept
 
 
 class RecordRows(NamedTuple):
@@ -143,14 +142,16 @@ def add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel):
 
 
 @njit(cache=True, _nrt=False)
-def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, work, sums, hist,
-                   obl, record):
-    """Paths ``start .. stop - 1`` of one block, serially, into its row ``sums``, histogram
-    ``hist`` and default tallies ``obl``; ``record`` rows are ``path - offset``. ``work`` is
-    ``(z, tau, defaulters, default work, haircuts, cash outputs, cash scratch)``. Compiled
-    without reference counting: it allocates nothing, and the per-path work reads bundle
-    members in tight loops. Returns the lowest and highest histogram bin used."""
-    z, tau, defaulters, dwork, haircut, out, scratch = work
+def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, work, row,
+                   record):
+    """Paths ``start .. stop - 1`` of one block, serially, into its ``row = (sums, hist,
+    hist_sq, obligor defaults)``; ``record`` rows are ``path - offset``. ``work`` is
+    ``(z, zero shift, tau, defaulters, default work, haircuts, cash outputs, cash
+    scratch)``. Compiled without reference counting: it allocates nothing, and the per-path
+    work reads bundle members in tight loops. Returns the lowest and highest histogram bin
+    used."""
+    z, zero_shift, tau, defaulters, dwork, haircut, out, scratch = work
+    sums, hist, hist_sq, obl = row
     path_weight, path_default, path_loss = record
     n_tr = deal.notes.balance.shape[0]
     hist_bins = hist.shape[0]
@@ -160,11 +161,8 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
     n_def = 0
     for path in range(start, stop):
         upath = np.uint64(path)
-        log_w = draw_factors(seed, upath, model.z_shift, model.z_scale, z)
-        scale = threshold_scale(seed, upath, model.dof)
-        n_def, log_w_twist = draw_defaults(seed, upath, z, scale, groups, model.twist_target,
-                                           dwork, tau, defaulters, n_def)
-        w = math.exp(log_w + log_w_twist) if model.z_scale > 0.0 else 1.0
+        n_def, w = draw_weighted_defaults(seed, upath, model, groups, dwork, z, zero_shift, tau,
+                                          defaulters, n_def)
         draw_haircuts(seed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
         dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
         for k in range(n_tr):
@@ -178,6 +176,8 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
         add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
         bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
         hist[bin_] += w
+        if hist_sq.shape[0] > 0:
+            hist_sq[bin_] += w * w
         lo_bin = min(lo_bin, bin_)
         hi_bin = max(hi_bin, bin_)
         for r in range(n_def):
@@ -196,12 +196,13 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
     :class:`engine.waterfall.bundles.Deal` (numba cannot pass nested bundles into a parallel
     loop, so the Deal is rebuilt inside it); ``rows`` a :class:`BlockRows` and ``record`` a
     :class:`RecordRows`. Every estimate weighs a path by its likelihood ratio ``w`` (1
-    without importance sampling). ``rows.hist`` and ``rows.defaults`` must come in zeroed
-    and are only added to; ``rows.hist_range[b]`` receives the lowest and highest histogram
-    bin block ``b`` used (the driver folds and re-zeroes just that range).
+    without importance sampling). ``rows.hist``, ``rows.hist_sq`` and ``rows.defaults``
+    must come in zeroed and are only added to; ``rows.hist_range[b]`` receives the lowest
+    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that
+    range).
     """
     first_block, n_blocks, block_size, n_paths = blocks
-    block_sums, block_hist, block_defaults, block_hist_range = rows
+    block_sums, block_hist, block_defaults, block_hist_range, block_hist_sq = rows
     n_obl = groups.members.shape[0]
     n_tr = notes.balance.shape[0]
     n_coll = collateral.value.shape[0]
@@ -211,13 +212,14 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
                     waterfall)
         lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
                            support.cap_obligors.shape[0])
-        work = (np.zeros(model.z_shift.shape[0]), np.full(n_obl, horizon + 1, dtype=np.int64),
+        n_f = model.z_shift.shape[0]
+        work = (np.zeros(n_f), np.zeros(n_f), np.full(n_obl, horizon + 1, dtype=np.int64),
                 np.zeros(n_obl, dtype=np.int64), make_default_work(groups), np.zeros(n_coll),
                 make_cash_outputs(deal), make_cash_scratch(deal, n_obl))
         start = (first_block + b) * block_size
         stop = min(start + block_size, n_paths)
+        row = (block_sums[b], block_hist[b], block_hist_sq[b], block_defaults[b])
         lo_bin, hi_bin = simulate_block(useed, start, stop, first_block * block_size, model,
-                                        groups, draws, deal, lay, work, block_sums[b],
-                                        block_hist[b], block_defaults[b], record)
+                                        groups, draws, deal, lay, work, row, record)
         block_hist_range[b, 0] = lo_bin
         block_hist_range[b, 1] = hi_bin

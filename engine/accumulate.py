@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +26,67 @@ def histogram_quantile(hist: np.ndarray, q: float) -> float:
     cum = np.cumsum(hist)
     k = int(np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left"))
     return k / (len(hist) - 1)
+
+
+def effective_size(s1: float, s2: float) -> float:
+    """Kish's effective sample size ``(sum v)^2 / sum v^2`` of the terms ``v`` of an estimate
+    (``v = w x f``: the weight times the path's value; 0 when every term is 0).
+
+    With all weights 1 and an indicator ``f`` it is the number of paths that saw the event;
+    under importance sampling it is the number of equally weighted paths that would carry
+    the same information, and the estimate's relative standard error is about
+    ``1 / sqrt(it)`` for a rare event.
+    """
+    return float(s1 * s1 / s2) if s2 > 0.0 else 0.0
+
+
+@dataclass(frozen=True)
+class TailQuantile:
+    """A quantile of the pool default rate from the (weighted) histogram: the point, a
+    confidence interval and the effective number of paths at or above the point."""
+
+    value: float
+    low: float
+    high: float
+    effective_paths: float
+
+
+def tail_quantile(hist: np.ndarray, q: float, paths: int, hist_sq: np.ndarray | None = None,
+                  level: float = 0.95) -> TailQuantile:
+    """The ``q`` quantile of a variable binned on ``linspace(0, 1, len(hist))``, from the
+    weighted tail ``S(x) = sum(w [X > x]) / paths`` (bins hold sums of weights, ``hist_sq``
+    sums of squared weights; ``None``: every weight is 1).
+
+    The point is the smallest bin ``x`` with ``S(x) <= 1 - q``: with unit weights exactly
+    :func:`histogram_quantile`; under importance sampling it is the tail estimator that the
+    shift makes precise (Glynn 1996), not self-normalised by the total weight. The interval
+    inverts the pointwise confidence band ``S(x) +- z se(x)``, ``se(x)^2 =
+    (sum(w^2 [X > x]) / paths - S(x)^2) / (paths - 1)``: ``low`` is the smallest
+    ``x`` with ``S - z se <= 1 - q``, ``high`` the smallest with ``S + z se <= 1 - q``.
+    """
+    from statistics import NormalDist
+
+    sq = hist if hist_sq is None else hist_sq
+    n = float(paths)
+    bins = len(hist) - 1
+    # tail[k] = sum over bins above k (reverse cumulative sums keep small tails exact)
+    tail = np.concatenate((np.cumsum(hist[::-1])[::-1][1:], [0.0])) / n
+    tail_sq = np.concatenate((np.cumsum(sq[::-1])[::-1][1:], [0.0]))
+    var = np.maximum(tail_sq / n - tail * tail, 0.0) / max(n - 1.0, 1.0)
+    se = np.sqrt(var)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    target = (1.0 - q) + 1e-9
+
+    def first(mask) -> int:
+        k = int(np.argmax(mask))
+        return k if mask[k] else bins
+
+    k = first(tail <= target)
+    low = first(tail - z * se <= target)
+    high = first(tail + z * se <= target)
+    at_k = (tail[k - 1] * n, tail_sq[k - 1]) if k > 0 else (float(hist.sum()), float(sq.sum()))
+    return TailQuantile(k / bins, min(low, k) / bins, max(high, k) / bins,
+                        effective_size(*at_k))
 
 
 def ratio_and_se(n: float, a1: float, a2: float, b1: float, b2: float,

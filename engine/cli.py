@@ -311,7 +311,10 @@ def _cmd_run(args) -> int:
         if out:
             _stage_report_dir(outs, out, scenario, result, doc, None, lang)
         outs.commit()
-    if not args.quiet:
+    if args.quiet:      # otherwise they close the tranche table
+        for message in doc["diagnostics"].get("sampling_warnings") or []:
+            print(f"ipabs: warning: {message}", file=sys.stderr)
+    else:
         print(f"{scenario.name}")
         if scenario.state is not None:
             print(f"tracking rating from {args.state}: the state after {scenario.state.as_of} "

@@ -133,9 +133,11 @@ class Plan:
     res_covers: np.ndarray          # 0/1 per tranche: interest the reserve pays
     ob_asset_ptr: np.ndarray        # obligor -> its assets (CSR)
     ob_asset_idx: np.ndarray
-    # sampling: importance-sampling mean shift of the factors and twist target (0 = none)
+    # sampling: importance-sampling mean shift of the factors and twist target (0 = none),
+    # and the defensive mixture's share of unshifted paths (0 = none)
     z_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     twist_target: float = 0.0
+    defensive_share: float = 0.0
     # a tracked deal (engine.tracking): its state arrays, dates elapsed before date 1 of
     # this plan; and the last date to run (0: horizon; earlier for a state snapshot)
     tracking: object = None
@@ -186,7 +188,8 @@ class Plan:
         """The default side as the kernels' :class:`engine.default.bundles.DefaultModel`."""
         shift = self.z_shift if len(self.z_shift) else np.zeros(self.factors.n_factors)
         return DefaultModel(np.ascontiguousarray(shift, dtype=np.float64), float(z_scale),
-                            float(self.dof), float(self.twist_target))
+                            float(self.dof), float(self.twist_target),
+                            float(self.defensive_share))
 
     def haircut_draws(self) -> HaircutDraws:
         """How the kernels draw each collateral item's haircut."""

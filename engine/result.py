@@ -13,13 +13,18 @@ import numpy as np
 import pandas as pd
 
 from engine import layout as L
-from engine.accumulate import histogram_quantile, mean_and_se, ratio_and_se
+from engine.accumulate import effective_size, mean_and_se, ratio_and_se, tail_quantile
 from engine.plan import Plan
 from engine.rating.rate import rate_tranche
 from engine.simulate import Totals
 
 RESULT_FORMAT = "ipabs-result/v1"
 POOL_QUANTILES = (0.99, 0.999, 0.9999)
+#: Under importance sampling, an estimate whose effective sample size (Kish, of its own
+#: terms: see :func:`engine.accumulate.effective_size`) is below this is flagged: its relative
+#: standard error is then above about 10%, and the standard error itself, estimated from so
+#: few effective paths, can badly understate the error.
+MIN_EFFECTIVE_PATHS = 100
 
 
 def _clean(x: float) -> float | None:
@@ -129,34 +134,42 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
         d1, d2, l1, l2 = tr[L.TR_DEFAULT], tr[L.TR_DEFAULT_SQ], tr[L.TR_LOSS], tr[L.TR_LOSS_SQ]
         p1, pw1, p2 = tr[L.TR_PAID], tr[L.TR_WAL], tr[L.TR_PAID_SQ]
         pw2, ppw = tr[L.TR_WAL_SQ], tr[L.TR_PAID_WAL]
-        pd_, pd_se = mean_and_se(n, d1, d2)
+        pd_raw, pd_se = mean_and_se(n, d1, d2)
         el, el_se = mean_and_se(n, l1, l2)
         wal, wal_se = ratio_and_se(n, pw1, pw2, p1, p2, ppw)
         tenor = 1.0 if math.isnan(wal) else max(wal, 1.0)
+        # an importance-sampled estimate can leave [0, 1] (weights sum to about, not exactly,
+        # the number of paths): reported and rated as the probability it estimates, clipped,
+        # with the raw weighted mean beside it
         rows.append({
             "id": tid,
             "balance": float(plan.tr_balance[k]),
-            "default_probability": pd_, "default_probability_se": pd_se,
+            "default_probability": min(max(pd_raw, 0.0), 1.0), "default_probability_se": pd_se,
+            "default_probability_raw": pd_raw,
             "expected_loss": el, "expected_loss_se": _clean(el_se),
             "wal_years": _clean(wal), "wal_years_se": _clean(wal_se),
+            "default_probability_ess": effective_size(d1, d2),
+            "expected_loss_ess": effective_size(l1, l2),
         })
-        # an importance-sampled estimate can leave [0, 1]: it is reported as estimated and
-        # rated as the probability it estimates (clipped)
-        rated = dict(rows[-1], default_probability=min(max(pd_, 0.0), 1.0))
         rows[-1]["rating"], rows[-1]["rating_range"] = rate_tranche(
-            method, rated, totals.paths, tenor, tables)
+            method, rows[-1], totals.paths, tenor, tables)
     ps = totals.pool_sums()
     dr1, dr2 = ps[L.POOL_DEFAULT_RATE], ps[L.POOL_DEFAULT_RATE_SQ]
     lr1, lr2 = ps[L.POOL_LOSS_RATE], ps[L.POOL_LOSS_RATE_SQ]
     w1, w2 = ps[L.POOL_WEIGHT], ps[L.POOL_WEIGHT_SQ]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)
+    quantiles = {str(q): tail_quantile(totals.default_rate_hist, q, totals.paths,
+                                       totals.default_rate_hist_sq) for q in POOL_QUANTILES}
     pool = {
         "balance": plan.pool_balance,
         "expected_default_rate": dr, "expected_default_rate_se": _clean(dr_se),
         "expected_loss_rate": lr, "expected_loss_rate_se": _clean(lr_se),
-        "default_rate_quantiles": {
-            str(q): histogram_quantile(totals.default_rate_hist, q) for q in POOL_QUANTILES},
+        "default_rate_quantiles": {q: t.value for q, t in quantiles.items()},
+        "default_rate_quantiles_range": {q: [t.low, t.high] for q, t in quantiles.items()},
+        "expected_default_rate_ess": effective_size(dr1, dr2),
+        "expected_loss_rate_ess": effective_size(lr1, lr2),
+        "default_rate_quantiles_ess": {q: t.effective_paths for q, t in quantiles.items()},
     }
     support = []
     for s, sid in enumerate(plan.support_ids):
@@ -184,6 +197,7 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
                  **({"capacity_exhaustion_probability": float(exhausted[j] / n)}
                     if j in exhausted else {})}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
+    low = low_effective_estimates(totals, rows, pool)
     hist = totals.default_rate_hist
     bins = np.nonzero(hist)[0]
     below = np.cumsum(plan.tr_balance[::-1])[::-1] - plan.tr_balance
@@ -192,12 +206,51 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
         run=run_info, tranche_rows=rows, pool=pool, support=support, obligors=obligors,
         triggers=triggers,
         diagnostics={"max_cash_error": totals.max_cash_error,
-                     "weights_effective_sample_size": float(w1 * w1 / w2) if w2 > 0 else 0.0},
+                     "weights_effective_sample_size": effective_size(w1, w2),
+                     "weights_effective_share": effective_size(w1, w2) / n,
+                     "low_effective_estimates": low,
+                     "sampling_warnings": sampling_warnings(
+                         effective_size(w1, w2) if totals.weighted else None, totals.paths,
+                         low)},
         default_rate_distribution=(bins / (len(hist) - 1), hist[bins] / hist.sum()),
         attachment={tid: float(below[k] / plan.pool_balance)
                     for k, tid in enumerate(plan.tranche_ids)},
         correlation_repair=plan.factors.repair,
     )
+
+
+def low_effective_estimates(totals: Totals, tranches: list[dict], pool: dict) -> list[dict]:
+    """Under importance sampling, every non-zero estimate whose effective sample size is
+    below :data:`MIN_EFFECTIVE_PATHS`, as ``{"estimate": what, "effective_sample_size": x}``
+    (an estimate of exactly 0 has no terms and is not listed: the rating range already
+    treats it as "no default seen"). Empty for plain Monte Carlo."""
+    if not totals.weighted:
+        return []
+    checks = [(f"tranche {t['id']} {name.replace('_', ' ')}", t[name], t[f"{name}_ess"])
+              for t in tranches for name in ("default_probability", "expected_loss")]
+    checks += [(f"pool {name.replace('_', ' ')}", pool[name], pool[f"{name}_ess"])
+               for name in ("expected_default_rate", "expected_loss_rate")]
+    checks += [(f"pool default rate quantile {q}", pool["default_rate_quantiles"][q], ess)
+               for q, ess in pool["default_rate_quantiles_ess"].items()]
+    return [{"estimate": what, "effective_sample_size": float(ess)}
+            for what, value, ess in checks if value and 0.0 < ess < MIN_EFFECTIVE_PATHS]
+
+
+def sampling_warnings(run_ess: float | None, paths: int, low: list[dict]) -> list[str]:
+    """The messages shown for a weighted run: degenerate weights (``run_ess`` below
+    :data:`MIN_EFFECTIVE_PATHS`; ``None`` for plain Monte Carlo), then one line naming every
+    estimate of ``low`` (:func:`low_effective_estimates`)."""
+    out = []
+    if run_ess is not None and run_ess < MIN_EFFECTIVE_PATHS:
+        out.append(f"the importance-sampling weights are degenerate: an effective sample size "
+                   f"of {run_ess:,.1f} of {paths:,} paths; raise "
+                   f"simulation.importance.defensive_share or the paths")
+    if low:
+        out.append(f"estimates resting on fewer than {MIN_EFFECTIVE_PATHS} effective paths "
+                   "(their standard errors are unreliable; use more paths): "
+                   + "; ".join(f"{x['estimate']} ({x['effective_sample_size']:,.1f})"
+                               for x in low))
+    return out
 
 
 class NonFiniteResult(RuntimeError):

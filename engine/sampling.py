@@ -15,6 +15,7 @@ reaches the target's subordination.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -25,8 +26,12 @@ from engine.default.importance import (
     stress_direction,
 )
 from engine.layout import TR_DEFAULT
-from engine.scenario.models import SEED_LIMIT
+from engine.scenario.models import SEED_LIMIT, Importance
 from engine.simulate import simulate
+
+#: Share of paths drawn from the unshifted model when the scenario names none (the
+#: ``importance.defensive_share`` default): weights stay below ``1 / DEFENSIVE_SHARE``.
+DEFENSIVE_SHARE = Importance.model_fields["defensive_share"].default
 
 
 def aim(plan, seed: int, target: int, pilot_paths: int,
@@ -36,10 +41,18 @@ def aim(plan, seed: int, target: int, pilot_paths: int,
     d = stress_direction(plan)
     pilot_seed = (seed ^ PILOT_SEED_SALT) % SEED_LIMIT
     probs = np.zeros(len(radii))
+    best = -np.inf
     for n, r in enumerate(radii):
-        pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0)
+        if -r * r / 2 < best:
+            # log P <= 0, so no farther radius can score above the best: the scan stops
+            # (farther pilots are the dearest, every obligor defaulting); probs stay 0 there
+            break
+        pilot = dataclasses.replace(plan, z_shift=-r * d, twist_target=0.0,
+                                    defensive_share=0.0)
         totals = simulate(pilot, pilot_paths, pilot_seed, z_scale=0.0)
         probs[n] = totals.tranche_sums(target)[TR_DEFAULT] / pilot_paths
+        if probs[n] > 0:
+            best = max(best, math.log(probs[n]) - r * r / 2)
     with np.errstate(divide="ignore"):
         score = np.where(probs > 0, np.log(np.maximum(probs, 1e-300)) - radii**2 / 2, -np.inf)
     if not np.isfinite(score).any():
@@ -67,5 +80,7 @@ def importance_plan(scenario, plan, seed: int):
     info["twist"] = twist
     if twist:
         info["twist_target_default_rate"] = x
-    return dataclasses.replace(plan, z_shift=mu, twist_target=x), info
+    alpha = spec.defensive_share if spec is not None else DEFENSIVE_SHARE
+    info["defensive_share"] = alpha
+    return dataclasses.replace(plan, z_shift=mu, twist_target=x, defensive_share=alpha), info
 

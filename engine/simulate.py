@@ -47,6 +47,14 @@ class Totals:
     obligor_defaults: np.ndarray  # (n_obligors,): weight of paths where each defaulted
     layout: L.Layout
     record: PathRecord | None = None
+    #: (HIST_BINS,) sum of squared weights per bin; None when every weight is 1 (then it
+    #: equals ``default_rate_hist``)
+    default_rate_hist_sq: np.ndarray | None = None
+
+    @property
+    def weighted(self) -> bool:
+        """Do the paths carry likelihood-ratio weights (importance sampling)?"""
+        return self.default_rate_hist_sq is not None
 
     def tranche_sums(self, k: int) -> np.ndarray:
         """Tranche ``k``'s group (``TR_*`` columns)."""
@@ -79,6 +87,12 @@ class Totals:
         return self.sums[self.layout.capacity: self.layout.width]
 
 
+def weighted(plan: Plan, z_scale: float = 1.0) -> bool:
+    """Do a run's paths carry likelihood-ratio weights (a factor shift or a twist, with
+    random factors)?"""
+    return z_scale > 0.0 and (bool(np.any(plan.z_shift != 0.0)) or plan.twist_target > 0.0)
+
+
 def plan_layout(plan: Plan) -> L.Layout:
     """The accumulator layout of a Plan."""
     return L.row_layout(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids),
@@ -91,7 +105,8 @@ class ChunkResult:
 
     first: int                    # first block
     sums: np.ndarray              # (blocks, columns)
-    hist: list                    # per block: (lo, hi, weights of bins lo..hi)
+    hist: list                    # per block: (lo, hi, weights of bins lo..hi, their
+                                  # squared weights or None)
     defaults: np.ndarray          # (blocks, obligors)
     record: tuple | None          # (weights, defaults, losses) of the chunk's paths
 
@@ -112,6 +127,7 @@ class ChunkRunner:
         self.block_hist = np.zeros((width, HIST_BINS))    # zero once; reading re-zeroes
         self.block_defaults = np.zeros((width, plan.n_obligors))
         self.hist_range = np.empty((width, 2), dtype=np.int64)
+        self.block_hist_sq = np.zeros((width, HIST_BINS if weighted(plan, z_scale) else 0))
         n_tr = plan.n_tranches
         self.empty = (np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
 
@@ -123,12 +139,16 @@ class ChunkRunner:
         simulate_blocks(np.uint64(self.seed), (first, nb, BLOCK_SIZE, self.paths), self.model,
                         self.groups, self.draws, *self.deal,
                         BlockRows(self.sums, self.block_hist, self.block_defaults,
-                                  self.hist_range), RecordRows(*rows))
+                                  self.hist_range, self.block_hist_sq), RecordRows(*rows))
         hist = []
+        keep_sq = self.block_hist_sq.shape[1] > 0
         for b in range(nb):
             lo, hi = self.hist_range[b]
-            hist.append((int(lo), int(hi), self.block_hist[b, lo:hi + 1].copy()))
+            sq = self.block_hist_sq[b, lo:hi + 1].copy() if keep_sq else None
+            hist.append((int(lo), int(hi), self.block_hist[b, lo:hi + 1].copy(), sq))
             self.block_hist[b, lo:hi + 1] = 0.0
+            if keep_sq:
+                self.block_hist_sq[b, lo:hi + 1] = 0.0
         result = ChunkResult(first, self.sums[:nb].copy(), hist,
                              self.block_defaults[:nb].copy(), rows if self.record else None)
         self.block_defaults[:nb] = 0.0
@@ -138,12 +158,13 @@ class ChunkRunner:
 class Folder:
     """Folds chunk results strictly in block order, so any backend gives the same bits."""
 
-    def __init__(self, plan: Plan, paths: int, record: bool):
+    def __init__(self, plan: Plan, paths: int, record: bool, z_scale: float = 1.0):
         self.paths = paths
         self.layout = plan_layout(plan)
         self.err_col = self.layout.pool + L.POOL_CASH_ERROR
         self.acc = np.zeros(self.layout.width)
         self.hist = np.zeros(HIST_BINS)
+        self.hist_sq = np.zeros(HIST_BINS) if weighted(plan, z_scale) else None
         self.defaults = np.zeros(plan.n_obligors)
         self.max_err = 0.0
         n_tr = plan.n_tranches
@@ -158,9 +179,11 @@ class Folder:
             self.max_err = max(self.max_err, chunk.sums[b, self.err_col])
             chunk.sums[b, self.err_col] = 0.0
             self.acc += chunk.sums[b]
-            lo, hi, weights = chunk.hist[b]
+            lo, hi, weights, squares = chunk.hist[b]
             if hi >= lo:
                 self.hist[lo:hi + 1] += weights
+                if self.hist_sq is not None:
+                    self.hist_sq[lo:hi + 1] += squares
             self.defaults += chunk.defaults[b]
         if self.rec is not None:
             lo_path = chunk.first * BLOCK_SIZE
@@ -172,7 +195,7 @@ class Folder:
 
     def totals(self) -> Totals:
         return Totals(self.paths, self.acc, self.max_err, self.hist, self.defaults, self.layout,
-                      self.rec)
+                      self.rec, self.hist_sq)
 
 
 def chunks(paths: int, chunk_blocks: int) -> Iterator[tuple[int, int]]:
@@ -210,7 +233,7 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     check_paths(plan, paths, record)
     if chunk_blocks < 1:
         raise ValueError("chunk_blocks must be at least 1")
-    folder = Folder(plan, paths, record)
+    folder = Folder(plan, paths, record, z_scale)
     if backend is not None:
         return backend.simulate(plan, paths, seed, chunk_blocks, z_scale, record, folder,
                                 progress)

@@ -211,7 +211,13 @@ def test_importance_sampling_matches_the_oracle_deep_in_the_tail(pds, rho, sub, 
     within(a.expected_loss, a.expected_loss_se, tranche_expected_loss(dist, sub, len(pds)))
 
 
-def test_supported_senior_under_importance_sampling_matches_the_bivariate_normal():
+@pytest.mark.parametrize("defensive_share", [0.0, None])
+def test_supported_senior_under_importance_sampling_matches_the_bivariate_normal(
+        defensive_share):
+    """A joint default of one borrower and its guarantor. The event is largely
+    idiosyncratic, so the few paths of the defensive mixture's plain share that hit it
+    carry weights near 1 / share: the mixture is unbiased but, at this seed, less precise
+    than the pure shift (0.26 against 0.09 of the exact value), and then says so."""
     doc = bullet_pool([0.01], [100 * UNIT], 0.4, senior_share=1.0, legal_final=1,
                       paths=50_000, seed=2)
     doc["tranches"] = doc["tranches"][:1]
@@ -219,10 +225,14 @@ def test_supported_senior_under_importance_sampling_matches_the_bivariate_normal
     doc["credit_support"] = [{"id": "S", "type": "shortfall_commitment", "provider": "G",
                               "covers": ["A"]}]
     doc["simulation"]["method"] = "importance"
-    a = engine.run(load(doc)).tranches.loc["A"]
+    if defensive_share is not None:
+        doc["simulation"]["importance"] = {"defensive_share": defensive_share}
+    res = engine.run(load(doc))
+    a = res.tranches.loc["A"]
     exact = joint_default_probability(0.01, 0.002, 0.4)
     within(a.default_probability, a.default_probability_se, exact)
-    assert a.default_probability_se < 0.25 * exact
+    thin = [x["estimate"] for x in res.diagnostics["low_effective_estimates"]]
+    assert a.default_probability_se < 0.25 * exact or "tranche A default probability" in thin
 
 
 def test_a_shift_given_in_the_file_is_used_and_bad_factor_names_are_rejected():
@@ -246,15 +256,17 @@ def test_importance_sampling_is_reproducible_across_chunkings():
     assert a == b
 
 
-def test_an_importance_sampled_probability_above_one_is_rated_not_an_error():
-    """A far shift gives widely spread weights: a near-certain junior's weighted default
-    probability can pass 1. It is reported as estimated and rated as the probability it
-    estimates (this run exited 1 with "pd must be a probability" before)."""
+def test_an_importance_sampled_probability_above_one_is_clipped_and_rated_not_an_error():
+    """A far pure shift (no defensive share) gives widely spread weights: a near-certain
+    junior's weighted default probability can pass 1. It is reported and rated as the
+    probability it estimates, clipped, with the raw estimate kept (this run exited 1 with
+    "pd must be a probability" before)."""
     doc = bullet_pool([0.5] * 25, [1e6] * 25, 0.3, legal_final=1, senior_share=0.99,
                       paths=4096, seed=5)
     doc["simulation"]["method"] = "importance"
-    doc["simulation"]["importance"] = {"shift": {"global": -3.0}}
+    doc["simulation"]["importance"] = {"shift": {"global": -3.0}, "defensive_share": 0.0}
     res = engine.run(load(doc))
     sub = res.tranches.loc["Sub"]
-    assert sub["default_probability"] > 1.0
+    assert sub["default_probability_raw"] > 1.0
+    assert sub["default_probability"] == 1.0
     assert sub["rating"] == "CCCsf"

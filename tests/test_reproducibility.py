@@ -42,6 +42,47 @@ def test_thread_count_does_not_change_a_bit(tmp_path):
     assert docs[0] == docs[1]
 
 
+def _importance_sampled_scenario(tmp_path) -> Path:
+    """The shipped deal under importance sampling with a twist and the defensive mixture
+    (each path's component drawn from its own stream, a twist ratio on unshifted paths)."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    plain = "simulation: {paths: 200_000, seed: 20250101, method: plain}"
+    assert plain in text
+    path = tmp_path / "importance.yaml"
+    path.write_text(text.replace(plain, "simulation: {paths: 200_000, seed: 20250101, "
+                                        "method: importance, importance: {twist: true, "
+                                        "defensive_share: 0.2}}"), encoding="utf-8")
+    return path
+
+
+def test_importance_sampling_does_not_change_a_bit_with_the_chunk_size(tmp_path):
+    from engine.sampling import importance_plan
+
+    sc = engine.load_scenario(_importance_sampled_scenario(tmp_path))
+    plan, _ = importance_plan(sc, compile_plan(sc), 3)
+    assert plan.defensive_share == 0.2 and plan.twist_target > 0
+    runs = [simulate(plan, 20_001, 3, chunk_blocks=c) for c in (1, 3, 64)]
+    for other in runs[1:]:
+        assert other.sums.tobytes() == runs[0].sums.tobytes()
+        assert other.default_rate_hist.tobytes() == runs[0].default_rate_hist.tobytes()
+        assert other.default_rate_hist_sq.tobytes() == runs[0].default_rate_hist_sq.tobytes()
+        assert (other.obligor_defaults == runs[0].obligor_defaults).all()
+
+
+def test_importance_sampling_does_not_change_a_bit_with_the_thread_count(tmp_path):
+    scenario = _importance_sampled_scenario(tmp_path)
+    docs = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}.json"
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+        subprocess.run([sys.executable, "-m", "engine", "run", str(scenario), "--paths",
+                        "30000", "--seed", "9", "--json", str(out), "--quiet"], check=True,
+                       env=env)
+        docs.append(_strip(json.loads(out.read_text())))
+    assert docs[0]["run"]["importance"]["defensive_share"] == 0.2
+    assert docs[0] == docs[1]
+
+
 def test_different_seeds_give_different_paths():
     sc = engine.load_scenario(SHIPPED)
     a = engine.run(sc, paths=5000, seed=1).to_dict()

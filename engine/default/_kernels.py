@@ -20,6 +20,7 @@ STREAM_FACTOR = 1      # systematic factors Z_k
 STREAM_IDIO = 2        # idiosyncratic terms e_j, one per obligor
 STREAM_HAIRCUT = 3     # collateral haircut noise, one per collateral item
 STREAM_MIXING = 4      # the Student-t chi-square mixing variable, one per path
+STREAM_COMPONENT = 5   # importance sampling's defensive mixture: the path's component
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -28,6 +28,7 @@ class DefaultModel(NamedTuple):
     z_scale: float           # 1: random factors; 0: fixed at the shift (a conditional run)
     dof: float               # Student-t degrees of freedom; 0 for the Gaussian copula
     twist_target: float      # Glasserman-Li twist target default rate (0: none)
+    defensive: float         # share of paths from the unshifted model (0: the pure shift)
 
 
 class DefaultWork(NamedTuple):

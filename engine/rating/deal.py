@@ -26,7 +26,7 @@ import numpy as np
 from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan, rating_tables
 from engine.rating.substitution import better, support_floors
-from engine.result import Result, build_result
+from engine.result import Result, build_result, sampling_warnings
 from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
 from engine.scenario.models import SEED_LIMIT
@@ -65,7 +65,8 @@ def aimed_like(plan: Plan, base: Plan) -> Plan:
     deal runs on the base case's paths and weights."""
     if plan.factors.n_factors != base.factors.n_factors:
         return plan
-    return dataclasses.replace(plan, z_shift=base.z_shift, twist_target=base.twist_target)
+    return dataclasses.replace(plan, z_shift=base.z_shift, twist_target=base.twist_target,
+                               defensive_share=base.defensive_share)
 
 
 class Stages:
@@ -101,9 +102,10 @@ def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs
                       record=record, backend=backend)
     alone_scenario = standalone(scenario)
     if alone_scenario is scenario:
-        done = stages.stage(1)
-        if done is not None:
-            done(paths, paths)
+        # no credit support: the standalone structure is the deal, on the same paths (the
+        # same numbers, without simulating them twice)
+        if stages.progress is not None:
+            stages.stage(1)(paths, paths)
         return DealRuns(plan, totals, scenario, plan, totals)
     alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
@@ -153,7 +155,8 @@ def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
     from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
 
     wal = pool_wal_years(plan)
-    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table)
+    tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table,
+                                totals.default_rate_hist_sq)
     bdrs = break_even_rates(scenario)
     for row in result.tranche_rows:
         b = bdrs[row["id"]]
@@ -171,6 +174,8 @@ def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
 #: Keys of the standalone run copied onto each tranche row (with a ``_standalone`` suffix).
 STANDALONE_ESTIMATES = ("default_probability", "default_probability_se", "expected_loss",
                         "expected_loss_se")
+#: Keys of the joint-default run's sampling diagnostics kept on each tranche row.
+SAMPLING_KEYS = ("default_probability_raw", "default_probability_ess", "expected_loss_ess")
 #: Keys of a break-even analysis copied onto each tranche row.
 BDR_KEYS = ("bdr", "bdr_governing_stress", "bdr_cushion", "bdr_by_scenario")
 
@@ -184,6 +189,7 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
         out = {k: row[k] for k in ("id", "balance", "default_probability",
                                    "default_probability_se", "expected_loss",
                                    "expected_loss_se", "wal_years", "wal_years_se")}
+        out.update({k: row[k] for k in SAMPLING_KEYS if k in row})
         out["rated"] = tranche.rated
         ratings = convention_ratings(convention, row, sa, floor)
         out.update(ratings if tranche.rated else {k: None for k in ratings})
@@ -193,6 +199,20 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
             out["large_obligor_test"] = sa["large_obligor_test"]
         rows.append(out)
     joint.tranche_rows = rows
+    # the standalone run shares the paths (so the weights and the pool), not the tranches'
+    # events: its tranches' thin estimates join the list
+    diag = joint.diagnostics
+    if "low_effective_estimates" in diag:
+        seen = {(x["estimate"], x["effective_sample_size"])
+                for x in diag["low_effective_estimates"]}
+        diag["low_effective_estimates"] = diag["low_effective_estimates"] + [
+            dict(x, estimate=f"standalone {x['estimate']}")
+            for x in alone.diagnostics.get("low_effective_estimates") or []
+            if x["estimate"].startswith("tranche ")
+            and (x["estimate"], x["effective_sample_size"]) not in seen]
+        diag["sampling_warnings"] = sampling_warnings(
+            diag["weights_effective_sample_size"] if joint.run.get("method") == "importance"
+            else None, joint.run["paths"], diag["low_effective_estimates"])
     joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
     joint.rating = {"method": scenario.rating.method, "support": convention,
                     "table": scenario.rating.table}

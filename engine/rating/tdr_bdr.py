@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from engine.accumulate import histogram_quantile
+from engine.accumulate import histogram_quantile, tail_quantile
 from engine.rating.methods import _TABLE_GRADES, BELOW_TABLE_GRADE, pd_interval
 
 
@@ -22,16 +22,22 @@ def pool_wal_years(plan) -> float:
     return float((t * principal).sum() / principal.sum())
 
 
-def target_default_rates(hist, n_paths: int, wal: float, table) -> dict:
+def target_default_rates(hist, n_paths: int, wal: float, table, hist_sq=None) -> dict:
     """``{grade: (TDR, TDR at the better end, TDR at the worse end of the 95% interval)}``.
 
     The ends come from the 95% interval of the exceedance probability, which is what the
-    finite number of paths leaves uncertain.
+    finite number of paths leaves uncertain. Under importance sampling (``hist_sq``, the
+    squared weights per bin) the TDR is read off the weighted tail and its ends from that
+    tail's own standard error (:func:`engine.accumulate.tail_quantile`).
     """
     tenor = max(wal, 1.0)
     out = {}
     for grade in _TABLE_GRADES:
         p = float(table.sf_threshold(grade, tenor))
+        if hist_sq is not None:
+            t = tail_quantile(hist, 1.0 - p, n_paths, hist_sq)
+            out[grade] = (t.value, t.low, t.high)
+            continue
         lo, hi = pd_interval(p, math.sqrt(p * (1 - p) / n_paths), n_paths)
         out[grade] = (histogram_quantile(hist, 1.0 - p), histogram_quantile(hist, 1.0 - hi),
                       histogram_quantile(hist, 1.0 - lo))

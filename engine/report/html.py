@@ -26,7 +26,14 @@ from engine.report.summary import (
     support_rows,
     tranche_rows,
 )
-from engine.report.table import cashflow_rows, cashflow_summary_lines, convention_line, floor_text
+from engine.report.table import (
+    cashflow_rows,
+    cashflow_summary_lines,
+    convention_line,
+    floor_text,
+    quantile_range,
+    sampling_lines,
+)
 
 _CSS = """
 body{font-family:'%s',Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',
@@ -191,8 +198,12 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                                             pool["expected_default_rate_se"])),
         (T("expected loss rate (after collateral, before support)"),
          pct_pm(pool["expected_loss_rate"], pool["expected_loss_rate_se"])),
-        *[(f"{T('pool default rate')} {T('quantile')} {k}", pct(v, 2)) for k, v in q.items()],
+        *[(f"{T('pool default rate')} {T('quantile')} {k}", pct(v, 2) + quantile_range(pool, k))
+          for k, v in q.items()],
         (T("acceleration probability"), pct(pool["acceleration_probability"]))]))
+    sampling = sampling_lines(doc, lang)
+    if sampling:
+        body.append("<p class='note'>" + "<br>".join(html.escape(s) for s in sampling) + "</p>")
     body.append(_img(T("pool default rate distribution"), distribution_png(result, table, lang)))
     body.append(f"<h2>{T('Default timing')}</h2>")
     body.append(_img(T("Default timing"), timing_png(doc, lang)))

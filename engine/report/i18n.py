@@ -38,6 +38,12 @@ ZH: dict[str, str] = {
     "pool": "资产池", "expected default rate": "预期违约率",
     "expected loss rate (after collateral, before support)": "预期损失率(质押物处置后、增信前)",
     "pool default rate quantiles": "资产池违约率分位数", "quantile": "分位数",
+    "importance sampling: effective sample size {ess} of {paths} paths ({share})":
+        "重要性抽样: 有效样本量 {ess} / {paths} 条路径 ({share})",
+    "defensive share {share}": "防御性混合比例 {share}",
+    "smallest per estimate {ess} ({what})": "单项估计最小有效样本量 {ess} ({what})",
+    "warning: {message}": "警告: {message}",
+    "effective sample size": "有效样本量", "95% interval": "95%区间",
     "acceleration probability": "加速清偿概率", "statistic": "指标", "value": "数值",
     "paths": "模拟路径", "seed": "随机种子", "elapsed": "耗时",
     "target default rates (TDR, pool WAL {wal} y)": "目标违约率(TDR, 资产池加权平均期限 {wal} 年)",

@@ -56,7 +56,7 @@ def is_money(column: str) -> bool:
 
 
 def is_fraction(column: str) -> bool:
-    if column in PLAIN_COLUMNS or is_money(column):
+    if column in PLAIN_COLUMNS or is_money(column) or column.endswith("_ess"):
         return False
     return any(mark in column for mark in FRACTION_MARKS)
 
@@ -95,6 +95,10 @@ def pool_frame(doc: dict) -> pd.DataFrame:
     pool = dict(doc["pool"])
     quantiles = pool.pop("default_rate_quantiles")
     pool.update({f"default_rate_q{k}": v for k, v in quantiles.items()})
+    for k, (low, high) in (pool.pop("default_rate_quantiles_range", None) or {}).items():
+        pool[f"default_rate_q{k}_low"], pool[f"default_rate_q{k}_high"] = low, high
+    for k, ess in (pool.pop("default_rate_quantiles_ess", None) or {}).items():
+        pool[f"default_rate_q{k}_ess"] = ess
     for grade, v in (pool.pop("tdr", None) or {}).items():
         pool[f"tdr_{grade}"] = v
     return clean_frame(pd.DataFrame([pool]))

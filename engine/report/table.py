@@ -98,11 +98,52 @@ def tranche_table(doc: dict, lang: str = "en") -> str:
         f"{tr('expected loss rate (after collateral, before support)', lang)} "
         f"{pct(pool['expected_loss_rate'])}",
         f"{tr('pool default rate quantiles', lang)}: "
-        + sep.join(f"{k}: {pct(v, 2)}" for k, v in q.items()),
+        + sep.join(f"{k}: {pct(v, 2)}{quantile_range(pool, k)}" for k, v in q.items()),
         f"{tr('paths', lang)} {run['paths']:,}{sep}{tr('seed', lang)} {run['seed']}{sep}"
         f"{tr('method', lang)} {run['method']}{sep}{run['elapsed_s']:.2f} s",
+        *sampling_lines(doc, lang),
     ]
     return "\n".join(lines)
+
+
+def quantile_range(pool: dict, q: str) -> str:
+    """`` [low, high]``: a pool quantile's 95% interval, when the document has one."""
+    low_high = (pool.get("default_rate_quantiles_range") or {}).get(q)
+    return f" [{pct(low_high[0], 2)}, {pct(low_high[1], 2)}]" if low_high else ""
+
+
+def sampling_lines(doc: dict, lang: str = "en") -> list[str]:
+    """Under importance sampling: the effective sample size of the run and the smallest of
+    any estimate, then each sampling warning (nothing for plain Monte Carlo)."""
+    run, diag = doc["run"], doc.get("diagnostics") or {}
+    if run.get("method") != "importance" or "weights_effective_sample_size" not in diag:
+        return []
+    imp = run.get("importance") or {}
+    ess = diag["weights_effective_sample_size"]
+    line = tr("importance sampling: effective sample size {ess} of {paths} paths ({share})",
+              lang, ess=f"{ess:,.0f}", paths=f"{run['paths']:,}",
+              share=pct(ess / run["paths"], 1))
+    if "defensive_share" in imp:
+        line += ("，" if lang == "zh" else ", ") + tr("defensive share {share}", lang,
+                                                     share=pct(imp["defensive_share"], 0))
+    smallest = smallest_estimate_ess(doc)
+    if smallest is not None:
+        line += ("；" if lang == "zh" else "; ") + tr(
+            "smallest per estimate {ess} ({what})", lang, ess=f"{smallest[0]:,.0f}",
+            what=smallest[1])
+    return [line] + [tr("warning: {message}", lang, message=m)
+                     for m in diag.get("sampling_warnings") or []]
+
+
+def smallest_estimate_ess(doc: dict) -> tuple[float, str] | None:
+    """The smallest effective sample size of a non-zero tranche or pool estimate, and what it
+    belongs to."""
+    items = [(t["default_probability_ess"], f"{t['id']} PD") for t in doc["tranches"]
+             if t.get("default_probability") and "default_probability_ess" in t]
+    pool = doc["pool"]
+    items += [(ess, f"q{q}") for q, ess in (pool.get("default_rate_quantiles_ess") or {}).items()
+              if pool["default_rate_quantiles"].get(q)]
+    return min(items) if items else None
 
 
 def bdr_lines(doc: dict, lang: str = "en") -> list[str]:

@@ -130,6 +130,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Simulation.importance": "importance-sampling settings (with method: importance)",
     "Importance.twist": "also tilt the conditional default probabilities towards the target",
     "Importance.pilot_paths": "paths of the pilot run that aims the shift",
+    "Importance.defensive_share": ("share of paths drawn from the unshifted model (0 to 0.9, "
+                                   "default 0.1): weights stay below 1 / share; 0 = pure shift"),
     "RatingSpec.method": "tranche_pd (default probability against the ideal table), "
                          "expected_loss, or tdr_bdr (break-even default rates)",
     "Stress.name": "the stress's name in reports",

@@ -802,6 +802,13 @@ class Importance(_Model):
     (factor name -> mean: ``global``, ``region:<label>``, ``industry:<label>``,
     ``obligor:<id>`` for pairwise). ``twist`` also tilts the conditional default
     probabilities (Glasserman & Li 2005) towards the target's subordination.
+
+    ``defensive_share`` of the paths (chosen per path from its own random stream) are drawn
+    from the unshifted, untwisted model and the rest from the aimed one; every path is
+    weighted by the mixture density (Hesterberg 1995, Owen & Zhou 2000), so no weight
+    exceeds ``1 / defensive_share`` and estimates the shift does not aim at (junior tranches,
+    the pool) keep at least that share of plain Monte Carlo's precision. ``0`` is the pure
+    shift, whose weights are unbounded.
     """
 
     target: Id | None = Field(None, description="tranche whose default to aim at")
@@ -809,6 +816,7 @@ class Importance(_Model):
         None, description="factor name -> mean shift (standard deviations)")
     twist: bool = False
     pilot_paths: int = Field(4_000, ge=256, le=1_000_000)
+    defensive_share: float = Field(0.1, ge=0.0, le=0.9)
 
 
 class Simulation(_Model):
