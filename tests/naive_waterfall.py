@@ -346,7 +346,8 @@ class Deal:
             st = {"t": t, "post": post, "fee_due": fee_due, "int_due": int_due, "bal": bal}
             # reserve
             if sc.reserve is not None:
-                left = any(bal[k] > 0 for k, tid in enumerate(self.ids) if tid in self.res_covers)
+                left = any(bal[k] > TOL for k, tid in enumerate(self.ids)
+                           if tid in self.res_covers)
                 if reserve > 0 and (t == T or not left):
                     ap += reserve
                     reserve = 0.0
@@ -462,7 +463,7 @@ class Deal:
         for step in steps:
             owed_back = sum(o - b for o, b in zip(self.owed_back, pay["back"]))
             blocked = owed_back > TOL          # nothing subordinated while providers are owed
-            notes_done = all(rem[k] <= 0 for k, tr in enumerate(self.tr) if not tr.subordinated)
+            notes_done = all(rem[k] <= TOL for k, tr in enumerate(self.tr) if not tr.subordinated)
             if step == "reimbursement":
                 if notes_done:
                     for n in range(len(self.owed_back)):
@@ -500,7 +501,7 @@ class Deal:
                     for k in ks:
                         tr = self.tr[k]
                         if tr.subordinated:
-                            owed.append(rem[k] if all(r <= 0 for r in rem[:k]) and not blocked
+                            owed.append(rem[k] if all(r <= TOL for r in rem[:k]) and not blocked
                                         else 0.0)
                         elif st["post"] or self.passes_through(tr) or t == T:
                             owed.append(rem[k])

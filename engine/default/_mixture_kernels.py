@@ -114,6 +114,6 @@ def draw_weighted_defaults(seed, path, model, groups, work, z, zero_shift, tau, 
     if not aimed:
         log_w = shift_log_ratio(model.z_shift, z)
         if model.twist_target > 0.0:
-            log_w_twist = twist_log_ratio(groups, work[1], model.twist_target, tau,
+            log_w_twist = twist_log_ratio(groups, work.p_horizon, model.twist_target, tau,
                                           groups.thr.shape[1])
     return n_def, mixture_weight(alpha, log_w + log_w_twist)

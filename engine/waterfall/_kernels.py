@@ -510,7 +510,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         # The reserve: released when legal final comes or what it covers is repaid.
         covered_left = False
         for k in range(n_tr):
-            if res_covers[k] and s_bal[k] > 0.0:
+            if res_covers[k] and s_bal[k] > ROUNDING:
                 covered_left = True
         if reserve > 0.0 and (t == horizon or not covered_left):
             avail_prin += reserve

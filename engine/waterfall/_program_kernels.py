@@ -39,18 +39,19 @@ def required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub)
 
 @njit(cache=True, inline="always")
 def seniors_repaid(k, rem):
-    """True when every tranche ranked above ``k`` has no balance left."""
+    """True when every tranche ranked above ``k`` has no balance left (less than half a cent
+    of floating-point residue counts as none)."""
     for i in range(k):
-        if rem[i] > 0.0:
+        if rem[i] > ROUNDING:
             return False
     return True
 
 
 @njit(cache=True, inline="always")
 def notes_repaid(rem, is_sub):
-    """True when no non-subordinated tranche has a balance left."""
+    """True when no non-subordinated tranche has a balance left (half a cent: none)."""
     for i in range(rem.shape[0]):
-        if not is_sub[i] and rem[i] > 0.0:
+        if not is_sub[i] and rem[i] > ROUNDING:
             return False
     return True
 
