@@ -15,7 +15,8 @@ from __future__ import annotations
 from engine.errors import Problem, ScenarioError, UnsupportedFeature
 
 __all__ = ["Problem", "Result", "Scenario", "ScenarioError", "UnsupportedFeature",
-           "cashflows", "compare", "load_scenario", "load_scenario_text", "run",
+           "cashflows", "compare", "load_scenario", "load_scenario_text", "load_state", "run",
+           "state_after", "track", "with_state",
            "scenario_json_schema", "sensitivity", "size_tranche", "with_changes"]
 __version__ = "0.1.0"
 
@@ -25,6 +26,10 @@ _LAZY = {
     "load_scenario_text": "engine.scenario",
     "scenario_json_schema": "engine.scenario",
     "run": "engine.api",
+    "load_state": "engine.api",
+    "with_state": "engine.api",
+    "state_after": "engine.api",
+    "track": "engine.analysis.tracking",
     "cashflows": "engine.api",
     "sensitivity": "engine.api",
     "compare": "engine.api",

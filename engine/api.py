@@ -14,13 +14,14 @@ from engine.rating.deal import (
 from engine.result import Result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress
 
-__all__ = ["run", "cashflows", "sensitivity", "compare", "size_tranche", "with_changes",
+__all__ = ["run", "load_state", "with_state", "state_after", "cashflows", "sensitivity",
+           "compare", "size_tranche", "with_changes",
            "engine_version", "resolve_paths_seed", "sampling_plan"]
 
 
 def run(scenario, paths: int | None = None, seed: int | None = None, *,
         chunk_blocks: int = DEFAULT_CHUNK_BLOCKS, progress: Progress | None = None,
-        backend=None, reliance_report: bool = False) -> Result:
+        backend=None, reliance_report: bool = False, state=None) -> Result:
     """Simulate a scenario and rate its tranches.
 
     Each tranche gets its ``rating`` by the scenario's convention (``rating.support``)
@@ -42,6 +43,9 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     reliance_report : bool
         Also rate every tranche without each credit support entry in turn
         (``Result.reliance``): one more simulation per entry, on the same paths.
+    state : engine.DealState, optional
+        A tracking rating (跟踪评级): rate the deal from this state (:func:`load_state`),
+        simulating the dates after its ``as_of`` by the same conventions.
 
     Returns
     -------
@@ -49,16 +53,46 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     """
     started = time.perf_counter()
     _check(scenario)
+    scenario = with_state(scenario, state)
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     n_stages = 2 + (len(scenario.credit_support) if reliance_report else 0)
     stages = Stages(progress, n_stages, paths)
     result, runs = run_deal(scenario, paths, seed, stages=stages, backend=backend,
                             chunk_blocks=chunk_blocks)
+    if state is not None:
+        result.run["state"] = {"as_of": state.as_of, "name": state.name,
+                               "source": state.source}
     if reliance_report:
         result.reliance = reliance(scenario, result, runs.plan, paths, seed, stages=stages,
                                    backend=backend)
         result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def with_state(scenario, state):
+    """``scenario`` tracked at ``state`` (a DealState or its document; ``None``: unchanged);
+    the state is checked against the scenario (a ScenarioError naming the state file
+    otherwise)."""
+    if state is None:
+        return scenario
+    from engine.errors import Problem, UnsupportedFeature
+    from engine.scenario.state import DealState, tracked
+
+    if isinstance(state, dict):          # a document (engine.state_after), checked here
+        state = DealState.model_validate(state)
+
+    if scenario.rating.method == "tdr_bdr":
+        raise UnsupportedFeature(Problem("rating.method", "tdr_bdr rating of a deal state is "
+                                                          "not supported yet (issue 18); use "
+                                                          "tranche_pd or expected_loss"))
+    return tracked(scenario, state)
+
+
+def load_state(path):
+    """Read an ``ipabs-state/v1`` deal state file (:mod:`engine.scenario.state`)."""
+    from engine.scenario.state import load_state as load
+
+    return load(path)
 
 
 def _check(scenario) -> None:
@@ -75,7 +109,8 @@ def _check(scenario) -> None:
 
 
 def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 0.0,
-              timing="uniform", recovery: float | None = None, recovery_lag: int = 0):
+              timing="uniform", recovery: float | None = None, recovery_lag: int = 0,
+              state=None):
     """One deterministic run of the deal: the per-date cash flows of the pool, every support,
     fee and tranche, under given defaults (none by default).
 
@@ -90,6 +125,8 @@ def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 
     recovery, recovery_lag : optional
         Recovery as a share of principal outstanding at default and its lag, replacing the
         collateral (which otherwise realises at its mean haircut).
+    state : engine.DealState, optional
+        Run from this state: the dates after its ``as_of`` (named defaults after it too).
 
     Returns
     -------
@@ -100,9 +137,22 @@ def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 
     from engine.deterministic.run import deterministic_cashflows
 
     timing = timing if isinstance(timing, str) else tuple(timing)
-    return deterministic_cashflows(scenario, DefaultAssumptions(
+    return deterministic_cashflows(with_state(scenario, state), DefaultAssumptions(
         named=dict(defaults or {}), cdr=cdr, timing=timing, recovery=recovery,
         recovery_lag=recovery_lag))
+
+
+def state_after(scenario, dates: int, *, defaults: dict[str, int] | None = None,
+                state=None) -> dict:
+    """The ``ipabs-state/v1`` document of the deal after ``dates`` payment dates of the
+    deterministic run with named ``defaults`` (from ``state`` if given): what
+    ``ipabs cashflows --state-at`` writes. Continued by ``cashflows(..., state=...)`` with
+    the same later defaults it reproduces the full run to the cent."""
+    from engine.deterministic.assumptions import DefaultAssumptions
+    from engine.deterministic.run import state_after as snapshot
+
+    return snapshot(with_state(scenario, state), DefaultAssumptions(named=dict(defaults or {})),
+                    dates)
 
 
 def with_changes(scenario, changes: dict | None = None, /, **fields):

@@ -87,6 +87,12 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                         "substitution (the market's) or joint_default")
 
 
+def _add_state(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", metavar="STATE",
+                   help="rate the deal from a trustee report (an ipabs-state/v1 file): the "
+                        "dates after its as_of (a tracking rating, 跟踪评级)")
+
+
 def _add_lang(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("en", "zh"),
                    help="language of the printed tables and the report: en or zh "
@@ -109,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also rate every tranche without each credit support in turn "
                         "(one more simulation per support)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_state(p)
     _add_lang(p)
 
     p = sub.add_parser("cashflows", help="one deterministic run: the per-period cash flows")
@@ -125,12 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="FILE", help="write the table as CSV (UTF-8 with BOM)")
     p.add_argument("--json", metavar="FILE", help="write the table and summary as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_state(p)
+    p.add_argument("--state-at", type=_whole(1, MAX_PERIODS), metavar="K",
+                   help="with --state-out: the deal's state after its payment date K in this "
+                        "run (named --default only; with --state, K is after its as_of)")
+    p.add_argument("--state-out", metavar="FILE",
+                   help="write the ipabs-state/v1 state of --state-at to FILE")
     _add_lang(p)
 
     p = sub.add_parser("validate", help="check scenario files, print every problem")
     p.add_argument("scenarios", nargs="+")
+    p.add_argument("--state", metavar="STATE",
+                   help="also check a deal state (ipabs-state/v1) against each scenario")
 
-    sub.add_parser("schema", help="print the scenario JSON Schema")
+    p = sub.add_parser("schema", help="print the scenario JSON Schema")
+    p.add_argument("--state", action="store_true",
+                   help="the deal state's (ipabs-state/v1) JSON Schema instead")
 
     sub.add_parser("warmup", help="compile the simulation kernels now (a fresh install "
                                   "otherwise compiles them in its first run)")
@@ -144,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "pd_multiplier, correlation_shift, recovery_multiplier, haircut_shift, "
                         "lag_shift (numbers), rating_override=ID:NOTCH[,ID:NOTCH], "
                         "remove_support=ID[,ID]")
+    _add_state(p)
     _add_lang(p)
 
     p = sub.add_parser("size", help="the largest balance of a tranche that earns a target")
@@ -151,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tranche", required=True)
     p.add_argument("--target", required=True, help="an sf grade, e.g. AAAsf")
     _add_sim_options(p)
+    _add_state(p)
     _add_lang(p)
 
     p = sub.add_parser("compare", help="several enhancement designs side by side in one table, "
@@ -158,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "paired difference against the first")
     p.add_argument("scenarios", nargs="+")
     _add_sim_options(p)
+    _add_state(p)
     _add_lang(p)
 
     p = sub.add_parser("check", help="every scenario of a folder against its golden result")
@@ -170,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     p.add_argument("--out", required=True, metavar="DIR")
     _add_sim_options(p)
+    _add_state(p)
+    _add_lang(p)
+
+    p = sub.add_parser("track", help="tracking ratings (跟踪评级): the rating at closing and at "
+                                     "each trustee report, and what moved it")
+    p.add_argument("scenario")
+    p.add_argument("states", nargs="+", metavar="STATE", help="ipabs-state/v1 files")
+    _add_sim_options(p)
+    p.add_argument("--out", metavar="DIR", help="write track.json, track.csv, tracking.png "
+                                                "and report.html into DIR")
     _add_lang(p)
     return parser
 
@@ -243,7 +273,9 @@ def _outputs(args, *loaded):
     from engine.report.files import Outputs
     from engine.scenario import scenario_files
 
-    args.outputs = Outputs([p for path, sc in loaded for p in (path, *scenario_files(sc))])
+    args.outputs = Outputs([p for path, sc in loaded for p in (path, *scenario_files(sc))]
+                           + [s for s in getattr(args, "input_states", [])]
+                           + ([args.state] if getattr(args, "state", None) else []))
     return args.outputs
 
 
@@ -284,6 +316,9 @@ def _cmd_run(args) -> int:
             print(f"ipabs: warning: {message}", file=sys.stderr)
     else:
         print(f"{scenario.name}")
+        if scenario.state is not None:
+            print(f"tracking rating from {args.state}: the state after {scenario.state.as_of} "
+                  "payment dates; the dates after it simulated")
         print(tranche_table(doc, lang))
         if result.reliance is not None:
             print()
@@ -302,8 +337,15 @@ def _load(args, path=None):
     from engine.scenario import load_scenario
     from engine.scenario.edit import with_convention
 
-    return with_convention(load_scenario(args.scenario if path is None else path),
-                           getattr(args, "support", None))
+    scenario = with_convention(load_scenario(args.scenario if path is None else path),
+                               getattr(args, "support", None))
+    if getattr(args, "state", None):
+        from engine.api import load_state, with_state
+
+        if not hasattr(args, "state_obj"):
+            args.state_obj = load_state(args.state)
+        scenario = with_state(scenario, args.state_obj)
+    return scenario
 
 
 def _cmd_cashflows(args) -> int:
@@ -311,10 +353,13 @@ def _cmd_cashflows(args) -> int:
     from engine.report.files import csv_text, result_json
     from engine.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load(args) if args.state else load_scenario(args.scenario)
+    if (args.state_at is None) != (args.state_out is None):
+        raise InputError("--state-at K and --state-out FILE go together")
     with _outputs(args, (args.scenario, scenario)) as outs:
         csv_target = outs.add("--csv", args.csv)
         js = outs.add("--json", args.json)
+        state_target = outs.add("--state-out", args.state_out, new=True)
         outs.check()
         defaults = {}
         for item in args.default:
@@ -336,6 +381,17 @@ def _cmd_cashflows(args) -> int:
         except ValueError as exc:      # a timing curve that makes no sense
             raise InputError(str(exc)) from None
         doc = _finite(report.to_dict())
+        if state_target:
+            from engine.api import state_after
+            from engine.scenario.state import state_yaml
+
+            as_of = scenario.state.as_of if scenario.state else 0
+            if not as_of < args.state_at < scenario.legal_final:
+                raise InputError(f"--state-at {args.state_at}: a payment date after "
+                                 f"{'the state' if as_of else 'closing'} ({as_of}) and before "
+                                 f"legal final ({scenario.legal_final})")
+            outs.stage_text(state_target, state_yaml(state_after(
+                scenario, args.state_at - as_of, defaults=defaults)))
         if csv_target:
             from engine.report.sheets import cashflow_frame
 
@@ -561,17 +617,72 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _cmd_track(args) -> int:
+    from engine.analysis.tracking import track
+    from engine.api import load_state
+    from engine.report.files import result_json
+    from engine.report.table import track_text
+
+    scenario = _load(args)
+    states = [load_state(p) for p in args.states]
+    args.input_states = list(args.states)
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        js = outs.add("--json", args.json)
+        out = outs.add("--out", args.out, folder=True)
+        outs.check()
+        from engine.api import with_state
+
+        for s in states:                  # every state checked before the first simulation
+            with_state(scenario, s)
+        doc = _finite(track(scenario, states, paths=args.paths, seed=args.seed,
+                            backend=args.backend_obj))
+        lang = _lang(args, scenario)
+        if js:
+            outs.stage_text(js, result_json(doc))
+        if out:
+            from engine.report.html import track_report
+
+            def fill(folder):
+                from engine.report.plots import tracking_png
+                from engine.report.sheets import track_frame, write_csv
+
+                (folder / "track.json").write_text(result_json(doc), encoding="utf-8")
+                write_csv(track_frame(doc), folder / "track.csv")
+                (folder / "tracking.png").write_bytes(tracking_png(doc, lang))
+                (folder / "report.html").write_text(track_report(doc, lang), encoding="utf-8")
+
+            outs.stage_folder(out, fill)
+        outs.commit()
+    print(scenario.name)
+    print(track_text(doc, lang))
+    return EXIT_OK
+
+
 def _cmd_validate(args) -> int:
     from engine.scenario import load_scenario
 
     status = EXIT_OK
-    for path in args.scenarios:
+    state = None
+    if args.state:
+        from engine.api import load_state
+
         try:
-            load_scenario(path)
-            print(f"{path}: ok")
+            state = load_state(args.state)
         except ScenarioError as exc:
             for problem in exc.problems:
-                print(f"{path}: {problem}", file=sys.stderr)
+                print(f"{args.state}: {problem}", file=sys.stderr)
+            return EXIT_INPUT
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+            if state is not None:
+                from engine.api import with_state
+
+                with_state(scenario, state)
+            print(f"{path}: ok" + (f" (with {args.state})" if state is not None else ""))
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                print(f"{exc.source or path}: {problem}", file=sys.stderr)
             status = EXIT_INPUT
     return status
 
@@ -590,6 +701,11 @@ def _cmd_warmup(args) -> int:  # noqa: ARG001
 def _cmd_schema(args) -> int:
     from engine.scenario import scenario_json_schema
 
+    if getattr(args, "state", False):
+        from engine.scenario.state import DealState
+
+        print(json.dumps(DealState.model_json_schema(), indent=2))
+        return EXIT_OK
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 
@@ -681,7 +797,8 @@ def _dispatch(args) -> int:
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
-               "report": _cmd_report, "warmup": _cmd_warmup}[args.command]
+               "report": _cmd_report, "track": _cmd_track,
+               "warmup": _cmd_warmup}[args.command]
     args.backend_obj = None
     try:
         if getattr(args, "backend", "local") == "dask":

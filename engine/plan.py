@@ -138,6 +138,11 @@ class Plan:
     z_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))
     twist_target: float = 0.0
     defensive_share: float = 0.0
+    # a tracked deal (engine.tracking): its state arrays, dates elapsed before date 1 of
+    # this plan; and the last date to run (0: horizon; earlier for a state snapshot)
+    tracking: object = None
+    as_of: int = 0
+    stop: int = 0
 
     @property
     def n_obligors(self) -> int:
@@ -149,11 +154,18 @@ class Plan:
 
     def deal(self) -> Deal:
         """The cash side as the kernels' :class:`engine.waterfall.bundles.Deal`."""
+        from engine.tracking import closing_tracking
+
+        tk = self.tracking or closing_tracking(
+            len(self.asset_ids), len(self.cov_sup), self.n_tranches, len(self.fee_ids),
+            len(self.support_ids), len(self.trigger_ids), self.horizon)
         return Deal(
             self.horizon, self.periods_per_year, self.pool_balance,
             Pool(self.asset_obligor, self.asset_term, self.sched_prin, self.sched_int,
                  self.out_start, self.pool_sched_int, self.pool_sched_prin,
-                 self.pool_out_start, self.pool_active, self.ob_asset_ptr, self.ob_asset_idx),
+                 self.pool_out_start, self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
+                 tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
+                 tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back),
             Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
             Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
@@ -167,7 +179,10 @@ class Plan:
                       self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind,
                       self.trig_arg, self.trig_value, float(self.res_initial),
                       float(self.res_target_amount), float(self.res_target_share),
-                      self.res_covers))
+                      self.res_covers, tk.start_arrears, tk.start_fee_arrears,
+                      float(tk.start_int_cash), float(tk.start_prin_cash), tk.start_reimb_owed,
+                      tk.start_fired, float(tk.start_cum_default),
+                      int(self.stop or self.horizon)))
 
     def default_model(self, z_scale: float = 1.0) -> DefaultModel:
         """The default side as the kernels' :class:`engine.default.bundles.DefaultModel`."""
@@ -310,7 +325,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     fees = scenario.fees
     i64 = lambda xs: np.asarray(list(xs), dtype=np.int64)  # noqa: E731
     f64 = lambda xs: np.asarray(list(xs), dtype=np.float64)  # noqa: E731
-    return Plan(
+    plan = Plan(
         horizon=horizon, periods_per_year=ppy,
         pool_balance=float(sum(a.balance for a in assets)),
         obligor_ids=tuple(o.id for o in obligors), asset_ids=tuple(a.id for a in assets),
@@ -372,3 +387,10 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         ob_asset_idx=i64(i for a in ob_assets for i in a),
         z_shift=np.zeros(factors.n_factors),
     )
+    if scenario.state is None:
+        return plan
+    from engine.tracking import tracked_plan
+
+    return tracked_plan(plan, scenario, scenario.state, pd_multiplier=pd_multiplier,
+                        concentration=concentration, table=table, dof=dof,
+                        by_exposure=bool(imp and imp.twist))

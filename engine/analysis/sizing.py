@@ -14,6 +14,16 @@ from engine.rating.scale import SF_SCALE
 
 
 def _with_balance(scenario, k: int, balance: float, total: float):
+    state = scenario.state
+    if state is not None:      # a tracked deal: the report's balances move, the documents stay
+        rows = list(state.tranches)
+        rows[k] = rows[k].model_copy(update={"balance": balance})
+        rows[k + 1] = rows[k + 1].model_copy(update={"balance": total - balance})
+        moved = state.model_copy(update={"tranches": rows})
+        moved._lines, moved._source = state._lines, state._source
+        out = scenario.model_copy()
+        out._state = moved
+        return out
     tranches = list(scenario.tranches)
     tranches[k] = tranches[k].model_copy(update={"balance": balance})
     tranches[k + 1] = tranches[k + 1].model_copy(update={"balance": total - balance})
@@ -51,7 +61,9 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
         raise ScenarioError(problems)
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     k = ids.index(tranche)
-    total = scenario.tranches[k].balance + scenario.tranches[k + 1].balance
+    now = scenario.tranches if scenario.state is None else [
+        scenario.state.tranche(t) for t in ids]          # a tracked deal: what is owed now
+    total = now[k].balance + now[k + 1].balance
     goal = SF_SCALE.index(target)
     base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
 
@@ -80,7 +92,8 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
                 lo, best, best_row = mid, mid, row
             else:
                 hi = fails = mid
-    pool = sum(a.balance for a in scenario.assets)
+    pool = (sum(a.balance for a in scenario.assets) if scenario.state is None else
+            sum(a.balance or 0.0 for a in scenario.state.assets))
     return {"tranche": tranche, "target": target, "balance": best,
             "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
                        "table": scenario.rating.table},

@@ -5,6 +5,7 @@ kernel the simulation runs, called once, returning every period's cash flows.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -119,9 +120,48 @@ def cashflow_table(plan, cf: CashFlows) -> "pd.DataFrame":
     if plan.res_initial > 0 or plan.res_target_amount > 0 or plan.res_target_share > 0:
         cols["reserve_balance"] = cf.reserve_balance[rows]
     cols["cash_left"] = cf.cash_left[rows]
-    cols["accelerated"] = np.arange(1, plan.horizon + 1) >= cf.accelerated_from
-    frame = pd.DataFrame(cols, index=pd.RangeIndex(1, plan.horizon + 1, name="period"))
+    cols["accelerated"] = np.arange(1, plan.horizon + 1) >= max(cf.accelerated_from, 1)
+    first = plan.as_of + 1          # a tracked deal's dates go on from its state
+    frame = pd.DataFrame(cols, index=pd.RangeIndex(first, first + plan.horizon, name="period"))
     return frame
+
+
+def _deterministic_plan(scenario, a):
+    """``(plan, default dates, haircuts, sliced scenario)`` of one deterministic run; a
+    tracked scenario's named defaults are the deal's periods (after its ``as_of``)."""
+    from engine.deterministic.assumptions import sliced_scenario
+    from engine.plan import compile_plan
+
+    state = scenario.state
+    if state is not None:
+        _check_tracked(scenario, a)
+        a = dataclasses.replace(a, named={o: t - state.as_of for o, t in a.named.items()})
+    sliced, named = sliced_scenario(scenario, a)
+    sliced._state = state
+    plan = compile_plan(sliced)
+    down = set()         # defaulted before the state: down from its first date, as simulated
+    if state is not None:
+        owner = {x.id: x.obligor for x in scenario.assets}
+        down = ({o for o, s in state.obligors.items() if s.defaulted}
+                | {owner[x.id] for x in state.assets if x.defaulted})
+    tau = np.array([1 if oid in down else named.get(oid, plan.horizon + 1)
+                    for oid in plan.obligor_ids])
+    return plan, tau, np.array([c.haircut.mean for c in sliced.collateral]), sliced
+
+
+def _check_tracked(scenario, a) -> None:
+    from engine.errors import Problem, ScenarioError
+
+    as_of = scenario.state.as_of
+    problems = [Problem("defaults", f"{oid}: period {t} is not after the state's as_of "
+                                    f"({as_of}); the state reports what happened by then")
+                for oid, t in a.named.items() if t <= as_of]
+    if a.cdr > 0 or a.recovery is not None:
+        problems.append(Problem("cdr", "a deal state holds whole assets: --cdr and --recovery "
+                                       "(which slice them) do not combine with a state; name "
+                                       "defaults with --default"))
+    if problems:
+        raise ScenarioError(problems)
 
 
 def deterministic_cashflows(scenario, assumptions=None) -> CashFlowReport:
@@ -130,17 +170,16 @@ def deterministic_cashflows(scenario, assumptions=None) -> CashFlowReport:
     Parameters
     ----------
     scenario : engine.Scenario
+        A tracked scenario (:func:`engine.scenario.state.tracked`) runs from its state:
+        the table's periods are the deal's (``as_of + 1 ..``), named defaults too.
     assumptions : engine.deterministic.assumptions.DefaultAssumptions, optional
         Default: nothing defaults.
     """
-    from engine.deterministic.assumptions import DefaultAssumptions, sliced_scenario
-    from engine.plan import compile_plan
+    from engine.deterministic.assumptions import DefaultAssumptions
 
     a = assumptions if assumptions is not None else DefaultAssumptions()
-    sliced, named = sliced_scenario(scenario, a)
-    plan = compile_plan(sliced)
-    tau = np.array([named.get(oid, plan.horizon + 1) for oid in plan.obligor_ids])
-    cf = run_cash(plan, tau, np.array([c.haircut.mean for c in sliced.collateral]))
+    plan, tau, haircuts, sliced = _deterministic_plan(scenario, a)
+    cf = run_cash(plan, tau, haircuts)
     summary = {
         "assumptions": {"defaults": dict(a.named), "cdr": a.cdr,
                         "timing": a.timing if isinstance(a.timing, str) else list(a.timing),
@@ -159,3 +198,108 @@ def deterministic_cashflows(scenario, assumptions=None) -> CashFlowReport:
                      for k, tid in enumerate(plan.tranche_ids)],
     }
     return CashFlowReport(cashflow_table(plan, cf), summary)
+
+
+def state_after(scenario, assumptions, dates: int) -> dict:
+    """The deal's ``ipabs-state/v1`` document after ``dates`` payment dates of the
+    deterministic run (of a tracked scenario: dates after its state), as plain data.
+
+    Continued with the same assumptions (:func:`engine.scenario.state.tracked` and
+    :func:`deterministic_cashflows`), it gives the full run's later dates to the cent.
+    Named defaults only: a state holds whole assets (``--cdr`` slices them).
+    """
+    from engine.deterministic.assumptions import DefaultAssumptions
+    from engine.errors import Problem, ScenarioError
+
+    a = assumptions if assumptions is not None else DefaultAssumptions()
+    if a.cdr > 0 or a.recovery is not None:
+        raise ScenarioError(Problem("--state-at", "a deal state holds whole assets: use named "
+                                                  "defaults (--default), not --cdr or "
+                                                  "--recovery"))
+    plan, tau, haircuts, sliced = _deterministic_plan(scenario, a)
+    if not 1 <= dates < plan.horizon:
+        raise ScenarioError(Problem("--state-at", f"{dates} dates: must leave at least one "
+                                                  f"date to run, 1..{plan.horizon - 1}"))
+    plan = dataclasses.replace(plan, stop=dates)
+    tau = np.minimum(np.asarray(tau, dtype=np.int64), plan.horizon + 1)
+    deal = plan.deal()
+    out = make_cash_outputs(deal)
+    scratch = make_cash_scratch(deal, plan.n_obligors)
+    defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
+    run_path_cash(deal, tau, defaulters, len(defaulters), haircuts[plan.coll_draw], out,
+                  scratch)
+    prior = scenario.state
+    base = 0 if prior is None else prior.as_of
+    K = dates
+    tk = deal.pool
+    slot = {}
+    n_def = 0
+    for i in range(len(plan.asset_ids)):          # the slots the kernel filled, in order
+        if tk.past_tau[i] <= 0 or tau[plan.asset_obligor[i]] <= plan.asset_term[i]:
+            slot[i] = n_def
+            n_def += 1
+    assets = []
+    for i, aid in enumerate(plan.asset_ids):
+        when = tk.past_tau[i] if tk.past_tau[i] <= 0 else tau[plan.asset_obligor[i]]
+        if i in slot and when <= K:
+            d = slot[i]
+            base_q = plan.cov_ptr[i]
+            paid = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_paid[d, q - base_q])
+                    for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
+                    if scratch.guar_paid[d, q - base_q] > 0}
+            back = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_back[d, q - base_q])
+                    for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
+                    if scratch.guar_back[d, q - base_q] > 0}
+            principal = tk.past_principal[i] if when <= 0 else plan.out_start[i, when]
+            row = {"id": aid, "defaulted_in": int(base + when), "exposure": float(scratch.ead[d]),
+                   "principal": float(principal), "received": float(scratch.coll_pool[d])}
+            if paid:
+                row["support_paid"] = paid
+            if back:
+                row["paid_back"] = back
+            assets.append(row)
+        else:
+            balance = plan.out_start[i, K + 1] if plan.asset_term[i] > K else 0.0
+            assets.append({"id": aid, "balance": float(balance)})
+    used = {} if prior is None else dict(prior.support_used)
+    for s, sid in enumerate(plan.support_ids):
+        got = float(out.sup_paid[1:K + 1, s].sum())
+        if got > 0 or sid in used:
+            used[sid] = used.get(sid, 0.0) + got
+    obligors = {}
+    for j, oid in enumerate(plan.obligor_ids):
+        ob = {}
+        if prior is not None and oid in prior.obligors:
+            ob = prior.obligors[oid].model_dump(exclude_defaults=True, exclude_none=True)
+        if np.isfinite(plan.ob_capacity[j]) and scratch.cap_used[j] > 0:
+            ob["capacity_used"] = ob.get("capacity_used", 0.0) + float(scratch.cap_used[j])
+        is_pool = any(plan.asset_obligor[i] == j for i in range(len(plan.asset_ids)))
+        if tau[j] <= K and not is_pool:
+            ob = {"defaulted": True}
+        if ob:
+            obligors[oid] = ob
+    doc = {
+        "format": "ipabs-state/v1",
+        "name": f"{scenario.name}: after {base + K} payment dates (deterministic run)",
+        "as_of": int(base + K),
+        "assets": assets,
+        "tranches": [dict({"id": tid, "balance": float(out.tr_bal_end[K, k])},
+                          **({"interest_arrears": float(scratch.arrears[k])}
+                             if scratch.arrears[k] > 0 else {}))
+                     for k, tid in enumerate(plan.tranche_ids)],
+        "reserve": float(out.reserve_bal[K]),
+        "cash": {"interest": float(out.carry[0]),
+                 "principal": float(out.carry[K] - out.carry[0])},
+        "support_used": used,
+        "reimbursement_owed": {sid: float(scratch.reimb_owed[s])
+                               for s, sid in enumerate(plan.support_ids)
+                               if scratch.reimb_owed[s] > 0},
+        "fee_arrears": {fid: float(scratch.fee_arrears[f]) for f, fid in enumerate(plan.fee_ids)
+                        if scratch.fee_arrears[f] > 0},
+        "obligors": obligors,
+        "triggers_fired": [tid for r, tid in enumerate(plan.trigger_ids)
+                           if out.trig_period[r] <= K],
+        "cumulative_defaults": float(deal.waterfall.start_cum_default
+                                     + scratch.default_by_t[1:K + 1].sum()),
+    }
+    return doc

@@ -5,6 +5,7 @@ target is added (before any work) and again just before the rename:
 
 - a file output (``--json``, ``--csv``, a golden file) replaces only a regular file: never a
   folder, a symbolic link, a device, a FIFO or a socket;
+- a new-file output (``--state-out``, a deal state) is never replaced: it must not exist;
 - a folder output (``--out``) is created, or replaces a folder this tool wrote (one holding
   :data:`MARKER` and nothing the marker does not list) or an empty folder; never a file;
 - no output is an input of the run, lies inside a folder output, holds an input, or names
@@ -65,6 +66,7 @@ class Target:
     parent: str             # the containing folder, symbolic links resolved
     name: str
     tmp: str | None = None  # the staged temporary, until committed
+    new: bool = False       # a new file only: never replaces anything (a state file)
 
     @property
     def real(self) -> str:
@@ -117,6 +119,9 @@ def _refusal(t: Target) -> str | None:
         return None
     except OSError as exc:
         return f"cannot use this path ({exc.strerror or exc})"
+    if t.new:
+        return (f"exists; {t.option or 'this'} writes a new file only and never replaces one: "
+                "give another name")
     if not os.access(t.parent, os.W_OK | os.X_OK):
         return f"folder {t.parent} is not writable"
     if t.folder:
@@ -204,9 +209,10 @@ class Outputs:
             if p:
                 self.inputs.setdefault(os.path.realpath(p), os.fspath(p))
 
-    def add(self, option: str, path, *, folder: bool = False) -> Target | None:
+    def add(self, option: str, path, *, folder: bool = False,
+            new: bool = False) -> Target | None:
         """Register an output (``None`` for an option not given); :meth:`check` once all
-        are added."""
+        are added. ``new``: the path must not exist (nothing is ever replaced)."""
         if path is None:
             return None
         text = os.fspath(path)
@@ -214,7 +220,7 @@ class Outputs:
             raise OutputError(f"{option}: the path is empty")
         full = os.path.abspath(text)
         t = Target(option, text, folder, os.path.realpath(os.path.dirname(full)),
-                   os.path.basename(full))
+                   os.path.basename(full), new=new)
         if not t.name:
             raise OutputError(f"{t.label()}: not a path ipabs can write to")
         self.targets.append(t)
@@ -329,6 +335,9 @@ def _put_in_place(t: Target) -> None:
             os.rename(aside, t.real)
             raise
         shutil.rmtree(aside, ignore_errors=True)
+    elif t.new:
+        os.link(t.tmp, t.real)          # FileExistsError if one appeared meanwhile
+        os.unlink(t.tmp)
     else:
         os.replace(t.tmp, t.real)
     t.tmp = None

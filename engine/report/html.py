@@ -117,6 +117,12 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                                        "{currency}. Each estimate is shown ± its Monte Carlo "
                                        "standard error.", currency=scenario.currency))
                        + "</p>"]
+    if scenario.state is not None:
+        st = scenario.state
+        body.append("<p><b>" + html.escape(no_bidi(T(
+            "Tracking rating from the deal's state after {n} payment dates ({name}): the "
+            "dates after it are simulated; the deal summary shows the closing terms.",
+            n=st.as_of, name=st.name or st.source or "state"))) + "</b></p>")
 
     # --- the deal
     body.append(f"<h2>{T('Deal summary')}</h2>")
@@ -285,3 +291,20 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
             f"<meta charset='utf-8'><title>{html.escape(scenario.name)}</title>"
             f"<style>{font}{_CSS % EMBEDDED_FAMILY}</style></head><body>")
     return no_bidi(head + "\n" + text + "\n</body></html>")   # names cannot reorder the page
+
+
+def track_report(doc: dict, lang: str = "en") -> str:
+    """A self-contained HTML page of tracking ratings: the ratings side by side, what moved
+    them, and the plot."""
+    from engine.report.plots import tracking_png
+    from engine.report.table import track_text
+
+    title = html.escape(no_bidi(f"{doc['scenario']}: {tr('tracking ratings', lang)}"))
+    text = html.escape(no_bidi(track_text(doc, lang)))
+    note = (f"{doc['paths']:,} paths, seed {doc['seed']}; rating by {doc['rating']['method']}, "
+            f"support convention {doc['rating']['support']}; every state on the same paths")
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title
+            + "</title><style>" + (font_face_css(title + text) if has_cjk(title + text) else "")
+            + _CSS % EMBEDDED_FAMILY + "</style></head><body><h1>" + title
+            + "</h1><p class='note'>" + html.escape(note) + "</p><pre>" + text + "</pre>"
+            + _img(tr("tracking ratings", lang), tracking_png(doc, lang)) + "</body></html>")

@@ -11,6 +11,11 @@ import math
 LANGUAGES = ("en", "zh")
 
 ZH: dict[str, str] = {
+    # tracking ratings
+    "tracking ratings": "跟踪评级",
+    "Tracking rating from the deal's state after {n} payment dates ({name}): the dates after "
+    "it are simulated; the deal summary shows the closing terms.":
+        "跟踪评级：依据第 {n} 个兑付日后的交易状态（{name}），模拟其后各期；交易概要为发行时条款。",
     # tranche table
     "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
     "standalone": "独立评级", "support floor": "支持下限", "joint default": "联合违约评级",

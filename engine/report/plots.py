@@ -125,8 +125,9 @@ def timing_png(doc: dict, lang: str = "en") -> bytes:
         import matplotlib.pyplot as plt
 
         timing = doc["pool"].get("default_timing", [])
+        first = 1 + ((doc.get("run") or {}).get("state") or {}).get("as_of", 0)  # a tracked deal
         fig, ax = plt.subplots(figsize=(9, 3))
-        ax.bar(np.arange(1, len(timing) + 1), np.asarray(timing) * 100, color="#5b8fbf")
+        ax.bar(np.arange(first, first + len(timing)), np.asarray(timing) * 100, color="#5b8fbf")
         ax.set_xlabel(tr("period", lang))
         ax.set_ylabel(tr("expected default (% of pool)", lang))
         ax.grid(alpha=0.3, axis="y")
@@ -156,12 +157,49 @@ def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
         pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
         fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.2))
         ax.barh(names[::-1], pds[::-1] * 100, color="#5b8fbf")
-        ax.set_xscale("log")
         ax.set_xlim(pds.min() * 100 / 3, pds.max() * 100 * 3)   # never a zero-width range
+        ax.set_xscale("log")          # after the limits: equal bars warn otherwise
         for yv, r in enumerate(rows[::-1]):
             ax.annotate(f" {r['rating'] or tr('unrated', lang)}", (pds[::-1][yv] * 100, yv),
                         va="center", fontsize=8)
         ax.set_xlabel(tr("default probability of {tid} (log scale)", lang, tid=rows[0]["id"])
                       + " (%)")
+        fig.tight_layout()
+        return _png(fig)
+
+
+def tracking_png(doc: dict, lang: str = "en") -> bytes:
+    """Each rated tranche's rating at closing and at each state (in the order given, with
+    its ``as_of``), the best grade at the top; tranches on the same grade are drawn a
+    little apart."""
+    from engine.rating.scale import SF_SCALE
+
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        states = doc["states"]
+        fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(states) + 2), 4))
+        ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
+        used = set()
+        for k, tid in enumerate(ids):
+            shift = 0.08 * (k - (len(ids) - 1) / 2)
+            xs, ys = [], []
+            for i, s in enumerate(states):
+                t = next(x for x in s["tranches"] if x["id"] == tid)
+                if t["rating"] is not None:
+                    xs.append(i)
+                    ys.append(SF_SCALE.index(t["rating"]) + shift)
+                    used.add(SF_SCALE.index(t["rating"]))
+            ax.plot(xs, ys, marker="o", label=tid)
+        lo, hi = (min(used), max(used)) if used else (0, 1)
+        ticks = list(range(max(lo - 1, 0), min(hi + 2, len(SF_SCALE))))
+        ax.set_yticks(ticks, [SF_SCALE[t] for t in ticks])
+        ax.set_xticks(range(len(states)),
+                      [f"{s['label']}\nas_of {s['as_of']}" for s in states], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_ylabel(tr("rating", lang))
+        ax.set_title(tr("tracking ratings", lang))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
         fig.tight_layout()
         return _png(fig)

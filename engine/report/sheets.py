@@ -207,3 +207,23 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path) -> None:
             ws.column_dimensions[letter].width = min(60, max(8, max(width(c) for c in cells) + 2))
         ws.freeze_panes = "B2"
     wb.save(path)
+
+
+def track_frame(doc: dict) -> pd.DataFrame:
+    """The ``ipabs-track/v1`` document flat: one row per state and tranche, with what moved
+    it (notches by step, + an upgrade)."""
+    import pandas as pd
+
+    rows = []
+    for s in doc["states"]:
+        for t in s["tranches"]:
+            m = s.get("moved_by", {}).get(t["id"], {})
+            row = {"state": s["label"], "as_of": s["as_of"], "tranche": t["id"],
+                   "rating": t["rating"], "default_probability": t["default_probability"],
+                   "default_probability_se": t["default_probability_se"],
+                   "expected_loss": t["expected_loss"], "balance": t["balance"]}
+            for step in doc["attribution"]:
+                row[f"notches_{step}"] = m.get("notches", {}).get(step)
+            row["notches_total"] = m.get("total")
+            rows.append(row)
+    return pd.DataFrame(rows)

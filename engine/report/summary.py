@@ -117,8 +117,12 @@ def support_rows(scenario, lang: str = "en") -> list[list[str]]:
 def largest_borrowers(scenario, n: int) -> list[str]:
     """The ``n`` obligors owing the most to the pool, largest first (ties by id)."""
     owed: dict[str, float] = defaultdict(float)
+    state = scenario.state
     for a in scenario.assets:
-        owed[a.obligor] += a.balance
+        if state is None:
+            owed[a.obligor] += a.balance
+        elif (state.asset(a.id).balance or 0.0) > 0.0:   # a tracked deal: those still paying
+            owed[a.obligor] += state.asset(a.id).balance
     return sorted(owed, key=lambda o: (-owed[o], o))[:n]
 
 
@@ -129,7 +133,10 @@ def stress_defaults(scenario, lang: str = "en") -> tuple[dict[str, int], str] | 
     if spec.largest_borrowers <= 0:
         return None
     names = largest_borrowers(scenario, spec.largest_borrowers)
-    period = min(spec.period, scenario.legal_final)
+    if not names:
+        return None
+    as_of = 0 if scenario.state is None else scenario.state.as_of   # periods after a state
+    period = min(as_of + spec.period, scenario.legal_final)
     return {o: period for o in names}, stress_text(names, period, lang)
 
 

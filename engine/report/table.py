@@ -361,3 +361,37 @@ def size_text(doc: dict, lang: str = "en") -> str:
     if a["default_probability"] == 0 and doc.get("paths"):
         lines.append(probability_text(0.0, 0.0, doc["paths"], lang))
     return "\n".join(lines)
+
+
+def track_text(doc: dict, lang: str = "en") -> str:
+    """The ``ipabs-track/v1`` document: each tranche's rating at closing and at each state,
+    then what moved it (notches, + an upgrade) by step."""
+    states = doc["states"]
+    ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
+    head = ("tranche",) + tuple(f"{s['label']} (as_of {s['as_of']})" for s in states)
+    rows = [head]
+    for tid in ids:
+        cells = [tid]
+        for s in states:
+            t = next(x for x in s["tranches"] if x["id"] == tid)
+            cells.append(f"{t['rating']} (alone {t['rating_standalone']})")
+        rows.append(tuple(cells))
+    lines = columns(rows)
+    lines += ["", "the rating by the scenario's convention (the standalone structure's in "
+                  "brackets)"]
+    lines += ["", "what moved it (notches, + up; each step re-rated on the same paths: "
+                  + ", then ".join(s.replace("_", " ") for s in doc["attribution"]) + ")"]
+    moved = [("state", "tranche") + tuple(s.replace("_", " ") for s in doc["attribution"])
+             + ("total", "standalone by step")]
+
+    def signed(n):
+        return "-" if n is None else f"{n:+d}"
+
+    for s in states[1:]:
+        for tid, m in s["moved_by"].items():
+            alone = "/".join(signed(m["standalone_notches"][k]) for k in doc["attribution"])
+            moved.append((s["label"], tid) + tuple(signed(m["notches"][k])
+                                                   for k in doc["attribution"])
+                         + (signed(m["total"]), alone))
+    lines += columns(moved, right=set(range(2, len(moved[0]) - 1)))
+    return "\n".join(lines)

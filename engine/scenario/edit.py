@@ -125,4 +125,5 @@ def with_changes(scenario, changes: dict | None = None, /, **fields):
         raise ScenarioError([Problem(".".join(str(p) for p in e.loc), e.message)
                              for e in translate_validation_error(exc)]) from None
     changed._base_dir = scenario.base_dir
+    changed._state = scenario.state
     return changed

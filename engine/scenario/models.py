@@ -988,6 +988,7 @@ class Scenario(_Model):
 
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
+    _state: Any = PrivateAttr(default=None)     # a DealState (engine.scenario.state)
 
     def __init__(self, /, **data: Any) -> None:
         """Validate the fields, then the cross references (raises ScenarioError)."""
@@ -1044,6 +1045,13 @@ class Scenario(_Model):
     def base_dir(self) -> Path | None:
         """Folder that relative paths in the scenario (``assets_file``, ``rating.table``) use."""
         return self._base_dir
+
+    @property
+    def state(self):
+        """The deal's state (``ipabs-state/v1``, a tracking rating's trustee report) this
+        scenario is simulated from, or ``None``: from closing
+        (:func:`engine.scenario.state.tracked`)."""
+        return self._state
 
 
 def _raise_cross_problems(scenario: Scenario) -> None:

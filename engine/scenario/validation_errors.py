@@ -83,9 +83,9 @@ def _step(tp: Any, elem: Any) -> tuple[Any, bool]:
     return None, True
 
 
-def _walk(loc: Sequence[Any]) -> tuple[tuple[Any, ...], Any]:
+def _walk(loc: Sequence[Any], root: Any = Scenario) -> tuple[tuple[Any, ...], Any]:
     """(location without branch tags, type at the end of the location)."""
-    tp: Any = Scenario
+    tp: Any = root
     clean: list[Any] = []
     for k, elem in enumerate(loc):
         if tp is None:
@@ -97,8 +97,8 @@ def _walk(loc: Sequence[Any]) -> tuple[tuple[Any, ...], Any]:
     return tuple(clean), tp
 
 
-def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
-    tp = _walk(loc)[1]
+def _model_at(loc: Sequence[Any], root: Any = Scenario) -> type[BaseModel] | None:
+    tp = _walk(loc, root)[1]
     if tp is None:
         return None
     tp = _unwrap(tp)
@@ -152,14 +152,15 @@ _WITH_INPUT = ("_type", "literal_error", "greater_than", "greater_than_equal", "
                "less_than_equal", "finite_number", "too_short", "too_long", "bad_", "string_too_short")
 
 
-def _message(err: dict[str, Any], raw_loc: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+def _message(err: dict[str, Any], raw_loc: tuple[Any, ...],
+             root: Any = Scenario) -> tuple[str, tuple[Any, ...]]:
     """(message, extra location) for one pydantic error."""
     kind: str = err["type"]
     msg: str = err["msg"]
     ctx: dict[str, Any] = err.get("ctx") or {}
     value = err.get("input")
     if kind == "extra_forbidden":
-        model = _model_at(raw_loc[:-1])
+        model = _model_at(raw_loc[:-1], root)
         if model is None:
             return "unknown key", ()
         keys = allowed_keys(model)
@@ -194,13 +195,14 @@ def _message(err: dict[str, Any], raw_loc: tuple[Any, ...]) -> tuple[str, tuple[
     return msg, ()
 
 
-def translate_validation_error(exc: ValidationError) -> list[Located]:
+def translate_validation_error(exc: ValidationError, root: Any = Scenario) -> list[Located]:
     """One :class:`Located` problem per pydantic error of a Scenario validation.
 
     Parameters
     ----------
     exc
-        The error from ``Scenario.model_validate``.
+        The error from ``Scenario.model_validate`` (or ``root.model_validate``: another
+        document, such as a deal state, read the same way).
 
     Returns
     -------
@@ -211,8 +213,8 @@ def translate_validation_error(exc: ValidationError) -> list[Located]:
     out: list[Located] = []
     for err in exc.errors(include_url=False):
         raw = tuple(err["loc"])
-        clean, _ = _walk(raw)
-        message, extra = _message(err, raw)
+        clean, _ = _walk(raw, root)
+        message, extra = _message(err, raw, root)
         if raw and raw[-1] == "[key]":
             message = f"key: {message}"
         out.append(Located(clean + extra, message))

@@ -251,6 +251,15 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     return need_i, need_p
 
 
+@njit(cache=True, inline="always")
+def default_date(i, pool, obligor_default):
+    """Default date of asset ``i``: its own if it defaulted before the first simulated
+    date (a tracked deal's state, ``<= 0``), else its obligor's."""
+    if pool.past_tau[i] <= 0:
+        return pool.past_tau[i]
+    return obligor_default[pool.asset_obligor[i]]
+
+
 @njit(cache=True, _nrt=False)
 def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out, scratch):
     """Cash flows of the deal on one path given default periods and haircuts.
@@ -270,6 +279,11 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     ``deal`` is a :class:`engine.waterfall.bundles.Deal`, ``out`` a ``CashFlowsOut`` and
     ``scratch`` a ``CashScratch``; this path is the default period of every obligor, the
     defaulters and the realised haircut of every collateral item.
+
+    A tracked deal (:mod:`engine.tracking`) starts from its state: assets that defaulted
+    before date 1 (``pool.past_tau <= 0``) with what was received and paid on them, and the
+    ``waterfall.start_*`` balances; ``waterfall.stop`` ends the dates early (a snapshot:
+    the interest account is then left in ``carry[0]``).
     """
     horizon, periods_per_year, pool_balance = deal.horizon, deal.periods_per_year, deal.pool_balance
     pl, co, su, no, wf = deal.pool, deal.collateral, deal.support, deal.notes, deal.waterfall
@@ -278,6 +292,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     out_start, pool_sched_int, pool_sched_prin = pl.out_start, pl.pool_sched_int, pl.pool_sched_prin
     pool_out_start, pool_active = pl.pool_out_start, pl.pool_active
     ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
+    past_tau = pl.past_tau
     coll_ptr, coll_lag = co.ptr, co.lag
     sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
     sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
@@ -348,7 +363,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         j = defaulters[r]
         for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
             i = ob_asset_idx[q]
-            if obligor_default[j] > asset_term[i]:
+            if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
                 continue
             pos = n_def
             while pos > 0 and s_def_assets[pos - 1] > i:
@@ -356,8 +371,24 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
                 pos -= 1
             s_def_assets[pos] = i
             n_def += 1
+    for i in range(asset_obligor.shape[0]):      # defaulted before the first date
+        if past_tau[i] > 0:
+            continue
+        pos = n_def
+        while pos > 0 and s_def_assets[pos - 1] > i:
+            s_def_assets[pos] = s_def_assets[pos - 1]
+            pos -= 1
+        s_def_assets[pos] = i
+        n_def += 1
     for d in range(n_def):
         i = s_def_assets[d]
+        if past_tau[i] <= 0:
+            s_ead[d] = pl.past_ead[i]
+            default_amount += pl.past_principal[i]
+            s_coll_left[d] = pl.past_coll_left[i]
+            s_coll_pool[d] = pl.past_coll_pool[i]
+            s_int_left[d] = pl.past_int_left[i]
+            continue
         tau = obligor_default[asset_obligor[i]]
         for t in range(tau, asset_term[i] + 1):
             coll_int[t] -= sched_int[i, t]
@@ -386,13 +417,18 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         for g in range(s_guar_paid.shape[1]):
             s_guar_paid[d, g] = 0.0
             s_guar_back[d, g] = 0.0
+        i = s_def_assets[d]
+        if past_tau[i] <= 0:                     # a tracked deal: what was paid already
+            for q in range(cov_ptr[i], cov_ptr[i + 1]):
+                s_guar_paid[d, q - cov_ptr[i]] = pl.past_guar_paid[q]
+                s_guar_back[d, q - cov_ptr[i]] = pl.past_guar_back[q]
 
     for r in range(cap_obligors.shape[0]):
         s_cap_used[cap_obligors[r]] = 0.0
         s_exhausted[cap_obligors[r]] = horizon + 1
     for d in range(n_def):
         i = s_def_assets[d]
-        s_def_tau[d] = obligor_default[asset_obligor[i]]
+        s_def_tau[d] = default_date(i, pl, obligor_default)
         s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
                                                         sup_lag, coll_ptr, coll_lag, s_offset)
 
@@ -400,21 +436,24 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     for k in range(n_tr):
         s_bal[k] = tr_balance[k]
         s_short[k] = 0
-        s_arrears[k] = 0.0
+        s_arrears[k] = wf.start_arrears[k]
     for s in range(n_sup):
-        s_reimb_owed[s] = 0.0
+        s_reimb_owed[s] = wf.start_reimb_owed[s]
         s_pay_reimb[s] = 0.0
     for f in range(n_fee):
-        s_fee_arrears[f] = 0.0
+        s_fee_arrears[f] = wf.start_fee_arrears[f]
+    accelerated_from = horizon + 1
     for r in range(trig_kind.shape[0]):
         trig_period[r] = horizon + 1
-    carry_int = 0.0
-    carry_prin = 0.0
+        if wf.start_fired[r]:
+            trig_period[r] = 0
+            accelerated_from = 0
+    carry_int = wf.start_int_cash
+    carry_prin = wf.start_prin_cash
     reserve = res_initial
     reserve_bal[0] = reserve
-    accelerated_from = horizon + 1
-    cum_default = 0.0
-    for t in range(1, horizon + 1):
+    cum_default = wf.start_cum_default
+    for t in range(1, wf.stop + 1):
         # loan-level support and collateral of this date, assets in listed order
         for d in range(n_def):
             if s_def_tau[d] <= t <= s_events_end[d]:
@@ -576,12 +615,14 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             s_bal[k] = s_rem[k]
             tr_bal_end[t, k] = s_bal[k]
         carry[t] = carry_int + carry_prin
+    if wf.stop < horizon:      # a snapshot: row 0 (closing, unused) keeps the interest account
+        carry[0] = carry_int
 
     loss_amount = 0.0
     for d in range(n_def):
         i = s_def_assets[d]
-        tau = obligor_default[asset_obligor[i]]
+        tau = s_def_tau[d]
         recovered = s_ead[d] - s_coll_left[d]
-        principal = out_start[i, tau]
+        principal = pl.past_principal[i] if tau <= 0 else out_start[i, tau]
         loss_amount += max(0.0, principal - min(recovered, principal))
     return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from

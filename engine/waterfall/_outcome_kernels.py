@@ -57,7 +57,8 @@ def cash_error(deal, out):
     """Cash in (reserve at closing + collections + support) minus cash out (payments and
     reimbursements) and cash left (accounts and reserve) at legal final."""
     horizon = deal.horizon
-    inflow = deal.waterfall.res_initial
+    wf = deal.waterfall
+    inflow = wf.res_initial + wf.start_int_cash + wf.start_prin_cash
     outflow = 0.0
     for t in range(1, horizon + 1):
         inflow += out.coll_int[t] + out.coll_prin[t] + out.coll_recovery[t]

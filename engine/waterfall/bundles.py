@@ -26,6 +26,15 @@ class Pool(NamedTuple):
     pool_active: np.ndarray        # (dates,) assets scheduled to pay
     ob_asset_ptr: np.ndarray       # obligor -> its assets (CSR)
     ob_asset_idx: np.ndarray
+    # assets that defaulted before the first simulated date (a tracked deal's state):
+    past_tau: np.ndarray           # (assets,) their default date (<= 0); horizon + 1: none
+    past_principal: np.ndarray     # (assets,) principal outstanding at that default
+    past_ead: np.ndarray           # (assets,) exposure at default
+    past_int_left: np.ndarray      # (assets,) interest part of the exposure still unrecovered
+    past_coll_left: np.ndarray     # (assets,) exposure not yet met by collateral
+    past_coll_pool: np.ndarray     # (assets,) collateral that reached the pool
+    past_guar_paid: np.ndarray     # (len(cov_sup),) paid by each covering support
+    past_guar_back: np.ndarray     # (len(cov_sup),) collateral paid back to it
 
 
 class Collateral(NamedTuple):
@@ -88,6 +97,15 @@ class Waterfall(NamedTuple):
     res_target_amount: float
     res_target_share: float
     res_covers: np.ndarray
+    # the state after the last date before the first simulated one (zeros at closing)
+    start_arrears: np.ndarray      # (tranches,) deferred interest
+    start_fee_arrears: np.ndarray  # (fees,)
+    start_int_cash: float          # cash in the interest account
+    start_prin_cash: float         # cash in the principal account
+    start_reimb_owed: np.ndarray   # (supports,) commitment payments still owed back
+    start_fired: np.ndarray        # (triggers,) 1: fired already
+    start_cum_default: float       # principal defaulted before (default-rate triggers)
+    stop: int                      # last date to run (horizon; earlier: a state snapshot)
 
 
 class HaircutDraws(NamedTuple):
