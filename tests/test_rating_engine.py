@@ -128,6 +128,23 @@ def test_concentration_multipliers_raise_the_pds_of_concentrated_names():
     assert plan.pd_curves[:, 0] == pytest.approx([0.02 * 1.5 * 1.2, 0.02 * 1.2, 0.02, 0.02])
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_sliced_scenarios_pass_every_cross_reference_check(path):
+    """Break-even probes skip the checks of the scenarios they slice (they are derived from a
+    checked one); here they run, on every shipped deal, stress and timing."""
+    from engine.deterministic.assumptions import DefaultAssumptions, sliced_scenario
+    from engine.analysis.breakeven import stress_grid, stressed_scenario
+    from engine.scenario.checks import check_scenario
+
+    sc = engine.load_scenario(path)
+    for stress in stress_grid(sc)[:3]:
+        for cdr in (0.13, 1.0):
+            sliced, _ = sliced_scenario(stressed_scenario(sc, stress), DefaultAssumptions(
+                cdr=cdr, timing=stress.get("timing", "uniform")))
+            assert check_scenario(sliced) == []
+
+
 @pytest.mark.parametrize("timing", ["uniform", "front:0.2"])
 @pytest.mark.parametrize("cdr", [0.0, 0.13, 0.5, 0.87, 1.0])
 def test_array_probe_is_the_sliced_scenario_to_the_cent(timing, cdr):
