@@ -158,7 +158,7 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
     sums[:] = 0.0
     lo_bin = hist_bins
     hi_bin = -1
-    n_def = 0
+    n_def = np.int64(0)      # not the literal 0: that would compile run_path_cash twice
     for path in range(start, stop):
         upath = np.uint64(path)
         n_def, w = draw_weighted_defaults(seed, upath, model, groups, dwork, z, zero_shift, tau,

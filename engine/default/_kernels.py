@@ -284,7 +284,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
     if twist_target > 0.0:
         theta = twist_parameter(g_pT, g_size, g_expo, twist_target)
     log_w = 0.0
-    n_def = 0
+    n_def = np.int64(0)      # not the literal 0 (callers would compile twice)
     for g in range(n_groups):
         p = g_pT[g]
         q = p
