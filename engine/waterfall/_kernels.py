@@ -207,6 +207,17 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
 
 
 @njit(cache=True, inline="always")
+def _insert_sorted(items, n, i):
+    """Insert ``i`` into the ascending ``items[:n]``; returns the new count."""
+    pos = n
+    while pos > 0 and items[pos - 1] > i:
+        items[pos] = items[pos - 1]
+        pos -= 1
+    items[pos] = i
+    return n + 1
+
+
+@njit(cache=True, inline="always")
 def _zero_payments(acct):
     """Forget what a (dry) walk of the lists paid."""
     acct.pay_fee[:] = 0.0
@@ -365,21 +376,9 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             i = ob_asset_idx[q]
             if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
                 continue
-            pos = n_def
-            while pos > 0 and s_def_assets[pos - 1] > i:
-                s_def_assets[pos] = s_def_assets[pos - 1]
-                pos -= 1
-            s_def_assets[pos] = i
-            n_def += 1
-    for i in range(asset_obligor.shape[0]):      # defaulted before the first date
-        if past_tau[i] > 0:
-            continue
-        pos = n_def
-        while pos > 0 and s_def_assets[pos - 1] > i:
-            s_def_assets[pos] = s_def_assets[pos - 1]
-            pos -= 1
-        s_def_assets[pos] = i
-        n_def += 1
+            n_def = _insert_sorted(s_def_assets, n_def, i)
+    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
+        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
     for d in range(n_def):
         i = s_def_assets[d]
         if past_tau[i] <= 0:

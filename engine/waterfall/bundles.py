@@ -35,6 +35,7 @@ class Pool(NamedTuple):
     past_coll_pool: np.ndarray     # (assets,) collateral that reached the pool
     past_guar_paid: np.ndarray     # (len(cov_sup),) paid by each covering support
     past_guar_back: np.ndarray     # (len(cov_sup),) collateral paid back to it
+    past_assets: np.ndarray        # indices of the assets with ``past_tau <= 0``, ascending
 
 
 class Collateral(NamedTuple):
