@@ -462,3 +462,26 @@ def test_state_at_of_a_tracked_run_counts_the_deals_dates(tmp_path, capsys):
     assert main(["cashflows", sc, "--state", st, "--state-at", "9", "--state-out", str(out),
                  "--quiet"]) == 0
     assert engine.load_state(out).as_of == 9
+
+
+def test_track_table_speaks_chinese():
+    from engine.report.table import track_text
+
+    def state(label, as_of, rating, alone):
+        return {"label": label, "as_of": as_of,
+                "tranches": [{"id": "A", "rated": True, "rating": rating,
+                              "rating_standalone": alone}]}
+
+    steps = ["time_elapsed", "pool_performance", "supporter_ratings"]
+    bad = state("year 1", 4, "AAsf", "A+sf")
+    bad["moved_by"] = {"A": {"notches": {"time_elapsed": 0, "pool_performance": 0,
+                                         "supporter_ratings": -2}, "total": -2,
+                             "standalone_notches": {"time_elapsed": 1, "pool_performance": -4,
+                                                    "supporter_ratings": 0}}}
+    doc = {"states": [state("closing", 0, "AAAsf", "AA+sf"), bad], "attribution": steps}
+    zh = track_text(doc, "zh")
+    for word in ("证券档次", "第4期后", "独立 A+sf", "时间推移", "资产池表现", "增信方评级", "合计"):
+        assert word in zh
+    assert "what moved it" not in zh and "alone" not in zh
+    en = track_text(doc)
+    assert "time elapsed" in en and "(alone A+sf)" in en and "+1/-4/+0" in en

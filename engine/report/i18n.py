@@ -17,6 +17,15 @@ ZH: dict[str, str] = {
     "it are simulated; the deal summary shows the closing terms.":
         "跟踪评级：依据第 {n} 个兑付日后的交易状态（{name}），模拟其后各期；交易概要为发行时条款。",
     # tranche table
+    "{label} (as_of {as_of})": "{label}(第{as_of}期后)",
+    "{rating} (alone {alone})": "{rating}(独立 {alone})",
+    "the rating by the scenario's convention (the standalone structure's in brackets)":
+        "按本方案评级惯例的评级(括号内为独立评级)",
+    "what moved it (notches, + up; each step re-rated on the same paths: {steps})":
+        "评级变动归因(子级数,+为上调;各步在相同路径上重新评级:{steps})",
+    ", then ": " → ", "time elapsed": "时间推移", "pool performance": "资产池表现",
+    "supporter ratings": "增信方评级", "state": "报告", "total": "合计",
+    "standalone by step": "独立评级各步",
     "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
     "standalone": "独立评级", "support floor": "支持下限", "joint default": "联合违约评级",
     "default prob ± se": "违约概率 ± 标准误", "expected loss ± se": "预期损失 ± 标准误",

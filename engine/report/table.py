@@ -368,21 +368,24 @@ def track_text(doc: dict, lang: str = "en") -> str:
     then what moved it (notches, + an upgrade) by step."""
     states = doc["states"]
     ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
-    head = ("tranche",) + tuple(f"{s['label']} (as_of {s['as_of']})" for s in states)
+    steps = [tr(s.replace("_", " "), lang) for s in doc["attribution"]]
+    head = (tr("tranche", lang),) + tuple(
+        tr("{label} (as_of {as_of})", lang, label=s["label"], as_of=s["as_of"]) for s in states)
     rows = [head]
     for tid in ids:
         cells = [tid]
         for s in states:
             t = next(x for x in s["tranches"] if x["id"] == tid)
-            cells.append(f"{t['rating']} (alone {t['rating_standalone']})")
+            cells.append(tr("{rating} (alone {alone})", lang, rating=t["rating"],
+                            alone=t["rating_standalone"]))
         rows.append(tuple(cells))
     lines = columns(rows)
-    lines += ["", "the rating by the scenario's convention (the standalone structure's in "
-                  "brackets)"]
-    lines += ["", "what moved it (notches, + up; each step re-rated on the same paths: "
-                  + ", then ".join(s.replace("_", " ") for s in doc["attribution"]) + ")"]
-    moved = [("state", "tranche") + tuple(s.replace("_", " ") for s in doc["attribution"])
-             + ("total", "standalone by step")]
+    lines += ["", tr("the rating by the scenario's convention (the standalone structure's in "
+                     "brackets)", lang)]
+    lines += ["", tr("what moved it (notches, + up; each step re-rated on the same paths: "
+                     "{steps})", lang, steps=tr(", then ", lang).join(steps))]
+    moved = [(tr("state", lang), tr("tranche", lang)) + tuple(steps)
+             + (tr("total", lang), tr("standalone by step", lang))]
 
     def signed(n):
         return "-" if n is None else f"{n:+d}"
