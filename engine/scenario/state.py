@@ -344,15 +344,8 @@ def check_state(scenario, state: DealState) -> list[Problem]:
     index = {a.id: i for i, a in enumerate(scenario.assets)}
     asset_support = {s.id for s in scenario.credit_support if s.type in ASSET_SUPPORT_TYPES}
     defaulted_obligors: dict[str, str] = {}
-    for n, a in enumerate(state.assets or ()):
+    for n, a in _reported(state.assets or (), assets, "asset", "assets", bad, seen):
         where = ("assets", n)
-        if a.id not in assets:
-            bad(where + ("id",), f"unknown asset {a.id!r}; the scenario's assets: "
-                                 f"{_some(assets)}")
-            continue
-        if a.id in seen:
-            bad(where + ("id",), f"asset {a.id!r} is reported twice")
-        seen.add(a.id)
         orig = assets[a.id]
         i = index[a.id]
         if a.balance is not None:
@@ -403,15 +396,8 @@ def check_state(scenario, state: DealState) -> list[Problem]:
                                               "defaulted or repaid")
     tranches = {t.id: t for t in scenario.tranches}
     seen = set()
-    for n, t in enumerate(state.tranches):
+    for n, t in _reported(state.tranches, tranches, "tranche", "tranches", bad, seen):
         where = ("tranches", n)
-        if t.id not in tranches:
-            bad(where + ("id",), f"unknown tranche {t.id!r}; the scenario's tranches: "
-                                 f"{_some(tranches)}")
-            continue
-        if t.id in seen:
-            bad(where + ("id",), f"tranche {t.id!r} is reported twice")
-        seen.add(t.id)
         if t.balance > tranches[t.id].balance + CENT:
             bad(where + ("balance",), f"{format_amount(t.balance)} is above the tranche's "
                                       f"original balance "
@@ -490,6 +476,21 @@ def _coverage(scenario, state, bad) -> list[Problem]:
                         f"({format_amount(gap)}) plus {COVERAGE_TOLERANCE:.0%} of the closing "
                         f"pool apart; check the balances")
     return []
+
+
+def _reported(items, known, kind: str, section: str, bad, seen: set):
+    """``(position, item)`` of each reported item whose id the scenario knows; an unknown id
+    or one reported twice goes to ``bad``. ``seen`` collects the ids reported."""
+    for n, x in enumerate(items):
+        where = (section, n)
+        if x.id not in known:
+            bad(where + ("id",), f"unknown {kind} {x.id!r}; the scenario's {section}: "
+                                 f"{_some(known)}")
+            continue
+        if x.id in seen:
+            bad(where + ("id",), f"{kind} {x.id!r} is reported twice")
+        seen.add(x.id)
+        yield n, x
 
 
 def _some(ids) -> str:
