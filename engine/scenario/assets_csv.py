@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine.inputs import Unreadable, path_inside, read_user_file
-from engine.scenario.models import Asset
+from engine.scenario.parts import Asset
 
 __all__ = ["AssetRows", "read_assets_csv", "read_assets_xlsx", "read_assets_file",
            "ASSET_COLUMNS", "REQUIRED_COLUMNS"]

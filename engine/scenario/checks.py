@@ -1,6 +1,6 @@
 """Cross-reference checks on a parsed scenario: the rules that relate objects to each other.
 
-The models (:mod:`engine.scenario.models`) check each object on its own; this module
+The models (:mod:`engine.scenario.parts`) check each object on its own; this module
 checks the deal as a whole: ids are unique and every id named exists, collateral is
 pledged exactly once, terms fit the legal final, tranches fit the pool, the correlation
 structure is a valid one, numbers stay within the bounds of :mod:`engine.limits`, and so on. :func:`check_scenario` returns *every* problem
@@ -38,7 +38,7 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
     stated_obligors,
 )
-from engine.scenario.models import (
+from engine.scenario.parts import (
     ASSET_SUPPORT_TYPES,
     format_amount,
     RiskCompensation,
@@ -48,7 +48,7 @@ from engine.scenario.models import (
     PrincipalSchedule,
     PrincipalStep,
     ResidualStep,
-    Scenario,
+    ScenarioFields,
     ShortfallCommitment,
     Step,
     ToPrincipalStep,
@@ -96,7 +96,7 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
 
 
-def check_scenario(scenario: Scenario) -> list[Problem]:
+def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     """Every cross-reference problem in a scenario.
 
     Parameters
@@ -149,7 +149,7 @@ def _count(n: int) -> str:
     return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(n))) - 1}"
 
 
-def _check_bounds(s: Scenario, report: Report) -> None:
+def _check_bounds(s: ScenarioFields, report: Report) -> None:
     """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
     for path, key, x in _numbers(s.model_dump(by_alias=True, exclude_none=True)):
@@ -183,7 +183,7 @@ def _check_bounds(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- ids
 
 
-def _check_unique_ids(s: Scenario, report: Report) -> None:
+def _check_unique_ids(s: ScenarioFields, report: Report) -> None:
     sections: list[tuple[str, Sequence[object]]] = [
         ("obligors", s.obligors), ("assets", s.assets), ("collateral", s.collateral),
         ("credit_support", s.credit_support), ("tranches", s.tranches), ("fees", s.fees),
@@ -215,7 +215,7 @@ def _check_unique_ids(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- obligors
 
 
-def _check_obligors(s: Scenario, report: Report) -> None:
+def _check_obligors(s: ScenarioFields, report: Report) -> None:
     for i, ob in enumerate(s.obligors):
         if ob.pd is not None and ob.pd.cumulative is not None:
             n = len(ob.pd.cumulative)
@@ -230,7 +230,7 @@ def _check_obligors(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- assets
 
 
-def _check_assets(s: Scenario, report: Report) -> None:
+def _check_assets(s: ScenarioFields, report: Report) -> None:
     obligor_ids = [o.id for o in s.obligors]
     collateral_ids = [c.id for c in s.collateral]
     supports = {sp.id: sp for sp in s.credit_support}
@@ -286,7 +286,7 @@ def _check_assets(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- credit support
 
 
-def _check_support(s: Scenario, report: Report) -> None:
+def _check_support(s: ScenarioFields, report: Report) -> None:
     obligor_ids = [o.id for o in s.obligors]
     asset_ids = [a.id for a in s.assets]
     tranche_ids = [t.id for t in s.tranches]
@@ -327,7 +327,7 @@ def _check_support(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- tranches
 
 
-def _check_tranches(s: Scenario, report: Report) -> None:
+def _check_tranches(s: ScenarioFields, report: Report) -> None:
     first_sub: int | None = None
     for i, tr in enumerate(s.tranches):
         if tr.subordinated:
@@ -371,7 +371,7 @@ def _check_tranches(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- correlation
 
 
-def _check_correlation(s: Scenario, report: Report) -> None:
+def _check_correlation(s: ScenarioFields, report: Report) -> None:
     corr = s.correlation
     if corr.pairwise is not None and len(s.obligors) > MAX_PAIRWISE_OBLIGORS:
         n = len(s.obligors)
@@ -409,7 +409,7 @@ def _check_correlation(s: Scenario, report: Report) -> None:
                                              "stated on obligors"))
 
 
-def _check_stated_correlations(s: Scenario, report: Report) -> bool:
+def _check_stated_correlations(s: ScenarioFields, report: Report) -> bool:
     """``correlation_with`` and ``parent`` name obligors that exist, no obligor is its own
     parent (directly or through others), and no pair is given two correlations. Returns
     whether the statements are consistent enough to build the correlation matrix."""
@@ -466,7 +466,7 @@ def _check_stated_correlations(s: Scenario, report: Report) -> bool:
     return not conflicts
 
 
-def _check_psd(s: Scenario, report: Report) -> None:
+def _check_psd(s: ScenarioFields, report: Report) -> None:
     """The obligor correlation matrix (table or uniform, then stated correlations) is
     positive semidefinite, and the table splits into an economy-wide factor and the rest."""
     corr = s.correlation
@@ -508,7 +508,7 @@ def _check_psd(s: Scenario, report: Report) -> None:
                 "or add `repair: nearest`"))
 
 
-def _blame_statements(s: Scenario, pool: set[str], lam: float) -> Problem:
+def _blame_statements(s: ScenarioFields, pool: set[str], lam: float) -> Problem:
     """The problem of stated correlations that leave the matrix not positive semidefinite,
     at the first obligor (in file order) whose statements make it so."""
     plain = [o.model_copy(update={"correlation_with": None, "parent": None,
@@ -561,7 +561,7 @@ def _step_kind(step: Step) -> str:
     return _step_ids(step)[0]
 
 
-def _check_waterfall(s: Scenario, report: Report) -> None:
+def _check_waterfall(s: ScenarioFields, report: Report) -> None:
     wf = s.waterfall
     if wf is None:
         return
@@ -629,7 +629,7 @@ def _interest_in(steps) -> set[str]:
     return out
 
 
-def _check_reserve(s: Scenario, report: Report) -> None:
+def _check_reserve(s: ScenarioFields, report: Report) -> None:
     if s.reserve is None:
         return
     tranche_ids = [t.id for t in s.tranches]
@@ -638,7 +638,7 @@ def _check_reserve(s: Scenario, report: Report) -> None:
             report(Problem(_path("reserve", "covers", k), _unknown("tranche", tid, tranche_ids)))
 
 
-def _check_triggers(s: Scenario, report: Report) -> None:
+def _check_triggers(s: ScenarioFields, report: Report) -> None:
     tranche_ids = [t.id for t in s.tranches]
     obligor_ids = [o.id for o in s.obligors]
     for i, tr in enumerate(s.triggers):
@@ -658,7 +658,7 @@ def _check_triggers(s: Scenario, report: Report) -> None:
 # ----------------------------------------------------------------------------- analysis
 
 
-def _check_sensitivities(s: Scenario, report: Report) -> None:
+def _check_sensitivities(s: ScenarioFields, report: Report) -> None:
     obligor_ids = [o.id for o in s.obligors]
     support_ids = [sp.id for sp in s.credit_support]
     for i, sens in enumerate(s.sensitivities):
@@ -678,7 +678,7 @@ def _check_sensitivities(s: Scenario, report: Report) -> None:
                 ))
 
 
-def _check_importance(s: Scenario, report: Report) -> None:
+def _check_importance(s: ScenarioFields, report: Report) -> None:
     imp = s.simulation.importance
     if imp is None:
         return
@@ -693,7 +693,7 @@ def _check_importance(s: Scenario, report: Report) -> None:
                            _unknown("factor", name, names)))
 
 
-def _check_rating(s: Scenario, report: Report) -> None:
+def _check_rating(s: ScenarioFields, report: Report) -> None:
     table = s.rating.table
     if table != "domestic" and not table.lower().endswith(".csv"):
         report(Problem(
@@ -708,7 +708,7 @@ def _check_rating(s: Scenario, report: Report) -> None:
                                            "scenario's folder (relative, without '..')"))
 
 
-_CHECKS: tuple[Callable[[Scenario, Report], None], ...] = (
+_CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (
     _check_bounds,
     _check_unique_ids,
     _check_obligors,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.models import (
+from engine.scenario.parts import (
     PARENT_CORRELATION_DEFAULT,
     Factors,
     Obligor,

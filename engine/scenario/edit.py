@@ -1,6 +1,16 @@
 """Derived scenarios that keep every obligor and collateral item (so every random number)
-in place: the same deal with some credit support removed."""
+in place: the same deal with some credit support removed, or with changes.
+
+This module sits below :mod:`engine.scenario.models`: it never builds a ``Scenario`` itself
+(:func:`without_support` and the others copy the one they are given; :func:`changed_data`
+returns the plain data that :meth:`~engine.scenario.models.Scenario.with_changes`
+validates).
+"""
 from __future__ import annotations
+
+from pydantic import BaseModel
+
+from engine.errors import Problem, ScenarioError
 
 
 def without_support(scenario, ids):
@@ -33,8 +43,6 @@ def with_convention(scenario, support: str | None):
 
 def _plain(value):
     """Models (and lists of them) as the plain data the YAML would hold."""
-    from pydantic import BaseModel
-
     if isinstance(value, BaseModel):
         return value.model_dump(by_alias=True, exclude_none=True)
     if isinstance(value, (list, tuple)):
@@ -47,8 +55,6 @@ def _plain(value):
 def _set_path(data: dict, path: str, value) -> None:
     """Set ``data[a][b]...`` for the dotted ``path``; a list item is named by its index or by
     its ``id`` (``tranches.A.balance``)."""
-    from engine.errors import Problem, ScenarioError
-
     parts = path.split(".")
     node = data
     for depth, part in enumerate(parts):
@@ -75,6 +81,18 @@ def _set_path(data: dict, path: str, value) -> None:
             if node[key] is None:
                 node[key] = {}
             node = node[key]
+
+
+def changed_data(scenario, changes: dict | None = None, /, **fields) -> dict:
+    """``scenario`` as plain data (the YAML it would be) with ``changes`` made: dotted paths
+    to new values and top-level ``fields`` (see :func:`with_changes`); a bad path is a
+    :class:`~engine.errors.ScenarioError`. Nothing is validated here."""
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    for path, value in {**(changes or {}), **fields}.items():
+        _set_path(data, path, _plain(value))
+    if data.get("assets_file") is not None and "assets" in data:
+        data.pop("assets_file")          # the assets were read already; keep them
+    return data
 
 
 def with_changes(scenario, changes: dict | None = None, /, **fields):
@@ -108,22 +126,4 @@ def with_changes(scenario, changes: dict | None = None, /, **fields):
     >>> bigger = with_changes(sc, {"tranches.A.balance": 200e6, "tranches.Sub.balance": 6e6})
     >>> [engine.run(with_changes(sc, {"obligors.GC.rating": g})) for g in ("AAA", "AA+", "AA")]
     """
-    from pydantic import ValidationError
-
-    from engine.errors import Problem, ScenarioError
-    from engine.scenario.models import Scenario
-    from engine.scenario.validation_errors import translate_validation_error
-
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-    for path, value in {**(changes or {}), **fields}.items():
-        _set_path(data, path, _plain(value))
-    if data.get("assets_file") is not None and "assets" in data:
-        data.pop("assets_file")          # the assets were read already; keep them
-    try:
-        changed = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError([Problem(".".join(str(p) for p in e.loc), e.message)
-                             for e in translate_validation_error(exc)]) from None
-    changed._base_dir = scenario.base_dir
-    changed._state = scenario.state
-    return changed
+    return scenario.with_changes(changes, **fields)

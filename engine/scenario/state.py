@@ -30,7 +30,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from engine.errors import Problem, ScenarioError
 from engine.inputs import Unreadable, path_inside, read_user_file
-from engine.scenario.models import (
+from engine.scenario.parts import (
     PD,
     ASSET_SUPPORT_TYPES,
     Id,

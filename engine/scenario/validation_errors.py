@@ -2,10 +2,11 @@
 
 This module owns the translation from a pydantic error (a location tuple with
 internal union-branch names, a terse message) to a YAML path and a message that says
-what is wrong and what is allowed. It walks the :class:`~engine.scenario.models.Scenario`
-type tree alongside each location, so it knows exactly which location elements are
-union branch tags (dropped) and which model an unknown key appeared in (to list the
-keys allowed there).
+what is wrong and what is allowed. It walks the scenario's type tree
+(:class:`~engine.scenario.parts.ScenarioFields`: the fields that
+:class:`~engine.scenario.models.Scenario` validates) alongside each location, so it knows
+exactly which location elements are union branch tags (dropped) and which model an
+unknown key appeared in (to list the keys allowed there).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
 
-from engine.scenario.models import SUPPORT_TYPES, FieldProblem, Scenario
+from engine.scenario.parts import SUPPORT_TYPES, FieldProblem, ScenarioFields
 
 __all__ = ["Located", "translate_validation_error", "allowed_keys"]
 
@@ -83,7 +84,7 @@ def _step(tp: Any, elem: Any) -> tuple[Any, bool]:
     return None, True
 
 
-def _walk(loc: Sequence[Any], root: Any = Scenario) -> tuple[tuple[Any, ...], Any]:
+def _walk(loc: Sequence[Any], root: Any = ScenarioFields) -> tuple[tuple[Any, ...], Any]:
     """(location without branch tags, type at the end of the location)."""
     tp: Any = root
     clean: list[Any] = []
@@ -97,7 +98,7 @@ def _walk(loc: Sequence[Any], root: Any = Scenario) -> tuple[tuple[Any, ...], An
     return tuple(clean), tp
 
 
-def _model_at(loc: Sequence[Any], root: Any = Scenario) -> type[BaseModel] | None:
+def _model_at(loc: Sequence[Any], root: Any = ScenarioFields) -> type[BaseModel] | None:
     tp = _walk(loc, root)[1]
     if tp is None:
         return None
@@ -153,7 +154,7 @@ _WITH_INPUT = ("_type", "literal_error", "greater_than", "greater_than_equal", "
 
 
 def _message(err: dict[str, Any], raw_loc: tuple[Any, ...],
-             root: Any = Scenario) -> tuple[str, tuple[Any, ...]]:
+             root: Any = ScenarioFields) -> tuple[str, tuple[Any, ...]]:
     """(message, extra location) for one pydantic error."""
     kind: str = err["type"]
     msg: str = err["msg"]
@@ -195,7 +196,7 @@ def _message(err: dict[str, Any], raw_loc: tuple[Any, ...],
     return msg, ()
 
 
-def translate_validation_error(exc: ValidationError, root: Any = Scenario) -> list[Located]:
+def translate_validation_error(exc: ValidationError, root: Any = ScenarioFields) -> list[Located]:
     """One :class:`Located` problem per pydantic error of a Scenario validation.
 
     Parameters
