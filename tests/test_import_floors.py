@@ -6,6 +6,8 @@ Every module of ``engine/`` is parsed with :mod:`ast`; every ``import`` counts, 
 functions included (a lazy import that dodges a cycle is still the cycle). Importing
 ``engine.a.b`` also runs ``engine/a/__init__.py``: that implicit edge is not counted, but a
 package's ``__init__`` is a module of its own here, with its own imports and floor.
+``importlib.import_module`` is not followed: only the facade ``engine/__init__.py`` (the top
+floor) uses it, to import the API on first use.
 """
 from __future__ import annotations
 
