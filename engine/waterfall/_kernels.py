@@ -12,6 +12,7 @@ The priority of payments is data: integer programs walked by
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from engine.waterfall._program_kernels import ROUNDING, list_need, run_list
@@ -262,6 +263,104 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     return need_i, need_p
 
 
+@njit(cache=True, _nrt=False)
+def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon, coll_int,
+                          coll_prin, scratch):
+    """The pool's scheduled collections of one path, and its defaulted assets.
+
+    Lists the defaulted assets (obligor defaulted within the asset's term, or before the
+    first date) in asset order in ``scratch.def_assets``, sets their exposure at default
+    and what is left to recover, and writes the pool's scheduled interest and principal
+    (``coll_int``, ``coll_prin``), performing balance and count by date: the pool's totals
+    less what defaulted assets no longer pay. The count of performing assets is exact, so a
+    date on which none performs collects exactly zero (no rounding dust). Returns ``(number
+    of defaulted assets, principal outstanding at their default)``.
+
+    A kernel of its own (not inlined): its loops run over contiguous rows with unsigned
+    indices, which the compiler vectorises when they are not squeezed into the registers of
+    the whole path's kernel."""
+    asset_obligor, asset_term, past_tau = pl.asset_obligor, pl.asset_term, pl.past_tau
+    sched_prin, sched_int, out_start = pl.sched_prin, pl.sched_int, pl.out_start
+    ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
+    s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
+                                                     scratch.coll_left, scratch.coll_pool)
+    s_perf_bal, s_perf_count, s_int_left = scratch.perf_bal, scratch.perf_count, scratch.int_left
+    s_default_by_t = scratch.default_by_t
+    n_def = 0
+    default_amount = 0.0
+    for t in range(horizon + 1):
+        coll_int[t] = pl.pool_sched_int[t]
+        coll_prin[t] = pl.pool_sched_prin[t]
+        s_perf_bal[t] = pl.pool_out_start[t]
+        s_perf_count[t] = pl.pool_active[t]
+    # defaulted assets (obligor defaulted within the asset's term), in asset order
+    for r in range(n_defaulters):
+        j = defaulters[r]
+        for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
+            i = ob_asset_idx[q]
+            if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
+                continue
+            n_def = _insert_sorted(s_def_assets, n_def, i)
+    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
+        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
+    for d in range(n_def):
+        i = s_def_assets[d]
+        if past_tau[i] <= 0:
+            s_ead[d] = pl.past_ead[i]
+            default_amount += pl.past_principal[i]
+            s_coll_left[d] = pl.past_coll_left[i]
+            s_coll_pool[d] = pl.past_coll_pool[i]
+            s_int_left[d] = pl.past_int_left[i]
+            continue
+        tau = obligor_default[asset_obligor[i]]
+        lo, hi = np.uint64(tau), np.uint64(asset_term[i] + 1)
+        k = pl.sched_row[i]
+        row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
+        for t in range(lo, hi):
+            coll_int[t] -= row_int[t]
+        for t in range(lo, hi):
+            coll_prin[t] -= row_prin[t]
+        for t in range(lo, hi):
+            s_perf_bal[t] -= row_out[t]
+        for t in range(lo, hi):
+            s_perf_count[t] -= 1
+        s_ead[d] = row_out[tau] + row_int[tau]
+        default_amount += row_out[tau]
+        s_default_by_t[tau] += row_out[tau]
+        s_coll_left[d] = s_ead[d]
+        s_coll_pool[d] = 0.0
+        s_int_left[d] = row_int[tau]
+    for t in range(horizon + 1):
+        if s_perf_count[t] == 0:
+            coll_int[t] = 0.0
+            coll_prin[t] = 0.0
+            s_perf_bal[t] = 0.0
+        else:
+            coll_int[t] = max(coll_int[t], 0.0)
+            coll_prin[t] = max(coll_prin[t], 0.0)
+            s_perf_bal[t] = max(s_perf_bal[t], 0.0)
+    return n_def, default_amount
+
+
+@njit(cache=True, inline="always")
+def _bucket_events(n_def, first, last, stop, ptr, slots):
+    """Group the defaulted-asset slots ``d`` by the dates ``max(first[d], 1) ..
+    min(last[d], stop)`` of their events: on return date ``t``'s slots, in ascending
+    order, are ``slots[ptr[t + 1]:ptr[t + 2]]`` (a counting sort: each date visits only
+    the assets with events on it)."""
+    for t in range(stop + 3):
+        ptr[t] = 0
+    for d in range(n_def):
+        for t in range(max(first[d], 1), min(last[d], stop) + 1):
+            ptr[t + 1] += 1
+    for t in range(1, stop + 3):
+        ptr[t] += ptr[t - 1]
+    for d in range(n_def - 1, -1, -1):
+        for t in range(max(first[d], 1), min(last[d], stop) + 1):
+            ptr[t + 1] -= 1
+            slots[ptr[t + 1]] = d
+
+
 @njit(cache=True, inline="always")
 def default_date(i, pool, obligor_default):
     """Default date of asset ``i``: its own if it defaulted before the first simulated
@@ -359,56 +458,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     for t in range(horizon + 1):
         s_recv_int[t] = 0.0
 
-    # Scheduled collections: the pool's totals less what defaulted assets no longer pay.
-    # The count of performing assets is exact, so a date on which none performs collects
-    # exactly zero (no rounding dust).
-    n_def = 0
-    default_amount = 0.0
-    for t in range(horizon + 1):
-        coll_int[t] = pool_sched_int[t]
-        coll_prin[t] = pool_sched_prin[t]
-        s_perf_bal[t] = pool_out_start[t]
-        s_perf_count[t] = pool_active[t]
-    # defaulted assets (obligor defaulted within the asset's term), in asset order
-    for r in range(n_defaulters):
-        j = defaulters[r]
-        for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
-            i = ob_asset_idx[q]
-            if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
-                continue
-            n_def = _insert_sorted(s_def_assets, n_def, i)
-    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
-        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
-    for d in range(n_def):
-        i = s_def_assets[d]
-        if past_tau[i] <= 0:
-            s_ead[d] = pl.past_ead[i]
-            default_amount += pl.past_principal[i]
-            s_coll_left[d] = pl.past_coll_left[i]
-            s_coll_pool[d] = pl.past_coll_pool[i]
-            s_int_left[d] = pl.past_int_left[i]
-            continue
-        tau = obligor_default[asset_obligor[i]]
-        for t in range(tau, asset_term[i] + 1):
-            coll_int[t] -= sched_int[i, t]
-            coll_prin[t] -= sched_prin[i, t]
-            s_perf_bal[t] -= out_start[i, t]
-            s_perf_count[t] -= 1
-        s_ead[d] = out_start[i, tau] + sched_int[i, tau]
-        default_amount += out_start[i, tau]
-        s_default_by_t[tau] += out_start[i, tau]
-        s_coll_left[d] = s_ead[d]
-        s_coll_pool[d] = 0.0
-        s_int_left[d] = sched_int[i, tau]
-    for t in range(horizon + 1):
-        if s_perf_count[t] == 0:
-            coll_int[t] = 0.0
-            coll_prin[t] = 0.0
-            s_perf_bal[t] = 0.0
-        else:
-            coll_int[t] = max(coll_int[t], 0.0)
-            coll_prin[t] = max(coll_prin[t], 0.0)
-            s_perf_bal[t] = max(s_perf_bal[t], 0.0)
+    n_def, default_amount = scheduled_collections(pl, obligor_default, defaulters, n_defaulters,
+                                                  horizon, coll_int, coll_prin, scratch)
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
@@ -430,6 +481,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         s_def_tau[d] = default_date(i, pl, obligor_default)
         s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
                                                         sup_lag, coll_ptr, coll_lag, s_offset)
+    _bucket_events(n_def, s_def_tau, s_events_end, wf.stop, scratch.event_ptr,
+                   scratch.event_slots)
 
     # The waterfall, date by date.
     for k in range(n_tr):
@@ -454,10 +507,10 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     cum_default = wf.start_cum_default
     for t in range(1, wf.stop + 1):
         # loan-level support and collateral of this date, assets in listed order
-        for d in range(n_def):
-            if s_def_tau[d] <= t <= s_events_end[d]:
-                _asset_events(t, d, s_def_assets[d], s_def_tau[d], obligor_default, deal,
-                              haircut, out, scratch)
+        for e in range(scratch.event_ptr[t + 1], scratch.event_ptr[t + 2]):
+            d = scratch.event_slots[e]
+            _asset_events(t, d, s_def_assets[d], s_def_tau[d], obligor_default, deal,
+                          haircut, out, scratch)
         cum_default += s_default_by_t[t]
         senior_bal = 0.0
         for k in range(n_tr):
@@ -622,6 +675,6 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         i = s_def_assets[d]
         tau = s_def_tau[d]
         recovered = s_ead[d] - s_coll_left[d]
-        principal = pl.past_principal[i] if tau <= 0 else out_start[i, tau]
+        principal = pl.past_principal[i] if tau <= 0 else out_start[pl.sched_row[i], tau]
         loss_amount += max(0.0, principal - min(recovered, principal))
     return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from

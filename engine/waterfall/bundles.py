@@ -17,9 +17,10 @@ class Pool(NamedTuple):
 
     asset_obligor: np.ndarray      # (assets,) obligor index
     asset_term: np.ndarray         # (assets,) last period
-    sched_prin: np.ndarray         # (assets, dates) scheduled principal
-    sched_int: np.ndarray          # (assets, dates) scheduled interest
-    out_start: np.ndarray          # (assets, dates) balance at the start of each period
+    sched_row: np.ndarray          # (assets,) row of the next three for each asset
+    sched_prin: np.ndarray         # (schedules, dates) scheduled principal
+    sched_int: np.ndarray          # (schedules, dates) scheduled interest
+    out_start: np.ndarray          # (schedules, dates) balance at the start of each period
     pool_sched_int: np.ndarray     # (dates,) the pool's scheduled interest
     pool_sched_prin: np.ndarray
     pool_out_start: np.ndarray
@@ -213,3 +214,5 @@ class CashScratch(NamedTuple):
     pay_reimb: np.ndarray          # per support
     arrears: np.ndarray            # per tranche: deferred interest
     def_tau: np.ndarray            # per defaulted asset: its default date
+    event_ptr: np.ndarray          # (dates + 2,) date t's slots: event_slots[ptr[t+1]:ptr[t+2]]
+    event_slots: np.ndarray        # defaulted-asset slots with events, by date, in asset order
