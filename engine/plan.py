@@ -19,7 +19,7 @@ from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
-from engine.waterfall import _kernels as wk
+from engine.waterfall import codes as wk
 from engine.waterfall.bundles import (
     Collateral,
     Deal,

@@ -37,7 +37,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "engine.default.bundles", "engine.default.concentration",
               "engine.default.factors", "engine.default.groups", "engine.default.pd_curves",
               "engine.default.nearest_correlation",
-              "engine.waterfall.bundles", "engine.waterfall.collateral",
+              "engine.waterfall.bundles", "engine.waterfall.codes", "engine.waterfall.collateral",
               "engine.waterfall.program")),
     ("kernels", ("engine._kernels", "engine.layout", "engine.default", "engine.waterfall")),
     ("drivers", ("engine.simulate", "engine.sampling", "engine.deterministic",
@@ -52,10 +52,6 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: Imports that point up and are not fixed yet: (importer, imported) -> why.
 KNOWN_UP_IMPORTS: dict[tuple[str, str], str] = {
-    ("engine.plan", "engine.waterfall._kernels"):
-        "the support, fee, sharing and trigger codes (SUP_*, FEE_*, SHARE_*, TRIG_*) the "
-        "Plan writes are defined in the cash kernel; they belong beside the bundles "
-        "(engine/waterfall/bundles.py), a move inside the kernel files",
     ("engine.waterfall.program", "engine.waterfall._program_kernels"):
         "the payment-program op codes (OP_*) the compiler writes are defined in the program "
         "kernel; they belong beside the bundles too",

@@ -17,34 +17,27 @@ from numba import njit
 
 from engine.waterfall._program_kernels import ROUNDING, list_need, run_list
 from engine.waterfall.bundles import Accounts, Program
-
-# Kinds of credit support.
-SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
-SUP_BANK_GUARANTEE = 1     # 银行保函
-SUP_SHORTFALL = 2          # 差额支付承诺
-SUP_COMMITMENT_GUARANTEE = 3
-SUP_RISK_COMPENSATION = 4  # 风险补偿资金池
-SUP_IP_INSURANCE = 5       # 知识产权保险
-
-# Kinds of fee.
-FEE_SHARE_OF_INTEREST = 0  # rate x interest collections of the period
-FEE_SENIOR_BALANCE = 1     # rate / periods-per-year x non-subordinated balance
-FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
-FEE_AMOUNT = 3             # fixed amount per period
+from engine.waterfall.codes import (  # noqa: F401  (the kernel's names for them)
+    SUP_LOAN_GUARANTEE,
+    SUP_BANK_GUARANTEE,
+    SUP_SHORTFALL,
+    SUP_COMMITMENT_GUARANTEE,
+    SUP_RISK_COMPENSATION,
+    SUP_IP_INSURANCE,
+    FEE_SHARE_OF_INTEREST,
+    FEE_SENIOR_BALANCE,
+    FEE_POOL_BALANCE,
+    FEE_AMOUNT,
+    SHARE_CREDITOR_FIRST,
+    SHARE_PRO_RATA,
+    SHARE_GUARANTOR_FIRST,
+    TRIG_CUMULATIVE_DEFAULT_RATE,
+    TRIG_INTEREST_SHORTFALL,
+    TRIG_PROVIDER_DEFAULT,
+)
 
 #: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
 PAYMENT_TOLERANCE = ROUNDING
-
-# Who collateral recoveries of a loan go to first, per asset-level support (recovery_sharing).
-SHARE_CREDITOR_FIRST = 0   # the noteholders up to what they are owed (Civil Code art. 700)
-SHARE_PRO_RATA = 1
-SHARE_GUARANTOR_FIRST = 2
-
-
-# Kinds of trigger (each fires `accelerate`).
-TRIG_CUMULATIVE_DEFAULT_RATE = 0
-TRIG_INTEREST_SHORTFALL = 1
-TRIG_PROVIDER_DEFAULT = 2
 
 
 @njit(cache=True, inline="always")
@@ -481,6 +474,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         s_def_tau[d] = default_date(i, pl, obligor_default)
         s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
                                                         sup_lag, coll_ptr, coll_lag, s_offset)
+        if coll_ptr[i] == coll_ptr[i + 1] and cov_ptr[i] == cov_ptr[i + 1]:
+            s_events_end[d] = s_def_tau[d] - 1   # no collateral, no support: no events
     _bucket_events(n_def, s_def_tau, s_events_end, wf.stop, scratch.event_ptr,
                    scratch.event_slots)
 

@@ -1,0 +1,28 @@
+"""The codes the Plan writes and the cash kernel reads: kinds of credit support, fee,
+recovery sharing and trigger (plain integers, so the kernels compare them cheaply)."""
+from __future__ import annotations
+
+# Kinds of credit support.
+SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
+SUP_BANK_GUARANTEE = 1     # 银行保函
+SUP_SHORTFALL = 2          # 差额支付承诺
+SUP_COMMITMENT_GUARANTEE = 3
+SUP_RISK_COMPENSATION = 4  # 风险补偿资金池
+SUP_IP_INSURANCE = 5       # 知识产权保险
+
+# Kinds of fee.
+FEE_SHARE_OF_INTEREST = 0  # rate x interest collections of the period
+FEE_SENIOR_BALANCE = 1     # rate / periods-per-year x non-subordinated balance
+FEE_POOL_BALANCE = 2       # rate / periods-per-year x performing pool balance
+FEE_AMOUNT = 3             # fixed amount per period
+
+# Who collateral recoveries of a loan go to first, per asset-level support (recovery_sharing).
+SHARE_CREDITOR_FIRST = 0   # the noteholders up to what they are owed (Civil Code art. 700)
+SHARE_PRO_RATA = 1
+SHARE_GUARANTOR_FIRST = 2
+
+
+# Kinds of trigger (each fires `accelerate`).
+TRIG_CUMULATIVE_DEFAULT_RATE = 0
+TRIG_INTEREST_SHORTFALL = 1
+TRIG_PROVIDER_DEFAULT = 2
