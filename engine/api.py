@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from engine.notation import floor_text
 from engine.rating.deal import (
     Stages,
     engine_version,
@@ -176,7 +177,6 @@ def sensitivity_frame(doc: dict):
     ``AA+sf (SC)``."""
     import pandas as pd
 
-    from engine.report.table import floor_text
 
     def row(case, t, diff):
         out = {"case": case, "tranche": t["id"], **{k: t.get(k) for k in SENSITIVITY_COLUMNS}}

@@ -24,7 +24,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # rules that need nothing of the engine: errors, bounds, reading user files, the
     # rating scale and ideal default tables (a scenario names notches and a table)
-    ("base", ("engine.errors", "engine.limits", "engine.inputs",
+    ("base", ("engine.errors", "engine.limits", "engine.inputs", "engine.notation",
               "engine.rating.scale", "engine.rating.tables", "engine.rating.methods",
               "engine.rating.__init__")),
     # the ipabs/v1 format; schedules.py (a scenario's asset and tranche schedules, pure
@@ -55,11 +55,6 @@ KNOWN_UP_IMPORTS: dict[tuple[str, str], str] = {
     ("engine.waterfall.program", "engine.waterfall._program_kernels"):
         "the payment-program op codes (OP_*) the compiler writes are defined in the program "
         "kernel; they belong beside the bundles too",
-    ("engine.api", "engine.report.table"):
-        "sensitivity_frame writes support floors by report.table.floor_text (one line); its "
-        "owner would be rating/substitution.py, but report.table importing the rating "
-        "package (scipy) costs the CLI about half a second at start: a light module of "
-        "notation below api is the fix",
 }
 
 

@@ -9,6 +9,7 @@ import math
 
 from wcwidth import wcswidth
 
+from engine.notation import floor_text  # noqa: F401  (html.py reads it from here)
 from engine.report.i18n import estimate, grade, grade_range, money, num_pm, pct, pct_pm, tr
 
 CONVENTION_TEXT = {
@@ -40,11 +41,6 @@ def convention_line(doc: dict, lang: str = "en") -> str:
     text = CONVENTION_TEXT.get(r.get("support"), r.get("support"))
     return (f"{tr('ratings', lang)}: {tr(text, lang) if text else '-'}; {tr('method', lang)} "
             f"{r.get('method')}, {tr('table', lang)} {r.get('table')}")
-
-
-def floor_text(floor) -> str:
-    """``AA+sf (SC+SCG)`` or ``-``."""
-    return "-" if not floor else f"{floor['rating']} ({'+'.join(floor['by'])})"
 
 
 def columns(rows: list[tuple], right: set[int] | None = None) -> list[str]:
