@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.waterfall._program_kernels import ROUNDING, list_need, run_list
+from engine.waterfall._program_kernels import NEED, NEED_INTEREST, PAY, ROUNDING, walk
 from engine.waterfall.bundles import Accounts, Program
 from engine.waterfall.codes import (  # noqa: F401  (the kernel's names for them)
     SUP_LOAN_GUARANTEE,
@@ -235,7 +235,9 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     """
     for k in range(bal.shape[0]):
         rem_dry[k] = bal[k]
-    left, to_p, topped = run_list(ops_int, avail_int, t, False, prog, acct, rem_dry, gap)
+    pre = np.bool_(False)        # not accelerated (a value, not a literal: one walker)
+    left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int, t, pre, prog, acct, rem_dry,
+                                 gap)
     reach = True
     for k in range(bal.shape[0]):
         if (covered[k] and not int_in_prin[k]
@@ -244,15 +246,14 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     need_i = 0.0
     if not reach:
         _zero_payments(acct)
-        need_i, _, _ = list_need(ops_int, avail_int, covered, False, t, False, prog, acct, bal,
-                                 gap)
+        _, _, _, need_i = walk(ops_int, NEED, covered, avail_int, t, pre, prog, acct, bal, gap)
         for k in range(bal.shape[0]):
             rem_dry[k] = bal[k]
-        left, to_p, topped = run_list(ops_int, avail_int + need_i, t, False, prog, acct,
-                                      rem_dry, gap)
+        left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int + need_i, t, pre, prog,
+                                     acct, rem_dry, gap)
     flow = left if to_p else 0.0
-    need_p, _, _ = list_need(ops_prin, avail_prin + flow, covered, False, t, False, prog, acct,
-                             rem_dry, gap - topped)
+    _, _, _, need_p = walk(ops_prin, NEED, covered, avail_prin + flow, t, pre, prog, acct,
+                           rem_dry, gap - topped)
     return need_i, need_p
 
 
@@ -567,8 +568,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         if reserve > 0.0:
             _zero_payments(acct)
             ops = ops_post if post else ops_int
-            need, _, _ = list_need(ops, avail_prin if post else avail_int, res_covers, True, t,
-                                   post, prog, acct, s_bal, gap)
+            _, _, _, need = walk(ops, NEED_INTEREST, res_covers, avail_prin if post else avail_int,
+                                 t, post, prog, acct, s_bal, gap)
             draw = min(reserve, need)
             if draw > 0.0:
                 reserve -= draw
@@ -588,8 +589,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             _zero_payments(acct)
             if post:
                 need_i = 0.0
-                need_p, _, _ = list_need(ops_post, avail_prin, s_covered, False, t, True, prog,
-                                         acct, s_bal, gap)
+                _, _, _, need_p = walk(ops_post, NEED, s_covered, avail_prin, t, post, prog, acct,
+                                       s_bal, gap)
             else:
                 need_i, need_p = _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin,
                                                   no.int_in_prin, prog, acct, s_bal,
@@ -631,16 +632,18 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             s_rem[k] = s_bal[k]
         _zero_payments(acct)
         if post:
-            left, _, topped = run_list(ops_post, avail_prin, t, True, prog, acct, s_rem, gap)
+            left, _, topped, _ = walk(ops_post, PAY, s_covered, avail_prin, t, post, prog, acct,
+                                      s_rem, gap)
             carry_int = 0.0
             carry_prin = left
         else:
-            left_i, to_p, topped = run_list(ops_int, avail_int, t, False, prog, acct, s_rem, gap)
+            left_i, to_p, topped, _ = walk(ops_int, PAY, s_covered, avail_int, t, post, prog,
+                                           acct, s_rem, gap)
             if to_p:
                 avail_prin += left_i
                 left_i = 0.0
-            left_p, _, topped_p = run_list(ops_prin, avail_prin, t, False, prog, acct, s_rem,
-                                           gap - topped)
+            left_p, _, topped_p, _ = walk(ops_prin, PAY, s_covered, avail_prin, t, post, prog,
+                                          acct, s_rem, gap - topped)
             topped += topped_p
             carry_int = left_i
             carry_prin = left_p

@@ -1,5 +1,5 @@
-"""Numba kernels of the priority of payments: walking a waterfall program with the cash
-of one account, and the least top-up that makes given items whole.
+"""Numba kernels of the priority of payments: one walker of a waterfall program that pays
+with the cash of one account or finds the least top-up that makes given items whole.
 
 A program is an int64 array of ``(op, argument)`` rows. Interest and principal steps name a
 *group* of tranches (rows ``grp_ptr[g]..grp_ptr[g+1]`` of ``grp_idx``): one tranche is a
@@ -8,6 +8,7 @@ going to the last so that sums are exact.
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 OP_FEES = 0           # every fee in listed order (due + arrears)
@@ -20,6 +21,14 @@ OP_REIMBURSE = 6      # pay back commitment providers, once the notes are repaid
 
 #: Amounts owed below half a cent are rounding: no top-up is made for them.
 ROUNDING = 0.005
+
+#: What :func:`walk` does with a list: pay with the account's cash, or find the least top-up
+#: for the covered tranches' interest and scheduled principal, or for their interest only.
+#: NumPy scalars rather than Python ints: numba compiles a walker per value of a literal
+#: argument, and one walker serves all three.
+PAY = np.int64(0)
+NEED = np.int64(1)
+NEED_INTEREST = np.int64(2)
 
 OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up",
             "reimbursement")
@@ -125,12 +134,23 @@ def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
 
 
 @njit(cache=True, _nrt=False)
-def run_list(ops, cash, t, post, prog, acct, rem, reserve_gap):
-    """Walk one list with ``cash`` of its account on date ``t``; payments add to the
-    ``pay_*`` arrays of ``acct`` (:class:`~engine.waterfall.bundles.Accounts`) and ``rem``
-    falls with principal paid; ``prog`` is the deal's
-    :class:`~engine.waterfall.bundles.Program`. Returns ``(cash left, reached
-    to_principal, reserve top-up)``.
+def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
+    """The one interpreter of a list: walk ``ops`` on date ``t`` with ``cash`` of its
+    account; ``prog`` is the deal's :class:`~engine.waterfall.bundles.Program` and ``acct``
+    its :class:`~engine.waterfall.bundles.Accounts`. Each step's claims are worked out once;
+    ``mode`` says what is done with them.
+
+    - :data:`PAY`: pay ``min(cash, claims)``; payments add to the ``pay_*`` arrays of
+      ``acct``, ``rem`` (the balances) falls with principal paid.
+    - :data:`NEED` / :data:`NEED_INTEREST`: pay nothing; find the least cash to add so that
+      every ``covered`` tranche's interest due (and, for ``NEED``, its scheduled principal
+      due) in this list is paid in full. Everything ranked ahead of a covered item is paid
+      first, so it counts too; covered amounts below :data:`ROUNDING` need nothing. The
+      ``pay_*`` arrays and ``rem`` are what an earlier list of the same date already paid
+      (zeros and the balances for the first list) and are only read; ``acct.rem`` is work.
+
+    ``covered`` is read only for a need. Returns ``(cash left, reached to_principal,
+    reserve top-up, need)``.
     """
     horizon = prog.horizon
     grp_ptr, grp_idx = prog.grp_ptr, prog.grp_idx
@@ -138,110 +158,89 @@ def run_list(ops, cash, t, post, prog, acct, rem, reserve_gap):
     fee_due, int_due, reimb_owed, claim = acct.fee_due, acct.int_due, acct.reimb_owed, acct.claim
     pay_fee, pay_int, pay_prin = acct.pay_fee, acct.pay_int, acct.pay_prin
     pay_res, pay_reimb = acct.pay_res, acct.pay_reimb
+    paying = mode == PAY
+    if not paying:
+        work = acct.rem
+        for k in range(rem.shape[0]):
+            work[k] = rem[k]
+        rem = work
     topped = 0.0
-    for r in range(ops.shape[0]):
-        op = ops[r, 0]
-        arg = ops[r, 1]
-        blocked = reimbursement_left(reimb_owed, pay_reimb) > ROUNDING
-        if op == OP_FEES:
-            for f in range(fee_due.shape[0]):
-                p = min(cash, fee_due[f] - pay_fee[f])
-                if p > 0.0:
-                    pay_fee[f] += p
-                    cash -= p
-        elif op == OP_INTEREST:
-            total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub, blocked,
-                                    claim)
-            if total > 0.0 and cash > 0.0:
-                amount = min(cash, total)
-                _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
-                cash -= amount
-        elif op == OP_PRINCIPAL:
-            total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
-                                     pass_through, is_sub, post, blocked, claim)
-            if total > 0.0 and cash > 0.0:
-                amount = min(cash, total)
-                _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
-                cash -= amount
-        elif op == OP_RESERVE_TOP_UP:
-            p = min(cash, reserve_gap - topped)
-            if p > 0.0:
-                topped += p
-                cash -= p
-        elif op == OP_REIMBURSE:
-            if notes_repaid(rem, is_sub):
-                for s in range(reimb_owed.shape[0]):
-                    p = min(cash, reimb_owed[s] - pay_reimb[s])
-                    if p > 0.0:
-                        pay_reimb[s] += p
-                        cash -= p
-        elif op == OP_RESIDUAL:
-            if (t == horizon or notes_repaid(rem, is_sub)) and not blocked:
-                pay_res[arg] += cash
-                cash = 0.0
-        elif op == OP_TO_PRINCIPAL:
-            return cash, True, topped
-    return cash, False, topped
-
-
-@njit(cache=True, _nrt=False)
-def list_need(ops, cash, covered, interest_only, t, post, prog, acct, start_rem, reserve_gap):
-    """Least cash to add to this list's account so that every *covered* tranche's interest
-    due (and, unless ``interest_only``, its scheduled principal due) in this list is paid
-    in full; everything ranked ahead of a covered item is paid first, so it counts too.
-    Covered amounts below :data:`ROUNDING` (half a cent) need nothing.
-
-    The ``pay_*`` arrays of ``acct`` and ``start_rem`` are what an earlier list of the same
-    date already paid (zeros and the balances for the first list); ``acct.rem`` is work.
-    Returns ``(need, total claims up to to_principal or the end, reached to_principal)``.
-    """
-    horizon = prog.horizon
-    grp_ptr, grp_idx = prog.grp_ptr, prog.grp_idx
-    target_balance, pass_through, is_sub = prog.target_balance, prog.pass_through, prog.sub
-    fee_due, int_due, reimb_owed, claim = acct.fee_due, acct.int_due, acct.reimb_owed, acct.claim
-    paid_fee, paid_int, paid_reimb, rem = acct.pay_fee, acct.pay_int, acct.pay_reimb, acct.rem
-    for k in range(start_rem.shape[0]):
-        rem[k] = start_rem[k]
-    ahead = 0.0
+    ahead = 0.0                  # need: what the steps so far claim
     need = 0.0
-    owed = reimbursement_left(reimb_owed, paid_reimb)
+    owed = reimbursement_left(reimb_owed, pay_reimb)
     for r in range(ops.shape[0]):
         op = ops[r, 0]
         arg = ops[r, 1]
         blocked = owed > ROUNDING
         if op == OP_FEES:
             for f in range(fee_due.shape[0]):
-                ahead += max(0.0, fee_due[f] - paid_fee[f])
-        elif op == OP_REIMBURSE:
-            if notes_repaid(rem, is_sub):
-                ahead += owed
-                owed = 0.0
-        elif op == OP_INTEREST:
-            total = interest_claims(arg, grp_ptr, grp_idx, int_due, paid_int, is_sub, blocked,
-                                    claim)
+                c = fee_due[f] - pay_fee[f]
+                if paying:
+                    p = min(cash, c)
+                    if p > 0.0:
+                        pay_fee[f] += p
+                        cash -= p
+                else:
+                    ahead += max(0.0, c)
+        elif op == OP_INTEREST or op == OP_PRINCIPAL:
+            principal = op == OP_PRINCIPAL
+            if principal:
+                total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
+                                         pass_through, is_sub, post, blocked, claim)
+            else:
+                total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub,
+                                        blocked, claim)
+            if paying:
+                if total > 0.0 and cash > 0.0:
+                    amount = min(cash, total)
+                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total,
+                              pay_prin if principal else pay_int, rem, principal)
+                    cash -= amount
+                continue
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
-                if covered[k] and claim[k] > ROUNDING:
-                    need = max(need, ahead + total - cash)
-            ahead += total
-        elif op == OP_PRINCIPAL:
-            total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
-                                     pass_through, is_sub, post, blocked, claim)
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                if covered[k] and not interest_only and claim[k] > 0.0:
+                if not covered[k]:
+                    continue
+                if not principal:
+                    if claim[k] > ROUNDING:
+                        need = max(need, ahead + total - cash)
+                elif mode == NEED and claim[k] > 0.0:
                     req = required_principal(k, t, horizon, rem, target_balance, pass_through,
                                              is_sub)
                     if req > ROUNDING:
                         need = max(need, ahead + total * min(1.0, req / claim[k]) - cash)
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                rem[k] -= claim[k]
+            if principal:
+                for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                    k = grp_idx[q]
+                    rem[k] -= claim[k]
             ahead += total
         elif op == OP_RESERVE_TOP_UP:
-            ahead += reserve_gap
-        elif op == OP_TO_PRINCIPAL:
-            return need, ahead, True
+            c = reserve_gap - topped
+            if paying:
+                p = min(cash, c)
+                if p > 0.0:
+                    topped += p
+                    cash -= p
+            else:
+                ahead += c
+        elif op == OP_REIMBURSE:
+            if notes_repaid(rem, is_sub):
+                if paying:
+                    for s in range(reimb_owed.shape[0]):
+                        p = min(cash, reimb_owed[s] - pay_reimb[s])
+                        if p > 0.0:
+                            pay_reimb[s] += p
+                            cash -= p
+                    owed = reimbursement_left(reimb_owed, pay_reimb)
+                else:
+                    ahead += owed
+                    owed = 0.0
         elif op == OP_RESIDUAL:
-            break
-    return need, ahead, False
+            if not paying:
+                break
+            if (t == horizon or notes_repaid(rem, is_sub)) and not blocked:
+                pay_res[arg] += cash
+                cash = 0.0
+        elif op == OP_TO_PRINCIPAL:
+            return cash, True, topped, need
+    return cash, False, topped, need
