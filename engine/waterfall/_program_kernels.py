@@ -133,6 +133,26 @@ def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
             rem[k] = 0.0 if x >= rem[k] else rem[k] - x
 
 
+@njit(cache=True, inline="always")
+def _group_need(need, ahead, total, cash, principal, g, t, horizon, prog, rem, covered, claim):
+    """``need`` raised so that the covered tranches of group ``g`` get their claims (interest,
+    or with ``principal`` their scheduled principal) after ``ahead`` and this step's
+    ``total`` are paid from ``cash``; a covered claim below :data:`ROUNDING` needs nothing."""
+    for q in range(prog.grp_ptr[g], prog.grp_ptr[g + 1]):
+        k = prog.grp_idx[q]
+        if not covered[k]:
+            continue
+        if not principal:
+            if claim[k] > ROUNDING:
+                need = max(need, ahead + total - cash)
+        elif claim[k] > 0.0:
+            req = required_principal(k, t, horizon, rem, prog.target_balance, prog.pass_through,
+                                     prog.sub)
+            if req > ROUNDING:
+                need = max(need, ahead + total * min(1.0, req / claim[k]) - cash)
+    return need
+
+
 @njit(cache=True, _nrt=False)
 def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     """The one interpreter of a list: walk ``ops`` on date ``t`` with ``cash`` of its
@@ -149,8 +169,10 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
       ``pay_*`` arrays and ``rem`` are what an earlier list of the same date already paid
       (zeros and the balances for the first list) and are only read; ``acct.rem`` is work.
 
-    ``covered`` is read only for a need. Returns ``(cash left, reached to_principal,
-    reserve top-up, need)``.
+    ``covered`` is read only for a need. ``mode`` and ``post`` must arrive as values (the
+    NumPy constants, a computed flag, ``np.bool_``), not literals: numba would compile
+    another walker for each literal. Returns ``(cash left, reached to_principal, reserve
+    top-up, need)``.
     """
     horizon = prog.horizon
     grp_ptr, grp_idx = prog.grp_ptr, prog.grp_idx
@@ -182,38 +204,34 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
                         cash -= p
                 else:
                     ahead += max(0.0, c)
-        elif op == OP_INTEREST or op == OP_PRINCIPAL:
-            principal = op == OP_PRINCIPAL
-            if principal:
-                total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
-                                         pass_through, is_sub, post, blocked, claim)
-            else:
-                total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub,
-                                        blocked, claim)
+        elif op == OP_INTEREST:
+            total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub, blocked,
+                                    claim)
             if paying:
                 if total > 0.0 and cash > 0.0:
                     amount = min(cash, total)
-                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total,
-                              pay_prin if principal else pay_int, rem, principal)
+                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
                     cash -= amount
-                continue
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                if not covered[k]:
-                    continue
-                if not principal:
-                    if claim[k] > ROUNDING:
-                        need = max(need, ahead + total - cash)
-                elif mode == NEED and claim[k] > 0.0:
-                    req = required_principal(k, t, horizon, rem, target_balance, pass_through,
-                                             is_sub)
-                    if req > ROUNDING:
-                        need = max(need, ahead + total * min(1.0, req / claim[k]) - cash)
-            if principal:
+            else:
+                need = _group_need(need, ahead, total, cash, False, arg, t, horizon, prog, rem,
+                                   covered, claim)
+                ahead += total
+        elif op == OP_PRINCIPAL:
+            total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
+                                     pass_through, is_sub, post, blocked, claim)
+            if paying:
+                if total > 0.0 and cash > 0.0:
+                    amount = min(cash, total)
+                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
+                    cash -= amount
+            else:
+                if mode == NEED:
+                    need = _group_need(need, ahead, total, cash, True, arg, t, horizon, prog,
+                                       rem, covered, claim)
                 for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                     k = grp_idx[q]
                     rem[k] -= claim[k]
-            ahead += total
+                ahead += total
         elif op == OP_RESERVE_TOP_UP:
             c = reserve_gap - topped
             if paying:
