@@ -52,9 +52,6 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: Imports that point up and are not fixed yet: (importer, imported) -> why.
 KNOWN_UP_IMPORTS: dict[tuple[str, str], str] = {
-    ("engine.waterfall.program", "engine.waterfall._program_kernels"):
-        "the payment-program op codes (OP_*) the compiler writes are defined in the program "
-        "kernel; they belong beside the bundles too",
 }
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-OP_FEES = 0           # every fee in listed order (due + arrears)
-OP_INTEREST = 1       # coupon of the tranches of group ``arg`` (pro rata)
-OP_TO_PRINCIPAL = 2   # the rest of the interest account goes to the principal account
-OP_PRINCIPAL = 3      # principal of the tranches of group ``arg`` (pro rata)
-OP_RESIDUAL = 4       # everything left to tranche ``arg`` once the notes are repaid
-OP_RESERVE_TOP_UP = 5  # refill the reserve account up to its target
-OP_REIMBURSE = 6      # pay back commitment providers, once the notes are repaid
-
-#: Amounts owed below half a cent are rounding: no top-up is made for them.
-ROUNDING = 0.005
+from engine.waterfall.codes import (  # ROUNDING is read from here too
+    OP_FEES,
+    OP_INTEREST,
+    OP_PRINCIPAL,
+    OP_REIMBURSE,
+    OP_RESERVE_TOP_UP,
+    OP_RESIDUAL,
+    OP_TO_PRINCIPAL,
+    ROUNDING,
+)
 
 #: What :func:`walk` does with a list: pay with the account's cash, or find the least top-up
 #: for the covered tranches' interest and scheduled principal, or for their interest only.
@@ -29,10 +29,6 @@ ROUNDING = 0.005
 PAY = np.int64(0)
 NEED = np.int64(1)
 NEED_INTEREST = np.int64(2)
-
-OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up",
-            "reimbursement")
-
 
 @njit(cache=True, inline="always")
 def required_principal(k, t, horizon, rem, target_balance, pass_through, is_sub):

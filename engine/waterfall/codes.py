@@ -1,5 +1,6 @@
-"""The codes the Plan writes and the cash kernel reads: kinds of credit support, fee,
-recovery sharing and trigger (plain integers, so the kernels compare them cheaply)."""
+"""The codes the Plan writes and the kernels read: kinds of credit support, fee, recovery
+sharing and trigger, the steps of a payment program (plain integers, so the kernels compare
+them cheaply), and the half-cent rounding rule."""
 from __future__ import annotations
 
 # Kinds of credit support.
@@ -26,3 +27,18 @@ SHARE_GUARANTOR_FIRST = 2
 TRIG_CUMULATIVE_DEFAULT_RATE = 0
 TRIG_INTEREST_SHORTFALL = 1
 TRIG_PROVIDER_DEFAULT = 2
+
+# Steps of a payment program (rows ``(op, argument)``; engine/waterfall/program.py compiles them).
+OP_FEES = 0           # every fee in listed order (due + arrears)
+OP_INTEREST = 1       # coupon of the tranches of group ``arg`` (pro rata)
+OP_TO_PRINCIPAL = 2   # the rest of the interest account goes to the principal account
+OP_PRINCIPAL = 3      # principal of the tranches of group ``arg`` (pro rata)
+OP_RESIDUAL = 4       # everything left to tranche ``arg`` once the notes are repaid
+OP_RESERVE_TOP_UP = 5  # refill the reserve account up to its target
+OP_REIMBURSE = 6      # pay back commitment providers, once the notes are repaid
+
+#: Amounts owed below half a cent are rounding: no top-up is made for them.
+ROUNDING = 0.005
+
+OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up",
+            "reimbursement")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.waterfall._program_kernels import (OP_FEES, OP_INTEREST, OP_PRINCIPAL,
-                                               OP_REIMBURSE, OP_RESERVE_TOP_UP, OP_RESIDUAL,
-                                               OP_TO_PRINCIPAL)
+from engine.waterfall.codes import (OP_FEES, OP_INTEREST, OP_PRINCIPAL,
+                                     OP_REIMBURSE, OP_RESERVE_TOP_UP, OP_RESIDUAL,
+                                     OP_TO_PRINCIPAL)
 
 
 @dataclass(frozen=True)
