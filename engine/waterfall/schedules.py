@@ -77,11 +77,16 @@ def tranche_target_balance(tranche, horizon: int) -> tuple[np.ndarray, bool]:
 
 def distinct_schedules(prin: np.ndarray, intr: np.ndarray, out: np.ndarray):
     """``(row of each asset, principal, interest, balance rows)``: assets with identical
-    schedules share one row. The values are the same, so every sum over assets is too;
-    a pool of like loans then reads a few cache lines instead of three rows per loan."""
-    both = np.concatenate([prin, intr, out], axis=1)
-    if both.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64), prin, intr, out
-    _, first, row = np.unique(both, axis=0, return_index=True, return_inverse=True)
-    return (row.reshape(-1).astype(np.int64), np.ascontiguousarray(prin[first]),
-            np.ascontiguousarray(intr[first]), np.ascontiguousarray(out[first]))
+    schedules (the same bytes) share one row. The values are the same, so every sum over
+    assets is too; a pool of like loans then reads a few cache lines instead of three rows
+    per loan. (A dict of row bytes: ``np.unique(axis=0)`` costs 0.6 ms on 15 loans, which
+    the break-even probes paid hundreds of times.)"""
+    both = np.ascontiguousarray(np.concatenate([prin, intr, out], axis=1))
+    first: dict[bytes, int] = {}
+    row = np.empty(both.shape[0], dtype=np.int64)
+    for i in range(both.shape[0]):
+        row[i] = first.setdefault(both[i].tobytes(), len(first))
+    firsts = np.zeros(len(first), dtype=np.int64)      # the first asset of each row
+    firsts[row[::-1]] = np.arange(both.shape[0] - 1, -1, -1)
+    return (row, np.ascontiguousarray(prin[firsts]), np.ascontiguousarray(intr[firsts]),
+            np.ascontiguousarray(out[firsts]))
