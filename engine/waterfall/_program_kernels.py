@@ -149,6 +149,16 @@ def _group_need(need, ahead, total, cash, principal, g, t, horizon, prog, rem, c
     return need
 
 
+@njit(cache=True, inline="always")
+def _pay_group(cash, total, g, grp_ptr, grp_idx, claim, paid, rem, principal):
+    """Pay group ``g`` what ``cash`` allows of its claims (``total``), pro rata; the cash left."""
+    if total > 0.0 and cash > 0.0:
+        amount = min(cash, total)
+        _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal)
+        cash -= amount
+    return cash
+
+
 @njit(cache=True, _nrt=False)
 def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     """The one interpreter of a list: walk ``ops`` on date ``t`` with ``cash`` of its
@@ -204,10 +214,7 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
             total = interest_claims(arg, grp_ptr, grp_idx, int_due, pay_int, is_sub, blocked,
                                     claim)
             if paying:
-                if total > 0.0 and cash > 0.0:
-                    amount = min(cash, total)
-                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_int, rem, False)
-                    cash -= amount
+                cash = _pay_group(cash, total, arg, grp_ptr, grp_idx, claim, pay_int, rem, False)
             else:
                 need = _group_need(need, ahead, total, cash, False, arg, t, horizon, prog, rem,
                                    covered, claim)
@@ -216,10 +223,7 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
             total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
                                      pass_through, is_sub, post, blocked, claim)
             if paying:
-                if total > 0.0 and cash > 0.0:
-                    amount = min(cash, total)
-                    _pro_rata(amount, arg, grp_ptr, grp_idx, claim, total, pay_prin, rem, True)
-                    cash -= amount
+                cash = _pay_group(cash, total, arg, grp_ptr, grp_idx, claim, pay_prin, rem, True)
             else:
                 if mode == NEED:
                     need = _group_need(need, ahead, total, cash, True, arg, t, horizon, prog,
