@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engine.waterfall._program_kernels import NEED, NEED_INTEREST, PAY, ROUNDING, walk
+from engine.waterfall._program_kernels import (
+    NEED,
+    NEED_INTEREST,
+    PAY,
+    ROUNDING,
+    pay_walk,
+    walk,
+)
 from engine.waterfall.bundles import Accounts, Program
 from engine.waterfall.codes import (  # noqa: F401  (the kernel's names for them)
     SUP_LOAN_GUARANTEE,
@@ -631,22 +638,23 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         for k in range(n_tr):
             s_rem[k] = s_bal[k]
         _zero_payments(acct)
-        if post:
-            left, _, topped, _ = walk(ops_post, PAY, s_covered, avail_prin, t, post, prog, acct,
-                                      s_rem, gap)
-            carry_int = 0.0
-            carry_prin = left
-        else:
-            left_i, to_p, topped, _ = walk(ops_int, PAY, s_covered, avail_int, t, post, prog,
-                                           acct, s_rem, gap)
-            if to_p:
-                avail_prin += left_i
-                left_i = 0.0
-            left_p, _, topped_p, _ = walk(ops_prin, PAY, s_covered, avail_prin, t, post, prog,
-                                          acct, s_rem, gap - topped)
-            topped += topped_p
-            carry_int = left_i
-            carry_prin = left_p
+        # One call site (inlined): the post-acceleration list, or the interest list and then
+        # the principal list with what the interest list passes on.
+        topped = 0.0
+        carry_int = 0.0
+        cash = avail_prin if post else avail_int
+        for part in range(1 if post else 2):
+            ops = ops_post if post else (ops_int if part == 0 else ops_prin)
+            left, to_p, top, _ = pay_walk(ops, PAY, s_covered, cash, t, post, prog, acct,
+                                          s_rem, gap if part == 0 else gap - topped)
+            topped += top
+            if part == 0 and not post:
+                if to_p:
+                    avail_prin += left
+                    left = 0.0
+                carry_int = left
+                cash = avail_prin
+        carry_prin = left
         reserve += topped
         reserve_bal[t] = reserve
         for f in range(n_fee):
