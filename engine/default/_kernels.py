@@ -221,7 +221,7 @@ def make_default_work(groups):
     return DefaultWork(np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups),
                        np.zeros((n_groups, horizon)), np.zeros(n_groups, dtype=np.int64),
                        np.zeros(n_obligors, dtype=np.uint8),
-                       np.zeros(n_obligors, dtype=np.int64))
+                       np.zeros(n_obligors, dtype=np.int64), np.zeros(n_groups, dtype=np.int64))
 
 
 @njit(cache=True, inline="always")
@@ -311,6 +311,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
             e = math.exp(min(theta * g_expo[g], 700.0))
             q = p * e / (1.0 + p * (e - 1.0))
         g_q[g] = q
+        work.count[g] = 0
         if q <= 0.0:
             continue
         d = group_defaulters(key, members, members_ptr[g], members_ptr[g + 1], q, work.hit,
@@ -322,6 +323,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
             tau[j] = t + 1
             defaulters[n_def] = j
             n_def += 1
+        work.count[g] = d
         if q != p:
             n_g = members_ptr[g + 1] - members_ptr[g]
             log_w += d * math.log(p / q) + (n_g - d) * math.log((1.0 - p) / (1.0 - q))

@@ -47,14 +47,15 @@ def shift_log_ratio(shift, z):
 
 
 @njit(cache=True)
-def twist_log_ratio(groups, p_by_group, twist_target, tau, horizon):
+def twist_log_ratio(groups, p_by_group, twist_target, count):
     """Log likelihood ratio (plain / twisted) of the twist of a path drawn *without* it.
 
     ``p_by_group`` are the path's conditional default probabilities by legal final (what
     :func:`~engine.default._kernels.draw_defaults` leaves in its work array); the twisted
     probabilities are those the aimed model would have used for the same factors, and only
     the default indicators' law differs (a defaulter's period has the same conditional law
-    in both), so the ratio is ``prod_g (p/q)^d_g ((1-p)/(1-q))^(n_g - d_g)``.
+    in both), so the ratio is ``prod_g (p/q)^d_g ((1-p)/(1-q))^(n_g - d_g)``, ``d_g =
+    count[g]`` the group's defaulters on the path.
     """
     theta = twist_parameter(p_by_group, groups.size, groups.expo, twist_target)
     if theta <= 0.0:
@@ -68,10 +69,7 @@ def twist_log_ratio(groups, p_by_group, twist_target, tau, horizon):
         q = p * e / (1.0 + p * (e - 1.0))
         if q == p:
             continue
-        d = 0
-        for r in range(groups.members_ptr[g], groups.members_ptr[g + 1]):
-            if tau[groups.members[r]] <= horizon:
-                d += 1
+        d = count[g]
         n_g = groups.members_ptr[g + 1] - groups.members_ptr[g]
         out += d * math.log(p / q) + (n_g - d) * math.log((1.0 - p) / (1.0 - q))
     return out
@@ -114,6 +112,6 @@ def draw_weighted_defaults(seed, path, model, groups, work, z, zero_shift, tau, 
     if not aimed:
         log_w = shift_log_ratio(model.z_shift, z)
         if model.twist_target > 0.0:
-            log_w_twist = twist_log_ratio(groups, work.p_horizon, model.twist_target, tau,
-                                          groups.thr.shape[1])
+            log_w_twist = twist_log_ratio(groups, work.p_horizon, model.twist_target,
+                                          work.count)
     return n_def, mixture_weight(alpha, log_w + log_w_twist)

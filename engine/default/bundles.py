@@ -41,3 +41,4 @@ class DefaultWork(NamedTuple):
     stamp: np.ndarray        # (groups,) path + 1 for which ``cum`` holds (0: none)
     hit: np.ndarray          # (obligors,) uint8: a group's members' default indicators
     found: np.ndarray        # (obligors,) positions of a group's defaulters in ``members``
+    count: np.ndarray        # (groups,) this path's defaulters in each group
