@@ -165,9 +165,10 @@ class Plan:
             len(self.support_ids), len(self.trigger_ids), self.horizon)
         return Deal(
             self.horizon, self.periods_per_year, self.pool_balance,
-            Pool(self.asset_obligor, self.asset_term, *distinct_schedules(
-                     self.sched_prin, self.sched_int, self.out_start), self.pool_sched_int, self.pool_sched_prin,
-                 self.pool_out_start, self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
+            Pool(self.asset_obligor, self.asset_term,
+                 *distinct_schedules(self.sched_prin, self.sched_int, self.out_start),
+                 self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
+                 self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
                  tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
                  tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back,
                  np.flatnonzero(tk.past_tau <= 0).astype(np.int64)),

@@ -398,12 +398,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     """
     horizon, periods_per_year, pool_balance = deal.horizon, deal.periods_per_year, deal.pool_balance
     pl, co, su, no, wf = deal.pool, deal.collateral, deal.support, deal.notes, deal.waterfall
-    asset_obligor, asset_term, sched_prin, sched_int = (pl.asset_obligor, pl.asset_term,
-                                                        pl.sched_prin, pl.sched_int)
-    out_start, pool_sched_int, pool_sched_prin = pl.out_start, pl.pool_sched_int, pl.pool_sched_prin
-    pool_out_start, pool_active = pl.pool_out_start, pl.pool_active
-    ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
-    past_tau = pl.past_tau
+    out_start, past_tau = pl.out_start, pl.past_tau
     coll_ptr, coll_lag = co.ptr, co.lag
     sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
     sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
@@ -419,19 +414,17 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     res_target_share, res_covers = wf.res_target_share, wf.res_covers
     (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
      res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = out
-    s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
-                                                     scratch.coll_left, scratch.coll_pool)
+    s_def_assets, s_ead, s_coll_left = scratch.def_assets, scratch.ead, scratch.coll_left
     s_guar_paid, s_guar_back, s_bal, s_rem = (scratch.guar_paid, scratch.guar_back,
                                               scratch.bal, scratch.rem)
     s_fee_arrears, s_fee_due, s_int_due = scratch.fee_arrears, scratch.fee_due, scratch.int_due
     s_pay_fee, s_pay_int, s_pay_prin, s_pay_res = (scratch.pay_fee, scratch.pay_int,
                                                    scratch.pay_prin, scratch.pay_res)
     s_cap_left, s_covered, s_perf_bal = scratch.cap_left, scratch.covered, scratch.perf_bal
-    s_perf_count = scratch.perf_count
     s_short, s_default_by_t, s_offset = scratch.short, scratch.default_by_t, scratch.offset
     s_events_end, s_cap_used, s_exhausted = (scratch.events_end, scratch.cap_used,
                                               scratch.exhausted)
-    s_int_left, s_recv_int, s_reimb_owed = scratch.int_left, scratch.recv_int, scratch.reimb_owed
+    s_recv_int, s_reimb_owed = scratch.recv_int, scratch.reimb_owed
     s_pay_reimb, s_arrears, s_def_tau = scratch.pay_reimb, scratch.arrears, scratch.def_tau
     n_tr = tr_balance.shape[0]
     n_sup = sup_kind.shape[0]
