@@ -304,6 +304,11 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             n_def = _insert_sorted(s_def_assets, n_def, i)
     for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
         n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
+    s_row_lost, s_rows_hit, s_row_from, s_count_step = (scratch.row_lost, scratch.rows_hit,
+                                                        scratch.row_from, scratch.count_step)
+    n_rows_hit = 0
+    for t in range(horizon + 2):
+        s_count_step[t] = 0
     for d in range(n_def):
         i = s_def_assets[d]
         if past_tau[i] <= 0:
@@ -314,23 +319,39 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             s_int_left[d] = pl.past_int_left[i]
             continue
         tau = obligor_default[asset_obligor[i]]
-        lo, hi = np.uint64(tau), np.uint64(asset_term[i] + 1)
         k = pl.sched_row[i]
-        row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
-        for t in range(lo, hi):
-            coll_int[t] -= row_int[t]
-        for t in range(lo, hi):
-            coll_prin[t] -= row_prin[t]
-        for t in range(lo, hi):
-            s_perf_bal[t] -= row_out[t]
-        for t in range(lo, hi):
-            s_perf_count[t] -= 1
+        if s_row_from[k] == 0:                   # the row's first defaulted asset
+            s_rows_hit[n_rows_hit] = k
+            n_rows_hit += 1
+            s_row_from[k] = tau
+        s_row_from[k] = min(s_row_from[k], tau)
+        s_row_lost[k, tau] += 1.0
+        s_count_step[tau] -= 1
+        s_count_step[asset_term[i] + 1] += 1
+        row_int, row_out = sched_int[k], out_start[k]
         s_ead[d] = row_out[tau] + row_int[tau]
         default_amount += row_out[tau]
         s_default_by_t[tau] += row_out[tau]
         s_coll_left[d] = s_ead[d]
         s_coll_pool[d] = 0.0
         s_int_left[d] = row_int[tau]
+    # What the defaulted assets no longer pay, row by row: a row's amounts times the number
+    # of its assets defaulted by each date (rows are zero after the asset's term).
+    for h in range(n_rows_hit):
+        k = s_rows_hit[h]
+        row_int, row_prin, row_out, lost = sched_int[k], sched_prin[k], out_start[k], s_row_lost[k]
+        n = 0.0
+        for t in range(np.uint64(s_row_from[k]), np.uint64(horizon + 1)):
+            n += lost[t]
+            lost[t] = 0.0
+            coll_int[t] -= row_int[t] * n
+            coll_prin[t] -= row_prin[t] * n
+            s_perf_bal[t] -= row_out[t] * n
+        s_row_from[k] = 0
+    n_perf_change = 0
+    for t in range(horizon + 1):
+        n_perf_change += s_count_step[t]
+        s_perf_count[t] += n_perf_change
     for t in range(horizon + 1):
         if s_perf_count[t] == 0:
             coll_int[t] = 0.0

@@ -92,6 +92,7 @@ def make_cash_scratch(deal, n_obligors):
     """The work arrays of :func:`engine.waterfall._kernels.run_path_cash` (one per thread)."""
     t1 = deal.horizon + 1
     n_assets = deal.pool.asset_obligor.shape[0]
+    n_rows = deal.pool.sched_int.shape[0]
     n_sup = deal.support.kind.shape[0]
     n_tr = deal.notes.balance.shape[0]
     n_fee = deal.waterfall.fee_kind.shape[0]
@@ -111,4 +112,6 @@ def make_cash_scratch(deal, n_obligors):
         np.zeros(n_obligors), np.full(n_obligors, deal.horizon + 1, dtype=np.int64),
         np.zeros(n_assets), np.zeros(t1), np.zeros(n_sup), np.zeros(n_sup), np.zeros(n_tr),
         np.zeros(n_assets, dtype=np.int64), np.zeros(t1 + 2, dtype=np.int64),
-        np.zeros(n_assets * deal.horizon, dtype=np.int64))
+        np.zeros(n_assets * deal.horizon, dtype=np.int64),
+        np.zeros((n_rows, t1 + 1)), np.zeros(n_rows, dtype=np.int64),
+        np.zeros(n_rows, dtype=np.int64), np.zeros(t1 + 1, dtype=np.int64))

@@ -216,3 +216,7 @@ class CashScratch(NamedTuple):
     def_tau: np.ndarray            # per defaulted asset: its default date
     event_ptr: np.ndarray          # (dates + 2,) date t's slots: event_slots[ptr[t+1]:ptr[t+2]]
     event_slots: np.ndarray        # defaulted-asset slots with events, by date, in asset order
+    row_lost: np.ndarray           # (schedule rows, dates + 1) defaulted assets of a row by date
+    rows_hit: np.ndarray           # schedule rows with a defaulted asset, in first-hit order
+    row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
+    count_step: np.ndarray         # (dates + 1,) change in the performing count at each date
