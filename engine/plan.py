@@ -15,7 +15,7 @@ from engine.default.bundles import DefaultModel
 from engine.default.concentration import concentration_multipliers
 from engine.default.factors import FactorStructure, build_factor_structure
 from engine.default.groups import DefaultGroups, build_groups
-from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
+from engine.default.pd_curves import cumulative_pd_curves, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
@@ -253,8 +253,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     ob_index = {o.id: j for j, o in enumerate(obligors)}
     concentration = concentration_multipliers(obligors, scenario.assets,
                                               scenario.rating.concentration)
-    curves = np.stack([cumulative_pd_curve(o, horizon, ppy, table, pd_multiplier * m)
-                       for o, m in zip(obligors, concentration)])
+    curves = cumulative_pd_curves(obligors, [pd_multiplier * m for m in concentration],
+                                  horizon, ppy, table)
     factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
                                      pool={a.obligor for a in scenario.assets})
     dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None

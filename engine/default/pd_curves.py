@@ -28,6 +28,23 @@ def cumulative_pd_curve(obligor, horizon: int, periods_per_year: int, table,
     return np.maximum.accumulate(np.clip(curve, 0.0, 1.0))
 
 
+def cumulative_pd_curves(obligors, multipliers, horizon: int, periods_per_year: int,
+                         table) -> np.ndarray:
+    """``(n_obligors, horizon)``: :func:`cumulative_pd_curve` of each obligor with its
+    multiplier, computed once per distinct (rating or PD, multiplier): a pool of like
+    borrowers costs one curve."""
+    done: dict[tuple, np.ndarray] = {}
+    rows = []
+    for o, m in zip(obligors, multipliers):
+        pd = o.pd
+        key = (o.rating, m, None if pd is None else pd.annual,
+               None if pd is None or pd.cumulative is None else tuple(pd.cumulative))
+        if key not in done:
+            done[key] = cumulative_pd_curve(o, horizon, periods_per_year, table, m)
+        rows.append(done[key])
+    return np.stack(rows)
+
+
 def latent_thresholds(curves: np.ndarray, dof: float | None = None) -> np.ndarray:
     """Latent default thresholds: ``Phi^-1(F_j(t))``, or the Student-t quantile
     ``t_dof^-1(F_j(t))`` (``-inf`` for 0, ``+inf`` for 1)."""

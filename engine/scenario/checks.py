@@ -131,17 +131,26 @@ RATE_KEYS = frozenset({"rate", "coupon"})
 PERIOD_KEYS = frozenset({"lag", "lag_shift", "months"})
 
 
-def _numbers(node, path: tuple = ()):
-    """``(path, key, number)`` of every number in a dumped scenario, with the nearest key."""
+_BOUNDED_KEYS = MONEY_KEYS | RATE_KEYS | PERIOD_KEYS
+
+
+def _numbers(node, path: tuple = (), key: str = ""):
+    """``(path, key, number)`` of every number in a dumped scenario under a key with a bound
+    (money, rate, periods), with the nearest key."""
     if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _numbers(value, path + (key,))
+        for k, value in node.items():
+            if isinstance(value, (dict, list)):
+                yield from _numbers(value, path + (k,), k)
+            elif k in _BOUNDED_KEYS and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool):
+                yield path + (k,), k, value
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _numbers(value, path + (i,))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        key = next((p for p in reversed(path) if isinstance(p, str)), "")
-        yield path, key, node
+            if isinstance(value, (dict, list)):
+                yield from _numbers(value, path + (i,), key)
+            elif key in _BOUNDED_KEYS and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool):
+                yield path + (i,), key, value
 
 
 def _count(n: int) -> str:
@@ -153,7 +162,7 @@ def _check_bounds(s: ScenarioFields, report: Report) -> None:
     """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
     for path, key, x in _numbers(s.model_dump(by_alias=True, exclude_none=True)):
-        where = _path(*path)
+        where = _path(*path)   # only numbers under a bounded key come here
         if key in MONEY_KEYS and abs(x) > MAX_AMOUNT:
             report(Problem(where, f"{x:.6g} is more than the largest amount ipabs accepts "
                                   f"({MAX_AMOUNT:.0e}); amounts are in currency units"))

@@ -43,7 +43,15 @@ def asset_schedules(assets, horizon: int, periods_per_year: int):
     prin = np.zeros((n, horizon + 1))
     intr = np.zeros((n, horizon + 1))
     out = np.zeros((n, horizon + 1))
+    done: dict[tuple, int] = {}          # like loans: computed once, copied
     for a, asset in enumerate(assets):
+        am = asset.amortization
+        key = (asset.balance, asset.rate, asset.term, asset.prepayment,
+               am if isinstance(am, str) else tuple(am.schedule))
+        first = done.setdefault(key, a)
+        if first != a:
+            prin[a], intr[a], out[a] = prin[first], intr[first], out[first]
+            continue
         p = asset_principal_schedule(asset.balance, asset.rate, asset.term,
                                      asset.amortization, periods_per_year)
         start = asset.balance - np.concatenate(([0.0], np.cumsum(p)[:-1]))
