@@ -69,6 +69,8 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, dea
     factor ``Z_0`` is bad, with weight ``s = systemic``.
     """
     pool, coll_ptr = deal.pool, deal.collateral.ptr
+    if coll_ptr[coll_ptr.shape[0] - 1] == 0:     # no collateral in the deal
+        return
     key = stream_key(seed, path, np.uint64(STREAM_HAIRCUT))
     for r in range(n_defaulters):
         j = defaulters[r]

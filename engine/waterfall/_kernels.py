@@ -478,26 +478,24 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
+    for r in range(cap_obligors.shape[0]):
+        s_cap_used[cap_obligors[r]] = 0.0
+        s_exhausted[cap_obligors[r]] = horizon + 1
     for d in range(n_def):                       # only the slots this path uses
+        i = s_def_assets[d]
+        s_def_tau[d] = default_date(i, pl, obligor_default)
+        if coll_ptr[i] == coll_ptr[i + 1] and cov_ptr[i] == cov_ptr[i + 1]:
+            s_events_end[d] = s_def_tau[d] - 1   # no collateral, no support: no events
+            continue
         for g in range(s_guar_paid.shape[1]):
             s_guar_paid[d, g] = 0.0
             s_guar_back[d, g] = 0.0
-        i = s_def_assets[d]
         if past_tau[i] <= 0:                     # a tracked deal: what was paid already
             for q in range(cov_ptr[i], cov_ptr[i + 1]):
                 s_guar_paid[d, q - cov_ptr[i]] = pl.past_guar_paid[q]
                 s_guar_back[d, q - cov_ptr[i]] = pl.past_guar_back[q]
-
-    for r in range(cap_obligors.shape[0]):
-        s_cap_used[cap_obligors[r]] = 0.0
-        s_exhausted[cap_obligors[r]] = horizon + 1
-    for d in range(n_def):
-        i = s_def_assets[d]
-        s_def_tau[d] = default_date(i, pl, obligor_default)
         s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
                                                         sup_lag, coll_ptr, coll_lag, s_offset)
-        if coll_ptr[i] == coll_ptr[i + 1] and cov_ptr[i] == cov_ptr[i + 1]:
-            s_events_end[d] = s_def_tau[d] - 1   # no collateral, no support: no events
     _bucket_events(n_def, s_def_tau, s_events_end, wf.stop, scratch.event_ptr,
                    scratch.event_slots)
 
