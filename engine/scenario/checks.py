@@ -132,25 +132,39 @@ PERIOD_KEYS = frozenset({"lag", "lag_shift", "months"})
 
 
 _BOUNDED_KEYS = MONEY_KEYS | RATE_KEYS | PERIOD_KEYS
+_ALIASES: dict[type, dict[str, str]] = {}
+
+
+def _field_names(model) -> dict[str, str]:
+    """Field name -> the name a scenario file uses (its alias), per model class."""
+    cls = type(model)
+    names = _ALIASES.get(cls)
+    if names is None:
+        names = {n: f.alias or n for n, f in cls.model_fields.items()}
+        _ALIASES[cls] = names
+    return names
 
 
 def _numbers(node, path: tuple = (), key: str = ""):
-    """``(path, key, number)`` of every number in a dumped scenario under a key with a bound
-    (money, rate, periods), with the nearest key."""
-    if isinstance(node, dict):
-        for k, value in node.items():
-            if isinstance(value, (dict, list)):
-                yield from _numbers(value, path + (k,), k)
-            elif k in _BOUNDED_KEYS and isinstance(value, (int, float)) \
-                    and not isinstance(value, bool):
-                yield path + (k,), k, value
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            if isinstance(value, (dict, list)):
-                yield from _numbers(value, path + (i,), key)
-            elif key in _BOUNDED_KEYS and isinstance(value, (int, float)) \
-                    and not isinstance(value, bool):
-                yield path + (i,), key, value
+    """``(path, key, number)`` of every number of a scenario (its models, lists and
+    mappings, read directly: no dump) under a key with a bound (money, rate, periods),
+    with the nearest key; paths use the file's names."""
+    if isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    elif isinstance(node, dict):
+        items = node.items()
+    elif hasattr(type(node), "model_fields"):
+        names = _field_names(node)
+        items = ((names[n], v) for n, v in node.__dict__.items() if n in names)
+    else:
+        return
+    for k, value in items:
+        name = k if isinstance(k, str) else key
+        if isinstance(value, (int, float)):
+            if name in _BOUNDED_KEYS and not isinstance(value, bool):
+                yield path + (k,), name, value
+        elif value is not None and not isinstance(value, str):
+            yield from _numbers(value, path + (k,), name)
 
 
 def _count(n: int) -> str:
@@ -161,7 +175,7 @@ def _count(n: int) -> str:
 def _check_bounds(s: ScenarioFields, report: Report) -> None:
     """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
-    for path, key, x in _numbers(s.model_dump(by_alias=True, exclude_none=True)):
+    for path, key, x in _numbers(s):
         where = _path(*path)   # only numbers under a bounded key come here
         if key in MONEY_KEYS and abs(x) > MAX_AMOUNT:
             report(Problem(where, f"{x:.6g} is more than the largest amount ipabs accepts "
