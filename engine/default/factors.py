@@ -121,7 +121,11 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                 f"obligors.{j}.{field}", "a `factors` model cannot take stated correlations; "
                 "use `pairwise` or `uniform`, or give the tie as shared factor loadings"))
         rows = []
+        like: dict[tuple, list] = {}          # obligors of the same region and industry
         for ob in obligors:
+            if (ob.region, ob.industry) in like:
+                rows.append(like[ob.region, ob.industry])
+                continue
             row = [(0, float(g))]
             for node, loading in obligor_region_loadings(ob, fac):   # every node of its path
                 row.append((1 + regions.index(node), loading))
@@ -134,6 +138,7 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
                     f"obligor {ob.id}: loadings give variance "
                     f"{sum(v * v for _, v in row):.4f} > 1 after the correlation shift"))
             rows.append(row)
+            like[ob.region, ob.industry] = row
         return _from_rows(rows, factor_names(obligors, correlation))
     table = _shifted_table(correlation.pairwise, shifted)
     r = pairwise_correlation_matrix(obligors, table)
