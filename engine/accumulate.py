@@ -51,11 +51,49 @@ class TailQuantile:
     effective_paths: float
 
 
+class TailCurve:
+    """The weighted tail ``S(x) = sum(w [X > x]) / paths`` of a variable binned on
+    ``linspace(0, 1, len(hist))`` (bins hold sums of weights, ``hist_sq`` sums of squared
+    weights; ``None``: every weight is 1) and its standard error, computed once for any
+    number of quantiles (:meth:`quantile`)."""
+
+    def __init__(self, hist: np.ndarray, paths: int, hist_sq: np.ndarray | None = None):
+        sq = hist if hist_sq is None else hist_sq
+        self.n = n = float(paths)
+        self.bins = len(hist) - 1
+        self.total, self.total_sq = float(hist.sum()), float(sq.sum())
+        # tail[k] = sum over bins above k (reverse cumulative sums keep small tails exact)
+        self.tail = np.concatenate((np.cumsum(hist[::-1])[::-1][1:], [0.0])) / n
+        self.tail_sq = np.concatenate((np.cumsum(sq[::-1])[::-1][1:], [0.0]))
+        var = np.maximum(self.tail_sq / n - self.tail * self.tail, 0.0) / max(n - 1.0, 1.0)
+        self.se = np.sqrt(var)
+
+    def _first(self, mask) -> int:
+        k = int(np.argmax(mask))
+        return k if mask[k] else self.bins
+
+    def quantile(self, q: float, level: float = 0.95) -> TailQuantile:
+        """See :func:`tail_quantile`."""
+        from statistics import NormalDist
+
+        tail, se, bins = self.tail, self.se, self.bins
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        target = (1.0 - q) + 1e-9
+        k = self._first(tail <= target)
+        low = self._first(tail - z * se <= target)
+        high = self._first(tail + z * se <= target)
+        at_k = ((tail[k - 1] * self.n, self.tail_sq[k - 1]) if k > 0
+                else (self.total, self.total_sq))
+        return TailQuantile(k / bins, min(low, k) / bins, max(high, k) / bins,
+                            effective_size(*at_k))
+
+
 def tail_quantile(hist: np.ndarray, q: float, paths: int, hist_sq: np.ndarray | None = None,
                   level: float = 0.95) -> TailQuantile:
     """The ``q`` quantile of a variable binned on ``linspace(0, 1, len(hist))``, from the
     weighted tail ``S(x) = sum(w [X > x]) / paths`` (bins hold sums of weights, ``hist_sq``
-    sums of squared weights; ``None``: every weight is 1).
+    sums of squared weights; ``None``: every weight is 1). For several quantiles of one
+    histogram, build a :class:`TailCurve` once.
 
     The point is the smallest bin ``x`` with ``S(x) <= 1 - q``: with unit weights exactly
     :func:`histogram_quantile`; under importance sampling it is the tail estimator that the
@@ -64,29 +102,7 @@ def tail_quantile(hist: np.ndarray, q: float, paths: int, hist_sq: np.ndarray | 
     (sum(w^2 [X > x]) / paths - S(x)^2) / (paths - 1)``: ``low`` is the smallest
     ``x`` with ``S - z se <= 1 - q``, ``high`` the smallest with ``S + z se <= 1 - q``.
     """
-    from statistics import NormalDist
-
-    sq = hist if hist_sq is None else hist_sq
-    n = float(paths)
-    bins = len(hist) - 1
-    # tail[k] = sum over bins above k (reverse cumulative sums keep small tails exact)
-    tail = np.concatenate((np.cumsum(hist[::-1])[::-1][1:], [0.0])) / n
-    tail_sq = np.concatenate((np.cumsum(sq[::-1])[::-1][1:], [0.0]))
-    var = np.maximum(tail_sq / n - tail * tail, 0.0) / max(n - 1.0, 1.0)
-    se = np.sqrt(var)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    target = (1.0 - q) + 1e-9
-
-    def first(mask) -> int:
-        k = int(np.argmax(mask))
-        return k if mask[k] else bins
-
-    k = first(tail <= target)
-    low = first(tail - z * se <= target)
-    high = first(tail + z * se <= target)
-    at_k = (tail[k - 1] * n, tail_sq[k - 1]) if k > 0 else (float(hist.sum()), float(sq.sum()))
-    return TailQuantile(k / bins, min(low, k) / bins, max(high, k) / bins,
-                        effective_size(*at_k))
+    return TailCurve(hist, paths, hist_sq).quantile(q, level)
 
 
 def ratio_and_se(n: float, a1: float, a2: float, b1: float, b2: float,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from engine import layout as L
-from engine.accumulate import effective_size, mean_and_se, ratio_and_se, tail_quantile
+from engine.accumulate import TailCurve, effective_size, mean_and_se, ratio_and_se
 from engine.plan import Plan
 from engine.rating.rate import rate_tranche
 from engine.simulate import Totals
@@ -159,8 +159,8 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
     w1, w2 = ps[L.POOL_WEIGHT], ps[L.POOL_WEIGHT_SQ]
     dr, dr_se = mean_and_se(n, dr1, dr2)
     lr, lr_se = mean_and_se(n, lr1, lr2)
-    quantiles = {str(q): tail_quantile(totals.default_rate_hist, q, totals.paths,
-                                       totals.default_rate_hist_sq) for q in POOL_QUANTILES}
+    curve = TailCurve(totals.default_rate_hist, totals.paths, totals.default_rate_hist_sq)
+    quantiles = {str(q): curve.quantile(q) for q in POOL_QUANTILES}
     pool = {
         "balance": plan.pool_balance,
         "expected_default_rate": dr, "expected_default_rate_se": _clean(dr_se),

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from engine.accumulate import histogram_quantile, tail_quantile
+from engine.accumulate import TailCurve, histogram_quantile
 from engine.rating.methods import _TABLE_GRADES, BELOW_TABLE_GRADE, pd_interval
 
 
@@ -32,10 +32,11 @@ def target_default_rates(hist, n_paths: int, wal: float, table, hist_sq=None) ->
     """
     tenor = max(wal, 1.0)
     out = {}
+    curve = TailCurve(hist, n_paths, hist_sq) if hist_sq is not None else None
     for grade in _TABLE_GRADES:
         p = float(table.sf_threshold(grade, tenor))
-        if hist_sq is not None:
-            t = tail_quantile(hist, 1.0 - p, n_paths, hist_sq)
+        if curve is not None:
+            t = curve.quantile(1.0 - p)
             out[grade] = (t.value, t.low, t.high)
             continue
         lo, hi = pd_interval(p, math.sqrt(p * (1 - p) / n_paths), n_paths)
