@@ -294,12 +294,15 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         coll_prin[t] = pl.pool_sched_prin[t]
         s_perf_bal[t] = pl.pool_out_start[t]
         s_perf_count[t] = pl.pool_active[t]
-    # defaulted assets (obligor defaulted within the asset's term), in asset order
-    for r in range(n_defaulters):
-        j = defaulters[r]
-        for q in range(ob_asset_ptr[j], ob_asset_ptr[j + 1]):
+    # defaulted assets (obligor defaulted within the asset's term), in asset order; indices
+    # unsigned in the per-defaulter loops (no negative-index wraparound code)
+    one = np.uint64(1)
+    for r in range(np.uint64(n_defaulters)):
+        j = np.uint64(defaulters[r])
+        tau_j = obligor_default[j]
+        for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
             i = ob_asset_idx[q]
-            if obligor_default[j] > asset_term[i] or past_tau[i] <= 0:
+            if tau_j > asset_term[np.uint64(i)] or past_tau[np.uint64(i)] <= 0:
                 continue
             n_def = _insert_sorted(s_def_assets, n_def, i)
     for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
@@ -309,8 +312,8 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
     n_rows_hit = 0
     for t in range(horizon + 2):
         s_count_step[t] = 0
-    for d in range(n_def):
-        i = s_def_assets[d]
+    for d in range(np.uint64(n_def)):
+        i = np.uint64(s_def_assets[d])
         if past_tau[i] <= 0:
             s_ead[d] = pl.past_ead[i]
             default_amount += pl.past_principal[i]
@@ -318,23 +321,25 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             s_coll_pool[d] = pl.past_coll_pool[i]
             s_int_left[d] = pl.past_int_left[i]
             continue
-        tau = obligor_default[asset_obligor[i]]
-        k = pl.sched_row[i]
+        tau = obligor_default[np.uint64(asset_obligor[i])]
+        ut = np.uint64(tau)
+        k = np.uint64(pl.sched_row[i])
         if s_row_from[k] == 0:                   # the row's first defaulted asset
             s_rows_hit[n_rows_hit] = k
             n_rows_hit += 1
             s_row_from[k] = tau
-        s_row_from[k] = min(s_row_from[k], tau)
-        s_row_lost[k, tau] += 1.0
-        s_count_step[tau] -= 1
-        s_count_step[asset_term[i] + 1] += 1
+        elif tau < s_row_from[k]:
+            s_row_from[k] = tau
+        s_row_lost[k, ut] += 1.0
+        s_count_step[ut] -= 1
+        s_count_step[np.uint64(asset_term[i]) + one] += 1
         row_int, row_out = sched_int[k], out_start[k]
-        s_ead[d] = row_out[tau] + row_int[tau]
-        default_amount += row_out[tau]
-        s_default_by_t[tau] += row_out[tau]
+        s_ead[d] = row_out[ut] + row_int[ut]
+        default_amount += row_out[ut]
+        s_default_by_t[ut] += row_out[ut]
         s_coll_left[d] = s_ead[d]
         s_coll_pool[d] = 0.0
-        s_int_left[d] = row_int[tau]
+        s_int_left[d] = row_int[ut]
     # What the defaulted assets no longer pay, row by row: a row's amounts times the number
     # of its assets defaulted by each date (rows are zero after the asset's term).
     for h in range(n_rows_hit):
