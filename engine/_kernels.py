@@ -182,8 +182,8 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
             hist_sq[bin_] += w * w
         lo_bin = min(lo_bin, bin_)
         hi_bin = max(hi_bin, bin_)
-        for r in range(n_def):
-            obl[defaulters[r]] += w
+        for r in range(np.uint64(n_def)):
+            obl[np.uint64(defaulters[r])] += w
     return lo_bin, hi_bin
 
 

@@ -289,8 +289,8 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
                                             groups.members)
     g_mean, g_pT, g_q = work.mean, work.p_horizon, work.q
     n_groups, horizon = g_thr.shape
-    for r in range(n_previous):
-        tau[defaulters[r]] = horizon + 1
+    for r in range(np.uint64(n_previous)):
+        tau[np.uint64(defaulters[r])] = horizon + 1
     key = stream_key(seed, path, np.uint64(STREAM_IDIO))
     stamp = np.int64(path) + 1
     for g in range(n_groups):
@@ -316,12 +316,13 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
             continue
         d = group_defaulters(key, members, members_ptr[g], members_ptr[g + 1], q, work.hit,
                              work.found)
-        for f in range(d):
-            j = members[work.found[f]]
-            u = uniform(key, np.uint64(j))
+        for f in range(np.uint64(d)):                  # unsigned: no wraparound code
+            j = members[np.uint64(work.found[f])]
+            uj = np.uint64(j)
+            u = uniform(key, uj)
             t = default_period(g, u if q == p else u / q * p, stamp, scale, groups, work)
-            tau[j] = t + 1
-            defaulters[n_def] = j
+            tau[uj] = t + 1
+            defaulters[np.uint64(n_def)] = j
             n_def += 1
         work.count[g] = d
         if q != p:

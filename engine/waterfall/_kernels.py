@@ -394,7 +394,7 @@ def default_date(i, pool, obligor_default):
     date (a tracked deal's state, ``<= 0``), else its obligor's."""
     if pool.past_tau[i] <= 0:
         return pool.past_tau[i]
-    return obligor_default[pool.asset_obligor[i]]
+    return obligor_default[np.uint64(pool.asset_obligor[i])]
 
 
 @njit(cache=True, _nrt=False)
@@ -486,12 +486,15 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     for r in range(cap_obligors.shape[0]):
         s_cap_used[cap_obligors[r]] = 0.0
         s_exhausted[cap_obligors[r]] = horizon + 1
-    for d in range(n_def):                       # only the slots this path uses
-        i = s_def_assets[d]
-        s_def_tau[d] = default_date(i, pl, obligor_default)
-        if coll_ptr[i] == coll_ptr[i + 1] and cov_ptr[i] == cov_ptr[i + 1]:
-            s_events_end[d] = s_def_tau[d] - 1   # no collateral, no support: no events
+    one = np.uint64(1)
+    for ud in range(np.uint64(n_def)):           # only the slots this path uses
+        ui = np.uint64(s_def_assets[ud])
+        s_def_tau[ud] = default_date(ui, pl, obligor_default)
+        if coll_ptr[ui] == coll_ptr[ui + one] and cov_ptr[ui] == cov_ptr[ui + one]:
+            s_events_end[ud] = s_def_tau[ud] - 1  # no collateral, no support: no events
             continue
+        d = np.int64(ud)
+        i = s_def_assets[d]
         for g in range(s_guar_paid.shape[1]):
             s_guar_paid[d, g] = 0.0
             s_guar_back[d, g] = 0.0
@@ -694,10 +697,11 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         carry[0] = carry_int
 
     loss_amount = 0.0
-    for d in range(n_def):
-        i = s_def_assets[d]
+    for d in range(np.uint64(n_def)):
+        i = np.uint64(s_def_assets[d])
         tau = s_def_tau[d]
         recovered = s_ead[d] - s_coll_left[d]
-        principal = pl.past_principal[i] if tau <= 0 else out_start[pl.sched_row[i], tau]
+        principal = (pl.past_principal[i] if tau <= 0
+                     else out_start[np.uint64(pl.sched_row[i]), np.uint64(tau)])
         loss_amount += max(0.0, principal - min(recovered, principal))
     return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from
