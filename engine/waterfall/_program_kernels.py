@@ -88,8 +88,9 @@ def interest_claims(g, grp_ptr, grp_idx, int_due, paid_int, is_sub, blocked, cla
     """Coupon still owed to each tranche of group ``g`` (into ``claim``; nothing to a
     subordinated tranche while a reimbursement is owed); their total."""
     total = 0.0
-    for q in range(grp_ptr[g], grp_ptr[g + 1]):
-        k = grp_idx[q]
+    ug = np.uint64(g)
+    for q in range(np.uint64(grp_ptr[ug]), np.uint64(grp_ptr[ug + np.uint64(1)])):
+        k = np.uint64(grp_idx[q])
         claim[k] = 0.0 if is_sub[k] and blocked else max(0.0, int_due[k] - paid_int[k])
         total += claim[k]
     return total
@@ -101,8 +102,9 @@ def principal_claims(g, t, horizon, grp_ptr, grp_idx, rem, target_balance, pass_
     """What a principal step would pay each tranche of group ``g`` with unlimited cash
     (into ``claim``); their total."""
     total = 0.0
-    for q in range(grp_ptr[g], grp_ptr[g + 1]):
-        k = grp_idx[q]
+    ug = np.uint64(g)
+    for q in range(np.uint64(grp_ptr[ug]), np.uint64(grp_ptr[ug + np.uint64(1)])):
+        k = np.uint64(grp_idx[q])
         claim[k] = principal_claim(k, t, horizon, rem, target_balance, pass_through, is_sub,
                                    post, blocked)
         total += claim[k]
@@ -114,11 +116,12 @@ def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
     """Split ``amount`` (<= ``total``) over group ``g`` in proportion to ``claim``; the last
     member takes the rounding residual, and a group paid in full gets exactly its claims.
     Principal payments also reduce ``rem``."""
-    last = grp_ptr[g + 1] - 1
+    ug, one = np.uint64(g), np.uint64(1)
+    last = np.uint64(grp_ptr[ug + one]) - one
     given = 0.0
     full = amount >= total       # paid in full: each gets exactly its claim
-    for q in range(grp_ptr[g], last + 1):
-        k = grp_idx[q]
+    for q in range(np.uint64(grp_ptr[ug]), last + one):
+        k = np.uint64(grp_idx[q])
         if full:
             x = claim[k]
         else:
@@ -134,8 +137,9 @@ def _group_need(need, ahead, total, cash, principal, g, t, horizon, prog, rem, c
     """``need`` raised so that the covered tranches of group ``g`` get their claims (interest,
     or with ``principal`` their scheduled principal) after ``ahead`` and this step's
     ``total`` are paid from ``cash``; a covered claim below :data:`ROUNDING` needs nothing."""
-    for q in range(prog.grp_ptr[g], prog.grp_ptr[g + 1]):
-        k = prog.grp_idx[q]
+    ug = np.uint64(g)
+    for q in range(np.uint64(prog.grp_ptr[ug]), np.uint64(prog.grp_ptr[ug + np.uint64(1)])):
+        k = np.uint64(prog.grp_idx[q])
         if not covered[k]:
             continue
         if not principal:
