@@ -157,26 +157,37 @@ def _field_names(model) -> dict[str, str]:
     return names
 
 
-def _numbers(node, path: tuple = (), key: str = ""):
+def _items(node):
+    """``(key, value)`` of a list, tuple, mapping or scenario model (file names)."""
+    if isinstance(node, (list, tuple)):
+        return enumerate(node)
+    if isinstance(node, dict):
+        return iter(node.items())
+    names = _field_names(node)
+    return ((names[n], v) for n, v in node.__dict__.items() if n in names)
+
+
+def _numbers(scenario) -> list[tuple[tuple, str, float]]:
     """``(path, key, number)`` of every number of a scenario (its models, lists and
     mappings, read directly: no dump) under a key with a bound (money, rate, periods),
-    with the nearest key; paths use the file's names."""
-    if isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    elif isinstance(node, dict):
-        items = node.items()
-    elif hasattr(type(node), "model_fields"):
-        names = _field_names(node)
-        items = ((names[n], v) for n, v in node.__dict__.items() if n in names)
-    else:
-        return
-    for k, value in items:
-        name = k if isinstance(k, str) else key
-        if isinstance(value, (int, float)):
-            if name in _BOUNDED_KEYS and not isinstance(value, bool):
-                yield path + (k,), name, value
-        elif value is not None and not isinstance(value, str):
-            yield from _numbers(value, path + (k,), name)
+    with the nearest key, in the file's order; paths use the file's names."""
+    found = []
+    stack = [(_items(scenario), (), "")]
+    while stack:
+        items, path, key = stack[-1]
+        for k, value in items:
+            if value is None or isinstance(value, (str, bool)):
+                continue
+            name = k if isinstance(k, str) else key
+            if isinstance(value, (int, float)):
+                if name in _BOUNDED_KEYS:
+                    found.append((path + (k,), name, value))
+            else:
+                stack.append((_items(value), path + (k,), name))
+                break                        # the parent's iterator resumes after it
+        else:
+            stack.pop()
+    return found
 
 
 def _count(n: int) -> str:
