@@ -96,11 +96,14 @@ def deals(draw):
                                "haircut": {"mean": mean, "sd": 0.0},
                                "lag": draw(st.integers(0, 3)),
                                "pledgee": draw(st.sampled_from(["pool", "pool", "guarantor"]))})
+        terms = {"balance": bal, "rate": draw(st.sampled_from([0.0, 0.03, 0.08])),
+                 "term": term, "amortization": am,
+                 "prepayment": draw(st.sampled_from([0.0, 0.0, 0.1, 0.3]))}
+        if assets and draw(st.booleans()):     # like loans share one schedule row
+            terms = {k: assets[-1][k] for k in terms}
         assets.append({"id": f"L{i}", "obligor": draw(st.sampled_from(ob_ids)),
                        "type": draw(st.sampled_from(["micro_loan", "licence_fee", "trust_loan"])),
-                       "balance": bal, "rate": draw(st.sampled_from([0.0, 0.03, 0.08])),
-                       "term": term, "amortization": am, "collateral": cids,
-                       "prepayment": draw(st.sampled_from([0.0, 0.0, 0.1, 0.3]))})
+                       "collateral": cids, **terms})
     pool = sum(a["balance"] for a in assets)
     n_sen = draw(st.integers(1, 3))
     has_sub = draw(st.booleans())
