@@ -101,8 +101,10 @@ def _check(scenario) -> None:
     so a broken cross reference is a ScenarioError, not a KeyError deep in the engine (its
     ``sensitivities`` aside: ``run`` does not run them)."""
     from engine.errors import ScenarioError
-    from engine.scenario.checks import check_scenario
+    from engine.scenario.checks import check_scenario, passed_checks
 
+    if passed_checks(scenario):       # loaded or validated as it is now (frozen models)
+        return
     # the sensitivities are not run here (a derived deal may have dropped what one names)
     problems = [p for p in check_scenario(scenario) if not p.path.startswith("sensitivities")]
     if problems:

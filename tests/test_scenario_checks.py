@@ -86,3 +86,23 @@ def test_check_scenario_returns_problems_without_lines_and_never_raises():
     problems = check_scenario(broken)
     assert problems and all(p.line is None for p in problems)
     assert {"assets.1.obligor", "credit_support.0.provider", "triggers.2.when.provider_default"} <= {p.path for p in problems}
+
+
+def test_a_scenario_is_checked_once_and_every_copy_afresh():
+    """engine.run skips the checks only for the very object that passed them (the models
+    are frozen); a copy is a new object and is checked, so a broken copy still fails with
+    the field named."""
+    import engine
+    from engine.errors import ScenarioError
+    from engine.scenario.checks import passed_checks
+
+    sc = load_scenario(DATA / "fixture_base.yaml")
+    assert passed_checks(sc)
+    same = sc.model_copy(update={"name": sc.name})
+    assert not passed_checks(same)
+    assert check_scenario(same) == [] and passed_checks(same)
+    broken = sc.model_copy(update={"assets": [sc.assets[0].model_copy(update={"obligor": "NOPE"})]})
+    assert not passed_checks(broken)
+    with pytest.raises(ScenarioError, match="assets.0.obligor"):
+        engine.run(broken, paths=1000)
+    assert not passed_checks(broken)

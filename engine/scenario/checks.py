@@ -10,6 +10,7 @@ convention as pydantic locations - so the loader can attach YAML line numbers.
 from __future__ import annotations
 
 import difflib
+import weakref
 from pathlib import PurePosixPath, PureWindowsPath
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -108,6 +109,17 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
 
 
+#: Scenarios (these very objects) that passed every check. The models are frozen, so one
+#: that passed still does; a copy (``model_copy``, ``with_changes``) is a new object.
+_PASSED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def passed_checks(scenario) -> bool:
+    """Whether this very object passed :func:`check_scenario` with no problem (an equal
+    copy made since does not count: it is checked afresh)."""
+    return _PASSED.get(id(scenario)) is scenario
+
+
 def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     """Every cross-reference problem in a scenario.
 
@@ -126,6 +138,8 @@ def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     problems: list[Problem] = []
     for check in _CHECKS:
         check(scenario, problems.append)
+    if not problems:
+        _PASSED[id(scenario)] = scenario
     return problems
 
 
