@@ -499,8 +499,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         if coll_ptr[ui] == coll_ptr[ui + one] and cov_ptr[ui] == cov_ptr[ui + one]:
             s_events_end[ud] = s_def_tau[ud] - 1  # no collateral, no support: no events
             continue
-        d = np.int64(ud)
-        i = s_def_assets[d]
+        d, i = np.int64(ud), np.int64(ui)       # the event helpers take signed slots
         for g in range(s_guar_paid.shape[1]):
             s_guar_paid[d, g] = 0.0
             s_guar_back[d, g] = 0.0
