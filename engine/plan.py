@@ -171,7 +171,8 @@ class Plan:
                  self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
                  tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
                  tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back,
-                 np.flatnonzero(tk.past_tau <= 0).astype(np.int64)),
+                 np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
+                 self.plain_assets()),
             Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
             Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
@@ -189,6 +190,10 @@ class Plan:
                       float(tk.start_int_cash), float(tk.start_prin_cash), tk.start_reimb_owed,
                       tk.start_fired, float(tk.start_cum_default),
                       int(self.stop or self.horizon)))
+
+    def plain_assets(self) -> np.ndarray:
+        """1 for each asset with no collateral and no credit support covering it."""
+        return ((np.diff(self.coll_ptr) == 0) & (np.diff(self.cov_ptr) == 0)).astype(np.uint8)
 
     def default_model(self, z_scale: float = 1.0) -> DefaultModel:
         """The default side as the kernels' :class:`engine.default.bundles.DefaultModel`."""

@@ -174,6 +174,41 @@ def test_state_at_k_continued_reproduces_the_full_run_to_the_cent(name, named):
         assert (cont["accelerated"] == ref["accelerated"]).all(), (name, K)
 
 
+def _wuhan_with_plain_leases(*ids):
+    """Wuhan with the leases ``ids`` stripped of their collateral: plain assets, which the
+    kernel only counts (no slot), beside the collateralised ones."""
+    doc = yaml.safe_load((SCEN / "wuhan_multi_tranche_triggers.yaml").read_text("utf-8"))
+    gone = set()
+    for a in doc["assets"]:
+        if a["id"] in ids:
+            gone.update(a.pop("collateral"))
+    doc["collateral"] = [c for c in doc["collateral"] if c["id"] not in gone]
+    return engine.load_scenario_text(yaml.safe_dump(doc, allow_unicode=True))
+
+
+def test_state_of_plain_and_collateralised_defaults_continues_to_the_cent():
+    sc = _wuhan_with_plain_leases("L02", "L03")
+    plan = compile_plan(sc)
+    assert list(plan.plain_assets()[:4]) == [0, 1, 1, 0]
+    named = {"F01": 2, "F02": 3, "F03": 5, "F04": 4, "LESSOR": 8}
+    full = deterministic_cashflows(sc, DefaultAssumptions(named=named)).table
+    doc = state_after(sc, DefaultAssumptions(named=named), 6)
+    rows = {a["id"]: a for a in doc["assets"]}
+    for lid, when in (("L02", 3), ("L03", 5)):           # plain: exposure, nothing back
+        i = plan.asset_ids.index(lid)
+        assert rows[lid]["defaulted_in"] == when
+        assert rows[lid]["principal"] == plan.out_start[i, when]
+        assert rows[lid]["exposure"] == pytest.approx(
+            plan.out_start[i, when] + plan.sched_int[i, when], abs=1e-6)
+        assert rows[lid]["received"] == 0.0 and "support_paid" not in rows[lid]
+    assert rows["L01"]["received"] > 0.0                 # its patent sold after the lag
+    later = {o: t for o, t in named.items() if t > 6}
+    cont = deterministic_cashflows(tracked(sc, _state(doc)),
+                                   DefaultAssumptions(named=later)).table
+    num = full.select_dtypes("number").columns
+    assert float((cont[num] - full.loc[7:, num]).abs().max().max()) < 0.005
+
+
 def test_a_state_of_a_state_continues_the_same_run():
     sc = engine.load_scenario(SCEN / "wuhan_multi_tranche_triggers.yaml")
     named = {"F01": 2, "F02": 3, "F03": 5, "LESSOR": 8}

@@ -234,25 +234,33 @@ def state_after(scenario, assumptions, dates: int) -> dict:
     tk = deal.pool
     slot = {}
     n_def = 0
+    defaulted = set()
     for i in range(len(plan.asset_ids)):          # the slots the kernel filled, in order
         if tk.past_tau[i] <= 0 or tau[plan.asset_obligor[i]] <= plan.asset_term[i]:
-            slot[i] = n_def
-            n_def += 1
+            defaulted.add(i)
+            if tk.past_tau[i] <= 0 or not tk.asset_plain[i]:   # plain ones are only counted
+                slot[i] = n_def
+                n_def += 1
     assets = []
     for i, aid in enumerate(plan.asset_ids):
         when = tk.past_tau[i] if tk.past_tau[i] <= 0 else tau[plan.asset_obligor[i]]
-        if i in slot and when <= K:
-            d = slot[i]
-            base_q = plan.cov_ptr[i]
-            paid = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_paid[d, q - base_q])
-                    for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
-                    if scratch.guar_paid[d, q - base_q] > 0}
-            back = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_back[d, q - base_q])
-                    for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
-                    if scratch.guar_back[d, q - base_q] > 0}
+        if i in defaulted and when <= K:
             principal = tk.past_principal[i] if when <= 0 else plan.out_start[i, when]
-            row = {"id": aid, "defaulted_in": int(base + when), "exposure": float(scratch.ead[d]),
-                   "principal": float(principal), "received": float(scratch.coll_pool[d])}
+            if i not in slot:        # plain: its period's principal and interest, nothing back
+                paid, back = {}, {}
+                exposure, received = principal + plan.sched_int[i, when], 0.0
+            else:
+                d = slot[i]
+                base_q = plan.cov_ptr[i]
+                paid = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_paid[d, q - base_q])
+                        for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
+                        if scratch.guar_paid[d, q - base_q] > 0}
+                back = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_back[d, q - base_q])
+                        for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
+                        if scratch.guar_back[d, q - base_q] > 0}
+                exposure, received = scratch.ead[d], scratch.coll_pool[d]
+            row = {"id": aid, "defaulted_in": int(base + when), "exposure": float(exposure),
+                   "principal": float(principal), "received": float(received)}
             if paid:
                 row["support_paid"] = paid
             if back:

@@ -272,52 +272,75 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
                           coll_prin, scratch):
     """The pool's scheduled collections of one path, and its defaulted assets.
 
-    Lists the defaulted assets (obligor defaulted within the asset's term, or before the
-    first date) in asset order in ``scratch.def_assets``, sets their exposure at default
-    and what is left to recover, and writes the pool's scheduled interest and principal
-    (``coll_int``, ``coll_prin``), performing balance and count by date: the pool's totals
-    less what defaulted assets no longer pay. The count of performing assets is exact, so a
-    date on which none performs collects exactly zero (no rounding dust). Returns ``(number
-    of defaulted assets, principal outstanding at their default)``.
+    Writes the pool's scheduled interest and principal (``coll_int``, ``coll_prin``),
+    performing balance and count by date: the pool's totals less what defaulted assets no
+    longer pay, row by row of the distinct schedules (a row's amounts times the number of
+    its assets defaulted by each date). The count of performing assets is exact, so a date
+    on which none performs collects exactly zero (no rounding dust).
+
+    A defaulted asset with collateral or support, or one that defaulted before the first
+    date (a tracked deal), gets a slot: listed in asset order in ``scratch.def_assets``
+    with its default date, exposure at default and what is left to recover. A plain one
+    (``pool.asset_plain``) is only counted by row and date: it recovers nothing, so its
+    loss is its principal at default. Returns ``(number of slots, principal outstanding at
+    default of all defaulted assets, that of the plain ones)``.
 
     A kernel of its own (not inlined): its loops run over contiguous rows with unsigned
     indices, which the compiler vectorises when they are not squeezed into the registers of
     the whole path's kernel."""
     asset_obligor, asset_term, past_tau = pl.asset_obligor, pl.asset_term, pl.past_tau
     sched_prin, sched_int, out_start = pl.sched_prin, pl.sched_int, pl.out_start
-    ob_asset_ptr, ob_asset_idx = pl.ob_asset_ptr, pl.ob_asset_idx
+    ob_asset_ptr, ob_asset_idx, asset_plain = pl.ob_asset_ptr, pl.ob_asset_idx, pl.asset_plain
     s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
                                                      scratch.coll_left, scratch.coll_pool)
     s_perf_bal, s_perf_count, s_int_left = scratch.perf_bal, scratch.perf_count, scratch.int_left
-    s_default_by_t = scratch.default_by_t
-    n_def = 0
-    default_amount = 0.0
+    s_default_by_t, s_def_tau = scratch.default_by_t, scratch.def_tau
+    s_row_lost, s_plain_lost, s_rows_hit, s_row_from, s_count_step = (
+        scratch.row_lost, scratch.plain_lost, scratch.rows_hit, scratch.row_from,
+        scratch.count_step)
     for t in range(horizon + 1):
         coll_int[t] = pl.pool_sched_int[t]
         coll_prin[t] = pl.pool_sched_prin[t]
         s_perf_bal[t] = pl.pool_out_start[t]
         s_perf_count[t] = pl.pool_active[t]
-    # defaulted assets (obligor defaulted within the asset's term), in asset order; indices
-    # unsigned in the per-defaulter loops (no negative-index wraparound code)
-    one = np.uint64(1)
-    for r in range(np.uint64(n_defaulters)):
-        j = np.uint64(defaulters[r])
-        tau_j = obligor_default[j]
-        for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
-            i = ob_asset_idx[q]
-            if tau_j > asset_term[np.uint64(i)] or past_tau[np.uint64(i)] <= 0:
-                continue
-            n_def = _insert_sorted(s_def_assets, n_def, i)
-    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
-        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
-    s_row_lost, s_rows_hit, s_row_from, s_count_step = (scratch.row_lost, scratch.rows_hit,
-                                                        scratch.row_from, scratch.count_step)
-    n_rows_hit = 0
     for t in range(horizon + 2):
         s_count_step[t] = 0
+    # defaulted assets (obligor defaulted within the asset's term): counted by schedule row
+    # and date; slots for those with collateral or support, in asset order. Indices
+    # unsigned in the per-defaulter loops (no negative-index wraparound code).
+    one = np.uint64(1)
+    n_def = 0
+    n_rows_hit = 0
+    for r in range(np.uint64(n_defaulters)):
+        j = np.uint64(defaulters[r])
+        tau = obligor_default[j]
+        ut = np.uint64(tau)
+        for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
+            i = ob_asset_idx[q]
+            ui = np.uint64(i)
+            if tau > asset_term[ui] or past_tau[ui] <= 0:
+                continue
+            k = np.uint64(pl.sched_row[ui])
+            if s_row_from[k] == 0:                   # the row's first defaulted asset
+                s_rows_hit[n_rows_hit] = k
+                n_rows_hit += 1
+                s_row_from[k] = tau
+            elif tau < s_row_from[k]:
+                s_row_from[k] = tau
+            s_row_lost[k, ut] += 1.0
+            s_count_step[ut] -= 1
+            s_count_step[np.uint64(asset_term[ui]) + one] += 1
+            if asset_plain[ui]:
+                s_plain_lost[k, ut] += 1.0
+            else:
+                n_def = _insert_sorted(s_def_assets, n_def, i)
+    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
+        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
+    default_amount = 0.0
     for d in range(np.uint64(n_def)):
         i = np.uint64(s_def_assets[d])
         if past_tau[i] <= 0:
+            s_def_tau[d] = past_tau[i]
             s_ead[d] = pl.past_ead[i]
             default_amount += pl.past_principal[i]
             s_coll_left[d] = pl.past_coll_left[i]
@@ -325,17 +348,9 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             s_int_left[d] = pl.past_int_left[i]
             continue
         tau = obligor_default[np.uint64(asset_obligor[i])]
+        s_def_tau[d] = tau
         ut = np.uint64(tau)
         k = np.uint64(pl.sched_row[i])
-        if s_row_from[k] == 0:                   # the row's first defaulted asset
-            s_rows_hit[n_rows_hit] = k
-            n_rows_hit += 1
-            s_row_from[k] = tau
-        elif tau < s_row_from[k]:
-            s_row_from[k] = tau
-        s_row_lost[k, ut] += 1.0
-        s_count_step[ut] -= 1
-        s_count_step[np.uint64(asset_term[i]) + one] += 1
         row_int, row_out = sched_int[k], out_start[k]
         s_ead[d] = row_out[ut] + row_int[ut]
         default_amount += row_out[ut]
@@ -344,10 +359,13 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         s_coll_pool[d] = 0.0
         s_int_left[d] = row_int[ut]
     # What the defaulted assets no longer pay, row by row: a row's amounts times the number
-    # of its assets defaulted by each date (rows are zero after the asset's term).
+    # of its assets defaulted by each date (rows are zero after the asset's term); and the
+    # principal of the plain ones at their default.
+    plain_amount = 0.0
     for h in range(n_rows_hit):
         k = s_rows_hit[h]
-        row_int, row_prin, row_out, lost = sched_int[k], sched_prin[k], out_start[k], s_row_lost[k]
+        row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
+        lost, plain = s_row_lost[k], s_plain_lost[k]
         n = 0.0
         for t in range(np.uint64(s_row_from[k]), np.uint64(horizon + 1)):
             n += lost[t]
@@ -355,6 +373,11 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             coll_int[t] -= row_int[t] * n
             coll_prin[t] -= row_prin[t] * n
             s_perf_bal[t] -= row_out[t] * n
+            if plain[t] > 0.0:
+                amount = row_out[t] * plain[t]
+                plain[t] = 0.0
+                s_default_by_t[t] += amount
+                plain_amount += amount
         s_row_from[k] = 0
     n_perf_change = 0
     for t in range(horizon + 1):
@@ -369,7 +392,7 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             coll_int[t] = max(coll_int[t], 0.0)
             coll_prin[t] = max(coll_prin[t], 0.0)
             s_perf_bal[t] = max(s_perf_bal[t], 0.0)
-    return n_def, default_amount
+    return n_def, default_amount + plain_amount, plain_amount
 
 
 @njit(cache=True, inline="always")
@@ -389,15 +412,6 @@ def _bucket_events(n_def, first, last, stop, ptr, slots):
         for t in range(max(first[d], 1), min(last[d], stop) + 1):
             ptr[t + 1] -= 1
             slots[ptr[t + 1]] = d
-
-
-@njit(cache=True, inline="always")
-def default_date(i, pool, obligor_default):
-    """Default date of asset ``i``: its own if it defaulted before the first simulated
-    date (a tracked deal's state, ``<= 0``), else its obligor's."""
-    if pool.past_tau[i] <= 0:
-        return pool.past_tau[i]
-    return obligor_default[np.uint64(pool.asset_obligor[i])]
 
 
 @njit(cache=True, _nrt=False)
@@ -484,8 +498,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             tr_bal_end[t, k] = 0.0
     s_default_by_t[horizon + 1] = 0.0
 
-    n_def, default_amount = scheduled_collections(pl, obligor_default, defaulters, n_defaulters,
-                                                  horizon, coll_int, coll_prin, scratch)
+    n_def, default_amount, plain_loss = scheduled_collections(
+        pl, obligor_default, defaulters, n_defaulters, horizon, coll_int, coll_prin, scratch)
 
     for s in range(n_sup):
         s_cap_left[s] = sup_cap[s]
@@ -495,7 +509,6 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     one = np.uint64(1)
     for ud in range(np.uint64(n_def)):           # only the slots this path uses
         ui = np.uint64(s_def_assets[ud])
-        s_def_tau[ud] = default_date(ui, pl, obligor_default)
         if coll_ptr[ui] == coll_ptr[ui + one] and cov_ptr[ui] == cov_ptr[ui + one]:
             s_events_end[ud] = s_def_tau[ud] - 1  # no collateral, no support: no events
             continue
@@ -701,7 +714,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     if wf.stop < horizon:      # a snapshot: row 0 (closing, unused) keeps the interest account
         carry[0] = carry_int
 
-    loss_amount = 0.0
+    loss_amount = plain_loss            # plain defaulted assets recover nothing
     for d in range(np.uint64(n_def)):
         i = np.uint64(s_def_assets[d])
         tau = s_def_tau[d]

@@ -37,6 +37,8 @@ class Pool(NamedTuple):
     past_guar_paid: np.ndarray     # (len(cov_sup),) paid by each covering support
     past_guar_back: np.ndarray     # (len(cov_sup),) collateral paid back to it
     past_assets: np.ndarray        # indices of the assets with ``past_tau <= 0``, ascending
+    asset_plain: np.ndarray        # (assets,) 1: no collateral, no support (a default is
+                                   # only counted: no recoveries, no claims)
 
 
 class Collateral(NamedTuple):
@@ -217,6 +219,7 @@ class CashScratch(NamedTuple):
     event_ptr: np.ndarray          # (dates + 2,) date t's slots: event_slots[ptr[t+1]:ptr[t+2]]
     event_slots: np.ndarray        # defaulted-asset slots with events, by date, in asset order
     row_lost: np.ndarray           # (schedule rows, dates + 1) defaulted assets of a row by date
+    plain_lost: np.ndarray         # (schedule rows, dates + 1) the plain ones among them
     rows_hit: np.ndarray           # schedule rows with a defaulted asset, in first-hit order
     row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
     count_step: np.ndarray         # (dates + 1,) change in the performing count at each date
