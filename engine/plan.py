@@ -163,16 +163,17 @@ class Plan:
         tk = self.tracking or closing_tracking(
             len(self.asset_ids), len(self.cov_sup), self.n_tranches, len(self.fee_ids),
             len(self.support_ids), len(self.trigger_ids), self.horizon)
+        rows = distinct_schedules(self.sched_prin, self.sched_int, self.out_start,
+                                  self.asset_term)
         return Deal(
             self.horizon, self.periods_per_year, self.pool_balance,
-            Pool(self.asset_obligor, self.asset_term,
-                 *distinct_schedules(self.sched_prin, self.sched_int, self.out_start),
+            Pool(self.asset_obligor, self.asset_term, *rows[:4],
                  self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
                  self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
                  tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
                  tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back,
                  np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
-                 self.plain_assets()),
+                 self.asset_classes(tk.past_tau), rows[4]),
             Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
             Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
@@ -191,9 +192,12 @@ class Plan:
                       tk.start_fired, float(tk.start_cum_default),
                       int(self.stop or self.horizon)))
 
-    def plain_assets(self) -> np.ndarray:
-        """1 for each asset with no collateral and no credit support covering it."""
-        return ((np.diff(self.coll_ptr) == 0) & (np.diff(self.cov_ptr) == 0)).astype(np.uint8)
+    def asset_classes(self, past_tau: np.ndarray) -> np.ndarray:
+        """``ASSET_*`` of each asset: defaulted before date 1 (``past_tau <= 0``), plain
+        (no collateral, no credit support covering it), or with its own slot."""
+        plain = (np.diff(self.coll_ptr) == 0) & (np.diff(self.cov_ptr) == 0)
+        return np.where(past_tau <= 0, wk.ASSET_PAST,
+                        np.where(plain, wk.ASSET_PLAIN, wk.ASSET_SLOT)).astype(np.int8)
 
     def default_model(self, z_scale: float = 1.0) -> DefaultModel:
         """The default side as the kernels' :class:`engine.default.bundles.DefaultModel`."""

@@ -24,6 +24,7 @@ from engine.scenario.state import (
     tracked,
 )
 from engine.tracking import conditional_curve
+from engine.waterfall.codes import ASSET_PLAIN, ASSET_SLOT
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = ROOT / "scenarios"
@@ -189,7 +190,8 @@ def _wuhan_with_plain_leases(*ids):
 def test_state_of_plain_and_collateralised_defaults_continues_to_the_cent():
     sc = _wuhan_with_plain_leases("L02", "L03")
     plan = compile_plan(sc)
-    assert list(plan.plain_assets()[:4]) == [0, 1, 1, 0]
+    classes = plan.deal().pool.asset_class
+    assert list(classes[:4]) == [ASSET_SLOT, ASSET_PLAIN, ASSET_PLAIN, ASSET_SLOT]
     named = {"F01": 2, "F02": 3, "F03": 5, "F04": 4, "LESSOR": 8}
     full = deterministic_cashflows(sc, DefaultAssumptions(named=named)).table
     doc = state_after(sc, DefaultAssumptions(named=named), 6)

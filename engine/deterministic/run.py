@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from engine.waterfall._kernels import run_path_cash
+from engine.waterfall.codes import ASSET_PLAIN
 from engine.waterfall._outcome_kernels import (
     cash_error,
     make_cash_outputs,
@@ -238,7 +239,7 @@ def state_after(scenario, assumptions, dates: int) -> dict:
     for i in range(len(plan.asset_ids)):          # the slots the kernel filled, in order
         if tk.past_tau[i] <= 0 or tau[plan.asset_obligor[i]] <= plan.asset_term[i]:
             defaulted.add(i)
-            if tk.past_tau[i] <= 0 or not tk.asset_plain[i]:   # plain ones are only counted
+            if tk.asset_class[i] != ASSET_PLAIN:       # plain ones are only counted
                 slot[i] = n_def
                 n_def += 1
     assets = []

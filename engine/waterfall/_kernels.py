@@ -25,6 +25,8 @@ from engine.waterfall._program_kernels import (
 )
 from engine.waterfall.bundles import Accounts, Program
 from engine.waterfall.codes import (  # noqa: F401  (the kernel's names for them)
+    ASSET_PAST,
+    ASSET_PLAIN,
     SUP_LOAN_GUARANTEE,
     SUP_BANK_GUARANTEE,
     SUP_SHORTFALL,
@@ -275,36 +277,34 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
     Writes the pool's scheduled interest and principal (``coll_int``, ``coll_prin``),
     performing balance and count by date: the pool's totals less what defaulted assets no
     longer pay, row by row of the distinct schedules (a row's amounts times the number of
-    its assets defaulted by each date). The count of performing assets is exact, so a date
-    on which none performs collects exactly zero (no rounding dust).
+    its assets defaulted by each date, up to the row's term). The count of performing
+    assets is exact, so a date on which none performs collects exactly zero (no rounding
+    dust).
 
-    A defaulted asset with collateral or support, or one that defaulted before the first
-    date (a tracked deal), gets a slot: listed in asset order in ``scratch.def_assets``
-    with its default date, exposure at default and what is left to recover. A plain one
-    (``pool.asset_plain``) is only counted by row and date: it recovers nothing, so its
-    loss is its principal at default. Returns ``(number of slots, principal outstanding at
-    default of all defaulted assets, that of the plain ones)``.
+    A defaulted asset with collateral or support (``ASSET_SLOT``), or one that defaulted
+    before the first date (``ASSET_PAST``, a tracked deal), gets a slot: listed in asset
+    order in ``scratch.def_assets`` with its default date, exposure at default and what is
+    left to recover. A plain one (``ASSET_PLAIN``) is only counted by row and date: it
+    recovers nothing, so its loss is its principal at default. Returns ``(number of slots,
+    principal outstanding at default of all defaulted assets, that of the plain ones)``.
 
     A kernel of its own (not inlined): its loops run over contiguous rows with unsigned
     indices, which the compiler vectorises when they are not squeezed into the registers of
     the whole path's kernel."""
-    asset_obligor, asset_term, past_tau = pl.asset_obligor, pl.asset_term, pl.past_tau
+    asset_obligor, asset_term, asset_class = pl.asset_obligor, pl.asset_term, pl.asset_class
     sched_prin, sched_int, out_start = pl.sched_prin, pl.sched_int, pl.out_start
-    ob_asset_ptr, ob_asset_idx, asset_plain = pl.ob_asset_ptr, pl.ob_asset_idx, pl.asset_plain
+    ob_asset_ptr, ob_asset_idx, sched_row = pl.ob_asset_ptr, pl.ob_asset_idx, pl.sched_row
     s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
                                                      scratch.coll_left, scratch.coll_pool)
     s_perf_bal, s_perf_count, s_int_left = scratch.perf_bal, scratch.perf_count, scratch.int_left
     s_default_by_t, s_def_tau = scratch.default_by_t, scratch.def_tau
-    s_row_lost, s_plain_lost, s_rows_hit, s_row_from, s_count_step = (
-        scratch.row_lost, scratch.plain_lost, scratch.rows_hit, scratch.row_from,
-        scratch.count_step)
+    s_row_lost, s_plain_lost, s_rows_hit, s_row_from = (scratch.row_lost, scratch.plain_lost,
+                                                        scratch.rows_hit, scratch.row_from)
     for t in range(horizon + 1):
         coll_int[t] = pl.pool_sched_int[t]
         coll_prin[t] = pl.pool_sched_prin[t]
         s_perf_bal[t] = pl.pool_out_start[t]
         s_perf_count[t] = pl.pool_active[t]
-    for t in range(horizon + 2):
-        s_count_step[t] = 0
     # defaulted assets (obligor defaulted within the asset's term): counted by schedule row
     # and date; slots for those with collateral or support, in asset order. Indices
     # unsigned in the per-defaulter loops (no negative-index wraparound code).
@@ -318,9 +318,10 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
             i = ob_asset_idx[q]
             ui = np.uint64(i)
-            if tau > asset_term[ui] or past_tau[ui] <= 0:
+            kind = asset_class[ui]
+            if tau > asset_term[ui] or kind == ASSET_PAST:
                 continue
-            k = np.uint64(pl.sched_row[ui])
+            k = np.uint64(sched_row[ui])
             if s_row_from[k] == 0:                   # the row's first defaulted asset
                 s_rows_hit[n_rows_hit] = k
                 n_rows_hit += 1
@@ -328,9 +329,7 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             elif tau < s_row_from[k]:
                 s_row_from[k] = tau
             s_row_lost[k, ut] += 1.0
-            s_count_step[ut] -= 1
-            s_count_step[np.uint64(asset_term[ui]) + one] += 1
-            if asset_plain[ui]:
+            if kind == ASSET_PLAIN:
                 s_plain_lost[k, ut] += 1.0
             else:
                 n_def = _insert_sorted(s_def_assets, n_def, i)
@@ -339,8 +338,8 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
     default_amount = 0.0
     for d in range(np.uint64(n_def)):
         i = np.uint64(s_def_assets[d])
-        if past_tau[i] <= 0:
-            s_def_tau[d] = past_tau[i]
+        if asset_class[i] == ASSET_PAST:
+            s_def_tau[d] = pl.past_tau[i]
             s_ead[d] = pl.past_ead[i]
             default_amount += pl.past_principal[i]
             s_coll_left[d] = pl.past_coll_left[i]
@@ -350,7 +349,7 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         tau = obligor_default[np.uint64(asset_obligor[i])]
         s_def_tau[d] = tau
         ut = np.uint64(tau)
-        k = np.uint64(pl.sched_row[i])
+        k = np.uint64(sched_row[i])
         row_int, row_out = sched_int[k], out_start[k]
         s_ead[d] = row_out[ut] + row_int[ut]
         default_amount += row_out[ut]
@@ -358,8 +357,8 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         s_coll_left[d] = s_ead[d]
         s_coll_pool[d] = 0.0
         s_int_left[d] = row_int[ut]
-    # What the defaulted assets no longer pay, row by row: a row's amounts times the number
-    # of its assets defaulted by each date (rows are zero after the asset's term); and the
+    # What the defaulted assets no longer pay, row by row up to its term (a row is zero
+    # after it): its amounts times the number of its assets defaulted by each date; and the
     # principal of the plain ones at their default.
     plain_amount = 0.0
     for h in range(n_rows_hit):
@@ -367,22 +366,19 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
         lost, plain = s_row_lost[k], s_plain_lost[k]
         n = 0.0
-        for t in range(np.uint64(s_row_from[k]), np.uint64(horizon + 1)):
+        for t in range(np.uint64(s_row_from[k]), np.uint64(pl.row_term[k]) + one):
             n += lost[t]
             lost[t] = 0.0
             coll_int[t] -= row_int[t] * n
             coll_prin[t] -= row_prin[t] * n
             s_perf_bal[t] -= row_out[t] * n
+            s_perf_count[t] -= np.int64(n)
             if plain[t] > 0.0:
                 amount = row_out[t] * plain[t]
                 plain[t] = 0.0
                 s_default_by_t[t] += amount
                 plain_amount += amount
         s_row_from[k] = 0
-    n_perf_change = 0
-    for t in range(horizon + 1):
-        n_perf_change += s_count_step[t]
-        s_perf_count[t] += n_perf_change
     for t in range(horizon + 1):
         if s_perf_count[t] == 0:
             coll_int[t] = 0.0

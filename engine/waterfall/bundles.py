@@ -37,8 +37,8 @@ class Pool(NamedTuple):
     past_guar_paid: np.ndarray     # (len(cov_sup),) paid by each covering support
     past_guar_back: np.ndarray     # (len(cov_sup),) collateral paid back to it
     past_assets: np.ndarray        # indices of the assets with ``past_tau <= 0``, ascending
-    asset_plain: np.ndarray        # (assets,) 1: no collateral, no support (a default is
-                                   # only counted: no recoveries, no claims)
+    asset_class: np.ndarray        # (assets,) int8 ASSET_* of engine.waterfall.codes
+    row_term: np.ndarray           # (schedules,) the term of the assets on each row
 
 
 class Collateral(NamedTuple):
@@ -222,4 +222,3 @@ class CashScratch(NamedTuple):
     plain_lost: np.ndarray         # (schedule rows, dates + 1) the plain ones among them
     rows_hit: np.ndarray           # schedule rows with a defaulted asset, in first-hit order
     row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
-    count_step: np.ndarray         # (dates + 1,) change in the performing count at each date

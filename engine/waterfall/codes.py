@@ -42,3 +42,8 @@ ROUNDING = 0.005
 
 OP_NAMES = ("fees", "interest", "to_principal", "principal", "residual", "reserve_top_up",
             "reimbursement")
+
+# What a default of an asset sets in motion (``Pool.asset_class``).
+ASSET_SLOT = 0        # collateral or support: its own slot (recoveries, claims)
+ASSET_PLAIN = 1       # neither: only counted by schedule row and date; loses its principal
+ASSET_PAST = 2        # defaulted before the first simulated date (a tracked deal's state)
