@@ -68,3 +68,41 @@ def test_normal_quantile_matches_scipy_to_machine_precision():
     got = _ndtri_many(p)
     assert np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) < 1e-14
     assert _ndtri_many(np.array([0.0, 1.0])).tolist() == [-np.inf, np.inf]
+
+
+# -------------------------------------------------- defaulters of a group, by integer tests
+
+def test_the_integer_threshold_is_the_uniforms_own_comparison():
+    """``uniform <= p`` iff ``bits <= uniform_bits_below(p)``, at and around every kind of
+    edge: exact uniforms, their neighbours, above 2^52 (where ``m + 1/2`` rounds), 0 and 1."""
+    from engine.default._kernels import uniform_bits_below
+
+    rng = np.random.default_rng(5)
+    ms = np.concatenate([rng.integers(0, 2**53, 3000), rng.integers(0, 2**20, 3000),
+                         [0, 1, 2**52 - 1, 2**52, 2**52 + 1, 2**53 - 2, 2**53 - 1]])
+    for m in ms:
+        u = (float(m) + 0.5) / 2.0**53          # the uniform of bits m (np.float64 rounding)
+        for p in (u, np.nextafter(u, 0.0), np.nextafter(u, 1.0)):
+            assert (u <= p) == (m <= uniform_bits_below(p)), (m, p)
+    assert uniform_bits_below(0.0) == -1 and uniform_bits_below(float("nan")) == -1
+    assert uniform_bits_below(1.0) == 2**53 - 1
+
+
+@pytest.mark.parametrize("q", [0.0, 1e-6, 0.02, 0.0999, 0.11999, 0.12, 0.5, 1.0])
+def test_group_defaulters_are_the_members_whose_uniform_is_at_most_q(q):
+    """Both ways of listing a group's defaulters (bit words below ``SPARSE_BELOW``, one pass
+    above) give the members with ``uniform <= q`` in order, for groups at any offset and of
+    any length (whole words, a ragged last word, a single member)."""
+    from engine.default._kernels import group_defaulters
+
+    members = np.random.default_rng(2).permutation(300).astype(np.int64)
+    hit = np.zeros(320, dtype=np.uint8)
+    found = np.zeros(300, dtype=np.int64)
+    for path in range(20):
+        key = np.uint64(stream_key(np.uint64(9), np.uint64(path), np.uint64(2)))
+        for first, end in ((0, 300), (7, 71), (64, 128), (5, 6), (299, 300), (10, 10)):
+            us = np.array([py_uniform(9, path, 2, int(j)) for j in members[first:end]])
+            want = first + np.flatnonzero(us <= q)
+            hit[:] = 0xFF                           # stale flags must not leak in
+            n = group_defaulters(key, members, first, end, q, hit, found)
+            np.testing.assert_array_equal(found[:n], want)
