@@ -469,20 +469,30 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     n_sup = sup_kind.shape[0]
     n_fee = fee_kind.shape[0]
     ppy = float(periods_per_year)
+    per_period = 1.0 / ppy
+    # x / ppy == x * (1 / ppy) exactly when ppy is a power of two (1, 2, 4: the usual
+    # frequencies but monthly): a multiply instead of a divide, bit for bit the same
+    exact_inverse = periods_per_year > 0 and (periods_per_year & (periods_per_year - 1)) == 0
     prog = Program(horizon, wf.grp_ptr, wf.grp_idx, no.target_balance, no.pass_through, tr_sub)
     acct = Accounts(s_fee_due, s_int_due, s_reimb_owed, scratch.claim, s_pay_fee, s_pay_int,
                     s_pay_prin, s_pay_res, s_pay_reimb, scratch.rem)
 
-    # the outputs zeroed date by date in one pass (small arrays: one memset call each cost
-    # more than the stores)
+    # Outputs zeroed by stores (small arrays: a memset call each costs more): what dates add
+    # to on every date; the rest is written on dates 1 .. stop, so only at closing (row 0)
+    # and after a snapshot's last date.
     for t in range(horizon + 1):
         coll_recovery[t] = 0.0
-        carry[t] = 0.0
-        reserve_bal[t] = 0.0
         s_recv_int[t] = 0.0
         s_default_by_t[t] = 0.0
         for s in range(n_sup):
             sup_paid[t, s] = 0.0
+    s_default_by_t[horizon + 1] = 0.0
+    for t in range(horizon + 1):
+        if 0 < t <= wf.stop:
+            continue
+        carry[t] = 0.0
+        reserve_bal[t] = 0.0
+        for s in range(n_sup):
             reimb_paid[t, s] = 0.0
         for f in range(n_fee):
             fee_paid[t, f] = 0.0
@@ -492,7 +502,6 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             prin_paid[t, k] = 0.0
             res_paid[t, k] = 0.0
             tr_bal_end[t, k] = 0.0
-    s_default_by_t[horizon + 1] = 0.0
 
     n_def, default_amount, plain_loss = scheduled_collections(
         pl, obligor_default, defaulters, n_defaulters, horizon, coll_int, coll_prin, scratch)
@@ -565,7 +574,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
                 accrual = fee_value[f]
             s_fee_due[f] = s_fee_arrears[f] + accrual
         for k in range(n_tr):
-            int_due[t, k] = s_bal[k] * tr_coupon[k] / ppy
+            accrued = s_bal[k] * tr_coupon[k]
+            int_due[t, k] = accrued * per_period if exact_inverse else accrued / ppy
             s_int_due[k] = int_due[t, k] + s_arrears[k]
         avail_int = carry_int + coll_int[t] + s_recv_int[t]
         avail_prin = carry_prin + coll_prin[t] + coll_recovery[t] - s_recv_int[t]
