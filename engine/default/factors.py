@@ -28,6 +28,7 @@ grows with the number of non-zero loadings, not with obligors squared.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,9 +85,10 @@ def _from_rows(rows: list[list[tuple[int, float]]], names: list[str]) -> FactorS
     for j, row in enumerate(rows):
         row = [(k, v) for k, v in row if v != 0.0]
         ptr[j + 1] = ptr[j] + len(row)
-        idx.extend(k for k, _ in row)
-        val.extend(v for _, v in row)
-        idio[j] = np.sqrt(max(0.0, 1.0 - sum(v * v for _, v in row)))
+        for k, v in row:
+            idx.append(k)
+            val.append(v)
+        idio[j] = math.sqrt(max(0.0, 1.0 - sum(v * v for _, v in row)))
     return FactorStructure(len(names), ptr, np.asarray(idx, dtype=np.int64),
                            np.asarray(val, dtype=np.float64), idio, tuple(names))
 

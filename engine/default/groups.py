@@ -47,13 +47,17 @@ def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.
     """Group obligors with identical loadings, idiosyncratic weight and thresholds."""
     keys: dict[tuple, int] = {}
     group_of = np.empty(len(factors.idio), dtype=np.int64)
-    for j in range(len(factors.idio)):
-        sl = slice(factors.load_ptr[j], factors.load_ptr[j + 1])
-        key = (tuple(factors.load_idx[sl]), tuple(factors.load_val[sl]), factors.idio[j],
-               thresholds[j].tobytes(), exposure[j] if by_exposure else None)
+    ptr_, idx_, val_ = (factors.load_ptr.tolist(), factors.load_idx.tolist(),
+                        factors.load_val.tolist())
+    idio, thr = factors.idio.tolist(), np.ascontiguousarray(thresholds)
+    expo_ = exposure.tolist() if by_exposure else None
+    for j in range(len(idio)):
+        a, b = ptr_[j], ptr_[j + 1]
+        key = (tuple(idx_[a:b]), tuple(val_[a:b]), idio[j], thr[j].tobytes(),
+               expo_[j] if by_exposure else None)
         group_of[j] = keys.setdefault(key, len(keys))
     n = len(keys)
-    first = np.array([np.flatnonzero(group_of == g)[0] for g in range(n)], dtype=np.int64)
+    first = np.unique(group_of, return_index=True)[1].astype(np.int64)   # groups by first member
     order = np.argsort(group_of, kind="stable")
     sizes = np.bincount(group_of, minlength=n)
     ptr, idx, val = [0], [], []
@@ -62,7 +66,8 @@ def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.
         idx.extend(factors.load_idx[sl])
         val.extend(factors.load_val[sl])
         ptr.append(len(idx))
-    expo = np.array([exposure[group_of == g].max() for g in range(n)], dtype=np.float64)
+    expo = np.full(n, -np.inf)
+    np.maximum.at(expo, group_of, exposure)
     return DefaultGroups(
         g_ptr=np.asarray(ptr, dtype=np.int64), g_idx=np.asarray(idx, dtype=np.int64),
         g_val=np.asarray(val, dtype=np.float64), g_idio=factors.idio[first].copy(),

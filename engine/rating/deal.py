@@ -241,8 +241,11 @@ def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
     tables = rating_tables(scenario)
     info = {"paths": paths, "seed": seed, **run_info}
     joint = joint_default_result(scenario, runs.plan, runs.totals, tables, info)
-    alone = standalone_result(scenario, runs.standalone_scenario, runs.standalone_plan,
-                              runs.standalone_totals, tables, info)
+    if runs.standalone_scenario is scenario and scenario.rating.method != "tdr_bdr":
+        alone = joint        # no credit support: the same estimates, rated the same way
+    else:
+        alone = standalone_result(scenario, runs.standalone_scenario, runs.standalone_plan,
+                                  runs.standalone_totals, tables, info)
     floors = support_floors(scenario, tables["pd"], paid_when_no_default(runs.plan))
     result = combine(scenario, joint, alone, floors)
     result.run["elapsed_s"] = round(time.perf_counter() - started, 3)

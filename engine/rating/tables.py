@@ -91,6 +91,7 @@ class DefaultTable:
     source: str
     _grid: np.ndarray = field(init=False, repr=False)
     _tail_hazard: np.ndarray = field(init=False, repr=False)
+    _scalar: dict = field(init=False, repr=False)     # (notch, years) -> F, scalar calls
 
     def __post_init__(self) -> None:
         notches = tuple(self.notches)
@@ -107,6 +108,7 @@ class DefaultTable:
         object.__setattr__(self, "rates", rates)
         object.__setattr__(self, "_grid", grid)
         object.__setattr__(self, "_tail_hazard", tail)
+        object.__setattr__(self, "_scalar", {})
 
     def cumulative_pd(self, rating: str, years: float | np.ndarray) -> float | np.ndarray:
         """Cumulative default probability of an obligor notch by a tenor.
@@ -131,12 +133,21 @@ class DefaultTable:
         ValueError
             Unknown rating, or a negative or non-finite tenor.
         """
+        scalar = np.ndim(years) == 0
+        if scalar:              # a rating looks up a few tenors many times: remembered
+            key = (rating, float(years))
+            if key in self._scalar:
+                return self._scalar[key]
         row = notch_index(rating)
         t = _as_years(years)
         out = _interpolate_tenor(
             t, np.asarray(self.tenors), self._grid[row], float(self._tail_hazard[row])
         )
-        return float(out) if np.ndim(years) == 0 else out
+        if scalar:
+            if len(self._scalar) >= 4096:      # a long session of many tenors: start over
+                self._scalar.clear()
+            out = self._scalar[key] = float(out)
+        return out
 
     def sf_threshold(self, grade: str, years: float | np.ndarray) -> float | np.ndarray:
         """Ideal cumulative default rate of an ``sf`` grade (``"AA+sf"``) by a tenor.
