@@ -573,9 +573,13 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             else:
                 accrual = fee_value[f]
             s_fee_due[f] = s_fee_arrears[f] + accrual
+        if exact_inverse:        # two loops: a select in one would still run the divide
+            for k in range(n_tr):
+                int_due[t, k] = s_bal[k] * tr_coupon[k] * per_period
+        else:
+            for k in range(n_tr):
+                int_due[t, k] = s_bal[k] * tr_coupon[k] / ppy
         for k in range(n_tr):
-            accrued = s_bal[k] * tr_coupon[k]
-            int_due[t, k] = accrued * per_period if exact_inverse else accrued / ppy
             s_int_due[k] = int_due[t, k] + s_arrears[k]
         avail_int = carry_int + coll_int[t] + s_recv_int[t]
         avail_prin = carry_prin + coll_prin[t] + coll_recovery[t] - s_recv_int[t]
