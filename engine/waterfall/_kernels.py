@@ -366,7 +366,8 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
         lost, plain = s_row_lost[k], s_plain_lost[k]
         n = 0.0
-        for t in range(np.uint64(s_row_from[k]), np.uint64(pl.row_term[k]) + one):
+        last = np.uint64(min(pl.row_term[k], horizon))
+        for t in range(np.uint64(s_row_from[k]), last + one):
             n += lost[t]
             lost[t] = 0.0
             coll_int[t] -= row_int[t] * n
