@@ -517,8 +517,10 @@ def test_track_table_speaks_chinese():
                                                     "supporter_ratings": 0}}}
     doc = {"states": [state("closing", 0, "AAAsf", "AA+sf"), bad], "attribution": steps}
     zh = track_text(doc, "zh")
-    for word in ("证券档次", "第4期后", "独立 A+sf", "时间推移", "资产池表现", "增信方评级", "合计"):
+    for word in ("证券档次", "发行时(第0期后)", "第4期后", "独立 A+sf", "时间推移", "资产池表现",
+                 "增信方评级", "合计"):
         assert word in zh
-    assert "what moved it" not in zh and "alone" not in zh
+    assert "what moved it" not in zh and "alone" not in zh and "closing" not in zh
     en = track_text(doc)
     assert "time elapsed" in en and "(alone A+sf)" in en and "+1/-4/+0" in en
+    assert "closing (as_of 0)" in en

@@ -18,6 +18,8 @@ ZH: dict[str, str] = {
         "跟踪评级：依据第 {n} 个兑付日后的交易状态（{name}），模拟其后各期；交易概要为发行时条款。",
     # tranche table
     "{label} (as_of {as_of})": "{label}(第{as_of}期后)",
+    "{label}\nas_of {as_of}": "{label}\n第{as_of}期后",
+    "closing": "发行时",
     "{rating} (alone {alone})": "{rating}(独立 {alone})",
     "the rating by the scenario's convention (the standalone structure's in brackets)":
         "按本方案评级惯例的评级(括号内为独立评级)",
@@ -165,6 +167,14 @@ def tr(text: str, lang: str = "en", **kw) -> str:
     else:
         out = EN.get(text, text)
     return out.format(**kw) if kw else out
+
+
+def state_heading(state: dict, lang: str = "en", two_lines: bool = False) -> str:
+    """A tracked state's heading: its label (the first, ``closing``, in the report's
+    language) and the payment dates behind it (on a second line for a chart's axis)."""
+    label = tr("closing", lang) if state["label"] == "closing" else state["label"]
+    form = "{label}\nas_of {as_of}" if two_lines else "{label} (as_of {as_of})"
+    return tr(form, lang, label=label, as_of=state["as_of"])
 
 
 def language(scenario=None, override: str | None = None) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.report.fonts import plot_context
-from engine.report.i18n import tr
+from engine.report.i18n import state_heading, tr
 
 GRADES_SHOWN = ("AAAsf", "AA+sf", "AAsf", "Asf", "BBBsf")
 
@@ -195,7 +195,7 @@ def tracking_png(doc: dict, lang: str = "en") -> bytes:
         ticks = list(range(max(lo - 1, 0), min(hi + 2, len(SF_SCALE))))
         ax.set_yticks(ticks, [SF_SCALE[t] for t in ticks])
         ax.set_xticks(range(len(states)),
-                      [f"{s['label']}\nas_of {s['as_of']}" for s in states], fontsize=8)
+                      [state_heading(s, lang, two_lines=True) for s in states], fontsize=8)
         ax.invert_yaxis()
         ax.set_ylabel(tr("rating", lang))
         ax.set_title(tr("tracking ratings", lang))

@@ -10,7 +10,17 @@ import math
 from wcwidth import wcswidth
 
 from engine.notation import floor_text  # noqa: F401  (html.py reads it from here)
-from engine.report.i18n import estimate, grade, grade_range, money, num_pm, pct, pct_pm, tr
+from engine.report.i18n import (
+    estimate,
+    grade,
+    grade_range,
+    money,
+    num_pm,
+    pct,
+    pct_pm,
+    state_heading,
+    tr,
+)
 
 CONVENTION_TEXT = {
     "substitution": "credit substitution (market convention): rating = better of standalone "
@@ -366,7 +376,7 @@ def track_text(doc: dict, lang: str = "en") -> str:
     ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
     steps = [tr(s.replace("_", " "), lang) for s in doc["attribution"]]
     head = (tr("tranche", lang),) + tuple(
-        tr("{label} (as_of {as_of})", lang, label=s["label"], as_of=s["as_of"]) for s in states)
+        state_heading(s, lang) for s in states)
     rows = [head]
     for tid in ids:
         cells = [tid]
