@@ -181,3 +181,17 @@ def test_cashflows_command_prints_and_writes(tmp_path):
                           str(ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"), "--default", "X:2"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown obligor" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("period", [0, -3])
+def test_run_cash_refuses_a_default_before_the_first_date(period):
+    """The kernel indexes dates by the default period without bounds checks: a period
+    below 1 is refused before it gets there."""
+    from engine.deterministic.run import run_cash
+    from engine.plan import compile_plan
+
+    plan = compile_plan(load(_deal()))
+    tau = np.full(plan.n_obligors, plan.horizon + 1)
+    tau[0] = period
+    with pytest.raises(ValueError, match="start at 1"):
+        run_cash(plan, tau, np.zeros(len(plan.coll_draw)))

@@ -58,13 +58,16 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     ----------
     plan : engine.plan.Plan
     obligor_default : int array (n_obligors,)
-        Default period of each obligor, ``horizon + 1`` (or more) for none.
+        Default period of each obligor, ``1 .. horizon``; ``horizon + 1`` (or more) for none.
     haircuts : float array (n_collateral,)
         Realised haircut of each collateral item, in the scenario's order.
     """
     tau = np.asarray(obligor_default, dtype=np.int64)
     if tau.shape != (plan.n_obligors,):
         raise ValueError(f"need one default period per obligor ({plan.n_obligors})")
+    if tau.size and tau.min() < 1:     # the kernel indexes dates by it, unchecked
+        raise ValueError(f"default periods start at 1 (the first payment date); got "
+                         f"{int(tau.min())}")
     tau = np.minimum(tau, plan.horizon + 1)
     hc = np.asarray(haircuts, dtype=np.float64)[plan.coll_draw]
     deal = plan.deal()

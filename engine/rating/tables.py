@@ -136,8 +136,9 @@ class DefaultTable:
         scalar = np.ndim(years) == 0
         if scalar:              # a rating looks up a few tenors many times: remembered
             key = (rating, float(years))
-            if key in self._scalar:
-                return self._scalar[key]
+            known = self._scalar.get(key)      # one lookup: safe beside another thread's clear
+            if known is not None:
+                return known
         row = notch_index(rating)
         t = _as_years(years)
         out = _interpolate_tenor(
