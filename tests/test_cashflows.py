@@ -190,7 +190,7 @@ def test_run_cash_refuses_a_default_before_the_first_date(period):
     from engine.deterministic.run import run_cash
     from engine.plan import compile_plan
 
-    plan = compile_plan(load(_deal()))
+    plan = compile_plan(_deal())
     tau = np.full(plan.n_obligors, plan.horizon + 1)
     tau[0] = period
     with pytest.raises(ValueError, match="start at 1"):
