@@ -11,7 +11,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from engine import layout as L
 from engine.default._kernels import (
@@ -29,6 +29,7 @@ from engine.waterfall._outcome_kernels import (
     make_cash_scratch,
     tranche_outcome,
 )
+from engine.waterfall.bundles import Deal
 
 
 class BlockRows(NamedTuple):
@@ -186,34 +187,34 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
     return lo_bin, hi_bin
 
 
-@njit(cache=True, nogil=True)
-def simulate_blocks(seed, blocks, model, groups, draws, deal, rows, record):
-    """Simulate blocks ``first + b`` for ``b`` in ``lo .. hi - 1`` of ``blocks = (first,
-    lo, hi, block size, paths)``, one after the other, without the interpreter lock (the
-    driver runs contiguous ranges of a chunk's blocks in threads of its own; a block's row
-    never depends on which thread or range simulated it).
+@njit(parallel=True, cache=True)
+def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_year,
+                    pool_balance, pool, collateral, support, notes, waterfall, rows, record):
+    """Simulate blocks ``first .. first + n - 1`` of ``blocks = (first, n, block size,
+    paths)``.
 
     ``model`` is a :class:`engine.default.bundles.DefaultModel` and ``groups`` its
-    ``Groups``; ``draws`` the ``HaircutDraws``; ``deal`` a
-    :class:`engine.waterfall.bundles.Deal`; ``rows`` a :class:`BlockRows` (row ``b`` for
-    block ``first + b``) and ``record`` a :class:`RecordRows`. Every estimate weighs a path
-    by its likelihood ratio ``w`` (1 without importance sampling). ``rows.hist``,
-    ``rows.hist_sq`` and ``rows.defaults`` must come in zeroed and are only added to;
-    ``rows.hist_range[b]`` receives the lowest and highest histogram bin block ``b`` used
-    (the driver folds and re-zeroes just that range).
+    ``Groups``; ``draws`` the ``HaircutDraws``; the next eight arguments are the fields of a
+    :class:`engine.waterfall.bundles.Deal` (numba cannot pass nested bundles into a parallel
+    loop, so the Deal is rebuilt inside it); ``rows`` a :class:`BlockRows` and ``record`` a
+    :class:`RecordRows`. Every estimate weighs a path by its likelihood ratio ``w`` (1
+    without importance sampling). ``rows.hist``, ``rows.hist_sq`` and ``rows.defaults``
+    must come in zeroed and are only added to; ``rows.hist_range[b]`` receives the lowest
+    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that
+    range).
     """
-    first_block, lo, hi, block_size, n_paths = blocks
+    first_block, n_blocks, block_size, n_paths = blocks
     block_sums, block_hist, block_defaults, block_hist_range, block_hist_sq = rows
     n_obl = groups.members.shape[0]
-    n_tr = deal.notes.balance.shape[0]
-    n_coll = deal.collateral.value.shape[0]
-    horizon = deal.horizon
-    support, waterfall = deal.support, deal.waterfall
+    n_tr = notes.balance.shape[0]
+    n_coll = collateral.value.shape[0]
     useed = np.uint64(seed)
-    lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
-                       support.cap_obligors.shape[0])
-    n_f = model.z_shift.shape[0]
-    for b in range(lo, hi):
+    for b in prange(n_blocks):
+        deal = Deal(horizon, periods_per_year, pool_balance, pool, collateral, support, notes,
+                    waterfall)
+        lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
+                           support.cap_obligors.shape[0])
+        n_f = model.z_shift.shape[0]
         work = (np.zeros(n_f), np.zeros(n_f), np.full(n_obl, horizon + 1, dtype=np.int64),
                 np.zeros(n_obl, dtype=np.int64), make_default_work(groups), np.zeros(n_coll),
                 make_cash_outputs(deal), make_cash_scratch(deal, n_obl))

@@ -8,7 +8,6 @@ the result. Memory grows with the chunk, never with the number of paths.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -137,15 +136,10 @@ class ChunkRunner:
         n_tr = self.plan.n_tranches
         rows = ((np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
                  np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
-        block_rows = BlockRows(self.sums, self.block_hist, self.block_defaults, self.hist_range,
-                               self.block_hist_sq)
-
-        def blocks(lo: int, hi: int) -> None:
-            simulate_blocks(np.uint64(self.seed), (first, lo, hi, BLOCK_SIZE, self.paths),
-                            self.model, self.groups, self.draws, self.deal, block_rows,
-                            RecordRows(*rows))
-
-        in_threads(blocks, nb)
+        simulate_blocks(np.uint64(self.seed), (first, nb, BLOCK_SIZE, self.paths), self.model,
+                        self.groups, self.draws, *self.deal,
+                        BlockRows(self.sums, self.block_hist, self.block_defaults,
+                                  self.hist_range, self.block_hist_sq), RecordRows(*rows))
         hist = []
         keep_sq = self.block_hist_sq.shape[1] > 0
         for b in range(nb):
@@ -159,38 +153,6 @@ class ChunkRunner:
                              self.block_defaults[:nb].copy(), rows if self.record else None)
         self.block_defaults[:nb] = 0.0
         return result
-
-
-def in_threads(blocks: Callable[[int, int], None], n: int) -> None:
-    """``blocks(lo, hi)`` over ``0 .. n - 1`` in contiguous ranges, one per thread
-    (``numba.get_num_threads()``, so ``NUMBA_NUM_THREADS`` and ``numba.set_num_threads``
-    apply); the kernel releases the interpreter lock. Which thread runs a block never
-    changes its row."""
-    import numba
-
-    threads = max(1, min(numba.get_num_threads(), n))
-    if threads == 1:
-        blocks(0, n)
-        return
-    cuts = [n * i // threads for i in range(threads + 1)]
-    done = [_pool(threads).submit(blocks, lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
-    for job in done:
-        job.result()
-
-
-_POOLS: dict = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def _pool(threads: int):
-    """A process-wide pool of ``threads`` worker threads (made once, even when runs start
-    from several threads at the same time)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with _POOLS_LOCK:
-        if threads not in _POOLS:
-            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="ipabs-blocks")
-        return _POOLS[threads]
 
 
 class Folder:

@@ -93,24 +93,3 @@ def test_different_seeds_give_different_paths():
 def test_cash_is_conserved_on_every_simulated_path():
     res = engine.run(engine.load_scenario(SHIPPED), paths=50_000, seed=4)
     assert res.diagnostics["max_cash_error"] < 1e-4   # currency units, on a CNY 206m deal
-
-
-def test_deals_run_at_once_from_several_threads_give_their_own_results():
-    """A server rating several deals at once: runs started from two Python threads
-    together (sharing the engine's worker threads) give each run's own bits."""
-    import threading
-
-    deals = [engine.load_scenario(SHIPPED),
-             engine.load_scenario(ROOT / "scenarios" / "wuhan_multi_tranche_triggers.yaml")]
-    alone = [_strip(engine.run(sc, paths=20_000, seed=5).to_dict()) for sc in deals]
-    together: list = [None, None]
-
-    def rate(i):
-        together[i] = _strip(engine.run(deals[i], paths=20_000, seed=5).to_dict())
-
-    threads = [threading.Thread(target=rate, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert together == alone
