@@ -163,17 +163,17 @@ class Plan:
         tk = self.tracking or closing_tracking(
             len(self.asset_ids), len(self.cov_sup), self.n_tranches, len(self.fee_ids),
             len(self.support_ids), len(self.trigger_ids), self.horizon)
-        rows = distinct_schedules(self.sched_prin, self.sched_int, self.out_start,
-                                  self.asset_term)
+        row, prin, intr, out, row_term = distinct_schedules(
+            self.sched_prin, self.sched_int, self.out_start, self.asset_term)
         return Deal(
             self.horizon, self.periods_per_year, self.pool_balance,
-            Pool(self.asset_obligor, self.asset_term, *rows[:4],
+            Pool(self.asset_obligor, self.asset_term, row, prin, intr, out,
                  self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
                  self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
                  tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
                  tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back,
                  np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
-                 self.asset_classes(tk.past_tau), rows[4]),
+                 self.asset_classes(tk.past_tau), row_term),
             Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
             Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from engine.waterfall._kernels import run_path_cash
-from engine.waterfall.codes import ASSET_PLAIN
 from engine.waterfall._outcome_kernels import (
     cash_error,
     make_cash_outputs,
     make_cash_scratch,
     tranche_outcome,
 )
+from engine.waterfall.codes import ASSET_PLAIN
 
 
 @dataclass(frozen=True)
