@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from engine.notation import floor_text
+from engine.notation import rating_by_text
 from engine.rating.deal import (
     Stages,
     engine_version,
@@ -27,7 +27,8 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
 
     Each tranche gets its ``rating`` by the scenario's convention (``rating.support``)
     and, from the same paths and seed, ``rating_standalone`` (no credit support),
-    ``support_floor`` and ``rating_joint_default`` (supporters as correlated obligors).
+    ``rating_substitution`` (the agencies' counterparty rule: ``support_ladder``,
+    ``rating_by``) and ``rating_joint_default`` (supporters as correlated obligors).
 
     Parameters
     ----------
@@ -54,6 +55,7 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     """
     started = time.perf_counter()
     _check(scenario)
+    state = as_state(state)
     scenario = with_state(scenario, state)
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     n_stages = 2 + (len(scenario.credit_support) if reliance_report else 0)
@@ -70,6 +72,15 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     return result
 
 
+def as_state(state):
+    """A DealState from a DealState or its document (``None`` stays ``None``)."""
+    if isinstance(state, dict):          # a document (engine.state_after), checked here
+        from engine.scenario.state import DealState
+
+        return DealState.model_validate(state)
+    return state
+
+
 def with_state(scenario, state):
     """``scenario`` tracked at ``state`` (a DealState or its document; ``None``: unchanged);
     the state is checked against the scenario (a ScenarioError naming the state file
@@ -77,10 +88,9 @@ def with_state(scenario, state):
     if state is None:
         return scenario
     from engine.errors import Problem, UnsupportedFeature
-    from engine.scenario.state import DealState, tracked
+    from engine.scenario.state import tracked
 
-    if isinstance(state, dict):          # a document (engine.state_after), checked here
-        state = DealState.model_validate(state)
+    state = as_state(state)
 
     if scenario.rating.method == "tdr_bdr":
         raise UnsupportedFeature(Problem("rating.method", "tdr_bdr rating of a deal state is "
@@ -167,7 +177,7 @@ def with_changes(scenario, changes: dict | None = None, /, **fields):
 
 
 #: Columns of :func:`sensitivity`'s table, after its (case, tranche) index.
-SENSITIVITY_COLUMNS = ("rating", "rating_range", "rating_standalone", "support_floor",
+SENSITIVITY_COLUMNS = ("rating", "rating_range", "rating_standalone", "rating_by",
                        "rating_joint_default", "default_probability",
                        "default_probability_se", "pd_change", "pd_change_se",
                        "expected_loss", "expected_loss_se", "el_change", "el_change_se")
@@ -175,8 +185,8 @@ SENSITIVITY_COLUMNS = ("rating", "rating_range", "rating_standalone", "support_f
 
 def sensitivity_frame(doc: dict):
     """The ``ipabs-sensitivity/v1`` document as a DataFrame indexed by (case, tranche), the
-    base case first with changes of 0; ranges as ``AAAsf..AA+sf``, the support floor as
-    ``AA+sf (SC)``."""
+    base case first with changes of 0; ranges as ``AAAsf..AA+sf``, what the rating rests on
+    as ``GC+SOE (AA+)``."""
     import pandas as pd
 
 
@@ -184,8 +194,7 @@ def sensitivity_frame(doc: dict):
         out = {"case": case, "tranche": t["id"], **{k: t.get(k) for k in SENSITIVITY_COLUMNS}}
         out.update(diff)
         out["rating_range"] = "..".join(t["rating_range"]) if t.get("rating_range") else None
-        out["support_floor"] = floor_text(t.get("support_floor")) \
-            if t.get("support_floor") else None
+        out["rating_by"] = rating_by_text(t) if t.get("rating_by") else None
         return out
 
     zero = {"pd_change": 0.0, "pd_change_se": 0.0, "el_change": 0.0, "el_change_se": 0.0}

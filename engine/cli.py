@@ -288,7 +288,7 @@ def _finite(doc: dict) -> dict:
 
 def _cmd_run(args) -> int:
     from engine.report.files import result_json
-    from engine.report.table import reliance_text, tranche_table
+    from engine.report.table import ladder_text, reliance_text, tranche_table
 
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
@@ -312,7 +312,7 @@ def _cmd_run(args) -> int:
             _stage_report_dir(outs, out, scenario, result, doc, None, lang)
         outs.commit()
     if args.quiet:      # otherwise they close the tranche table
-        for message in doc["diagnostics"].get("sampling_warnings") or []:
+        for message in (doc["diagnostics"].get("sampling_warnings") or []) + doc["warnings"]:
             print(f"ipabs: warning: {message}", file=sys.stderr)
     else:
         print(f"{scenario.name}")
@@ -320,6 +320,10 @@ def _cmd_run(args) -> int:
             print(f"tracking rating from {args.state}: the state after {scenario.state.as_of} "
                   "payment dates; the dates after it simulated")
         print(tranche_table(doc, lang))
+        ladder = ladder_text(doc, lang)
+        if ladder:
+            print()
+            print(ladder)
         if result.reliance is not None:
             print()
             print(reliance_text(doc, lang))
@@ -535,7 +539,8 @@ def _cmd_check(args) -> int:
         outs.commit()
     print("compared per tranche: rating (by " + (f"--support {args.support}" if args.support
                                                  else "each scenario's rating.support")
-          + "), rating_standalone, support_floor, rating_joint_default, default probability, "
+          + "), rating_standalone, rating_substitution, rating_by, rating_joint_default, "
+            "default probability, "
             "expected loss, WAL")
     for o in outcomes:
         status = "updated" if o.updated else ("ok" if o.passed else "CHANGED")

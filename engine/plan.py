@@ -147,6 +147,10 @@ class Plan:
     tracking: object = None
     as_of: int = 0
     stop: int = 0
+    # a run of the rating ladder (engine.rating.ladder): per obligor, the date it stops
+    # paying as a supporter (0: defaulted from the start; past the horizon: never), or -1
+    # for its simulated default date; None: every supporter as simulated
+    as_supporter: np.ndarray | None = None
 
     @property
     def n_obligors(self) -> int:
@@ -179,7 +183,7 @@ class Plan:
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
                     self.cov_sup, self.sup_deductible, self.sup_limit, self.sup_sharing,
                     self.sup_reimbursed, self.ob_capacity, self.ob_default_on_exhaustion,
-                    self.cap_obligors),
+                    self.cap_obligors, self.supporter_dates()),
             Notes(self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
                   self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin,
                   self.tr_maturity),
@@ -191,6 +195,12 @@ class Plan:
                       float(tk.start_int_cash), float(tk.start_prin_cash), tk.start_reimb_owed,
                       tk.start_fired, float(tk.start_cum_default),
                       int(self.stop or self.horizon)))
+
+    def supporter_dates(self) -> np.ndarray:
+        """Per obligor: when it stops paying as a supporter in this run (-1: simulated)."""
+        if self.as_supporter is None:
+            return np.full(self.n_obligors, -1, dtype=np.int64)
+        return np.asarray(self.as_supporter, dtype=np.int64)
 
     def asset_classes(self, past_tau: np.ndarray) -> np.ndarray:
         """``ASSET_*`` of each asset: defaulted before date 1 (``past_tau <= 0``), plain

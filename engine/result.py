@@ -53,6 +53,9 @@ class Result:
     rating: dict = field(default_factory=dict)
     #: per credit support entry, each tranche's ratings without it (when asked)
     reliance: list[dict] | None = None
+    #: what a committee must read before the ratings (a rating resting on a supporter the
+    #: joint-default view does not trust, ...)
+    warnings: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         """One line per tranche: ``Result('Deal', 200,000 paths, seed 7)`` then
@@ -77,15 +80,14 @@ class Result:
                 return "-"
             return f"{100 * x:.4f}%" + ("" if se is None else f" ± {100 * se:.4f}%")
 
-        head = ("tranche", "balance", "rating", "95% range", "standalone", "support floor",
+        head = ("tranche", "balance", "rating", "95% range", "standalone", "rating by",
                 "joint default", "default probability", "expected loss", "WAL (years)")
         rows = []
         for t in self.tranche_rows:
-            floor = t.get("support_floor")
             rows.append((t["id"], f"{t['balance']:,.0f}", t.get("rating") or "unrated",
                          "..".join(t.get("rating_range") or []) or "-",
                          t.get("rating_standalone") or "-",
-                         f"{floor['rating']} ({'+'.join(floor['by'])})" if floor else "-",
+                         "+".join(t.get("rating_by") or []) or "-",
                          t.get("rating_joint_default") or "-",
                          pct(t["default_probability"], t["default_probability_se"]),
                          pct(t["expected_loss"], t["expected_loss_se"]),
@@ -119,6 +121,7 @@ class Result:
                if self.correlation_repair else {}),
             **({"reliance": [dict(r) for r in self.reliance]} if self.reliance is not None
                else {}),
+            "warnings": list(self.warnings),
         }
 
 

@@ -140,13 +140,16 @@ class Deal:
 
     # ------------------------------------------------------------------ pool and support
 
-    def run(self, tau, haircut):
-        """tau: {obligor id: default period}; haircut: list in scenario collateral order."""
+    def run(self, tau, haircut, as_supporter=None):
+        """tau: {obligor id: default period}; haircut: list in scenario collateral order;
+        as_supporter: {obligor id: the date it stops paying as a supporter} for the runs of
+        the rating ladder (0: defaulted from the start; past the horizon: never)."""
         sc, T, ppy = self.sc, self.T, self.ppy
         sup = sc.credit_support
         coll = {c.id: (n, c) for n, c in enumerate(sc.collateral)}
         cov = coverage(sc)
         self.tau = tau
+        self.as_supporter = dict(as_supporter or {})
         self.cap_left = [s.size if s.type == "risk_compensation" else
                          (s.cap if s.cap is not None else float("inf")) for s in sup]
         self.capacity = {o.id: o.capacity for o in sc.obligors if o.capacity is not None}
@@ -194,7 +197,10 @@ class Deal:
     def up(self, provider, t):
         if provider is None:
             return True
-        return self.tau[provider] > t and self.exhausted.get(provider, t + 1) > t
+        return self.supporter_tau(provider) > t and self.exhausted.get(provider, t + 1) > t
+
+    def supporter_tau(self, provider):
+        return self.as_supporter.get(provider, self.tau[provider])
 
     def capacity_pays(self, provider, amount, t):
         if provider is None or provider not in self.capacity or amount <= 0:
@@ -334,7 +340,7 @@ class Deal:
                     hit = w.interest_shortfall in short_before
                 else:
                     j = w.provider_default
-                    hit = tau[j] <= t or (j in capacity_default
+                    hit = self.supporter_tau(j) <= t or (j in capacity_default
                                           and self.exhausted.get(j, T + 1) <= t)
                 if hit:
                     fired[trig.id] = t

@@ -84,10 +84,15 @@ class CdrProbe:
     covered: np.ndarray       # per Plan asset: timing shares within its original term
 
     @classmethod
-    def build(cls, scenario, timing) -> CdrProbe:
+    def build(cls, scenario, timing, supporters: dict | None = None) -> CdrProbe:
+        """``supporters``: {obligor id: the date it stops paying as a supporter}, fixed as in
+        a run of the rating ladder (none: every supporter removed or as given)."""
         sliced, named = sliced_scenario(scenario, DefaultAssumptions(cdr=REFERENCE_CDR,
                                                                      timing=timing))
         plan = compile_plan(sliced)
+        if supporters:
+            plan = dataclasses.replace(plan, as_supporter=np.array(
+                [supporters.get(oid, -1) for oid in plan.obligor_ids], dtype=np.int64))
         longest = max(a.term for a in scenario.assets)
         curve = timing_curve(timing, longest)
         period = np.array([int(aid.rsplit("@", 1)[1]) if "@" in aid else 0
@@ -142,10 +147,11 @@ def bisect_break_even(probe: CdrProbe, k: int, tol: float = 1e-4) -> float:
     return lo
 
 
-def break_even_rates(scenario) -> dict:
-    """``{tranche id: {"bdr": min over the grid, "bdr_by_scenario": {stress: rate}}}``."""
+def break_even_rates(scenario, supporters: dict | None = None) -> dict:
+    """``{tranche id: {"bdr": min over the grid, "bdr_by_scenario": {stress: rate}}}``;
+    ``supporters`` as for :meth:`CdrProbe.build` (a run of the rating ladder)."""
     probes = [(s["name"], CdrProbe.build(stressed_scenario(scenario, s),
-                                         s.get("timing", "uniform")))
+                                         s.get("timing", "uniform"), supporters))
               for s in stress_grid(scenario)]
     out = {}
     for k, tranche in enumerate(scenario.tranches):

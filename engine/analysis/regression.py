@@ -52,6 +52,7 @@ def _within(new, new_se, old, old_se) -> bool:
 
 #: The grades a check compares, each with its 95% range.
 GRADES = (("rating", "rating_range"), ("rating_standalone", "rating_range_standalone"),
+          ("rating_substitution", "rating_range_substitution"),
           ("rating_joint_default", "rating_range_joint_default"))
 
 
@@ -81,9 +82,9 @@ def _compare_tranches(where: str, new_rows, old_rows, out: list[str]) -> None:
         for key, range_key in GRADES:
             if row.get(key) != old.get(key) and not _ranges_agree(row, old, key, range_key):
                 out.append(f"{where}: tranche {row['id']} {key} {old.get(key)} -> {row.get(key)}")
-        if row.get("support_floor") != old.get("support_floor"):
-            out.append(f"{where}: tranche {row['id']} support_floor {old.get('support_floor')} "
-                       f"-> {row.get('support_floor')}")
+        if row.get("rating_by") != old.get("rating_by"):
+            out.append(f"{where}: tranche {row['id']} rating_by {old.get('rating_by')} "
+                       f"-> {row.get('rating_by')}")
         for key, se_key in ESTIMATES:
             if key not in row:
                 continue

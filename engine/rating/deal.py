@@ -1,18 +1,21 @@
-"""Rate a deal: the full simulation and the standalone structure on common random numbers,
-combined by the scenario's support convention.
+"""Rate a deal: the full simulation, the standalone structure and the support ladder on
+common random numbers, combined by the scenario's support convention.
 
-Every tranche gets three ratings from the same paths and seed:
+Every tranche gets, from the same paths and seed:
 
 - ``rating_joint_default``: the full simulation, supporters as correlated obligors;
 - ``rating_standalone``: the pool and the structure alone (every credit support removed);
-- ``support_floor``: the best grade one support arrangement lends it by substitution
-  (:mod:`engine.rating.substitution`);
+- ``rating_substitution``: the market's grade, the agencies' counterparty rule
+  (:mod:`engine.rating.substitution`): one run per distinct grade of the live supporters,
+  those graded at it or better paying as documented and never defaulting, the others
+  defaulted from the start; the best of the standalone grade and each run's grade capped at
+  its supporters' grade (``support_ladder``, ``rating_by``);
 
-and ``rating`` is, under ``rating.support: substitution``, the better of the standalone
-rating and the floor, or under ``joint_default`` the joint-default rating. With the
-``tdr_bdr`` method the standalone grade comes from break-even default rates of the
-standalone structure and the joint-default grade from the full simulation's default
-probability (a BDR with supporters always paying means nothing).
+and ``rating`` is the one the convention names (``rating.support``: ``substitution``,
+``joint_default`` or ``standalone``). With the ``tdr_bdr`` method the standalone and ladder
+grades come from break-even default rates of the structure (with the run's supporters
+paying) against the TDR of the simulated pool, and the joint-default grade from the full
+simulation's default probability (a BDR with supporters that may default means nothing).
 """
 from __future__ import annotations
 
@@ -21,11 +24,14 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-import numpy as np
-
-from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan, rating_tables
-from engine.rating.substitution import better, support_floors
+from engine.rating.substitution import (
+    LadderStep,
+    ladder_rating,
+    ladder_steps,
+    notches,
+    worse,
+)
 from engine.result import Result, build_result, sampling_warnings
 from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
@@ -70,12 +76,19 @@ def aimed_like(plan: Plan, base: Plan) -> Plan:
 
 
 class Stages:
-    """Progress of several simulations of equal size as one bar."""
+    """Progress of several simulations of equal size as one bar: ``stage()`` hands out the
+    next one; ``add(n)`` announces more (the ladder's runs, known once the deal is read)."""
 
     def __init__(self, progress, n_stages: int, paths: int):
         self.progress, self.n, self.paths = progress, n_stages, paths
+        self.next = 0
 
-    def stage(self, i: int):
+    def add(self, n: int) -> None:
+        self.n += n
+
+    def stage(self):
+        i = self.next
+        self.next += 1
         if self.progress is None:
             return None
         return lambda done, total: self.progress(i * self.paths + done, self.n * self.paths)
@@ -83,41 +96,47 @@ class Stages:
 
 @dataclass
 class DealRuns:
-    """The full deal and its standalone structure, simulated on the same paths."""
+    """The full deal, its standalone structure and the ladder's runs, on the same paths."""
 
     plan: Plan
     totals: Totals
     standalone_scenario: object     # the Scenario with every credit support removed
     standalone_plan: Plan
     standalone_totals: Totals
+    ladder: list = dataclasses.field(default_factory=list)  # [(LadderStep, Totals)]
+
+
+def support_ladder(scenario, plan: Plan) -> list[LadderStep]:
+    """The ladder's runs of ``scenario`` compiled as ``plan`` (best supporter grade first)."""
+    return ladder_steps(scenario, plan.obligor_ids, plan.horizon, rating_tables(scenario)["pd"])
 
 
 def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs=None,
                   stages: Stages | None = None, record: bool = False, backend=None,
                   chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> DealRuns:
-    """Simulate the (aimed) ``plan`` of ``scenario`` and its standalone structure (a deal
-    without credit support is its own standalone structure: simulated once)."""
+    """Simulate the (aimed) ``plan`` of ``scenario``, its standalone structure (a deal
+    without credit support is its own: simulated once) and each run of its support ladder
+    (the same Plan with the supporters' default dates fixed)."""
+    steps = support_ladder(scenario, plan)
     stages = stages or Stages(None, 2, paths)
-    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(0),
+    stages.add(len(steps))
+    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
                       record=record, backend=backend)
     alone_scenario = standalone(scenario)
     if alone_scenario is scenario:
         # no credit support: the standalone structure is the deal, on the same paths (the
         # same numbers, without simulating them twice)
-        if stages.progress is not None:
-            stages.stage(1)(paths, paths)
+        done = stages.stage()
+        if done is not None:
+            done(paths, paths)
         return DealRuns(plan, totals, scenario, plan, totals)
     alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
-                            progress=stages.stage(1), backend=backend)
-    return DealRuns(plan, totals, alone_scenario, alone, alone_totals)
-
-
-def paid_when_no_default(plan: Plan) -> list[bool]:
-    """Per tranche: does the deal pay it in full when no obligor defaults?"""
-    flows = run_cash(plan, np.full(plan.n_obligors, plan.horizon + 1),
-                     np.zeros(len(plan.coll_draw)))
-    return [not bool(d) for d in flows.tranche_defaulted]
+                            progress=stages.stage(), backend=backend)
+    ladder = [(step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
+                              seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
+                              backend=backend)) for step in steps]
+    return DealRuns(plan, totals, alone_scenario, alone, alone_totals, ladder)
 
 
 def simulated_method(scenario) -> str:
@@ -149,15 +168,17 @@ def standalone_result(scenario, alone, plan, totals, tables, info) -> Result:
     return result
 
 
-def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
-    """Each tranche's TDR/BDR grade (``bdr`` on the scenario as given); ``pool.tdr``."""
+def rate_tdr_bdr(result, scenario, plan, totals, table, supporters=None) -> None:
+    """Each tranche's TDR/BDR grade (``bdr`` on the scenario as given, with ``supporters``
+    ({obligor id: the date it stops paying as a supporter}) fixed as in a ladder run);
+    ``pool.tdr``."""
     from engine.analysis.breakeven import break_even_rates
     from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
 
     wal = pool_wal_years(plan)
     tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table,
                                 totals.default_rate_hist_sq)
-    bdrs = break_even_rates(scenario)
+    bdrs = break_even_rates(scenario, supporters)
     for row in result.tranche_rows:
         b = bdrs[row["id"]]
         row["rating"] = grade_for(b["bdr"], tdrs)
@@ -171,6 +192,21 @@ def rate_tdr_bdr(result, scenario, plan, totals, table) -> None:
     result.pool["tdr"] = {grade: v[0] for grade, v in tdrs.items()}
 
 
+def ladder_results(scenario, plan: Plan, ladder: list, tables, info) -> list:
+    """``[(LadderStep, Result)]``: each ladder run's estimates, rated by the scenario's
+    method (under ``tdr_bdr`` by break-even rates with the run's supporters paying)."""
+    out = []
+    for step, totals in ladder:
+        run_plan = dataclasses.replace(plan, as_supporter=step.as_supporter)
+        res = build_result(scenario, run_plan, totals, tables, info, simulated_method(scenario))
+        if scenario.rating.method == "tdr_bdr":
+            fixed = {oid: int(d) for oid, d in zip(plan.obligor_ids, step.as_supporter)
+                     if d >= 0}
+            rate_tdr_bdr(res, scenario, run_plan, totals, tables["pd"], fixed)
+        out.append((step, res))
+    return out
+
+
 #: Keys of the standalone run copied onto each tranche row (with a ``_standalone`` suffix).
 STANDALONE_ESTIMATES = ("default_probability", "default_probability_se", "expected_loss",
                         "expected_loss_se")
@@ -178,23 +214,41 @@ STANDALONE_ESTIMATES = ("default_probability", "default_probability_se", "expect
 SAMPLING_KEYS = ("default_probability_raw", "default_probability_ess", "expected_loss_ess")
 #: Keys of a break-even analysis copied onto each tranche row.
 BDR_KEYS = ("bdr", "bdr_governing_stress", "bdr_cushion", "bdr_by_scenario")
+#: A warning when ``rating`` is more than this many notches above the joint-default view.
+WARN_NOTCHES = 3
 
 
-def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
-    """The joint-default result with every tranche's three ratings and the convention's."""
+def ladder_row(step: LadderStep, row: dict) -> dict:
+    """One step of a tranche's ``support_ladder``: the supporters' grade and ids, the run's
+    estimates, its own grade and the grade it lends (capped at the supporters')."""
+    out = {"grade": step.label, "supporters": list(step.supporters),
+           **{k: row[k] for k in STANDALONE_ESTIMATES}, "run_rating": row["rating"],
+           "rating": worse(step.grade, row["rating"])}
+    if "bdr" in row:
+        out["bdr"] = row["bdr"]
+    return out
+
+
+def combine(scenario, joint: Result, alone: Result, ladder: list) -> Result:
+    """The joint-default result with every tranche's ratings on the three bases, its support
+    ladder and the convention's ``rating``."""
     convention = scenario.rating.support
     rows = []
-    for tranche, row, sa, floor in zip(scenario.tranches, joint.tranche_rows,
-                                       alone.tranche_rows, floors):
-        out = {k: row[k] for k in ("id", "balance", "default_probability",
-                                   "default_probability_se", "expected_loss",
-                                   "expected_loss_se", "wal_years", "wal_years_se")}
-        out.update({k: row[k] for k in SAMPLING_KEYS if k in row})
+    for k, (tranche, row, sa) in enumerate(zip(scenario.tranches, joint.tranche_rows,
+                                               alone.tranche_rows)):
+        out = {k_: row[k_] for k_ in ("id", "balance", "default_probability",
+                                      "default_probability_se", "expected_loss",
+                                      "expected_loss_se", "wal_years", "wal_years_se")}
+        out.update({k_: row[k_] for k_ in SAMPLING_KEYS if k_ in row})
         out["rated"] = tranche.rated
-        ratings = convention_ratings(convention, row, sa, floor)
-        out.update(ratings if tranche.rated else {k: None for k in ratings})
-        out.update({f"{k}_standalone": sa[k] for k in STANDALONE_ESTIMATES})
-        out.update({k: sa[k] for k in BDR_KEYS if k in sa})
+        steps = [(step, res.tranche_rows[k]) for step, res in ladder]
+        ratings = convention_ratings(convention, row, sa, steps)
+        if not tranche.rated:
+            ratings = {k_: ([] if k_ == "rating_by" else None) for k_ in ratings}
+        out.update(ratings)
+        out["support_ladder"] = [ladder_row(step, r) for step, r in steps]
+        out.update({f"{k_}_standalone": sa[k_] for k_ in STANDALONE_ESTIMATES})
+        out.update({k_: sa[k_] for k_ in BDR_KEYS if k_ in sa})
         if "large_obligor_test" in sa:
             out["large_obligor_test"] = sa["large_obligor_test"]
         rows.append(out)
@@ -216,28 +270,48 @@ def combine(scenario, joint: Result, alone: Result, floors: list) -> Result:
     joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
     joint.rating = {"method": scenario.rating.method, "support": convention,
                     "table": scenario.rating.table}
+    joint.warnings = joint.warnings + rating_warnings(rows)
     return joint
 
 
+def rating_warnings(rows: list[dict]) -> list[str]:
+    """Where ``rating`` is more than :data:`WARN_NOTCHES` above the joint-default view (the
+    grade rests on a supporter the joint view does not trust: wrong-way risk)."""
+    out = []
+    for t in rows:
+        r, j = t.get("rating"), t.get("rating_joint_default")
+        if r is None or j is None or notches(r, j) <= WARN_NOTCHES:
+            continue
+        on = "+".join(t.get("rating_by") or []) or "the standalone structure"
+        out.append(f"{t['id']}: {r} rests on {on}; the joint-default view gives {j} "
+                   f"({notches(r, j)} notches lower)")
+    return out
+
+
 def convention_ratings(convention: str, joint_row: dict, standalone_row: dict,
-                       floor: dict | None) -> dict:
-    """``rating``, ``rating_range`` and the three ratings of one tranche."""
-    grade = None if floor is None else floor["rating"]
+                       ladder: list) -> dict:
+    """``rating``, ``rating_range``, ``rating_by`` and the ratings on the three bases of one
+    tranche; ``ladder`` is ``[(LadderStep, run row)]``."""
+    sub = ladder_rating(standalone_row, ladder)
     if convention == "substitution":
-        rating = better(standalone_row["rating"], grade)
-        rng = [better(g, grade) for g in standalone_row["rating_range"]]
+        rating, rng, by = sub["rating"], sub["rating_range"], sub["rating_by"]
+    elif convention == "standalone":
+        rating, rng, by = standalone_row["rating"], list(standalone_row["rating_range"]), []
     else:
-        rating, rng = joint_row["rating"], list(joint_row["rating_range"])
-    return {"rating": rating, "rating_range": rng,
-            "rating_standalone": standalone_row["rating"], "support_floor": floor,
+        rating, rng, by = joint_row["rating"], list(joint_row["rating_range"]), []
+    return {"rating": rating, "rating_range": rng, "rating_by": by,
+            "rating_standalone": standalone_row["rating"],
+            "rating_substitution": sub["rating"],
             "rating_joint_default": joint_row["rating"],
             "rating_range_standalone": list(standalone_row["rating_range"]),
+            "rating_range_substitution": sub["rating_range"],
             "rating_range_joint_default": list(joint_row["rating_range"])}
 
 
 def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
               started: float) -> Result:
-    """The Result of a deal's two simulations: estimates, the three ratings, the rating."""
+    """The Result of a deal's simulations: estimates, the ratings on the three bases and
+    the ladder, the convention's rating."""
     tables = rating_tables(scenario)
     info = {"paths": paths, "seed": seed, **run_info}
     joint = joint_default_result(scenario, runs.plan, runs.totals, tables, info)
@@ -246,8 +320,8 @@ def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
     else:
         alone = standalone_result(scenario, runs.standalone_scenario, runs.standalone_plan,
                                   runs.standalone_totals, tables, info)
-    floors = support_floors(scenario, tables["pd"], paid_when_no_default(runs.plan))
-    result = combine(scenario, joint, alone, floors)
+    ladder = ladder_results(scenario, runs.plan, runs.ladder, tables, info)
+    result = combine(scenario, joint, alone, ladder)
     result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
 
@@ -269,27 +343,34 @@ def run_deal(scenario, paths: int, seed: int, *, base: Plan | None = None, run_i
 
 
 def reliance(scenario, result: Result, base: Plan, paths: int, seed: int, *, stages=None,
-             first_stage: int = 2, backend=None) -> list[dict]:
-    """For each credit support entry, each tranche's ratings without it (same paths):
-    which supporter the rating actually rests on."""
+             backend=None) -> list[dict]:
+    """For each credit support entry, each tranche's ratings without it (same paths; the
+    standalone structure does not change): which supporter the rating actually rests on."""
     tables = rating_tables(scenario)
     info = {"paths": paths, "seed": seed, **result.run}
+    stages = stages or Stages(None, len(scenario.credit_support), paths)
     out = []
-    for n, sup in enumerate(scenario.credit_support):
+    for sup in scenario.credit_support:
         changed = without_support(scenario, [sup.id])
         plan = aimed_like(compile_plan(changed), base)
-        progress = stages.stage(first_stage + n) if stages is not None else None
-        totals = simulate(plan, paths, seed, progress=progress, backend=backend)
+        steps = support_ladder(changed, plan)
+        stages.add(len(steps))
+        totals = simulate(plan, paths, seed, progress=stages.stage(), backend=backend)
         joint = joint_default_result(changed, plan, totals, tables, info)
-        floors = support_floors(changed, tables["pd"], paid_when_no_default(plan))
+        ladder = ladder_results(changed, plan, [
+            (step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
+                            seed, progress=stages.stage(), backend=backend))
+            for step in steps], tables, info)
         rows = []
-        for tranche, row, jrow, floor in zip(scenario.tranches, result.tranche_rows,
-                                             joint.tranche_rows, floors):
+        for k, (tranche, row, jrow) in enumerate(zip(scenario.tranches, result.tranche_rows,
+                                                     joint.tranche_rows)):
             sa = {"rating": row["rating_standalone"],
                   "rating_range": row["rating_range_standalone"]}
-            r = (convention_ratings(scenario.rating.support, jrow, sa, floor)
-                 if tranche.rated else {"rating": None, "rating_joint_default": None})
-            rows.append({"id": tranche.id, "rating": r["rating"],
+            r = (convention_ratings(scenario.rating.support, jrow, sa,
+                                    [(step, res.tranche_rows[k]) for step, res in ladder])
+                 if tranche.rated else {"rating": None, "rating_joint_default": None,
+                                        "rating_by": []})
+            rows.append({"id": tranche.id, "rating": r["rating"], "rating_by": r["rating_by"],
                          "rating_joint_default": r["rating_joint_default"],
                          "default_probability": jrow["default_probability"],
                          "default_probability_se": jrow["default_probability_se"]})

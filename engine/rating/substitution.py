@@ -1,30 +1,31 @@
-"""Credit substitution, the market's support convention (docs/model.md, docs/domain.md).
+"""The market's support convention: the agencies' counterparty rule, as a ladder of runs.
 
-A support arrangement that covers a tranche's timely interest and ultimate principal in
-full lends the tranche its provider's rating: the *support floor*. Under
-``rating.support: substitution`` a tranche's rating is the better of its standalone rating
-(pool and structure alone) and its floor. The arrangements that give a floor:
+At a rating level ``g`` a supporter rated ``g`` or better is assumed to perform exactly as
+the documents say (share, cap, lag, capacity shared across all it supports, reimbursement,
+what a state says is used) and one rated below ``g`` is assumed not to (docs/model.md,
+"Support convention"). So for each distinct grade ``g_k`` of the deal's live supporters the
+deal is run once on the same random numbers with the supporters graded ``g_k`` or better
+never defaulting and every other supporter defaulted from the start (a guarantee of its
+obligations then steps in); and
 
-- a shortfall commitment covering the tranche at share 1 with no cap below what the
-  covered tranches can be owed (principal plus every coupon to legal final): the better of
-  its provider's grade and that of any commitment guarantee on it that is itself share 1
-  and uncapped in that sense;
-- loan / bank guarantees covering every asset of the pool at share 1 with no cap below the
-  covered assets' largest exposures: the worst, over assets, of the best such guarantor of
-  each asset.
+    rating = max(grade(standalone), max_k min(g_k, grade(run_k))).
 
-A provider with a ``capacity`` below everything it can be asked to pay on the deal gives no
-floor (the cap binds), and a tranche the deal does not pay in full even when no asset
-defaults gets no floor from anybody. Partial support (share below 1, binding caps, IP
-insurance, risk-compensation funds) gives none.
+Full cover gives the supporter's grade (substitution); partial, late or capped support
+gives what its cash earns. This module owns the steps (:func:`ladder_steps`) and the
+combination (:func:`ladder_rating`); :mod:`engine.rating.deal` runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from engine.rating.methods import rate_by_pd
 from engine.rating.scale import SF_SCALE
-from engine.scenario.models import covered_assets
 
-FULL_GUARANTEE_TYPES = ("loan_guarantee", "bank_guarantee")
+#: The grade a riskless sponsor (a support with no ``provider``, e.g. a government fund
+#: set aside in cash) lends: it pays in every run.
+RISKLESS_GRADE = "AAAsf"
 
 
 def better(a: str | None, b: str | None) -> str | None:
@@ -34,11 +35,22 @@ def better(a: str | None, b: str | None) -> str | None:
     return a if SF_SCALE.index(a) <= SF_SCALE.index(b) else b
 
 
+def worse(a: str | None, b: str | None) -> str | None:
+    """The worse of two ``sf`` grades (``None``: no grade, so none)."""
+    if a is None or b is None:
+        return None
+    return a if SF_SCALE.index(a) >= SF_SCALE.index(b) else b
+
+
+def notches(a: str, b: str) -> int:
+    """How many notches ``a`` is above ``b`` (negative: below)."""
+    return SF_SCALE.index(b) - SF_SCALE.index(a)
+
+
 def provider_grade(obligor, scenario, table) -> str:
-    """The ``sf`` grade a provider lends by substitution: its own rating on the ``sf``
-    scale (``AA+`` -> ``AA+sf``; ``AAA+`` -> ``AAAsf``; ``AAA-`` -> ``AA+sf``, the best grade
-    not above it), or for a provider given by ``pd`` the grade of its cumulative PD at the
-    deal's legal final (at least one year)."""
+    """The ``sf`` grade a supporter lends: its own rating on the ``sf`` scale (``AA+`` ->
+    ``AA+sf``; ``AAA-`` -> ``AA+sf``, the best grade not above it), or for one given by
+    ``pd`` the grade of its cumulative PD at the deal's legal final (at least one year)."""
     years = max(scenario.legal_final / scenario.periods_per_year, 1.0)
     if obligor.rating is not None:
         p = table.cumulative_pd(obligor.rating, years)
@@ -51,106 +63,60 @@ def provider_grade(obligor, scenario, table) -> str:
     return rate_by_pd(min(max(float(p), 0.0), 1.0), years, table)
 
 
-def tranche_owed(scenario, tranche) -> float:
-    """Most a tranche can be owed: its balance plus its coupon on it to legal final."""
-    return tranche.balance * (1.0 + tranche.coupon * scenario.legal_final
-                              / scenario.periods_per_year)
+@dataclass(frozen=True)
+class LadderStep:
+    """One run of the ladder: the supporters that pay (graded ``grade`` or better, and any
+    riskless sponsor's support by its id) and, per obligor of the Plan, the date it stops
+    paying as a supporter (0: defaulted from the start; past the horizon: never; -1: not a
+    supporter, as simulated)."""
+
+    grade: str                      # on the sf scale, e.g. "AA+sf"
+    supporters: tuple[str, ...]
+    as_supporter: np.ndarray
+
+    @property
+    def label(self) -> str:
+        """The supporters' grade as the documents state it: ``AA+``."""
+        return self.grade[:-2] if self.grade.endswith("sf") else self.grade
 
 
-def asset_exposure(scenario, asset) -> float:
-    """Largest exposure at default of an asset: its balance plus one period's interest."""
-    return asset.balance * (1.0 + asset.rate / scenario.periods_per_year)
+def supporter_grades(scenario, table) -> dict[str, str]:
+    """``{obligor id: sf grade}`` of the deal's live supporters (providers of a credit
+    support that a tracked state does not report defaulted), in listed order."""
+    state = getattr(scenario, "state", None)
+    down = {oid for oid, o in (state.obligors.items() if state is not None else ())
+            if o.defaulted}
+    providers = {s.provider for s in scenario.credit_support if s.provider is not None}
+    return {o.id: provider_grade(o, scenario, table) for o in scenario.obligors
+            if o.id in providers and o.id not in down}
 
 
-def _max_claims(scenario) -> dict[str, float]:
-    """Most each support can be asked to pay, before its cap."""
-    out = {}
-    by_id = {s.id: s for s in scenario.credit_support}
-    for s in scenario.credit_support:
-        if s.type == "shortfall_commitment":
-            out[s.id] = sum(tranche_owed(scenario, t) for t in scenario.tranches
-                            if t.id in s.covers)
-    for s in scenario.credit_support:
-        if s.type == "commitment_guarantee":
-            out[s.id] = out.get(s.guarantees, 0.0) if s.guarantees in by_id else 0.0
-        elif s.type != "shortfall_commitment":
-            out[s.id] = s.share * sum(asset_exposure(scenario, scenario.assets[i])
-                                      for i in covered_assets(scenario, s))
-    return out
+def ladder_steps(scenario, obligor_ids, horizon: int, table) -> list[LadderStep]:
+    """The ladder's runs, best grade first: one per distinct grade of the live supporters
+    (and ``AAAsf`` for a riskless sponsor's support)."""
+    grades = supporter_grades(scenario, table)
+    riskless = tuple(s.id for s in scenario.credit_support if s.provider is None)
+    distinct = set(grades.values()) | ({RISKLESS_GRADE} if riskless else set())
+    providers = {s.provider for s in scenario.credit_support if s.provider is not None}
+    steps = []
+    for g in sorted(distinct, key=SF_SCALE.index):
+        up = [oid for oid, og in grades.items() if SF_SCALE.index(og) <= SF_SCALE.index(g)]
+        dates = np.array([horizon + 1 if oid in up else 0 if oid in providers else -1
+                          for oid in obligor_ids], dtype=np.int64)
+        steps.append(LadderStep(g, tuple(up) + riskless, dates))
+    return steps
 
 
-def _full(support, claims: dict, provider_load: dict, capacity: dict) -> bool:
-    """Share 1, no binding cap, and a provider whose capacity does not bind."""
-    if support.share < 1.0:
-        return False
-    if support.cap is not None and support.cap < claims[support.id]:
-        return False
-    cap = capacity.get(support.provider)
-    return cap is None or cap >= provider_load[support.provider]
-
-
-def arrangement_floors(scenario, table) -> list[dict]:
-    """Every arrangement that gives a floor: ``{"rating", "by", "tranches"}`` (tranche ids)."""
-    obligors = {o.id: o for o in scenario.obligors}
-    claims = _max_claims(scenario)
-    load: dict[str, float] = {}
-    for s in scenario.credit_support:
-        if s.provider is not None:
-            load[s.provider] = load.get(s.provider, 0.0) + claims[s.id]
-    capacity = {o.id: o.capacity for o in scenario.obligors if o.capacity is not None}
-    grade = {s.id: provider_grade(obligors[s.provider], scenario, table)
-             for s in scenario.credit_support if s.provider is not None}
-    full = {s.id for s in scenario.credit_support
-            if s.provider is not None and _full(s, claims, load, capacity)}
-    out = []
-    for s in scenario.credit_support:
-        if s.type != "shortfall_commitment" or s.id not in full:
-            continue
-        by, best = [s.id], grade[s.id]
-        for g in scenario.credit_support:
-            if g.type == "commitment_guarantee" and g.guarantees == s.id and g.id in full:
-                by.append(g.id)
-                best = better(best, grade[g.id])
-        out.append({"rating": best, "by": by, "tranches": list(s.covers)})
-    pool = _pool_guarantee_floor(scenario, full, grade)
-    if pool is not None:
-        out.append({**pool, "tranches": [t.id for t in scenario.tranches]})
-    return out
-
-
-def _pool_guarantee_floor(scenario, full: set, grade: dict) -> dict | None:
-    """The floor of full loan / bank guarantees on every asset, or ``None``."""
-    best: list[tuple[str, str] | None] = [None] * len(scenario.assets)
-    for s in scenario.credit_support:
-        if s.type not in FULL_GUARANTEE_TYPES or s.id not in full:
-            continue
-        for i in covered_assets(scenario, s):
-            if best[i] is None or better(grade[s.id], best[i][0]) != best[i][0]:
-                best[i] = (grade[s.id], s.id)
-    if not best or any(b is None for b in best):
-        return None
-    worst = max((b[0] for b in best), key=SF_SCALE.index)
-    return {"rating": worst, "by": sorted({b[1] for b in best}, key=_support_order(scenario))}
-
-
-def _support_order(scenario):
-    order = {s.id: n for n, s in enumerate(scenario.credit_support)}
-    return lambda sid: order[sid]
-
-
-def support_floors(scenario, table, paid_when_no_default: list[bool]) -> list[dict | None]:
-    """Per tranche: the best floor, ``{"rating", "by"}``, or ``None``.
-
-    ``paid_when_no_default[k]``: tranche ``k`` is paid in full when no asset defaults (a
-    tranche the deal cannot pay even then gets no floor).
-    """
-    floors = arrangement_floors(scenario, table)
-    out = []
-    for k, t in enumerate(scenario.tranches):
-        mine = [f for f in floors if t.id in f["tranches"]] if paid_when_no_default[k] else []
-        if not mine:
-            out.append(None)
-            continue
-        top = min(mine, key=lambda f: SF_SCALE.index(f["rating"]))
-        out.append({"rating": top["rating"], "by": list(top["by"])})
-    return out
+def ladder_rating(standalone: dict, runs: list[tuple[LadderStep, dict]]) -> dict:
+    """A tranche's ``rating``, ``rating_range`` and ``rating_by`` from its standalone row and
+    each ladder run's row (``rating``, ``rating_range``): the best of the standalone grade
+    and each run's grade capped at the run's supporters' grade. Ties go to the standalone
+    grade, then to the step with the best supporters (the fewest needed)."""
+    rating, by = standalone["rating"], []
+    rng = list(standalone["rating_range"])
+    for step, row in runs:
+        capped = worse(step.grade, row["rating"])
+        if capped is not None and better(capped, rating) != rating:
+            rating, by = capped, list(step.supporters)
+        rng = [better(r, worse(step.grade, x)) for r, x in zip(rng, row["rating_range"])]
+    return {"rating": rating, "rating_range": rng, "rating_by": by}

@@ -1,8 +1,9 @@
 """One self-contained HTML report of a run, in English or Chinese, for a credit committee.
 
 Sections: the deal summary (tranches with coupons and credit enhancement, excess spread,
-supporters and their ratings), the tranche table with the three ratings (standalone,
-support floor, joint default) and the rating by the convention, reliance on each support,
+supporters and their ratings), the tranche table with the ratings on the three bases
+(standalone, the support ladder, joint default) and how the rating was reached (the ladder,
+one page), reliance on each support,
 the pool default-rate distribution, the default timing, support and trigger statistics,
 TDR/BDR (when that is the method), the sensitivities with their base row, the cash flows
 with no defaults and under a stress, and the assumptions of the run.
@@ -29,8 +30,10 @@ from engine.report.summary import (
 from engine.report.table import (
     cashflow_rows,
     cashflow_summary_lines,
+    LADDER_NOTE,
     convention_line,
-    floor_text,
+    ladder_rows,
+    rating_by_text,
     quantile_range,
     sampling_lines,
 )
@@ -47,6 +50,7 @@ td.l,th.l{text-align:left}.note{color:#555;font-size:.85em}
 .scroll{overflow-x:auto;max-width:100%%}.flows td:first-child{position:sticky;left:0;background:#fff}
 img{max-width:100%%;border:1px solid #ddd;margin:.5em 0}
 .grades td:nth-child(3){font-weight:bold}
+.newpage{break-before:page}.warn{color:#8a1f11;font-weight:bold}
 """
 
 
@@ -163,7 +167,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
     body.append(f"<h2>{T('Tranches')}</h2>")
     body.append(f"<p class='note'>{html.escape(convention_line(doc, lang))}</p>")
     header = [T("tranche"), T("balance"), T("rating"), T("95% range"), T("standalone"),
-              T("support floor"), T("joint default"), T("default probability"),
+              T("rating by"), T("joint default"), T("default probability"),
               T("expected loss"), T("WAL (years)"), T("standalone default probability")]
     rows = []
     for t in doc["tranches"]:
@@ -171,7 +175,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         rows.append([t["id"], money(t["balance"]), grade(t["rating"], lang),
                      grade_range(t["rating_range"]) if rated else "-",
                      grade(t.get("rating_standalone"), lang) if rated else "-",
-                     floor_text(t.get("support_floor")),
+                     rating_by_text(t),
                      grade(t.get("rating_joint_default"), lang) if rated else "-",
                      estimate(t["default_probability"], t["default_probability_se"],
                               run["paths"]),
@@ -180,6 +184,16 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                      estimate(t.get("default_probability_standalone"),
                               t.get("default_probability_se_standalone"), run["paths"])])
     body.append(_table(header, rows, cls="grades"))
+    for message in doc.get("warnings") or []:
+        body.append(f"<p class='warn'>{html.escape(T('warning'))}: {html.escape(message)}</p>")
+    if any(t.get("support_ladder") for t in doc["tranches"]):
+        body.append(f"<h2 class='newpage'>{html.escape(T('How the rating was reached'))}</h2>")
+        body.append(f"<p class='note'>{html.escape(T(LADDER_NOTE))}</p>")
+        ladder = ladder_rows(doc, lang)
+        body.append(_table(ladder[0], ladder[1:], cls="grades", left=1))
+        body.append("<p class='note'>" + html.escape(T(
+            "Each cell: the run's default probability ± its standard error, and the grade it "
+            "lends (the run's own grade, at most the supporters' grade).")) + "</p>")
     if doc.get("reliance"):
         body.append(f"<h2>{T('Reliance on each support (same random numbers)')}</h2>")
         body.append("<p class='note'>" + html.escape(T("Each tranche's rating (by the convention above) and "
@@ -223,8 +237,8 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
     if "tdr" in pool:
         body.append(f"<h2>{T('TDR / BDR')}</h2>")
         body.append("<p class='note'>" + html.escape(T(
-            "Break-even default rates of the standalone structure (no credit support); the "
-            "grade is combined with the support floor by the convention.")) + "</p>")
+            "Break-even default rates of the standalone structure (no credit support); each "
+            "run of the support ladder has its own, with its supporters paying.")) + "</p>")
         body.append(_table([T("grade"), T("TDR")], [(g, pct(v, 2))
                                                     for g, v in pool["tdr"].items()]))
         body.append(_table([T("tranche"), T("standalone grade"), T("BDR"),
@@ -246,7 +260,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         for t in sens["base"]["tranches"]:
             srows.append((T("base"), t["id"], grade(t["rating"], lang),
                           grade(t.get("rating_standalone"), lang),
-                          floor_text(t.get("support_floor")),
+                          rating_by_text(t),
                           grade(t.get("rating_joint_default"), lang),
                           estimate(t["default_probability"], t["default_probability_se"],
                                    run["paths"]), "",
@@ -256,7 +270,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
             for t in c["tranches"]:
                 srows.append((c["name"], t["id"], grade(t["rating"], lang),
                               grade(t.get("rating_standalone"), lang),
-                              floor_text(t.get("support_floor")),
+                              rating_by_text(t),
                               grade(t.get("rating_joint_default"), lang),
                               estimate(t["default_probability"], t["default_probability_se"],
                                        run["paths"]),
@@ -265,7 +279,7 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                                        run["paths"]),
                               _change(t["el_change"], t["el_change_se"])))
         body.append(_table([T("case"), T("tranche"), T("rating"), T("standalone"),
-                            T("support floor"), T("joint default"), T("default probability"),
+                            T("rating by"), T("joint default"), T("default probability"),
                             T("change ± se"), T("expected loss"), T("EL change ± se")],
                            srows, left=2))
         body.append(_img(T("Sensitivities (same random numbers as the base case)"),

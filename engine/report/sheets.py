@@ -70,19 +70,29 @@ def clean_frame(frame: pd.DataFrame, all_money: bool = False) -> pd.DataFrame:
     return out
 
 
+def ladder_cell(ladder) -> str:
+    """A tranche's support ladder in one cell: ``AAA GC: PD 0.0000% -> AAAsf; ...``."""
+    if not isinstance(ladder, (list, tuple)):
+        return ""
+    return "; ".join(f"{s['grade']} {'+'.join(s['supporters'])}: PD "
+                     f"{100 * s['default_probability']:.4f}% -> {s['rating'] or '-'}"
+                     for s in ladder)
+
+
 def tranche_frame(rows: list[dict]) -> pd.DataFrame:
-    """Tranche rows as a flat table: ranges as ``best..worst``, the floor as its grade and
-    the ids it rests on, each stress's BDR in its own column."""
+    """Tranche rows as a flat table: ranges as ``best..worst``, the supporters the rating
+    rests on as ``GC+SOE``, the support ladder as one cell, each stress's BDR in its own
+    column."""
     tranches = pd.DataFrame(rows)
     for col in ("rating_range", "rating_range_standalone", "rating_range_joint_default"):
         if col in tranches:
             tranches[col] = tranches[col].map(
                 lambda r: "..".join(r) if isinstance(r, (list, tuple)) else "")
-    if "support_floor" in tranches:
-        tranches["support_floor_by"] = tranches["support_floor"].map(
-            lambda f: "+".join(f["by"]) if isinstance(f, dict) else "")
-        tranches["support_floor"] = tranches["support_floor"].map(
-            lambda f: f["rating"] if isinstance(f, dict) else "")
+    if "rating_by" in tranches:
+        tranches["rating_by"] = tranches["rating_by"].map(
+            lambda b: "+".join(b) if isinstance(b, (list, tuple)) else "")
+    if "support_ladder" in tranches:
+        tranches["support_ladder"] = tranches["support_ladder"].map(ladder_cell)
     if "bdr_by_scenario" in tranches:
         stresses = tranches["bdr_by_scenario"].map(lambda d: d or {})
         for name in (stresses.iloc[0] if len(stresses) else {}):
@@ -121,8 +131,8 @@ def result_frames(doc: dict) -> dict[str, pd.DataFrame]:
 def sensitivity_frame(sens: dict) -> pd.DataFrame:
     """The base case (changes 0) and every case, one row per tranche."""
     base = [{"case": "base", **{k: t.get(k) for k in (
-        "id", "rated", "rating", "rating_range", "rating_standalone", "support_floor",
-        "rating_joint_default", "default_probability", "default_probability_se",
+        "id", "rated", "rating", "rating_range", "rating_standalone", "rating_by",
+        "rating_substitution", "rating_joint_default", "default_probability", "default_probability_se",
         "expected_loss", "expected_loss_se")},
         "pd_change": 0.0, "pd_change_se": 0.0, "el_change": 0.0, "el_change_se": 0.0}
         for t in sens["base"]["tranches"]]

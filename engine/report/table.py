@@ -9,7 +9,7 @@ import math
 
 from wcwidth import wcswidth
 
-from engine.notation import floor_text  # noqa: F401  (html.py reads it from here)
+from engine.notation import rating_by_text  # noqa: F401  (html.py reads it from here)
 from engine.report.i18n import (
     estimate,
     grade,
@@ -23,8 +23,9 @@ from engine.report.i18n import (
 )
 
 CONVENTION_TEXT = {
-    "substitution": "credit substitution (market convention): rating = better of standalone "
-                    "and support floor",
+    "substitution": "counterparty rule (market convention): rating = best of standalone and "
+                    "each supporter grade's run, capped at that grade",
+    "standalone": "standalone: rating = pool and structure alone, no credit support",
     "joint_default": "joint default: rating = full simulation with supporters as correlated "
                      "obligors",
 }
@@ -75,7 +76,7 @@ _columns = columns   # the old private name
 def tranche_table(doc: dict, lang: str = "en") -> str:
     """Fixed-width text of the result document's tranches and pool."""
     head = tuple(tr(h, lang) for h in (
-        "tranche", "balance", "rating", "95% range", "standalone", "support floor",
+        "tranche", "balance", "rating", "95% range", "standalone", "rating by",
         "joint default", "default prob ± se", "expected loss ± se", "WAL (y) ± se"))
     rows = [head]
     paths = doc["run"]["paths"]
@@ -85,7 +86,7 @@ def tranche_table(doc: dict, lang: str = "en") -> str:
             t["id"], money(t["balance"]), grade(t["rating"], lang),
             grade_range(t["rating_range"]) if rated else "-",
             grade(t.get("rating_standalone"), lang) if rated else "-",
-            floor_text(t.get("support_floor")),
+            rating_by_text(t),
             grade(t.get("rating_joint_default"), lang) if rated else "-",
             estimate(t["default_probability"], t["default_probability_se"], paths),
             estimate(t["expected_loss"], t["expected_loss_se"], paths),
@@ -169,6 +170,44 @@ def bdr_lines(doc: dict, lang: str = "en") -> list[str]:
     return out + columns(rows, right={2, 4})
 
 
+LADDER_NOTE = ("How the rating was reached (the agencies' counterparty rule): at each supporter "
+               "grade, the supporters rated at it or better pay exactly as the documents say "
+               "(share, cap, lag, capacity) and never default, every other supporter is "
+               "defaulted from the start; each run's grade counts up to that grade. The rating "
+               "is the best of the standalone grade and those.")
+
+
+def ladder_rows(doc: dict, lang: str = "en") -> list[tuple]:
+    """The support ladder as a table: per tranche the standalone grade, each run's default
+    probability and the grade it lends, the rating and what it rests on (header first)."""
+    steps = next((t.get("support_ladder") for t in doc["tranches"] if t.get("support_ladder")),
+                 None) or []
+    head = (tr("tranche", lang), tr("standalone", lang),
+            *(f"{s['grade']}: {'+'.join(s['supporters'])}" for s in steps),
+            tr("rating", lang), tr("rating by", lang))
+    rows = [head]
+    paths = doc["run"]["paths"]
+    for t in doc["tranches"]:
+        rated = t.get("rated", True)
+        cells = [f"{estimate(s['default_probability'], s['default_probability_se'], paths)}"
+                 + (f" → {grade(s['rating'], lang)}" if rated else "")
+                 for s in t.get("support_ladder") or []]
+        rows.append((t["id"], grade(t.get("rating_standalone"), lang) if rated else "-",
+                     *cells, grade(t["rating"], lang) if rated else "-", rating_by_text(t)))
+    return rows
+
+
+def ladder_text(doc: dict, lang: str = "en") -> str:
+    """The support ladder under the tranche table, with the warnings (empty without
+    supporters and warnings)."""
+    lines = []
+    if any(t.get("support_ladder") for t in doc["tranches"]):
+        lines += [tr(LADDER_NOTE, lang), *columns(ladder_rows(doc, lang))]
+    for message in doc.get("warnings") or []:
+        lines.append(f"{tr('warning', lang)}: {message}")
+    return "\n".join(lines)
+
+
 def reliance_text(doc: dict, lang: str = "en") -> str:
     """Each tranche's rating without each support entry: what the rating rests on."""
     tranches = [t["id"] for t in doc["tranches"]]
@@ -180,8 +219,10 @@ def reliance_text(doc: dict, lang: str = "en") -> str:
     for r in doc.get("reliance") or []:
         rows.append(("+".join(r["removes"]), r["provider"] or "-",
                      *(f"{grade(t['rating'], lang)} / {grade(t['rating_joint_default'], lang)}"
+                       + (f" ({'+'.join(t['rating_by'])})" if t.get("rating_by") else "")
                        for t in r["tranches"])))
-    return "\n".join([tr("reliance on each support (same paths):", lang), *columns(rows)])
+    return "\n".join([tr("reliance on each support (same paths; rating / joint default, and "
+                         "the supporters the rating rests on):", lang), *columns(rows)])
 
 
 def cashflow_column(name: str, lang: str = "en") -> str:
@@ -245,12 +286,12 @@ def _change(x, se) -> str:
 def sensitivity_text(doc: dict, lang: str = "en") -> str:
     """Base case and each sensitivity: rating, default probability and its change."""
     rows = [tuple(tr(h, lang) for h in (
-        "case", "tranche", "rating", "standalone", "support floor", "joint default",
+        "case", "tranche", "rating", "standalone", "rating by", "joint default",
         "default probability", "change ± se", "expected loss", "EL change ± se"))]
 
     def grades(t):
         return (grade(t["rating"], lang), grade(t.get("rating_standalone"), lang),
-                floor_text(t.get("support_floor")), grade(t.get("rating_joint_default"), lang))
+                rating_by_text(t), grade(t.get("rating_joint_default"), lang))
 
     paths = doc["base"]["run"]["paths"]
     for t in doc["base"]["tranches"]:
@@ -285,7 +326,7 @@ def compare_rows(doc: dict, lang: str = "en") -> tuple[list[str], list[tuple]]:
         ("balance", lambda t, d: money(t["balance"])),
         ("rating", lambda t, d: grade(t["rating"], lang)),
         ("standalone", lambda t, d: grade(t.get("rating_standalone"), lang)),
-        ("support floor", lambda t, d: floor_text(t.get("support_floor"))),
+        ("rating by", lambda t, d: rating_by_text(t)),
         ("joint default", lambda t, d: grade(t.get("rating_joint_default"), lang)),
         ("default probability", lambda t, d: estimate(t["default_probability"],
                                                        t["default_probability_se"], paths)),
@@ -355,11 +396,11 @@ def size_text(doc: dict, lang: str = "en") -> str:
                         step=money(doc["resolution"]), ok=money(math.floor(lo / unit) * unit),
                         bad=money(math.ceil(hi / unit) * unit)))
     rows = [tuple(tr(h, lang) for h in ("tranche", "balance", "rating", "95% range",
-                                         "standalone", "support floor", "joint default",
+                                         "standalone", "rating by", "joint default",
                                          "default probability", "expected loss"))]
     rows.append((doc["tranche"], money(balance), grade(a["rating"], lang),
                  grade_range(a.get("rating_range")), grade(a.get("rating_standalone"), lang),
-                 floor_text(a.get("support_floor")), grade(a.get("rating_joint_default"), lang),
+                 rating_by_text(a), grade(a.get("rating_joint_default"), lang),
                  estimate(a["default_probability"], a["default_probability_se"],
                           doc.get("paths")),
                  estimate(a["expected_loss"], a["expected_loss_se"], doc.get("paths"))))

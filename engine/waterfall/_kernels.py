@@ -50,12 +50,21 @@ PAYMENT_TOLERANCE = ROUNDING
 
 
 @njit(cache=True, inline="always")
-def provider_up(j, t, obligor_default, exhausted_at):
+def supporter_default(j, obligor_default, as_supporter):
+    """The date obligor ``j`` defaults as a supporter: fixed by the run, or simulated."""
+    fixed = as_supporter[j]
+    return obligor_default[j] if fixed < 0 else fixed
+
+
+@njit(cache=True, inline="always")
+def provider_up(j, t, obligor_default, as_supporter, exhausted_at):
     """Can provider ``j`` pay on date ``t`` (not defaulted, capacity not exhausted)?
-    ``j < 0`` is a riskless sponsor."""
+    ``j < 0`` is a riskless sponsor. ``as_supporter[j]`` fixes when ``j`` stops paying as a
+    supporter in a run of the rating ladder (0: defaulted from the start; a date past the
+    horizon: never), or is -1 for its simulated default date."""
     if j < 0:
         return True
-    return obligor_default[j] > t and exhausted_at[j] > t
+    return supporter_default(j, obligor_default, as_supporter) > t and exhausted_at[j] > t
 
 
 @njit(cache=True, inline="always")
@@ -173,7 +182,7 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
         if tau + s_offset[d, q - base] != t:
             continue
         j = sup_provider[s]
-        if not provider_up(j, t, obligor_default, s_exhausted):
+        if not provider_up(j, t, obligor_default, su.as_supporter, s_exhausted):
             continue  # provider has defaulted or run out: pays nothing
         received = s_coll_pool[d]
         for q2 in range(base, cov_ptr[i + 1]):
@@ -443,6 +452,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
     sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
     cov_ptr, cov_sup, sup_reimbursed = su.cov_ptr, su.cov_sup, su.reimbursed
+    as_supporter = su.as_supporter
     ob_capacity, ob_default_on_exhaustion, cap_obligors = (su.ob_capacity,
                                                            su.ob_default_on_exhaustion,
                                                            su.cap_obligors)
@@ -600,8 +610,9 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
                 fired = s_short[trig_arg[r]] == 1
             else:
                 j = trig_arg[r]
-                fired = obligor_default[j] <= t or (ob_default_on_exhaustion[j] == 1
-                                                   and s_exhausted[j] <= t)
+                fired = (supporter_default(j, obligor_default, as_supporter) <= t
+                         or (ob_default_on_exhaustion[j] == 1
+                             and s_exhausted[j] <= t))
             if fired:
                 trig_period[r] = t
                 if accelerated_from > horizon:
@@ -655,20 +666,21 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             if need <= 0.0:
                 continue
             paid = 0.0
-            if provider_up(sup_provider[s], t, obligor_default, s_exhausted):
+            if provider_up(sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
                 paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),
                                      t, ob_capacity, s_cap_used, s_exhausted)
                 s_cap_left[s] -= paid
                 sup_paid[t, s] += paid
                 if sup_reimbursed[s]:
                     s_reimb_owed[s] += paid
-            if paid < sup_share[s] * need and not provider_up(sup_provider[s], t,
-                                                                  obligor_default, s_exhausted):
+            if paid < sup_share[s] * need and not provider_up(
+                    sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
                 owed = sup_share[s] * need
                 for g in range(n_sup):
                     if sup_kind[g] != SUP_COMMITMENT_GUARANTEE or sup_target[g] != s:
                         continue
-                    if not provider_up(sup_provider[g], t, obligor_default, s_exhausted):
+                    if not provider_up(sup_provider[g], t, obligor_default, as_supporter,
+                                       s_exhausted):
                         continue
                     p = min(sup_share[g] * (owed - paid), s_cap_left[g])
                     p = draw_capacity(sup_provider[g], p, t, ob_capacity, s_cap_used,

@@ -69,6 +69,9 @@ class Support(NamedTuple):
     ob_capacity: np.ndarray        # per obligor (inf: none)
     ob_default_on_exhaustion: np.ndarray
     cap_obligors: np.ndarray       # obligors with a capacity
+    as_supporter: np.ndarray       # per obligor: date it stops paying as a supporter in a
+                                   # run of the rating ladder (0: from the start; past the
+                                   # horizon: never), -1: its simulated default date
 
 
 class Notes(NamedTuple):
