@@ -82,9 +82,11 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                    help="where the paths run: here, or on a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="a Dask scheduler (tcp://host:8786); default a local cluster")
-    p.add_argument("--support", choices=("substitution", "joint_default"),
+    p.add_argument("--support", choices=("substitution", "joint_default", "standalone"),
                    help="support convention, replacing the scenario's rating.support: "
-                        "substitution (the market's) or joint_default")
+                        "substitution (the market's: the agencies' counterparty rule), "
+                        "joint_default (supporters as correlated obligors) or standalone "
+                        "(no credit support)")
 
 
 def _add_state(p: argparse.ArgumentParser) -> None:

@@ -91,8 +91,11 @@ def default_lists(scenario):
                 + (["reserve_top_up"] if scenario.reserve is not None else [])
                 + [{"to_principal": "rest"}])
     # principal collections first make up fees and current senior interest
+    deferred = [{"interest": t.id} for t in tranches
+                if not t.subordinated and t.interest == "deferrable"]
     principal = (["fees"] + [{"interest": t} for t in current]
-                 + [{"principal": t} for t in seniors] + back + sub_int + sub_prin + res)
+                 + [{"principal": t} for t in seniors] + deferred + back + sub_int + sub_prin
+                 + res)
     post = (["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
             + back + sub_int + sub_prin + res)
     return interest, principal, post
@@ -424,8 +427,7 @@ class Deal:
             for k, tr in enumerate(self.tr):
                 if pay["int"][k] < int_due[k] - TOL:
                     short_before.add(tr.id)
-                int_arrears[k] = (max(0.0, int_due[k] - pay["int"][k])
-                                  if tr.interest == "deferrable" else 0.0)
+                int_arrears[k] = max(0.0, int_due[k] - pay["int"][k])  # stays owed
             for n in range(len(sup)):
                 self.owed_back[n] -= pay["back"][n]
             bal = pay["rem"]
@@ -492,7 +494,8 @@ class Deal:
             elif "to_principal" in step:
                 return cash, True
             elif "residual" in step:
-                if (t == T or notes_done) and not blocked:
+                k = self.ids.index(step["residual"])
+                if (t == T or notes_done) and not blocked and not self.owes_above(k, st, pay):
                     pay["res"][self.ids.index(step["residual"])] += cash
                     cash = 0.0
             else:
@@ -503,6 +506,8 @@ class Deal:
                     owed = [0.0 if self.tr[k].subordinated and blocked
                             else max(0.0, st["int_due"][k] - pay["int"][k]) for k in ks]
                 else:
+                    if self.owes_above(min(ks), st, pay):
+                        continue        # a tranche above is owed interest: arrears first
                     owed = []
                     for k in ks:
                         tr = self.tr[k]
@@ -530,6 +535,11 @@ class Deal:
                         rem[k] = 0.0 if x >= rem[k] else rem[k] - x
                 cash -= amount
         return cash, False
+
+    @staticmethod
+    def owes_above(k, st, pay):
+        """Is a tranche ranked above k still owed interest (coupon or arrears)?"""
+        return any(st["int_due"][i] - pay["int"][i] > TOL for i in range(k))
 
     def pay_date(self, st, ai, ap):
         n = len(self.tr)

@@ -13,7 +13,7 @@ import engine
 from engine.cli import main
 from engine.plan import compile_plan, rating_tables
 from engine.rating.methods import rate_by_pd
-from engine.rating.substitution import provider_grade
+from engine.rating.substitution import provider_grade, worse
 from engine.result import build_result
 from engine.scenario.edit import standalone
 from engine.simulate import simulate
@@ -40,13 +40,19 @@ def tranche(result, tid="A") -> dict:
 
 
 @pytest.mark.parametrize("grade", ["AAA", "AA+", "A"])
-def test_supporter_rating_is_the_floor_of_a_weak_senior(grade):
+def test_a_full_commitment_lends_its_providers_grade_to_a_weak_senior(grade):
     res = engine.run(load(weak_pool(grade)))
     a = tranche(res)
-    assert a["support_floor"] == {"rating": f"{grade}sf", "by": ["SC"]}
+    assert a["rating_by"] == ["SP"]
+    assert [s["grade"] for s in a["support_ladder"]] == [grade]
+    assert a["support_ladder"][0]["default_probability"] == 0.0     # it pays in full
     assert a["rating_standalone"] not in ("AAAsf", "AA+sf", "AAsf", "AA-sf", "A+sf", "Asf")
-    assert a["rating"] == f"{grade}sf"
-    assert a["rating_range"] == [f"{grade}sf", f"{grade}sf"]
+    assert a["rating"] == a["rating_substitution"] == f"{grade}sf"
+    # the range is the run's: with no default in 20,000 paths AAA cannot be told from AA+
+    assert a["rating_range"][0] == f"{grade}sf"
+    assert a["rating_range"] == [worse(f"{grade}sf", g)
+                                 for g in a["support_ladder"][0]["run_rating_range"]]
+    assert "support_floor" not in a
     assert res.rating == {"method": "tranche_pd", "support": "substitution", "table": "domestic"}
 
 
@@ -58,31 +64,54 @@ def test_strong_standalone_senior_keeps_its_grade_whatever_the_supporter():
                               "covers": ["A"]}]
     a = tranche(engine.run(load(doc)))
     assert a["default_probability_standalone"] == 0.0
-    assert (a["rating_standalone"], a["support_floor"]["rating"], a["rating"]) == (
+    assert (a["rating_standalone"], a["support_ladder"][0]["rating"], a["rating"]) == (
         "AAAsf", "BBBsf", "AAAsf")
+    assert a["rating_by"] == []          # the standalone structure gives it
 
 
-def test_a_aaa_guarantee_of_an_aa_commitment_lifts_the_floor_to_aaa():
+def test_a_aaa_guarantee_of_an_aa_commitment_lifts_the_rating_to_aaa():
     bank = {"id": "BANK", "kind": "bank", "rating": "AAA"}
     doc = weak_pool("AA", extra_obligors=[bank], support=[
         {"id": "SC", "type": "shortfall_commitment", "provider": "SP", "covers": ["A"]},
         {"id": "SCG", "type": "commitment_guarantee", "provider": "BANK", "guarantees": "SC"}])
     a = tranche(engine.run(load(doc)))
-    assert a["support_floor"] == {"rating": "AAAsf", "by": ["SC", "SCG"]}
-    assert a["rating"] == "AAAsf"
+    # at AAA the commitment's provider is defaulted from the start and its guarantor pays
+    assert [(s["grade"], s["supporters"]) for s in a["support_ladder"]] == [
+        ("AAA", ["BANK"]), ("AA", ["SP", "BANK"])]
+    assert a["support_ladder"][0]["default_probability"] == 0.0
+    assert a["rating"] == "AAAsf" and a["rating_by"] == ["BANK"]
 
 
-@pytest.mark.parametrize("change", [{"share": 0.8}, {"cap": 1.0e6}])
-def test_partial_support_gives_no_floor(change):
+def test_partial_loan_guarantees_earn_partial_credit():
+    """80% AAA guarantees on every loan: better than standalone (the cash helps), not the
+    guarantor's grade, and exactly the grade of the AAA run's default probability."""
     gc = {"id": "GC", "kind": "guarantee_company", "rating": "AAA"}
-    lg = {"id": "LG", "type": "loan_guarantee", "provider": "GC", "covers": "all", **change}
-    res = engine.run(load(weak_pool("AAA", extra_obligors=[gc], support=[lg])))
-    for t in res.tranche_rows:
-        assert t["support_floor"] is None
-        assert t["rating"] == t["rating_standalone"]
+    lg = {"id": "LG", "type": "loan_guarantee", "provider": "GC", "covers": "all",
+          "share": 0.8}
+    sc = load(weak_pool("AAA", extra_obligors=[gc], support=[lg]))
+    a = tranche(engine.run(sc))
+    step = a["support_ladder"][0]
+    scale = engine.rating.SF_SCALE
+    assert scale.index(a["rating"]) < scale.index(a["rating_standalone"])
+    assert a["rating"] == step["rating"] == step["run_rating"] != "AAAsf"
+    assert 0.0 < step["default_probability"] < a["default_probability_standalone"]
+    assert a["rating"] == rate_by_pd(step["default_probability"], 1.0, rating_tables(sc)["pd"])
 
 
-def test_full_loan_guarantees_on_every_asset_floor_every_tranche_at_the_worst_guarantor():
+def test_a_capped_guarantee_earns_what_its_cash_earns():
+    gc = {"id": "GC", "kind": "guarantee_company", "rating": "AAA"}
+    lg = {"id": "LG", "type": "loan_guarantee", "provider": "GC", "covers": "all",
+          "cap": 1.0e6}
+    a = tranche(engine.run(load(weak_pool("AAA", extra_obligors=[gc], support=[lg]))))
+    step = a["support_ladder"][0]
+    # 1m of cash helps a little (less loss), not a grade's worth
+    assert step["default_probability"] <= a["default_probability_standalone"]
+    assert step["expected_loss"] < a["expected_loss_standalone"]
+    assert a["rating"] == engine.rating.substitution.better(a["rating_standalone"],
+                                                            step["rating"])
+
+
+def test_loan_guarantees_give_every_tranche_at_most_the_worst_guarantors_grade():
     gc1 = {"id": "GC1", "kind": "guarantee_company", "rating": "AAA"}
     gc2 = {"id": "GC2", "kind": "guarantee_company", "rating": "AA"}
     first, rest = [f"L{i}" for i in range(6)], [f"L{i}" for i in range(6, 12)]
@@ -90,18 +119,19 @@ def test_full_loan_guarantees_on_every_asset_floor_every_tranche_at_the_worst_gu
         {"id": "LG1", "type": "loan_guarantee", "provider": "GC1", "covers": first},
         {"id": "LG2", "type": "loan_guarantee", "provider": "GC2", "covers": rest}])
     res = engine.run(load(doc))
-    for t in res.tranche_rows:
-        assert t["support_floor"] == {"rating": "AAsf", "by": ["LG1", "LG2"]}
-    # one asset left uncovered: no floor at all
-    doc["credit_support"][1]["covers"] = rest[:-1]
-    res = engine.run(load(doc))
-    assert all(t["support_floor"] is None for t in res.tranche_rows)
+    a = tranche(res)
+    assert [s["grade"] for s in a["support_ladder"]] == ["AAA", "AA"]
+    assert a["support_ladder"][1]["default_probability"] == 0.0    # both pay: no loss
+    assert a["support_ladder"][0]["default_probability"] > 0.0     # GC2 defaulted: half lost
+    assert a["rating"] == "AAsf" and a["rating_by"] == ["GC1", "GC2"]
 
 
-def test_a_provider_capacity_that_binds_gives_no_floor():
+def test_a_provider_capacity_that_binds_limits_the_credit():
     doc = weak_pool("AAA")
     doc["obligors"][-1]["capacity"] = 1.0e6
-    assert tranche(engine.run(load(doc)))["support_floor"] is None
+    a = tranche(engine.run(load(doc)))
+    assert a["support_ladder"][0]["default_probability"] > 0.0
+    assert a["rating"] != "AAAsf"
 
 
 def test_provider_grades_on_the_sf_scale():
@@ -147,7 +177,9 @@ def test_tdr_bdr_break_even_rates_ignore_the_support():
                if engine.rating.SF_SCALE.index(g)
                >= engine.rating.SF_SCALE.index(a["rating_standalone"]))
     assert a["bdr_cushion"] == pytest.approx(a["bdr"] - tdr[a["rating_standalone"]])
-    assert a["rating"] == "AAAsf" and a["support_floor"]["rating"] == "AAAsf"
+    # the AAA run: the guarantee company pays as documented, so the senior never breaks even
+    assert a["support_ladder"][0]["bdr"] == 1.0
+    assert a["rating"] == "AAAsf" and a["rating_by"] == ["GC"]
 
 
 def test_unrated_tranche_carries_no_grade():
@@ -156,7 +188,9 @@ def test_unrated_tranche_carries_no_grade():
     sub = tranche(engine.run(load(doc)), "Sub")
     assert sub["rated"] is False
     assert sub["rating"] is sub["rating_range"] is sub["rating_standalone"] is None
-    assert sub["support_floor"] is None and sub["rating_joint_default"] is None
+    assert sub["rating_by"] == [] and sub["rating_joint_default"] is None
+    assert sub["rating_substitution"] is None
+    assert sub["support_ladder"][0]["rating"] is None      # numbers, no grade
     assert sub["default_probability"] >= 0.0
 
 
@@ -165,8 +199,9 @@ def test_reliance_report_shows_what_the_rating_rests_on():
     res = engine.run(sc, paths=10_000, reliance_report=True)
     by = {r["support"]: {t["id"]: t for t in r["tranches"]} for r in res.reliance}
     assert set(by) == {s.id for s in sc.credit_support}
-    # either support alone still gives the AA+ floor to the senior
+    # either support alone still carries the senior to its provider's AA+
     assert by["SC"]["A"]["rating"] == "AA+sf" and by["LG"]["A"]["rating"] == "AA+sf"
+    assert by["SC"]["A"]["rating_by"] == ["GC"]
     # the originator's subordinated tranche is not rated, with or without support
     assert tranche(res, "Sub")["rated"] is False
     assert all(by[s]["Sub"]["rating"] is None for s in by)
@@ -182,7 +217,8 @@ def test_convention_flag_and_table_on_screen(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["run", path, "--paths", "5000", "--json", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "credit substitution" in text and "support floor" in text and "AA+sf (" in text
+    assert "counterparty rule" in text and "rating by" in text and "GC (AA+)" in text
+    assert "How the rating was reached" in text
     doc = json.loads(out.read_text())
     assert doc["rating"]["support"] == "substitution"
     assert doc["tranches"][0]["rating"] == "AA+sf"
@@ -231,7 +267,7 @@ def test_size_targets_the_convention_rating():
     assert doc["balance"] == pytest.approx(sum(t.balance for t in sc.tranches))
     assert doc["achieved"]["rating"] == "AA+sf"
     assert doc["rating"]["support"] == "substitution"
-    np.testing.assert_equal(doc["achieved"]["support_floor"]["by"], ["SC"])
+    np.testing.assert_equal(doc["achieved"]["rating_by"], ["SP"])
 
 
 def test_the_market_page_reproduces_the_markets_outcomes(capsys):
@@ -247,7 +283,7 @@ def test_the_market_page_reproduces_the_markets_outcomes(capsys):
                   paths=5_000)
     seniors = [d["result"]["tranches"][0] for d in doc["designs"]]
     assert [a["rating"] for a in seniors] == ["AAAsf", "AA+sf", "AAsf", "AAAsf"]
-    assert [a["support_floor"]["by"] for a in seniors] == [["SC"], ["SC"], ["SC"],
-                                                            ["SC", "SCG"]]
+    assert [a["rating_by"] for a in seniors] == [["GC"], ["GC"], ["GOV", "INS", "ORIG"],
+                                                  ["SOE"]]
     scale = engine.rating.SF_SCALE
     assert all(scale.index(a["rating_standalone"]) > scale.index("BBB-sf") for a in seniors)

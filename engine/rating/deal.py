@@ -218,12 +218,15 @@ BDR_KEYS = ("bdr", "bdr_governing_stress", "bdr_cushion", "bdr_by_scenario")
 WARN_NOTCHES = 3
 
 
-def ladder_row(step: LadderStep, row: dict) -> dict:
+def ladder_row(step: LadderStep, row: dict, rated: bool = True) -> dict:
     """One step of a tranche's ``support_ladder``: the supporters' grade and ids, the run's
-    estimates, its own grade and the grade it lends (capped at the supporters')."""
+    estimates, its own grade and the grade it lends (capped at the supporters'); an unrated
+    tranche gets the numbers without grades."""
     out = {"grade": step.label, "supporters": list(step.supporters),
-           **{k: row[k] for k in STANDALONE_ESTIMATES}, "run_rating": row["rating"],
-           "rating": worse(step.grade, row["rating"])}
+           **{k: row[k] for k in STANDALONE_ESTIMATES},
+           "run_rating": row["rating"] if rated else None,
+           "run_rating_range": list(row["rating_range"]) if rated else None,
+           "rating": worse(step.grade, row["rating"]) if rated else None}
     if "bdr" in row:
         out["bdr"] = row["bdr"]
     return out
@@ -246,7 +249,7 @@ def combine(scenario, joint: Result, alone: Result, ladder: list) -> Result:
         if not tranche.rated:
             ratings = {k_: ([] if k_ == "rating_by" else None) for k_ in ratings}
         out.update(ratings)
-        out["support_ladder"] = [ladder_row(step, r) for step, r in steps]
+        out["support_ladder"] = [ladder_row(step, r, tranche.rated) for step, r in steps]
         out.update({f"{k_}_standalone": sa[k_] for k_ in STANDALONE_ESTIMATES})
         out.update({k_: sa[k_] for k_ in BDR_KEYS if k_ in sa})
         if "large_obligor_test" in sa:

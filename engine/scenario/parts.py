@@ -877,12 +877,14 @@ class RatingSpec(_Model):
     """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
 
     method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
-    support: Literal["substitution", "joint_default"] = Field(
+    support: Literal["substitution", "joint_default", "standalone"] = Field(
         "substitution",
-        description="substitution (the market's convention): the better of the standalone "
-                    "rating (no credit support) and the support floor (the rating of a provider "
-                    "covering the tranche in full); joint_default: the full simulation with "
-                    "supporters as correlated obligors")
+        description="substitution (the market's convention, the agencies' counterparty rule): "
+                    "the best of the standalone rating and, per supporter grade, the grade of a "
+                    "run where supporters at that grade or better pay as documented and the "
+                    "others default from the start, capped at that grade; joint_default: the "
+                    "full simulation with supporters as correlated obligors; standalone: the "
+                    "pool and structure alone")
     table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
     stresses: list[Stress] | None = Field(
         None, description="tdr_bdr stress grid; default: the small-business grid of "

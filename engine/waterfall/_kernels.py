@@ -456,7 +456,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     ob_capacity, ob_default_on_exhaustion, cap_obligors = (su.ob_capacity,
                                                            su.ob_default_on_exhaustion,
                                                            su.cap_obligors)
-    tr_balance, tr_coupon, tr_sub, tr_deferrable = no.balance, no.coupon, no.sub, no.deferrable
+    tr_balance, tr_coupon, tr_sub = no.balance, no.coupon, no.sub
     fee_kind, fee_value = wf.fee_kind, wf.fee_value
     ops_int, ops_prin, ops_post = wf.ops_int, wf.ops_prin, wf.ops_post
     trig_kind, trig_arg, trig_value = wf.trig_kind, wf.trig_arg, wf.trig_value
@@ -730,7 +730,9 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             res_paid[t, k] = s_pay_res[k]
             if s_pay_int[k] < s_int_due[k] - PAYMENT_TOLERANCE:
                 s_short[k] = 1
-            s_arrears[k] = max(0.0, s_int_due[k] - s_pay_int[k]) if tr_deferrable[k] else 0.0
+            # unpaid interest stays owed (a shortfall of a non-deferrable tranche is also a
+            # default: s_short), paid before the tranche's current interest later
+            s_arrears[k] = max(0.0, s_int_due[k] - s_pay_int[k])
             s_bal[k] = s_rem[k]
             tr_bal_end[t, k] = s_bal[k]
         carry[t] = carry_int + carry_prin

@@ -62,6 +62,27 @@ def notes_repaid(rem, is_sub):
 
 
 @njit(cache=True, inline="always")
+def interest_owed_above(k, int_due, pay_int):
+    """True while a tranche ranked above ``k`` is still owed interest on this date (its
+    coupon or arrears; half a cent is rounding): nothing below it gets principal or the
+    residual until it is paid."""
+    for i in range(k):
+        if int_due[i] - pay_int[i] > ROUNDING:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def group_top(g, grp_ptr, grp_idx):
+    """The most senior tranche of group ``g`` (lowest index)."""
+    ug = np.uint64(g)
+    top = grp_idx[np.uint64(grp_ptr[ug])]
+    for q in range(np.uint64(grp_ptr[ug]), np.uint64(grp_ptr[ug + np.uint64(1)])):
+        top = min(top, grp_idx[q])
+    return top
+
+
+@njit(cache=True, inline="always")
 def reimbursement_left(owed, paid):
     """What commitment providers are still owed on this date, after ``paid``."""
     left = 0.0
@@ -171,7 +192,8 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     ``mode`` says what is done with them.
 
     - :data:`PAY`: pay ``min(cash, claims)``; payments add to the ``pay_*`` arrays of
-      ``acct``, ``rem`` (the balances) falls with principal paid.
+      ``acct``, ``rem`` (the balances) falls with principal paid. No principal or residual
+      goes to a tranche while one ranked above it is owed interest (arrears first).
     - :data:`NEED` / :data:`NEED_INTEREST`: pay nothing; find the least cash to add so that
       every ``covered`` tranche's interest due (and, for ``NEED``, its scheduled principal
       due) in this list is paid in full. Everything ranked ahead of a covered item is paid
@@ -224,6 +246,8 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
                                    covered, claim)
                 ahead += total
         elif op == OP_PRINCIPAL:
+            if paying and interest_owed_above(group_top(arg, grp_ptr, grp_idx), int_due, pay_int):
+                continue         # a tranche above is owed interest (arrears first)
             total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
                                      pass_through, is_sub, post, blocked, claim)
             if paying:
@@ -260,7 +284,8 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
         elif op == OP_RESIDUAL:
             if not paying:
                 break
-            if (t == horizon or notes_repaid(rem, is_sub)) and not blocked:
+            if ((t == horizon or notes_repaid(rem, is_sub)) and not blocked
+                    and not interest_owed_above(arg, int_due, pay_int)):
                 pay_res[arg] += cash
                 cash = 0.0
         elif op == OP_TO_PRINCIPAL:

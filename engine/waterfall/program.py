@@ -9,7 +9,8 @@ Defaults, for tranches listed most senior first:
 ``interest: [fees, {interest: each non-subordinated tranche}, reserve_top_up (with a reserve),
 {to_principal: rest}]``;
 ``principal: [fees, {interest: each non-subordinated tranche with current interest},
-{principal: each non-subordinated tranche}, reimbursement (with a reimbursed commitment),
+{principal: each non-subordinated tranche}, {interest: each deferrable non-subordinated
+tranche} (its arrears before anything below it), reimbursement (with a reimbursed commitment),
 {interest: each subordinated tranche with an expected return}, {principal: each
 subordinated tranche}, {residual: last subordinated}]`` (principal collections make up fees
 and senior interest first: 本金账户补足收入账户);
@@ -60,7 +61,10 @@ def _default_steps(scenario) -> dict[str, list]:
     interest.append({"to_principal": "rest"})
     # principal collections make up fees and current senior interest first (本金账户补足收入账户)
     principal = ["fees"] + [{"interest": t} for t in current]
-    principal += [{"principal": t} for t in seniors] + reimburse
+    principal += [{"principal": t} for t in seniors]
+    # a deferrable tranche's arrears (and coupon) before anything below it
+    principal += [{"interest": t.id} for t in tranches
+                  if not t.subordinated and t.interest == "deferrable"] + reimburse
     principal += [{"interest": t.id} for t in subs if t.coupon > 0]
     principal += [{"principal": t.id} for t in subs]
     post = ["fees"] + [{"interest": t} for t in seniors] + [{"principal": t} for t in seniors]
