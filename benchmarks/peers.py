@@ -56,13 +56,13 @@ def numpy_default_model(plan, n_paths, seed, chunk=2000):
 
 
 @njit(cache=True, _nrt=False)
-def _default_rates_block(seed, start, stop, shift, dof, groups, asset_obligor, asset_term,
-                         out_start, pool_balance, z, tau, defaulters, work, out):
+def _default_rates_block(seed, start, stop, shift, keys, dof, groups, asset_obligor,
+                         asset_term, out_start, pool_balance, z, tau, defaulters, work, out):
     """One block's paths, compiled like the engine's ``simulate_block`` (no reference
     counting in the per-path loop)."""
     n_def = 0
     for path in range(start, stop):
-        draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, z)
+        draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, keys, z)
         scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
         n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
                                  work, tau, defaulters, n_def)
@@ -75,7 +75,7 @@ def _default_rates_block(seed, start, stop, shift, dof, groups, asset_obligor, a
 
 
 @njit(parallel=True, cache=True)
-def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_obligor,
+def _engine_default_rates(seed, n_paths, block_size, shift, keys, dof, groups, asset_obligor,
                           asset_term, out_start, pool_balance, out):
     n_blocks = -(-n_paths // block_size)
     horizon = groups.thr.shape[1]
@@ -86,7 +86,7 @@ def _engine_default_rates(seed, n_paths, block_size, shift, dof, groups, asset_o
         defaulters = np.zeros(n_obl, dtype=np.int64)
         work = make_default_work(groups)
         _default_rates_block(seed, b * block_size, min((b + 1) * block_size, n_paths), shift,
-                             dof, groups, asset_obligor, asset_term, out_start, pool_balance,
+                             keys, dof, groups, asset_obligor, asset_term, out_start, pool_balance,
                              z, tau, defaulters, work, out)
 
 
@@ -95,7 +95,8 @@ def engine_default_model(plan, n_paths, seed):
     the apples-to-apples comparison with the NumPy peer."""
     g = plan.groups
     out = np.empty(n_paths)
-    _engine_default_rates(seed, n_paths, 1024, np.zeros(plan.factors.n_factors), plan.dof,
+    _engine_default_rates(seed, n_paths, 1024, np.zeros(plan.factors.n_factors),
+                          plan.default_model().factor_key, plan.dof,
                           g.bundle(), plan.asset_obligor, plan.asset_term, plan.out_start,
                           plan.pool_balance, out)
     return out

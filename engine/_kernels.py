@@ -80,7 +80,7 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, dea
                 continue
             for c in range(coll_ptr[i], coll_ptr[i + 1]):
                 s = draws.systemic[c]
-                w = -s * z0 + math.sqrt(1.0 - s * s) * normal(key, np.uint64(draws.draw[c]))
+                w = -s * z0 + math.sqrt(1.0 - s * s) * normal(key, draws.draw[c])
                 out[c] = haircut_from_uniform(norm_cdf(w), draws.tables[draws.table[c]])
 
 

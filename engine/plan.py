@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.default.bundles import DefaultModel
 from engine.default.concentration import concentration_multipliers
+from engine.default.draw_keys import draw_keys
 from engine.default.factors import FactorStructure, build_factor_structure
 from engine.default.groups import DefaultGroups, build_groups
 from engine.default.pd_curves import cumulative_pd_curves, latent_thresholds
@@ -75,6 +76,7 @@ class Plan:
     dof: float                     # Student-t degrees of freedom; 0 for the Gaussian copula
     groups: DefaultGroups
     exposure: np.ndarray           # (n_obligors,): pool balance of each obligor's assets, share
+    ob_key: np.ndarray             # uint64 draw key per obligor (a hash of its id)
     # assets
     asset_obligor: np.ndarray
     asset_term: np.ndarray
@@ -88,6 +90,7 @@ class Plan:
     # collateral, ordered by asset (coll_ptr), with the scenario index as draw index
     coll_ptr: np.ndarray
     coll_draw: np.ndarray
+    coll_key: np.ndarray           # uint64 draw key per collateral item, in the scenario's order
     coll_value: np.ndarray
     coll_lag: np.ndarray
     coll_pledgee: np.ndarray       # 1: a counter-pledge to the guarantor (never reaches the pool)
@@ -104,8 +107,8 @@ class Plan:
     sup_covers_tranche: np.ndarray  # (n_support, n_tranches) 0/1
     cov_ptr: np.ndarray             # loan-level support per asset (CSR), in loss order
     cov_sup: np.ndarray
-    sup_deductible: np.ndarray      # ip_insurance: per asset
-    sup_limit: np.ndarray           # ip_insurance: per asset (inf: none)
+    cov_deductible: np.ndarray      # ip_insurance: per covered asset (cov entries)
+    cov_limit: np.ndarray           # ip_insurance: per covered asset (inf: none)
     sup_sharing: np.ndarray         # recovery_sharing of asset-level support (SHARE_*)
     sup_reimbursed: np.ndarray      # shortfall commitments: 1 if owed back (and its guarantees)
     ob_capacity: np.ndarray         # per obligor: capital it can lose on the deal (inf: none)
@@ -181,7 +184,7 @@ class Plan:
             Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
             Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
                     self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
-                    self.cov_sup, self.sup_deductible, self.sup_limit, self.sup_sharing,
+                    self.cov_sup, self.cov_deductible, self.cov_limit, self.sup_sharing,
                     self.sup_reimbursed, self.ob_capacity, self.ob_default_on_exhaustion,
                     self.cap_obligors, self.supporter_dates()),
             Notes(self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
@@ -214,12 +217,14 @@ class Plan:
         shift = self.z_shift if len(self.z_shift) else np.zeros(self.factors.n_factors)
         return DefaultModel(np.ascontiguousarray(shift, dtype=np.float64), float(z_scale),
                             float(self.dof), float(self.twist_target),
-                            float(self.defensive_share))
+                            float(self.defensive_share),
+                            draw_keys("factor", self.factors.names or
+                                      [str(k) for k in range(self.factors.n_factors)]))
 
     def haircut_draws(self) -> HaircutDraws:
         """How the kernels draw each collateral item's haircut."""
-        return HaircutDraws(self.coll_draw, self.coll_systemic, self.coll_table,
-                            self.haircut_tables)
+        return HaircutDraws(self.coll_key[self.coll_draw], self.coll_systemic,
+                            self.coll_table, self.haircut_tables)
 
 
 def unsupported_features(scenario) -> list[Problem]:
@@ -345,7 +350,9 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         ob_assets[ob_index[a.obligor]].append(i)
     exposure /= sum(a.balance for a in assets)
     imp = scenario.simulation.importance
-    groups = build_groups(factors, thresholds, exposure, by_exposure=bool(imp and imp.twist))
+    ob_key = draw_keys("obligor", [o.id for o in obligors])
+    groups = build_groups(factors, thresholds, exposure, by_exposure=bool(imp and imp.twist),
+                          keys=ob_key)
 
     fees = scenario.fees
     i64 = lambda xs: np.asarray(list(xs), dtype=np.int64)  # noqa: E731
@@ -357,7 +364,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         tranche_ids=tuple(t.id for t in tranches), support_ids=tuple(s.id for s in supports),
         fee_ids=tuple(f.id for f in fees),
         factors=factors, pd_curves=curves, thresholds=thresholds, dof=float(dof or 0.0),
-        groups=groups, exposure=exposure,
+        groups=groups, exposure=exposure, ob_key=ob_key,
         asset_obligor=i64(ob_index[a.obligor] for a in assets),
         asset_term=i64(a.term for a in assets),
         sched_prin=prin, sched_int=intr, out_start=out,
@@ -366,6 +373,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         pool_active=i64((np.asarray([a.term for a in assets])[:, None]
                          >= np.arange(horizon + 1)[None, :]).sum(axis=0) * (np.arange(horizon + 1) > 0)),
         coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
+        coll_key=draw_keys("collateral", [c.id for c in scenario.collateral]),
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),
         coll_pledgee=i64(c.pledgee == "guarantor" for _, c in coll_rows),
@@ -378,9 +386,9 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         sup_lag=i64(s.lag for s in supports),
         sup_cap=f64(s.size if s.type == "risk_compensation" else
                     (np.inf if s.cap is None else s.cap) for s in supports),
-        sup_deductible=f64(getattr(s, "deductible", 0.0) for s in supports),
-        sup_limit=f64(np.inf if getattr(s, "limit", None) is None else s.limit
-                      for s in supports),
+        cov_deductible=f64(getattr(supports[n], "deductible", 0.0) for c in cov for n in c),
+        cov_limit=f64(np.inf if getattr(supports[n], "limit", None) is None
+                      else supports[n].limit for c in cov for n in c),
         sup_sharing=i64(_SHARING[getattr(s, "recovery_sharing", "creditor_first")]
                         for s in supports),
         sup_reimbursed=i64(getattr(s, "reimbursed", False) for s in supports),

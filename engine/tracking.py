@@ -151,7 +151,8 @@ def tracked_plan(plan, scenario, state, *, pd_multiplier: float, concentration, 
     total = sum(balances)
     if total > 0:
         exposure /= total
-    groups = build_groups(plan.factors, thresholds, exposure, by_exposure=by_exposure)
+    groups = build_groups(plan.factors, thresholds, exposure, by_exposure=by_exposure,
+                          keys=plan.ob_key)
 
     # support, tranches and the start of the waterfall
     sup_cap = plan.sup_cap.copy()

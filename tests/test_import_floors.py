@@ -36,6 +36,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("plan", ("engine.plan", "engine.tracking",
               "engine.default.bundles", "engine.default.concentration",
               "engine.default.factors", "engine.default.groups", "engine.default.pd_curves",
+              "engine.default.draw_keys",
               "engine.default.nearest_correlation",
               "engine.waterfall.bundles", "engine.waterfall.codes", "engine.waterfall.collateral",
               "engine.waterfall.program")),

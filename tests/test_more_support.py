@@ -58,6 +58,23 @@ def test_deductible_and_limit_cut_the_insurance_payment_exactly():
     np.testing.assert_allclose(t["support:IN"], [12e6, 1e6, 0, 0], atol=CENT, rtol=0)
 
 
+@pytest.mark.parametrize("cdr", [0.5, 1.0])
+def test_cdr_slices_of_a_loan_share_its_deductible_and_limit(cdr):
+    """A CDR run cuts each loan into slices defaulting on different dates; the insurance's
+    per-loan deductible and limit apply to the loan, so the slices share them in proportion
+    (with the whole loan defaulting the insurer pays the 2m limit, not 2m per slice)."""
+    insurer = [{"id": "INS", "kind": "insurer", "pd": {"annual": 0.0}}]
+    sc = _deal([{"id": "IN", "type": "ip_insurance", "provider": "INS", "covers": "all",
+                 "share": 1.0, "deductible": 1e6, "limit": 2e6, "lag": 0}], insurer,
+               n=1)
+    t = engine.cashflows(sc, cdr=cdr).table
+    # one 10m loan, cdr of it defaulting over two years: net loss above the deductible share
+    # is far above the limit share, so the insurer pays cdr x the 2m limit
+    assert t["support:IN"].sum() == pytest.approx(cdr * 2e6, abs=CENT)
+    whole = engine.cashflows(sc, defaults={"B0": 1}).table
+    assert whole["support:IN"].sum() == pytest.approx(2e6, abs=CENT)
+
+
 def test_insurance_pays_after_the_collateral_and_the_guarantee_are_in():
     gc = [{"id": "GC", "kind": "guarantee_company", "pd": {"annual": 0.0}},
           {"id": "INS", "kind": "insurer", "pd": {"annual": 0.0}}]

@@ -104,5 +104,5 @@ def test_group_defaulters_are_the_members_whose_uniform_is_at_most_q(q):
             us = np.array([py_uniform(9, path, 2, int(j)) for j in members[first:end]])
             want = first + np.flatnonzero(us <= q)
             hit[:] = 0xFF                           # stale flags must not leak in
-            n = group_defaulters(key, members, first, end, q, hit, found)
+            n = group_defaulters(key, members.astype(np.uint64), first, end, q, hit, found)
             np.testing.assert_array_equal(found[:n], want)

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.deterministic.assumptions import DefaultAssumptions, sliced_scenario, timing_curve
+from engine.deterministic.assumptions import (
+    DefaultAssumptions,
+    slice_shares,
+    sliced_scenario,
+    timing_curve,
+    with_slice_terms,
+)
 from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan
 
@@ -89,7 +95,7 @@ class CdrProbe:
         a run of the rating ladder (none: every supporter removed or as given)."""
         sliced, named = sliced_scenario(scenario, DefaultAssumptions(cdr=REFERENCE_CDR,
                                                                      timing=timing))
-        plan = compile_plan(sliced)
+        plan = with_slice_terms(compile_plan(sliced), slice_shares(scenario, sliced))
         if supporters:
             plan = dataclasses.replace(plan, as_supporter=np.array(
                 [supporters.get(oid, -1) for oid in plan.obligor_ids], dtype=np.int64))
@@ -116,10 +122,12 @@ class CdrProbe:
         intr = p.sched_int * scale[:, None]
         out = p.out_start * scale[:, None]
         per_item = np.repeat(scale, np.diff(p.coll_ptr))
+        per_cov = np.repeat(scale, np.diff(p.cov_ptr))
         return dataclasses.replace(
             p, sched_prin=prin, sched_int=intr, out_start=out,
             pool_sched_prin=prin.sum(axis=0), pool_sched_int=intr.sum(axis=0),
-            pool_out_start=out.sum(axis=0), coll_value=p.coll_value * per_item)
+            pool_out_start=out.sum(axis=0), coll_value=p.coll_value * per_item,
+            cov_deductible=p.cov_deductible * per_cov, cov_limit=p.cov_limit * per_cov)
 
     def survives(self, k: int, cdr: float) -> bool:
         """Does tranche ``k`` escape default with ``cdr`` of the pool defaulting?"""

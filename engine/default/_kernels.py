@@ -170,8 +170,9 @@ def gamma_variate(key, alpha):
 
 
 @njit(cache=True, inline="always")
-def draw_factors(seed, path, shift, scale, out):
-    """Systematic factors ``Z = shift + scale * eps`` of one path into ``out``.
+def draw_factors(seed, path, shift, scale, keys, out):
+    """Systematic factors ``Z = shift + scale * eps`` of one path into ``out``; factor ``k``'s
+    ``eps`` is the normal of draw key ``keys[k]`` (a hash of its name).
 
     Returns the log likelihood ratio of the mean shift, ``-shift.eps - |shift|^2 / 2``
     (zero without a shift; meaningless when ``scale == 0``, the conditional pilot mode).
@@ -179,7 +180,7 @@ def draw_factors(seed, path, shift, scale, out):
     key = stream_key(seed, path, np.uint64(STREAM_FACTOR))
     log_w = 0.0
     for k in range(out.shape[0]):
-        e = normal(key, np.uint64(k))
+        e = normal(key, keys[k])
         out[k] = shift[k] + scale * e
         log_w -= shift[k] * e + 0.5 * shift[k] * shift[k]
     return log_w
@@ -278,9 +279,9 @@ SPARSE_BELOW = 0.12
 
 
 @njit(cache=True, _nrt=False)
-def group_defaulters(key, members, first, end, q, hit, found):
-    """Positions ``r`` in ``first .. end - 1`` whose member's uniform is at most ``q``
-    (into ``found``, ascending); their number.
+def group_defaulters(key, member_keys, first, end, q, hit, found):
+    """Positions ``r`` in ``first .. end - 1`` whose member's uniform (the one of its draw
+    key, ``member_keys[r]``) is at most ``q`` (into ``found``, ascending); their number.
 
     Branch-free indicators first: one vectorised pass of integer tests on the uniforms'
     bits (:func:`uniform_bits_below`), into ``hit`` (group-local, whole 64-member words,
@@ -294,7 +295,7 @@ def group_defaulters(key, members, first, end, q, hit, found):
     lo, hi = np.uint64(first), np.uint64(end)        # unsigned: no negative-index wraparound
     size = hi - lo
     for r in range(size):
-        hit[r] = uniform_bits(key, np.uint64(members[lo + r])) <= bound
+        hit[r] = uniform_bits(key, member_keys[lo + r]) <= bound
     n = 0
     if q >= SPARSE_BELOW:
         for r in range(size):
@@ -345,6 +346,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
                                           groups.thr)
     g_size, g_expo, members_ptr, members = (groups.size, groups.expo, groups.members_ptr,
                                             groups.members)
+    member_keys = groups.member_key
     g_mean, g_pT, g_q = work.mean, work.p_horizon, work.q
     n_groups, horizon = g_thr.shape
     for r in range(np.uint64(n_previous)):
@@ -372,12 +374,13 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
         work.count[g] = 0
         if q <= 0.0:
             continue
-        d = group_defaulters(key, members, members_ptr[g], members_ptr[g + 1], q, work.hit,
+        d = group_defaulters(key, member_keys, members_ptr[g], members_ptr[g + 1], q, work.hit,
                              work.found)
         for f in range(np.uint64(d)):                  # unsigned: no wraparound code
-            j = members[np.uint64(work.found[f])]
+            at = np.uint64(work.found[f])
+            j = members[at]
             uj = np.uint64(j)
-            u = uniform(key, uj)
+            u = uniform(key, member_keys[at])
             t = default_period(g, u if q == p else u / q * p, stamp, scale, groups, work)
             tau[uj] = t + 1
             defaulters[np.uint64(n_def)] = j

@@ -100,7 +100,7 @@ def draw_weighted_defaults(seed, path, model, groups, work, z, zero_shift, tau, 
     alpha = model.defensive
     aimed = from_aimed_model(seed, path, alpha)
     shift = model.z_shift if aimed else zero_shift
-    log_w = draw_factors(seed, path, shift, model.z_scale, z)
+    log_w = draw_factors(seed, path, shift, model.z_scale, model.factor_key, z)
     scale = threshold_scale(seed, path, model.dof)
     n_def, log_w_twist = draw_defaults(seed, path, z, scale, groups,
                                        model.twist_target if aimed else 0.0, work, tau,

@@ -19,6 +19,7 @@ class Groups(NamedTuple):
     expo: np.ndarray         # exposure of each member, share of the pool
     members_ptr: np.ndarray
     members: np.ndarray      # obligor indices, group by group
+    member_key: np.ndarray   # uint64 draw key of each member (a hash of its id), same order
 
 
 class DefaultModel(NamedTuple):
@@ -29,6 +30,7 @@ class DefaultModel(NamedTuple):
     dof: float               # Student-t degrees of freedom; 0 for the Gaussian copula
     twist_target: float      # Glasserman-Li twist target default rate (0: none)
     defensive: float         # share of paths from the unshifted model (0: the pure shift)
+    factor_key: np.ndarray   # uint64 draw key of each factor (a hash of its name)
 
 
 class DefaultWork(NamedTuple):

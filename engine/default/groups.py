@@ -29,13 +29,14 @@ class DefaultGroups:
     members_ptr: np.ndarray  # int64 (n_groups + 1,)
     members: np.ndarray      # int64 (n_obligors,): obligor indices, group by group
     obligor_group: np.ndarray  # int64 (n_obligors,)
+    member_key: np.ndarray   # uint64 (n_obligors,): each member's draw key (its id's hash)
 
     def bundle(self):
         """The kernel's :class:`engine.default.bundles.Groups`."""
         from engine.default.bundles import Groups
 
         return Groups(self.g_ptr, self.g_idx, self.g_val, self.g_idio, self.g_thr, self.g_size,
-                      self.g_expo, self.members_ptr, self.members)
+                      self.g_expo, self.members_ptr, self.members, self.member_key)
 
     @property
     def n_groups(self) -> int:
@@ -43,9 +44,10 @@ class DefaultGroups:
 
 
 def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.ndarray,
-                 by_exposure: bool) -> DefaultGroups:
-    """Group obligors with identical loadings, idiosyncratic weight and thresholds."""
-    keys: dict[tuple, int] = {}
+                 by_exposure: bool, keys: np.ndarray) -> DefaultGroups:
+    """Group obligors with identical loadings, idiosyncratic weight and thresholds;
+    ``keys`` are the obligors' draw keys (:mod:`engine.default.draw_keys`)."""
+    seen: dict[tuple, int] = {}
     group_of = np.empty(len(factors.idio), dtype=np.int64)
     ptr_, idx_, val_ = (factors.load_ptr.tolist(), factors.load_idx.tolist(),
                         factors.load_val.tolist())
@@ -55,8 +57,8 @@ def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.
         a, b = ptr_[j], ptr_[j + 1]
         key = (tuple(idx_[a:b]), tuple(val_[a:b]), idio[j], thr[j].tobytes(),
                expo_[j] if by_exposure else None)
-        group_of[j] = keys.setdefault(key, len(keys))
-    n = len(keys)
+        group_of[j] = seen.setdefault(key, len(seen))
+    n = len(seen)
     first = np.unique(group_of, return_index=True)[1].astype(np.int64)   # groups by first member
     order = np.argsort(group_of, kind="stable")
     sizes = np.bincount(group_of, minlength=n)
@@ -73,4 +75,5 @@ def build_groups(factors: FactorStructure, thresholds: np.ndarray, exposure: np.
         g_val=np.asarray(val, dtype=np.float64), g_idio=factors.idio[first].copy(),
         g_thr=np.ascontiguousarray(thresholds[first]), g_size=sizes.astype(np.float64),
         g_expo=expo, members_ptr=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-        members=order.astype(np.int64), obligor_group=group_of)
+        members=order.astype(np.int64), obligor_group=group_of,
+        member_key=np.ascontiguousarray(np.asarray(keys, dtype=np.uint64)[order]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from engine.scenario.models import ASSET_SUPPORT_TYPES
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,6 +100,24 @@ def _check(scenario, a: DefaultAssumptions) -> None:
                                                 f"got {a.recovery_lag}"))
     if problems:
         raise ScenarioError(problems)
+
+
+def slice_shares(scenario, sliced) -> np.ndarray:
+    """Each asset of ``sliced`` (in order) as a share of the original asset it was cut from
+    (``L01@3`` from ``L01``; a survivor keeps the id)."""
+    original = {x.id: x.balance for x in scenario.assets}
+    return np.array([x.balance / original[x.id.rsplit("@", 1)[0] if x.id not in original
+                                          else x.id]
+                     for x in sliced.assets])
+
+
+def with_slice_terms(plan, shares: np.ndarray):
+    """``plan`` of a sliced deal with the per-asset terms of loan-level support (IP
+    insurance's deductible and limit) scaled to each slice's share of its loan, so that the
+    slices of one loan together have the loan's deductible and limit (not one each)."""
+    per_cov = np.repeat(np.asarray(shares, dtype=np.float64), np.diff(plan.cov_ptr))
+    return dataclasses.replace(plan, cov_deductible=plan.cov_deductible * per_cov,
+                               cov_limit=plan.cov_limit * per_cov)
 
 
 def sliced_scenario(scenario, a: DefaultAssumptions):

@@ -133,7 +133,7 @@ def cashflow_table(plan, cf: CashFlows) -> "pd.DataFrame":
 def _deterministic_plan(scenario, a):
     """``(plan, default dates, haircuts, sliced scenario)`` of one deterministic run; a
     tracked scenario's named defaults are the deal's periods (after its ``as_of``)."""
-    from engine.deterministic.assumptions import sliced_scenario
+    from engine.deterministic.assumptions import slice_shares, sliced_scenario, with_slice_terms
     from engine.plan import compile_plan
 
     state = scenario.state
@@ -142,7 +142,7 @@ def _deterministic_plan(scenario, a):
         a = dataclasses.replace(a, named={o: t - state.as_of for o, t in a.named.items()})
     sliced, named = sliced_scenario(scenario, a)
     sliced._state = state
-    plan = compile_plan(sliced)
+    plan = with_slice_terms(compile_plan(sliced), slice_shares(scenario, sliced))
     down = set()         # defaulted before the state: down from its first date, as simulated
     if state is not None:
         owner = {x.id: x.obligor for x in scenario.assets}

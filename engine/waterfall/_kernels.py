@@ -190,7 +190,7 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
         uncovered = s_ead[d] - received
         kind = sup_kind[s]
         if kind == SUP_IP_INSURANCE:
-            p = min(sup_share[s] * max(0.0, uncovered - sup_deductible[s]), sup_limit[s])
+            p = min(sup_share[s] * max(0.0, uncovered - sup_deductible[q]), sup_limit[q])
         elif kind == SUP_RISK_COMPENSATION:
             p = sup_share[s] * uncovered
         else:

@@ -62,8 +62,8 @@ class Support(NamedTuple):
     covers_tranche: np.ndarray     # (supports, tranches) 0/1 for shortfall commitments
     cov_ptr: np.ndarray            # asset -> supports covering it (CSR), in loss order
     cov_sup: np.ndarray
-    deductible: np.ndarray
-    limit: np.ndarray
+    deductible: np.ndarray         # ip_insurance, per cov entry (a sliced asset's share)
+    limit: np.ndarray              # ip_insurance, per cov entry (inf: none)
     sharing: np.ndarray            # recovery_sharing (SHARE_*)
     reimbursed: np.ndarray         # commitments: paid back (with their guarantees)
     ob_capacity: np.ndarray        # per obligor (inf: none)
@@ -118,7 +118,7 @@ class Waterfall(NamedTuple):
 class HaircutDraws(NamedTuple):
     """How each collateral item's haircut is drawn (in the Plan's collateral order)."""
 
-    draw: np.ndarray               # index of its random number (the scenario's order)
+    draw: np.ndarray               # uint64 draw key of its random number (a hash of its id)
     systemic: np.ndarray           # weight of the economy factor
     table: np.ndarray              # row of ``tables`` (its haircut law)
     tables: np.ndarray             # (laws, points) quantiles of each distinct law
