@@ -48,14 +48,15 @@ def test_a_coupon_the_pool_cannot_carry_gives_the_format_shortfall():
     rep = engine.cashflows(_deal())
     t = rep.table
     np.testing.assert_allclose(t["A:interest_due"], 100e6 * 0.05 / 4, atol=CENT, rtol=0)
-    # dates 1-3: only the 1% collected; date 4: principal collections make up the coupon
+    # dates 1-3: only the 1% collected; the missed 1m a date stays owed, and on date 4
+    # principal collections make up the coupon and the 3m of arrears first
     np.testing.assert_allclose(t["A:interest_paid"].iloc[:3], 100e6 * 0.01 / 4, atol=CENT,
                                rtol=0)
-    assert t.loc[4, "A:interest_paid"] == pytest.approx(100e6 * 0.05 / 4, abs=CENT)
-    assert t.loc[4, "A:principal_paid"] == pytest.approx(100e6 - 1e6, abs=CENT)
+    assert t.loc[4, "A:interest_paid"] == pytest.approx(100e6 * 0.05 / 4 + 3e6, abs=CENT)
+    assert t.loc[4, "A:principal_paid"] == pytest.approx(100e6 - 1e6 - 3e6, abs=CENT)
     a = rep.summary["tranches"][0]
     assert a["defaulted"]
-    # the same 4m short in all: 3 x 1m of interest, then 1m of principal used for interest
+    # the same 4m short in all: 1m of principal used for the coupon and 3m for the arrears
     assert a["loss"] == pytest.approx(4 * 100e6 * 0.04 / 4 / 100e6, abs=1e-12)
 
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ZH = ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml"
 SHENZHEN = ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"
 NAMES = ("优先级", "次级", "蓉芯微电子", "天府科创担保", "成都高新知识产权质押融资资产支持专项计划")
-TERMS = ("差额支付承诺", "违约概率", "预期损失", "加权平均期限", "信用增级", "独立评级", "支持下限",
+TERMS = ("差额支付承诺", "违约概率", "预期损失", "加权平均期限", "信用增级", "独立评级", "评级依据", "评级如何得出",
          "联合违约评级", "连带责任保证担保")
 
 

@@ -206,9 +206,14 @@ def test_paths_under_one_root_mean_what_the_flat_labels_meant(name):
     a, b = _structure(flat), _structure(rooted)
     for field in ("load_ptr", "load_idx", "load_val", "idio"):
         assert np.array_equal(getattr(a, field), getattr(b, field))
+    # the same model; its factors are named by their labels, and random numbers are keyed
+    # by name (issue #20), so the runs agree within Monte Carlo error, not bit for bit
     ra = engine.run(flat, paths=4_000).tranches
     rb = engine.run(rooted, paths=4_000).tranches
-    assert ra.equals(rb)
+    for key in ("default_probability", "expected_loss"):
+        gap = (ra[key] - rb[key]).abs()
+        se = np.hypot(ra[f"{key}_se"], rb[f"{key}_se"])
+        assert (gap <= 4.0 * se + 1e-12).all(), (key, gap, se)
 
 
 # ----------------------------------------------------------------------------- stated correlations

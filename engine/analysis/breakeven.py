@@ -122,12 +122,10 @@ class CdrProbe:
         intr = p.sched_int * scale[:, None]
         out = p.out_start * scale[:, None]
         per_item = np.repeat(scale, np.diff(p.coll_ptr))
-        per_cov = np.repeat(scale, np.diff(p.cov_ptr))
-        return dataclasses.replace(
+        return with_slice_terms(dataclasses.replace(
             p, sched_prin=prin, sched_int=intr, out_start=out,
             pool_sched_prin=prin.sum(axis=0), pool_sched_int=intr.sum(axis=0),
-            pool_out_start=out.sum(axis=0), coll_value=p.coll_value * per_item,
-            cov_deductible=p.cov_deductible * per_cov, cov_limit=p.cov_limit * per_cov)
+            pool_out_start=out.sum(axis=0), coll_value=p.coll_value * per_item), scale)
 
     def survives(self, k: int, cdr: float) -> bool:
         """Does tranche ``k`` escape default with ``cdr`` of the pool defaulting?"""

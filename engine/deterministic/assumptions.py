@@ -116,8 +116,11 @@ def with_slice_terms(plan, shares: np.ndarray):
     insurance's deductible and limit) scaled to each slice's share of its loan, so that the
     slices of one loan together have the loan's deductible and limit (not one each)."""
     per_cov = np.repeat(np.asarray(shares, dtype=np.float64), np.diff(plan.cov_ptr))
+    limit = plan.cov_limit.copy()            # inf (no limit) stays inf, even at share 0
+    finite = np.isfinite(limit)
+    limit[finite] *= per_cov[finite]
     return dataclasses.replace(plan, cov_deductible=plan.cov_deductible * per_cov,
-                               cov_limit=plan.cov_limit * per_cov)
+                               cov_limit=limit)
 
 
 def sliced_scenario(scenario, a: DefaultAssumptions):

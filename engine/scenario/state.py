@@ -102,7 +102,8 @@ class TrancheState(_Model):
     id: Id
     balance: NonNegative
     interest_arrears: NonNegative = Field(
-        0.0, description="deferred interest still owed (deferrable tranches only)")
+        0.0, description="interest still owed from earlier dates (a missed coupon stays owed "
+                         "on every tranche; on a deferrable one it is no default)")
 
 
 class ObligorState(_Model):
@@ -402,10 +403,6 @@ def check_state(scenario, state: DealState) -> list[Problem]:
             bad(where + ("balance",), f"{format_amount(t.balance)} is above the tranche's "
                                       f"original balance "
                                       f"{format_amount(tranches[t.id].balance)}")
-        if t.interest_arrears > 0 and tranches[t.id].interest != "deferrable":
-            bad(where + ("interest_arrears",), f"tranche {t.id} is not `interest: "
-                                               "deferrable`: unpaid interest on it is a "
-                                               "default, not arrears")
     missing = [tid for tid in tranches if tid not in seen]
     if missing:
         bad("tranches", f"every tranche must be reported; missing: {', '.join(missing)}")
