@@ -1,6 +1,6 @@
-"""Support conventions (issue #10 of the design): credit substitution, standalone and
-joint-default ratings side by side, the support floor's rules, TDR/BDR on the standalone
-structure, the reliance report and `rated: false`."""
+"""Support conventions: the counterparty rule's ladder (full cover gives the supporter's
+grade, partial support its cash's), standalone and joint-default ratings side by side,
+TDR/BDR, the reliance report and `rated: false`."""
 from __future__ import annotations
 
 import json

@@ -278,3 +278,19 @@ def test_ladder_is_the_same_for_any_chunking():
         assert x["rating"] == y["rating"]
     assert np.isfinite([s["default_probability"] for t in one["tranches"]
                         for s in t["support_ladder"]]).all()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(supported_deals(), st.integers(0, 3))
+def test_support_arriving_after_legal_final_never_changes_a_rating(doc, late):
+    """Loan guarantees whose every payment lands after legal final (lag >= legal final):
+    in every run of the ladder each tranche defaults and loses exactly as standalone."""
+    doc["credit_support"] = [
+        dict(s, type="loan_guarantee", covers="all", lag=doc["legal_final"] + late)
+        for s in doc["credit_support"]]
+    res = engine.run(load(doc))
+    for t in res.tranche_rows:
+        for step in t["support_ladder"]:
+            assert step["default_probability"] == t["default_probability_standalone"]
+            assert step["expected_loss"] == t["expected_loss_standalone"]
+        assert t["rating"] == t["rating_standalone"] and t["rating_by"] == []

@@ -14,7 +14,7 @@ from engine.rating.deal import resolve_paths_seed, run_deal
 SENSITIVITY_FORMAT = "ipabs-sensitivity/v1"
 #: What each case reports of each tranche (beside the paired differences).
 CASE_KEYS = ("id", "rated", "rating", "rating_range", "rating_standalone", "rating_by",
-             "rating_substitution", "support_ladder",
+             "rating_substitution", "rating_range_substitution", "support_ladder",
              "rating_joint_default", "rating_range_standalone", "rating_range_joint_default",
              "default_probability", "default_probability_se",
              "expected_loss", "expected_loss_se")

@@ -498,7 +498,7 @@ def _some(ids) -> str:
 def tracked(scenario, state: DealState):
     """The scenario rated at ``state``: checked (a :class:`ScenarioError` naming the state
     file and its lines otherwise), the supporters' current ratings in place of the closing
-    ones (so support floors use them), the state attached (:attr:`Scenario.state`)."""
+    ones (so the support ladder uses them), the state attached (:attr:`Scenario.state`)."""
     problems = check_state(scenario, state)
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.line is None, p.line or 0)),
