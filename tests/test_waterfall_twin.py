@@ -305,3 +305,20 @@ def test_subordinated_principal_waits_for_every_tranche_above(case):
         for t in range(1, plan.horizon + 1):
             if cf.principal_paid[t, k] > 0:
                 assert (cf.tranche_balance[t, :k] <= 1e-9).all()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deals())
+def test_nothing_below_a_tranche_is_paid_while_it_is_owed_interest(case):
+    """A missed coupon stays owed, and no tranche gets principal or the residual on a date
+    when one ranked above it is still owed interest after that date's payments."""
+    doc, tau, haircut = case
+    if "waterfall" in doc:          # custom lists may pay tranches pro rata as one group
+        return
+    sc = load(doc)
+    cf = run_cash(compile_plan(sc), np.array(tau), np.array(haircut))
+    owed = np.cumsum(cf.interest_due, axis=0) - np.cumsum(cf.interest_paid, axis=0)
+    for t in range(1, cf.interest_due.shape[0]):
+        for k in range(len(sc.tranches)):
+            if cf.principal_paid[t, k] > CENT or cf.residual_paid[t, k] > CENT:
+                assert (owed[t, :k] <= CENT).all(), (t, k, owed[t, :k])
