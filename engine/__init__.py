@@ -17,7 +17,7 @@ from engine.errors import Problem, ScenarioError, UnsupportedFeature
 __all__ = ["Problem", "Result", "Scenario", "ScenarioError", "UnsupportedFeature",
            "cashflows", "compare", "load_scenario", "load_scenario_text", "load_state", "run",
            "state_after", "track", "with_state",
-           "scenario_json_schema", "sensitivity", "size_tranche", "with_changes"]
+           "scenario_json_schema", "sensitivity", "size_tranche", "sweep", "with_changes"]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -34,6 +34,7 @@ _LAZY = {
     "sensitivity": "engine.api",
     "compare": "engine.api",
     "size_tranche": "engine.api",
+    "sweep": "engine.api",
     "with_changes": "engine.api",
     "Result": "engine.result",
 }

@@ -16,7 +16,7 @@ from engine.result import Result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress
 
 __all__ = ["run", "load_state", "with_state", "state_after", "cashflows", "sensitivity",
-           "compare", "size_tranche", "with_changes",
+           "compare", "size_tranche", "sweep", "with_changes",
            "engine_version", "resolve_paths_seed", "sampling_plan"]
 
 
@@ -244,6 +244,33 @@ def compare(scenarios, *, paths: int | None = None, seed: int | None = None, bac
     from engine.analysis.compare import compare as document
 
     return document(scenarios, paths=paths, seed=seed, backend=backend)
+
+
+def sweep(scenario, vary: dict, *, paths: int | None = None, seed: int | None = None,
+          backend=None):
+    """A grid of designs on the same random numbers, as a DataFrame.
+
+    Parameters
+    ----------
+    scenario : engine.Scenario
+    vary : dict
+        ``{path: [values]}``, paths as :func:`with_changes` takes them;
+        ``tranches.<id>.balance`` moves the difference to the tranche below (as in sizing).
+        Every combination is a design.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per design and tranche: the design's values, the ratings on the three
+        bases, default probability, expected loss and WAL, and the design's costs
+        (``cost_all_in``, ``cost_excess_spread``, ...). The ``ipabs-sweep/v1`` document is
+        in ``.attrs["document"]``.
+    """
+    from engine.analysis.sweep import sweep as document
+    from engine.analysis.sweep import sweep_frame
+
+    return sweep_frame(document(scenario, {k: list(v) for k, v in vary.items()}, paths=paths,
+                                seed=seed, backend=backend))
 
 
 def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = None,

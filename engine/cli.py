@@ -182,6 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state(p)
     _add_lang(p)
 
+    p = sub.add_parser("sweep", help="a grid of designs (every combination of the values), "
+                                     "on the same random numbers, with what each costs")
+    p.add_argument("scenario")
+    p.add_argument("--vary", action="append", default=[], required=True,
+                   metavar="PATH=V1,V2,...",
+                   help="a path as with_changes takes it (tranches.A.balance: the tranche "
+                        "below takes the difference; obligors.GC.rating; "
+                        "credit_support.LG.share; reserve.initial ...) and its values; "
+                        "repeatable")
+    _add_sim_options(p)
+    p.add_argument("--out", metavar="DIR", help="write sweep.json, sweep.csv, sweep.xlsx and "
+                                                "frontier.png into DIR")
+    _add_state(p)
+    _add_lang(p)
+
     p = sub.add_parser("check", help="every scenario of a folder against its golden result")
     p.add_argument("folder")
     _add_sim_options(p)
@@ -503,6 +518,72 @@ def _cmd_size(args) -> int:
     return EXIT_OK
 
 
+def _parse_vary(texts: list[str]) -> dict:
+    """``PATH=V1,V2,...`` options as ``{path: [values]}`` (each value read as YAML: numbers,
+    grades, true/false)."""
+    import yaml
+
+    out: dict = {}
+    for text in texts:
+        path, sep, values = text.partition("=")
+        path = path.strip()
+        if not sep or not path or not values.strip():
+            raise InputError(f"--vary {text!r}: write PATH=V1,V2,... "
+                             "(e.g. tranches.A.balance=180e6,190e6)")
+        if path in out:
+            raise InputError(f"--vary {path}: given twice")
+        parsed = []
+        for v in values.split(","):
+            try:
+                x = yaml.safe_load(v.strip())
+            except yaml.YAMLError:
+                x = v.strip()
+            if isinstance(x, str):
+                try:
+                    x = float(x) if any(c in x for c in "eE.") else x
+                except ValueError:
+                    pass
+            if x is None or isinstance(x, (dict, list)):
+                raise InputError(f"--vary {path}: {v.strip()!r} is not a single value")
+            parsed.append(x)
+        out[path] = parsed
+    return out
+
+
+def _cmd_sweep(args) -> int:
+    from engine.analysis.sweep import sweep, sweep_frame
+    from engine.report.files import result_json
+    from engine.report.table import sweep_text
+
+    scenario = _load(args)
+    vary = _parse_vary(args.vary)
+    lang = _lang(args, scenario)
+    with _outputs(args, (args.scenario, scenario)) as outs:
+        js = outs.add("--json", args.json)
+        out = outs.add("--out", args.out, folder=True)
+        outs.check()
+        doc = _finite(sweep(scenario, vary, paths=args.paths, seed=args.seed,
+                            backend=args.backend_obj))
+        if js:
+            outs.stage_text(js, result_json(doc))
+        if out:
+            def fill(folder):
+                from engine.report.plots import frontier_png
+                from engine.report.sheets import write_csv, write_xlsx
+
+                frame = sweep_frame(doc)
+                (folder / "sweep.json").write_text(result_json(doc), encoding="utf-8")
+                write_csv(frame, folder / "sweep.csv")
+                write_xlsx({"sweep.csv": frame}, folder / "sweep.xlsx")
+                (folder / "frontier.png").write_bytes(frontier_png(doc, lang=lang))
+
+            outs.stage_folder(out, fill)
+        outs.commit()
+    print(scenario.name)
+    print(sweep_text(doc, lang))
+    return EXIT_OK
+
+
 def _cmd_compare(args) -> int:
     from engine.analysis.compare import compare
     from engine.report.files import result_json
@@ -804,6 +885,7 @@ def _dispatch(args) -> int:
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
+               "sweep": _cmd_sweep,
                "report": _cmd_report, "track": _cmd_track,
                "warmup": _cmd_warmup}[args.command]
     args.backend_obj = None

@@ -19,6 +19,7 @@ from engine.default.groups import DefaultGroups, build_groups
 from engine.default.pd_curves import cumulative_pd_curves, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
+from engine.scenario.edit import canonical
 from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
 from engine.waterfall import codes as wk
 from engine.waterfall.bundles import (
@@ -227,6 +228,16 @@ class Plan:
                             self.coll_table, self.haircut_tables)
 
 
+def used_obligors(scenario) -> set[str]:
+    """Ids of the obligors something in the deal names: a borrower of an asset, a provider
+    of credit support, the subject of a ``provider_default`` trigger."""
+    used = {a.obligor for a in scenario.assets}
+    used |= {s.provider for s in scenario.credit_support if s.provider is not None}
+    used |= {t.when.provider_default for t in scenario.triggers
+             if t.when.provider_default is not None}
+    return used
+
+
 def unsupported_features(scenario) -> list[Problem]:
     """What a valid scenario asks for that this version cannot simulate yet."""
     out: list[Problem] = []
@@ -269,6 +280,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     problems = unsupported_features(scenario)
     if problems:
         raise UnsupportedFeature(problems)
+    given = scenario
+    scenario = canonical(scenario)      # obligors, assets and collateral in id order
     horizon = scenario.legal_final
     ppy = scenario.periods_per_year
     table = rating_table(scenario)
@@ -280,14 +293,16 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     curves = cumulative_pd_curves(obligors, [pd_multiplier * m for m in concentration],
                                   horizon, ppy, table)
     factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
-                                     pool={a.obligor for a in scenario.assets})
+                                     pool={a.obligor for a in scenario.assets},
+                                     used=used_obligors(scenario))
     dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
     thresholds = latent_thresholds(curves, dof)
 
     assets = scenario.assets
     prin, intr, out = asset_schedules(assets, horizon, ppy)
 
-    coll_by_id = {c.id: (n, c) for n, c in enumerate(scenario.collateral)}
+    # each item's draw index is its place in the scenario as given (haircut arrays come so)
+    coll_by_id = {c.id: (n, c) for n, c in enumerate(given.collateral)}
     coll_ptr = [0]
     coll_rows = []
     for asset in assets:
@@ -373,7 +388,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         pool_active=i64((np.asarray([a.term for a in assets])[:, None]
                          >= np.arange(horizon + 1)[None, :]).sum(axis=0) * (np.arange(horizon + 1) > 0)),
         coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
-        coll_key=draw_keys("collateral", [c.id for c in scenario.collateral]),
+        coll_key=draw_keys("collateral", [c.id for c in given.collateral]),
         coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
         coll_lag=i64(c.lag for _, c in coll_rows),
         coll_pledgee=i64(c.pledgee == "guarantor" for _, c in coll_rows),

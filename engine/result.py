@@ -200,6 +200,8 @@ def build_result(scenario, plan: Plan, totals: Totals, tables: dict, run_info: d
                  **({"capacity_exhaustion_probability": float(exhausted[j] / n)}
                     if j in exhausted else {})}
                 for j, (oid, c) in enumerate(zip(plan.obligor_ids, totals.obligor_defaults))]
+    listed = {o.id: n for n, o in enumerate(scenario.obligors)}     # the file's order
+    obligors.sort(key=lambda o: listed.get(o["id"], len(listed)))
     low = low_effective_estimates(totals, rows, pool)
     hist = totals.default_rate_hist
     bins = np.nonzero(hist)[0]

@@ -163,7 +163,9 @@ class Deal:
         defaulted_by = [0.0] * (T + 1)
         defaulted = []
         default_amt = 0.0
-        for i, a in enumerate(sc.assets):
+        # the engine's order: assets (and each asset's pledged items) by id, whatever the
+        # file lists, so claims on one date are met in the order of the assets' ids
+        for i, a in sorted(enumerate(sc.assets), key=lambda x: x[1].id):
             d = tau[a.obligor]
             for t, (start, interest, principal) in enumerate(cash_schedule(a, ppy), start=1):
                 if t == d:
@@ -238,7 +240,7 @@ class Deal:
                     e["g"][g] += p
                     paid_sup[t][n] += p
                     self.book(e, t, p)
-            for cid in a.collateral:
+            for cid in sorted(a.collateral):
                 n, c = coll[cid]
                 if e["tau"] + c.lag != t or c.pledgee == "guarantor":
                     continue      # a counter-pledge goes to the guarantor, never to the pool
@@ -495,8 +497,9 @@ class Deal:
                 return cash, True
             elif "residual" in step:
                 k = self.ids.index(step["residual"])
-                if (t == T or notes_done) and not blocked and not self.owes_above(k, st, pay):
-                    pay["res"][self.ids.index(step["residual"])] += cash
+                if (t == T or notes_done) and not blocked:
+                    cash = self.arrears_first(k, cash, st, pay, blocked)
+                    pay["res"][k] += cash
                     cash = 0.0
             else:
                 key = "interest" if "interest" in step else "principal"
@@ -506,8 +509,7 @@ class Deal:
                     owed = [0.0 if self.tr[k].subordinated and blocked
                             else max(0.0, st["int_due"][k] - pay["int"][k]) for k in ks]
                 else:
-                    if self.owes_above(min(ks), st, pay):
-                        continue        # a tranche above is owed interest: arrears first
+                    cash = self.arrears_first(min(ks), cash, st, pay, blocked)
                     owed = []
                     for k in ks:
                         tr = self.tr[k]
@@ -536,10 +538,18 @@ class Deal:
                 cash -= amount
         return cash, False
 
-    @staticmethod
-    def owes_above(k, st, pay):
-        """Is a tranche ranked above k still owed interest (coupon or arrears)?"""
-        return any(st["int_due"][i] - pay["int"][i] > TOL for i in range(k))
+    def arrears_first(self, k, cash, st, pay, blocked):
+        """Before tranche k gets principal or the residual, every tranche above it is paid
+        the interest it is still owed on the date, most senior first (a subordinated one
+        not while a reimbursement is owed)."""
+        for i in range(k):
+            if self.tr[i].subordinated and blocked:
+                continue
+            p = min(cash, st["int_due"][i] - pay["int"][i])
+            if p > 0:
+                pay["int"][i] += p
+                cash -= p
+        return cash
 
     def pay_date(self, st, ai, ap):
         n = len(self.tr)
@@ -617,6 +627,8 @@ class Deal:
         hi = 1.0
         while not ok(hi):
             hi *= 2
+            if hi > 1e18:        # no finite top-up makes the items whole: a bug, say so
+                raise AssertionError("no top-up meets the covered items")
         lo = 0.0
         for _ in range(200):
             mid = 0.5 * (lo + hi)

@@ -95,7 +95,7 @@ def test_sizing_answer_earns_the_target_and_a_larger_one_does_not():
     sc = load(doc)
     res = size_tranche(sc, "A", "BBB-sf", tolerance=1e-3)
     assert res["achieved"]["rating"] in ("BBB-sf", "BBBsf", "BBB+sf", "A-sf")
-    bigger = size_tranche.__globals__["_with_balance"](sc, 0, res["balance"] * 1.01, 30e6)
+    bigger = size_tranche.__globals__["with_balance"](sc, 0, res["balance"] * 1.01, 30e6)
     r = engine.run(bigger).tranches.loc["A", "rating"]
     from engine.rating.scale import SF_SCALE
     assert SF_SCALE.index(r) > SF_SCALE.index("BBB-sf")
@@ -134,9 +134,14 @@ def test_commands_write_their_documents(tmp_path):
                         "--target", "AAAsf", "--paths", "5000", "--json", str(out)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert set(json.loads(out.read_text())) == {"tranche", "target", "rating", "balance",
-                                                "share_of_pool", "achieved", "bracket",
-                                                "resolution", "paths", "seed"}
+    sized = json.loads(out.read_text())
+    assert set(sized) == {"tranche", "target", "rating", "balance", "share_of_pool",
+                          "achieved", "bracket", "resolution", "paths", "seed",
+                          "standalone", "support_carries_any_size"}
+    # the AAA guarantee company carries AAAsf at any size; alone the pool carries less
+    assert sized["support_carries_any_size"] is True
+    assert sized["standalone"]["balance"] < sized["balance"]
+    assert sized["standalone"]["achieved"]["rating"] == "AAAsf"
     bad = subprocess.run([sys.executable, "-m", "engine", "size", str(SHIPPED), "--tranche", "Z",
                           "--target", "AAAsf"], capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown tranche" in bad.stderr

@@ -77,7 +77,7 @@ def test_a_aaa_guarantee_of_an_aa_commitment_lifts_the_rating_to_aaa():
     a = tranche(engine.run(load(doc)))
     # at AAA the commitment's provider is defaulted from the start and its guarantor pays
     assert [(s["grade"], s["supporters"]) for s in a["support_ladder"]] == [
-        ("AAA", ["BANK"]), ("AA", ["SP", "BANK"])]
+        ("AAA", ["BANK"]), ("AA", ["BANK", "SP"])]
     assert a["support_ladder"][0]["default_probability"] == 0.0
     assert a["rating"] == "AAAsf" and a["rating_by"] == ["BANK"]
 

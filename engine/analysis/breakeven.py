@@ -23,6 +23,7 @@ from engine.deterministic.assumptions import (
 )
 from engine.deterministic.run import run_cash
 from engine.plan import Plan, compile_plan
+from engine.scenario.edit import canonical
 
 DEFAULT_GRID = (
     {"name": "base"},
@@ -103,7 +104,7 @@ class CdrProbe:
         curve = timing_curve(timing, longest)
         period = np.array([int(aid.rsplit("@", 1)[1]) if "@" in aid else 0
                            for aid in plan.asset_ids])
-        covered = np.array([curve[:a.term].sum() for a in sliced.assets])
+        covered = np.array([curve[:a.term].sum() for a in canonical(sliced).assets])
         tau = np.array([named.get(oid, plan.horizon + 1) for oid in plan.obligor_ids])
         return cls(plan, tau, np.array([c.haircut.mean for c in sliced.collateral]), curve,
                    period, covered)

@@ -11,9 +11,10 @@ from engine.errors import Problem, ScenarioError
 from engine.plan import compile_plan
 from engine.rating.deal import resolve_paths_seed, run_deal, sampling_plan
 from engine.rating.scale import SF_SCALE
+from engine.scenario.edit import standalone
 
 
-def _with_balance(scenario, k: int, balance: float, total: float):
+def with_balance(scenario, k: int, balance: float, total: float):
     state = scenario.state
     if state is not None:      # a tracked deal: the report's balances move, the documents stay
         rows = list(state.tranches)
@@ -64,39 +65,63 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
     now = scenario.tranches if scenario.state is None else [
         scenario.state.tranche(t) for t in ids]          # a tracked deal: what is owed now
     total = now[k].balance + now[k + 1].balance
-    goal = SF_SCALE.index(target)
-    base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), seed)
+    search = _Search(k, total, SF_SCALE.index(target), paths, seed, tolerance, backend)
+    best, best_row, fails = search.run(scenario)
+    if best is None:
+        raise ScenarioError(Problem("--target", f"{tranche} does not earn {target} even with "
+                                                "no balance"))
+    pool = (sum(a.balance for a in scenario.assets) if scenario.state is None else
+            sum(a.balance or 0.0 for a in scenario.state.assets))
+    doc = {"tranche": tranche, "target": target, "balance": best,
+           "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
+                      "table": scenario.rating.table},
+           "share_of_pool": best / pool, "achieved": best_row,
+           "bracket": [best, fails], "resolution": tolerance * total,
+           "paths": paths, "seed": seed}
+    if scenario.rating.support == "substitution" and scenario.credit_support:
+        # what the pool and structure carry alone: the number a structurer negotiates
+        alone, alone_row, alone_fails = search.run(standalone(scenario))
+        doc["support_carries_any_size"] = fails is None
+        doc["standalone"] = None if alone is None else {
+            "balance": alone, "share_of_pool": alone / pool, "achieved": alone_row,
+            "bracket": [alone, alone_fails]}
+    return doc
 
-    def evaluate(balance):
-        sc = _with_balance(scenario, k, balance, total)
-        res, _ = run_deal(sc, paths, seed, base=base_plan, run_info=run_info, backend=backend)
-        row = res.tranche_rows[k]
-        return SF_SCALE.index(row["rating"]) <= goal, row
 
-    lo, hi = 0.0, total
-    ok_hi, row_hi = evaluate(hi)
-    fails = None                       # the smallest balance tried that misses the target
-    if ok_hi:
-        best, best_row = hi, row_hi
-    else:
-        fails = hi
+class _Search:
+    """The bisection of one sizing, on one basis (the scenario it is given)."""
+
+    def __init__(self, k, total, goal, paths, seed, tolerance, backend):
+        self.k, self.total, self.goal = k, total, goal
+        self.paths, self.seed, self.tolerance, self.backend = paths, seed, tolerance, backend
+
+    def run(self, scenario):
+        """``(largest balance earning the goal, its tranche row, smallest balance tried that
+        misses it or None)``; ``(None, None, 0.0)`` when even no balance misses it."""
+        k, total = self.k, self.total
+        base_plan, run_info = sampling_plan(scenario, compile_plan(scenario), self.seed)
+
+        def evaluate(balance):
+            sc = with_balance(scenario, k, balance, total)
+            res, _ = run_deal(sc, self.paths, self.seed, base=base_plan, run_info=run_info,
+                              backend=self.backend)
+            row = res.tranche_rows[k]
+            return SF_SCALE.index(row["rating"]) <= self.goal, row
+
+        lo, hi = 0.0, total
+        ok_hi, row_hi = evaluate(hi)
+        if ok_hi:
+            return hi, row_hi, None
+        fails = hi                     # the smallest balance tried that misses the target
         ok_lo, row_lo = evaluate(lo)
         if not ok_lo:
-            raise ScenarioError(Problem("--target", f"{tranche} does not earn {target} even with "
-                                                    "no balance"))
+            return None, None, 0.0
         best, best_row = lo, row_lo
-        while hi - lo > tolerance * total:
+        while hi - lo > self.tolerance * total:
             mid = 0.5 * (lo + hi)
             ok, row = evaluate(mid)
             if ok:
                 lo, best, best_row = mid, mid, row
             else:
                 hi = fails = mid
-    pool = (sum(a.balance for a in scenario.assets) if scenario.state is None else
-            sum(a.balance or 0.0 for a in scenario.state.assets))
-    return {"tranche": tranche, "target": target, "balance": best,
-            "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
-                       "table": scenario.rating.table},
-            "share_of_pool": best / pool, "achieved": best_row,
-            "bracket": [best, fails], "resolution": tolerance * total,
-            "paths": paths, "seed": seed}
+        return best, best_row, fails

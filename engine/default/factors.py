@@ -94,13 +94,17 @@ def _from_rows(rows: list[list[tuple[int, float]]], names: list[str]) -> FactorS
 
 
 def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0,
-                           pool=None) -> FactorStructure:
+                           pool=None, used=None) -> FactorStructure:
     """Loadings for the scenario's correlation block.
 
     ``correlation_shift`` adds to every correlation (uniform and pairwise values,
     correlations stated on obligors, and for ``factors`` to the global factor's share of
     variance), clipped to [0, 0.999]. ``pool`` is the ids of the obligors that owe an asset
     (what ``correlation_with: {pool: x}`` refers to); needed only when an obligor says it.
+    ``used`` (ids of the obligors an asset, a support or a trigger names; default all): a
+    ``pairwise`` table's cells are built from theirs alone, so an obligor nothing uses
+    changes nobody's loadings (it loads on the economy factor and, when its cell exists,
+    on its cell's factors).
     """
     def shifted(r: float) -> float:
         return float(min(max(r + correlation_shift, 0.0), 0.999))
@@ -147,12 +151,12 @@ def build_factor_structure(obligors, correlation, correlation_shift: float = 0.0
     o = table.other
     q = (r - o) / (1.0 - o)
     np.fill_diagonal(q, 1.0)
-    cells = _cell_loadings(obligors, q)
+    cells = _used_cell_loadings(obligors, q, used)
     if cells is not None:          # low rank: one factor per (region, industry) cell at most
         cell_of, m = cells
-        rows = [[(0, float(np.sqrt(o)))] + [(1 + k, float(np.sqrt(1.0 - o) * m[c, k]))
-                                            for k in range(m.shape[1]) if m[c, k] != 0.0]
-                for c in cell_of]
+        rows = [[(0, float(np.sqrt(o)))] + ([] if c < 0 else [
+            (1 + k, float(np.sqrt(1.0 - o) * m[c, k])) for k in range(m.shape[1])
+            if m[c, k] != 0.0]) for c in cell_of]
         return _from_rows(rows, ["global"] + [f"pairwise:{k + 1}" for k in range(m.shape[1])])
     return _obligor_level(r, q, o, correlation, Problem(
         "correlation.pairwise",
@@ -200,6 +204,28 @@ def _obligor_level(r, q, o, correlation, problem: Problem) -> FactorStructure:
         _from_rows(rows, ["global"] + [f"pairwise:{k + 1}" for k in range(n)]), repair=repair)
 
 
+def _used_cell_loadings(obligors, q: np.ndarray, used):
+    """:func:`_cell_loadings` of the ``used`` obligors; the others take their cell's row
+    when it exists, else none (cell -1: the economy factor only)."""
+    if used is None or all(o.id in used for o in obligors):
+        return _cell_loadings(obligors, q)
+    keep = [j for j, o in enumerate(obligors) if o.id in used]
+    if not keep:
+        return np.full(len(obligors), -1), np.zeros((0, 0))
+    cells = _cell_loadings([obligors[j] for j in keep], q[np.ix_(keep, keep)])
+    if cells is None:
+        return None
+    kept_of, m = cells
+    of_key = {_cell_key(obligors[j]): c for j, c in zip(keep, kept_of)}
+    return np.array([of_key.get(_cell_key(o), -1) for o in obligors]), m
+
+
+def _cell_key(ob):
+    """An obligor's pairwise cell: its (region, industry), or itself without both."""
+    return ((ob.region, ob.industry) if ob.region is not None and ob.industry is not None
+            else ("#", ob.id))
+
+
 def _cell_loadings(obligors, q: np.ndarray):
     """Exact low-rank form of a pairwise ``Q``: obligors with both labels equal share a
     cell, ``Q = E C E' + (1 - c) I`` with ``C`` the cells' correlations (``c`` the within-cell
@@ -208,23 +234,23 @@ def _cell_loadings(obligors, q: np.ndarray):
     Returns ``(cell of each obligor, loadings M with C = M M')``, or ``None`` when ``C`` is
     not positive semidefinite (then the obligor-level decomposition is used).
     """
-    return _cells([(ob.region, ob.industry) if ob.region is not None and ob.industry is not None
-                   else ("#", j) for j, ob in enumerate(obligors)], q)
+    return _cells([_cell_key(ob) for ob in obligors], q)
 
 
 def _cells(cell_keys: list, q: np.ndarray):
     """:func:`_cell_loadings` for given cell keys (one per row of ``q``): rows with equal
     keys share a cell. The caller guarantees that ``q`` is the same for every member of a
-    cell (within the cell, and against every row outside it)."""
-    keys: dict = {}
-    cell_of, reps, sizes = [], [], []
+    cell (within the cell, and against every row outside it). Cells are taken in the order
+    of their keys, not of the rows, so the factors do not depend on the order obligors are
+    listed in."""
+    distinct = sorted(set(cell_keys), key=repr)
+    index = {key: k for k, key in enumerate(distinct)}
+    cell_of = [index[key] for key in cell_keys]
+    first: dict = {}
     for j, key in enumerate(cell_keys):
-        if key not in keys:
-            keys[key] = len(keys)
-            reps.append(j)
-            sizes.append(0)
-        cell_of.append(keys[key])
-        sizes[keys[key]] += 1
+        first.setdefault(key, j)
+    reps = [first[key] for key in distinct]
+    sizes = np.bincount(cell_of, minlength=len(distinct))
     c = q[np.ix_(reps, reps)].copy()
     for k, j in enumerate(reps):
         if sizes[k] > 1:                   # the within-cell correlation
@@ -316,7 +342,7 @@ def _base_loadings(obligors, base_ix, stated, r, q, o, labelled, prefix):
         elif ob.region is not None and ob.industry is not None:
             keys.append((ob.region, ob.industry, seen_as))
         else:
-            keys.append(("#", j))
+            keys.append(("#", ob.id))
     q_bb = q[np.ix_(base_ix, base_ix)]
     g = np.sqrt(o)
     s = np.sqrt(1.0 - o)

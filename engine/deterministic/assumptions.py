@@ -12,8 +12,6 @@ collateral realises at its mean haircut.
 """
 from __future__ import annotations
 
-from engine.scenario.models import ASSET_SUPPORT_TYPES
-
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -21,6 +19,8 @@ import numpy as np
 
 from engine.errors import Problem, ScenarioError
 from engine.limits import MAX_PERIODS
+from engine.scenario.edit import canonical
+from engine.scenario.models import ASSET_SUPPORT_TYPES
 from engine.waterfall.schedules import asset_schedules
 
 
@@ -108,7 +108,7 @@ def slice_shares(scenario, sliced) -> np.ndarray:
     original = {x.id: x.balance for x in scenario.assets}
     return np.array([x.balance / original[x.id.rsplit("@", 1)[0] if x.id not in original
                                           else x.id]
-                     for x in sliced.assets])
+                     for x in canonical(sliced).assets])      # the Plan's order
 
 
 def with_slice_terms(plan, shares: np.ndarray):

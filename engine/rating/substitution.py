@@ -93,14 +93,15 @@ def supporter_grades(scenario, table) -> dict[str, str]:
 
 def ladder_steps(scenario, obligor_ids, horizon: int, table) -> list[LadderStep]:
     """The ladder's runs, best grade first: one per distinct grade of the live supporters
-    (and ``AAAsf`` for a riskless sponsor's support)."""
+    (and ``AAAsf`` for a riskless sponsor's support); each step's supporters in id order."""
     grades = supporter_grades(scenario, table)
     riskless = tuple(s.id for s in scenario.credit_support if s.provider is None)
     distinct = set(grades.values()) | ({RISKLESS_GRADE} if riskless else set())
     providers = {s.provider for s in scenario.credit_support if s.provider is not None}
     steps = []
     for g in sorted(distinct, key=SF_SCALE.index):
-        up = [oid for oid, og in grades.items() if SF_SCALE.index(og) <= SF_SCALE.index(g)]
+        up = sorted(oid for oid, og in grades.items()
+                    if SF_SCALE.index(og) <= SF_SCALE.index(g))
         dates = np.array([horizon + 1 if oid in up else 0 if oid in providers else -1
                           for oid in obligor_ids], dtype=np.int64)
         steps.append(LadderStep(g, tuple(up) + riskless, dates))

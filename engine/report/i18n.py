@@ -42,6 +42,22 @@ ZH: dict[str, str] = {
     # conventions
     "ratings": "评级", "method": "方法", "table": "评级表", "warning": "警告",
     "How the rating was reached": "评级如何得出",
+    "all-in cost a year (coupon, fees, support fees), % of the pool":
+        "年化综合成本(票息、费用、增信费), 占资产池%", "rating of {tid}": "{tid}的评级",
+    "all-in cost": "综合成本", "support fees": "增信费",
+    "designs on the same {paths} paths, seed {seed}; all-in cost = notes' coupon + fees + "
+    "support fees a year, over the pool": "各方案使用相同的 {paths} 条路径, 种子 {seed}; "
+    "综合成本 = 证券票息 + 费用 + 增信费(年化, 占资产池)",
+    "subordinated expected loss": "次级预期损失",
+    "the support carries {target} at any size of {tranche} (up to the whole of it and the "
+    "tranche below): the size rests on the supporters, not on the pool":
+        "增信使{tranche}在任何规模下(直至其与下一档合计的全部)都能获得{target}: 规模取决于增信方, "
+        "而非资产池",
+    "without credit support {tranche} does not earn {target} at any size":
+        "不含外部增信时, {tranche}在任何规模下都达不到{target}",
+    "without credit support (the pool and structure alone) {tranche} earns {target} up to "
+    "{balance} ({share} of the pool)": "不含外部增信时(仅资产池与交易结构), {tranche}获得{target}"
+    "的最大规模为{balance}(占资产池{share})",
     "Each cell: the run's default probability ± its standard error, and the grade it lends "
     "(the run's own grade, at most the supporters' grade).": "每格: 该次运行的违约概率 ± 标准误,"
     " 以及其给出的级别(该次运行自身的级别, 不高于增信方级别)。",

@@ -203,3 +203,45 @@ def tracking_png(doc: dict, lang: str = "en") -> bytes:
         ax.legend(fontsize=8)
         fig.tight_layout()
         return _png(fig)
+
+
+def frontier_png(doc: dict, tranche: str | None = None, lang: str = "en") -> bytes:
+    """The sweep's frontier: each design's rating of ``tranche`` (default the first rated
+    one) against its all-in cost a year (notes' coupon, fees and support fees over the
+    pool), designs numbered as in the table; the designs no cheaper one beats joined."""
+    from engine.rating.scale import SF_SCALE
+
+    designs = doc["designs"]
+    first = designs[0]["tranches"]
+    tid = tranche or next((t["id"] for t in first if t.get("rating")), first[0]["id"])
+    pts = []
+    for n, d in enumerate(designs):
+        t = next(x for x in d["tranches"] if x["id"] == tid)
+        if t.get("rating"):
+            pts.append((100.0 * d["cost"]["all_in"], SF_SCALE.index(t["rating"]), n + 1))
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        if pts:
+            xs, ys, labels = zip(*pts)
+            ax.scatter(xs, ys, color="#5b8fbf", zorder=3)
+            for x, y, label in pts:
+                ax.annotate(f" {label}", (x, y), fontsize=8, va="center")
+            front, best = [], len(SF_SCALE)
+            for x, y, _ in sorted(pts):              # cheapest first: keep each new best grade
+                if y < best:
+                    front.append((x, y))
+                    best = y
+            ax.step([p[0] for p in front], [p[1] for p in front], where="post",
+                    color="#1f4e79", lw=1.2)
+            lo, hi = min(ys), max(ys)
+            ax.set_ylim(hi + 0.6, lo - 0.6)          # the best grade at the top
+            ax.set_yticks(range(lo, hi + 1))
+            ax.set_yticklabels(SF_SCALE[lo:hi + 1])
+        ax.set_xlabel(tr("all-in cost a year (coupon, fees, support fees), % of the pool",
+                         lang))
+        ax.set_ylabel(tr("rating of {tid}", lang, tid=tid))
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return _png(fig)

@@ -407,7 +407,32 @@ def size_text(doc: dict, lang: str = "en") -> str:
     lines += columns(rows, right={1})
     if a["default_probability"] == 0 and doc.get("paths"):
         lines.append(probability_text(0.0, 0.0, doc["paths"], lang))
+    lines += standalone_size_lines(doc, lang, unit)
     return "\n".join(lines)
+
+
+def standalone_size_lines(doc: dict, lang: str, unit: float) -> list[str]:
+    """Under substitution: whether the support carries the target at any size, and what
+    the pool and structure carry alone (the size a structurer negotiates)."""
+    if "standalone" not in doc:
+        return []
+    lines = []
+    if doc.get("support_carries_any_size"):
+        lines.append(tr("the support carries {target} at any size of {tranche} (up to the "
+                        "whole of it and the tranche below): the size rests on the "
+                        "supporters, not on the pool", lang, target=doc["target"],
+                        tranche=doc["tranche"]))
+    alone = doc["standalone"]
+    if alone is None:
+        lines.append(tr("without credit support {tranche} does not earn {target} at any size",
+                        lang, tranche=doc["tranche"], target=doc["target"]))
+    else:
+        lines.append(tr("without credit support (the pool and structure alone) {tranche} "
+                        "earns {target} up to {balance} ({share} of the pool)", lang,
+                        tranche=doc["tranche"], target=doc["target"],
+                        balance=money(math.floor(alone["balance"] / unit) * unit),
+                        share=pct(alone["share_of_pool"], 2)))
+    return lines
 
 
 def track_text(doc: dict, lang: str = "en") -> str:
@@ -445,3 +470,40 @@ def track_text(doc: dict, lang: str = "en") -> str:
                          + (signed(m["total"]), alone))
     lines += columns(moved, right=set(range(2, len(moved[0]) - 1)))
     return "\n".join(lines)
+
+
+def _value_text(value) -> str:
+    """A design's value as a structurer reads it: amounts with separators."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1000:
+        return money(value)
+    return str(value)
+
+
+def sweep_text(doc: dict, lang: str = "en") -> str:
+    """The ``ipabs-sweep/v1`` document: one row per design and rated tranche, the design's
+    changes first, its costs last."""
+    paths = doc["paths"]
+    keys = list(doc["vary"])
+    head = (tr("design", lang), *keys, tr("tranche", lang), tr("rating", lang),
+            tr("standalone", lang), tr("joint default", lang), tr("rating by", lang),
+            tr("default probability", lang), tr("expected loss", lang),
+            tr("all-in cost", lang), tr("excess spread", lang),
+            tr("subordinated expected loss", lang))
+    rows = [head]
+    for n, d in enumerate(doc["designs"]):
+        cost = d["cost"]
+        subs = ", ".join(pct(v, 2) for v in cost["subordinated_expected_loss"].values()) or "-"
+        for t in d["tranches"]:
+            if not t.get("rated", True):
+                continue
+            rows.append((str(n + 1), *(_value_text(d["changes"][k]) for k in keys), t["id"],
+                         grade(t["rating"], lang), grade(t.get("rating_standalone"), lang),
+                         grade(t.get("rating_joint_default"), lang), rating_by_text(t),
+                         estimate(t["default_probability"], t["default_probability_se"], paths),
+                         estimate(t["expected_loss"], t["expected_loss_se"], paths),
+                         pct(cost["all_in"], 2), pct(cost["excess_spread"], 2), subs))
+    lines = [convention_line(doc, lang),
+             tr("designs on the same {paths} paths, seed {seed}; all-in cost = notes' coupon "
+                "+ fees + support fees a year, over the pool", lang,
+                paths=f"{paths:,}", seed=doc["seed"])]
+    return "\n".join(lines + columns(rows, right=set(range(len(keys) + 6, len(head)))))

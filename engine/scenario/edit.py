@@ -27,6 +27,31 @@ def without_support(scenario, ids):
                    if any(x in gone for x in a.support) else a for a in scenario.assets]})
 
 
+def canonical(scenario):
+    """The scenario with its obligors, assets and collateral (and each asset's pledged
+    items) in the order of their ids, however the file lists them: the order the engine
+    simulates and sums in, so that reordering a list changes no bit of a result. Credit
+    support, fees and tranches keep their order (it is their priority)."""
+    if (_is_sorted(scenario.obligors) and _is_sorted(scenario.assets)
+            and _is_sorted(scenario.collateral)
+            and all(list(a.collateral) == sorted(a.collateral) for a in scenario.assets)):
+        return scenario
+    assets = [a if list(a.collateral) == sorted(a.collateral)
+              else a.model_copy(update={"collateral": sorted(a.collateral)})
+              for a in sorted(scenario.assets, key=_id)]
+    return scenario.model_copy(update={"obligors": sorted(scenario.obligors, key=_id),
+                                       "assets": assets,
+                                       "collateral": sorted(scenario.collateral, key=_id)})
+
+
+def _id(item) -> str:
+    return item.id
+
+
+def _is_sorted(items) -> bool:
+    return all(items[k].id < items[k + 1].id for k in range(len(items) - 1))
+
+
 def standalone(scenario):
     """The pool and the structure alone: every credit support entry removed (subordination,
     reserve, excess spread and triggers kept)."""

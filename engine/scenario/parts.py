@@ -384,6 +384,9 @@ class _SupportBase(_Model):
     share: Share = 1.0
     lag: int = Field(0, ge=0)
     cap: float | None = Field(None, gt=0.0, description="aggregate cap, in currency")
+    fee: float | None = Field(None, ge=0.0, le=0.2,
+                              description="annual rate on what it covers, paid outside the "
+                                          "deal (a design cost: `ipabs sweep` reports it)")
 
 
 def _covers_branch(v: Any) -> str | None:

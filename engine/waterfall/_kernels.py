@@ -486,7 +486,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     exact_inverse = periods_per_year > 0 and (periods_per_year & (periods_per_year - 1)) == 0
     prog = Program(horizon, wf.grp_ptr, wf.grp_idx, no.target_balance, no.pass_through, tr_sub)
     acct = Accounts(s_fee_due, s_int_due, s_reimb_owed, scratch.claim, s_pay_fee, s_pay_int,
-                    s_pay_prin, s_pay_res, s_pay_reimb, scratch.rem)
+                    s_pay_prin, s_pay_res, s_pay_reimb, scratch.rem, scratch.int_counted)
 
     # Outputs zeroed by stores (small arrays: a memset call each costs more): what dates add
     # to on every date; the rest is written on dates 1 .. stop, so only at closing (row 0)

@@ -114,4 +114,4 @@ def make_cash_scratch(deal, n_obligors):
         np.zeros(n_assets, dtype=np.int64), np.zeros(t1 + 2, dtype=np.int64),
         np.zeros(n_assets * deal.horizon, dtype=np.int64),
         np.zeros((n_rows, t1 + 1)), np.zeros((n_rows, t1 + 1)), np.zeros(n_rows, dtype=np.int64),
-        np.zeros(n_rows, dtype=np.int64))
+        np.zeros(n_rows, dtype=np.int64), np.zeros(n_tr))

@@ -62,14 +62,39 @@ def notes_repaid(rem, is_sub):
 
 
 @njit(cache=True, inline="always")
-def interest_owed_above(k, int_due, pay_int):
-    """True while a tranche ranked above ``k`` is still owed interest on this date (its
-    coupon or arrears; half a cent is rounding): nothing below it gets principal or the
-    residual until it is paid."""
+def pay_interest_above(k, cash, int_due, pay_int, is_sub, blocked):
+    """Arrears first: before anything goes to tranche ``k`` as principal or residual, pay
+    each tranche ranked above it what it is still owed in interest on this date (coupon
+    and arrears; a subordinated one not while a reimbursement is owed), most senior first.
+    The cash left."""
     for i in range(k):
-        if int_due[i] - pay_int[i] > ROUNDING:
-            return True
-    return False
+        if is_sub[i] and blocked:
+            continue
+        c = int_due[i] - pay_int[i]
+        if c > 0.0 and cash > 0.0:
+            p = min(cash, c)
+            pay_int[i] += p
+            cash -= p
+    return cash
+
+
+@njit(cache=True, inline="always")
+def count_interest_above(k, int_due, pay_int, counted, is_sub, blocked, covered):
+    """What :func:`pay_interest_above` would pay before tranche ``k`` with unlimited cash,
+    beyond what a top-up walk has counted already (``counted``, updated); and whether a
+    ``covered`` tranche is among those paid (more than :data:`ROUNDING`)."""
+    extra = 0.0
+    hit = False
+    for i in range(k):
+        if is_sub[i] and blocked:
+            continue
+        c = int_due[i] - pay_int[i] - counted[i]
+        if c > 0.0:
+            extra += c
+            counted[i] += c
+            if covered[i] and c > ROUNDING:
+                hit = True
+    return extra, hit
 
 
 @njit(cache=True, inline="always")
@@ -175,6 +200,22 @@ def _group_need(need, ahead, total, cash, principal, g, t, horizon, prog, rem, c
 
 
 @njit(cache=True, inline="always")
+def _uncounted(g, grp_ptr, grp_idx, claim, counted):
+    """Group ``g``'s interest claims less what a top-up walk counted already (paid ahead of
+    a principal step, arrears first), counted now; their total."""
+    total = 0.0
+    ug = np.uint64(g)
+    for q in range(np.uint64(grp_ptr[ug]), np.uint64(grp_ptr[ug + np.uint64(1)])):
+        k = np.uint64(grp_idx[q])
+        c = claim[k] - counted[k]
+        c = c if c > 0.0 else 0.0
+        claim[k] = c
+        counted[k] += c
+        total += c
+    return total
+
+
+@njit(cache=True, inline="always")
 def _pay_group(cash, total, g, grp_ptr, grp_idx, claim, paid, rem, principal):
     """Pay group ``g`` what ``cash`` allows of its claims (``total``), pro rata; the cash left."""
     if total > 0.0 and cash > 0.0:
@@ -192,8 +233,9 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     ``mode`` says what is done with them.
 
     - :data:`PAY`: pay ``min(cash, claims)``; payments add to the ``pay_*`` arrays of
-      ``acct``, ``rem`` (the balances) falls with principal paid. No principal or residual
-      goes to a tranche while one ranked above it is owed interest (arrears first).
+      ``acct``, ``rem`` (the balances) falls with principal paid. Before a principal step
+      or the residual pays a tranche, each tranche ranked above it is paid what it is still
+      owed in interest on the date (arrears first, :func:`pay_interest_above`).
     - :data:`NEED` / :data:`NEED_INTEREST`: pay nothing; find the least cash to add so that
       every ``covered`` tranche's interest due (and, for ``NEED``, its scheduled principal
       due) in this list is paid in full. Everything ranked ahead of a covered item is paid
@@ -213,10 +255,12 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     pay_fee, pay_int, pay_prin = acct.pay_fee, acct.pay_int, acct.pay_prin
     pay_res, pay_reimb = acct.pay_res, acct.pay_reimb
     paying = mode == PAY
+    counted = acct.counted
     if not paying:
         work = acct.rem
         for k in range(rem.shape[0]):
             work[k] = rem[k]
+            counted[k] = 0.0
         rem = work
     topped = 0.0
     ahead = 0.0                  # need: what the steps so far claim
@@ -242,12 +286,20 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
             if paying:
                 cash = _pay_group(cash, total, arg, grp_ptr, grp_idx, claim, pay_int, rem, False)
             else:
+                total = _uncounted(arg, grp_ptr, grp_idx, claim, counted)
                 need = _group_need(need, ahead, total, cash, False, arg, t, horizon, prog, rem,
                                    covered, claim)
                 ahead += total
         elif op == OP_PRINCIPAL:
-            if paying and interest_owed_above(group_top(arg, grp_ptr, grp_idx), int_due, pay_int):
-                continue         # a tranche above is owed interest (arrears first)
+            top = group_top(arg, grp_ptr, grp_idx)
+            if paying:
+                cash = pay_interest_above(top, cash, int_due, pay_int, is_sub, blocked)
+            else:
+                extra, hit = count_interest_above(top, int_due, pay_int, counted, is_sub,
+                                                  blocked, covered)
+                ahead += extra
+                if hit:          # a covered tranche's interest, paid here: needed whole
+                    need = max(need, ahead - cash)
             total = principal_claims(arg, t, horizon, grp_ptr, grp_idx, rem, target_balance,
                                      pass_through, is_sub, post, blocked, claim)
             if paying:
@@ -284,8 +336,8 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
         elif op == OP_RESIDUAL:
             if not paying:
                 break
-            if ((t == horizon or notes_repaid(rem, is_sub)) and not blocked
-                    and not interest_owed_above(arg, int_due, pay_int)):
+            if (t == horizon or notes_repaid(rem, is_sub)) and not blocked:
+                cash = pay_interest_above(arg, cash, int_due, pay_int, is_sub, blocked)
                 pay_res[arg] += cash
                 cash = 0.0
         elif op == OP_TO_PRINCIPAL:

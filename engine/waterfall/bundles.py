@@ -162,6 +162,7 @@ class Accounts(NamedTuple):
     pay_res: np.ndarray
     pay_reimb: np.ndarray
     rem: np.ndarray                # per tranche: work of the least top-up
+    counted: np.ndarray            # per tranche: interest a least top-up has counted so far
 
 
 class CashFlowsOut(NamedTuple):
@@ -225,3 +226,4 @@ class CashScratch(NamedTuple):
     plain_lost: np.ndarray         # (schedule rows, dates + 1) the plain ones among them
     rows_hit: np.ndarray           # schedule rows with a defaulted asset, in first-hit order
     row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
+    int_counted: np.ndarray        # per tranche: interest counted by a top-up walk
