@@ -257,9 +257,9 @@ def _progress_printer(quiet: bool):
         return None, lambda: None
     stop_beat = lambda: None  # noqa: E731
     if not kernels_cached():
-        print("compiling the simulation kernels (first run after installing only, about a "
-              "minute; later runs start at once; `ipabs warmup` does it ahead)...",
-              file=sys.stderr, flush=True)
+        print("compiling the simulation kernels (first run after installing only: one to "
+              "three minutes on two cores, longer on a busy machine; later runs start at "
+              "once; `ipabs warmup` does it ahead)...", file=sys.stderr, flush=True)
         stop_beat = _compile_heartbeat(sys.stderr)
     started = time.perf_counter()
     state = {"shown": False, "last": 0.0}
@@ -273,7 +273,9 @@ def _progress_printer(quiet: bool):
             return
         state["shown"], state["last"] = True, now
         bar = "#" * int(30 * done / total)
-        msg = f"  [{bar:<30}] {done:,}/{total:,} paths, {now:.1f} s"
+        # a rating is several runs on the same paths (the deal, standalone, the support
+        # ladder): the bar counts all of them, so it says so rather than "paths"
+        msg = f"  [{bar:<30}] {100.0 * done / total:3.0f}% of the runs, {now:.1f} s"
         print(("\r" + msg) if tty else msg, end="" if tty else "\n", file=stream, flush=True)
 
     def finish() -> None:
@@ -416,7 +418,8 @@ def _cmd_cashflows(args) -> int:
         if csv_target:
             from engine.report.sheets import cashflow_frame
 
-            outs.stage_text(csv_target, csv_text(cashflow_frame(report.table)))
+            outs.stage_text(csv_target, csv_text(cashflow_frame(report.table),
+                                                 lang=_lang(args, scenario)))
         if js:
             outs.stage_text(js, result_json(doc))
         outs.commit()
@@ -573,8 +576,8 @@ def _cmd_sweep(args) -> int:
 
                 frame = sweep_frame(doc)
                 (folder / "sweep.json").write_text(result_json(doc), encoding="utf-8")
-                write_csv(frame, folder / "sweep.csv")
-                write_xlsx({"sweep.csv": frame}, folder / "sweep.xlsx")
+                write_csv(frame, folder / "sweep.csv", lang=lang)
+                write_xlsx({"sweep.csv": frame}, folder / "sweep.xlsx", lang)
                 (folder / "frontier.png").write_bytes(frontier_png(doc, lang=lang))
 
             outs.stage_folder(out, fill)
@@ -660,6 +663,9 @@ def _stage_report_dir(outs, target, scenario, result, doc, sens, lang: str = "en
     frames = result_frames(doc)
     if sens is not None:
         frames["sensitivities.csv"] = sensitivity_frame(sens)
+    from engine.report.strata import stratification
+
+    frames["stratification.csv"] = stratification(scenario, lang)
     frames["cashflows.csv"] = cashflow_frame(flows.table)
     if stressed is not None:
         frames["cashflows_stressed.csv"] = cashflow_frame(stressed.table)
@@ -670,14 +676,14 @@ def _stage_report_dir(outs, target, scenario, result, doc, sens, lang: str = "en
     def extra(folder):
         plot_pool_default_rate(result, folder / "pool_default_rate.png", rating_table(scenario),
                                lang)
-        for name in ("sensitivities.csv", "cashflows.csv", "cashflows_stressed.csv",
-                     "assumptions.csv"):
+        for name in ("sensitivities.csv", "stratification.csv", "cashflows.csv",
+                     "cashflows_stressed.csv", "assumptions.csv"):
             if name in frames:
-                write_csv(frames[name], folder / name)
-        write_xlsx(frames, folder / "report.xlsx")
+                write_csv(frames[name], folder / name, lang=lang)
+        write_xlsx(frames, folder / "report.xlsx", lang)
         (folder / "report.html").write_text(page, encoding="utf-8")
 
-    outs.stage_folder(target, lambda folder: fill_result_folder(folder, doc, extra))
+    outs.stage_folder(target, lambda folder: fill_result_folder(folder, doc, extra, lang))
 
 
 def _cmd_report(args) -> int:
@@ -735,7 +741,7 @@ def _cmd_track(args) -> int:
                 from engine.report.sheets import track_frame, write_csv
 
                 (folder / "track.json").write_text(result_json(doc), encoding="utf-8")
-                write_csv(track_frame(doc), folder / "track.csv")
+                write_csv(track_frame(doc), folder / "track.csv", lang=lang)
                 (folder / "tracking.png").write_bytes(tracking_png(doc, lang))
                 (folder / "report.html").write_text(track_report(doc, lang), encoding="utf-8")
 
@@ -780,7 +786,7 @@ def _cmd_warmup(args) -> int:  # noqa: ARG001
 
     was = kernels_cached()
     print("loading the compiled kernels..." if was else
-          "compiling the simulation kernels (about a minute)...", flush=True)
+          "compiling the simulation kernels (one to three minutes on two cores)...", flush=True)
     took = warm_up(lambda line: print(terminal_safe(line), flush=True))
     print(f"ready in {took:.1f} s; kernels cached in {terminal_safe(str(cache_folder()))}")
     return EXIT_OK

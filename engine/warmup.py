@@ -1,7 +1,7 @@
 """Compile the numba kernels ahead of the first real run (``ipabs warmup``).
 
 Numba compiles a kernel on its first call and caches it on disk (``__pycache__`` beside the
-module); a fresh install therefore spends about a minute in the first run. Kernels are
+module); a fresh install therefore spends a minute or more in the first run. Kernels are
 specialised on argument *types*, not values, so simulating one small built-in deal compiles
 everything every scenario uses: the fused simulation kernel, the one-path cash flows and
 the importance-sampling pilot.

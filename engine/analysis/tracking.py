@@ -65,6 +65,37 @@ def without_supporter_news(state):
     return out
 
 
+def position(scenario, state) -> dict:
+    """Where the deal stands at a state (``None``: closing): the pool (performing, defaulted
+    and what came back on it), each tranche's balance and arrears, the reserve and cash, and
+    each credit support's amount used and what is left of its cap."""
+    if state is None:
+        pool = sum(a.balance for a in scenario.assets)
+        return {"performing": pool, "defaulted": 0.0, "recovered": 0.0,
+                "tranches": {t.id: {"balance": t.balance, "arrears": 0.0}
+                             for t in scenario.tranches},
+                "reserve": scenario.reserve.initial if scenario.reserve is not None else 0.0,
+                "cash": 0.0,
+                "support": {s.id: {"used": 0.0, "left": _cap(s)} for s in scenario.credit_support}}
+    assets = state.assets or []
+    used = state.support_used
+    return {"performing": sum(a.balance or 0.0 for a in assets if not a.defaulted),
+            "defaulted": sum(a.exposure or 0.0 for a in assets if a.defaulted),
+            "recovered": sum(a.received or 0.0 for a in assets if a.defaulted),
+            "tranches": {t.id: {"balance": t.balance, "arrears": t.interest_arrears}
+                         for t in state.tranches},
+            "reserve": state.reserve, "cash": state.cash.interest + state.cash.principal,
+            "support": {s.id: {"used": used.get(s.id, 0.0),
+                               "left": None if _cap(s) is None
+                               else max(0.0, _cap(s) - used.get(s.id, 0.0))}
+                        for s in scenario.credit_support}}
+
+
+def _cap(support) -> float | None:
+    """A support's aggregate cap (a risk-compensation fund's size), or ``None``."""
+    return support.size if support.type == "risk_compensation" else support.cap
+
+
 def track(scenario, states, *, paths: int | None = None, seed: int | None = None,
           backend=None, labels=None, progress=None) -> dict:
     """The ``ipabs-track/v1`` document: ratings at closing and at each state, and what
@@ -96,7 +127,7 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
 
     closing = rate(None)
     out_states = [{"label": "closing", "name": None, "as_of": 0, "source": None,
-                   "tranches": closing}]
+                   "tranches": closing, "position": position(scenario, None)}]
     for n, state in enumerate(states):
         label = ((labels[n] if labels else None)
                  or (Path(state.source).stem if state.source else None)
@@ -122,7 +153,8 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
                                     for i, name in enumerate(STEPS)}}
         out_states.append({"label": label, "name": state.name, "as_of": state.as_of,
                            "source": state.source,
-                           "tranches": steps[-1], "moved_by": moved})
+                           "tranches": steps[-1], "moved_by": moved,
+                           "position": position(scenario, state)})
     return {"format": "ipabs-track/v1", "scenario": scenario.name,
             "paths": paths, "seed": seed, "attribution": list(STEPS),
             "rating": {"method": scenario.rating.method, "support": scenario.rating.support,

@@ -363,11 +363,12 @@ def _tables(doc: dict) -> dict[str, pd.DataFrame]:
     return result_frames(doc)
 
 
-def fill_result_folder(folder: Path, doc: dict, extra=None) -> None:
-    """``result.json`` and the CSV tables into ``folder``; then ``extra(folder)`` (plots)."""
+def fill_result_folder(folder: Path, doc: dict, extra=None, lang: str = "en") -> None:
+    """``result.json`` and the CSV tables (headers in ``lang``) into ``folder``; then
+    ``extra(folder)`` (plots)."""
     (folder / "result.json").write_text(result_json(doc), encoding="utf-8")
     for name, frame in _tables(doc).items():
-        (folder / name).write_text(csv_text(frame, index=False), encoding="utf-8")
+        (folder / name).write_text(csv_text(frame, index=False, lang=lang), encoding="utf-8")
     if extra is not None:
         extra(folder)
 

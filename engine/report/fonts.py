@@ -67,9 +67,7 @@ def plot_fonts() -> dict:
     cjk = cjk_family()
     if cjk is not None:
         family.append(cjk)
-    # text.parse_math off: a user's id or name with `$...$` is drawn as written, never
-    # parsed as math text
-    return {"font.family": family, "axes.unicode_minus": False, "text.parse_math": False}
+    return {"font.family": family, "axes.unicode_minus": False}
 
 
 @contextmanager

@@ -48,7 +48,12 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}
 th{background:#eef3f8;white-space:normal;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
 td.l,th.l{text-align:left}.note{color:#555;font-size:.85em}
 .scroll{overflow-x:auto;max-width:100%%}.flows td:first-child{position:sticky;left:0;background:#fff}
-img{max-width:100%%;border:1px solid #ddd;margin:.5em 0}
+img{max-width:100%%;border:1px solid #ddd;margin:.5em 0;break-inside:avoid}
+@page{size:A4 portrait;margin:12mm 10mm}
+@media print{body{max-width:none;margin:0;padding:0;font-size:9pt}
+table{font-size:7pt}td,th{padding:1px 3px}.scroll{overflow:visible}
+thead{display:table-header-group}tr,img{break-inside:avoid}h2,h3{break-after:avoid}
+.flows td:first-child{position:static}}
 .grades td:nth-child(3){font-weight:bold}
 .newpage{break-before:page}.warn{color:#8a1f11;font-weight:bold}
 """
@@ -72,7 +77,8 @@ def _table(header, rows, cls: str = "", left: int = 1) -> str:
     body = "".join("<tr>" + "".join(cell("td", c, j) for j, c in enumerate(r)) + "</tr>"
                    for r in rows)
     klass = f" class='{cls}'" if cls else ""
-    return f"<div class='scroll'><table{klass}><tr>{head}</tr>{body}</table></div>"
+    return (f"<div class='scroll'><table{klass}><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _active_periods(table):
@@ -83,10 +89,19 @@ def _active_periods(table):
     return table.loc[:last]
 
 
+#: Periods in one cash-flow table: a longer deal is split into several, so that each
+#: fits a 1,280-pixel screen and an A4 page without scrolling or being cut.
+PERIODS_PER_TABLE = 8
+
+
 def _cashflow_block(title: str, report, lang: str) -> list[str]:
     rows = cashflow_rows(_active_periods(report.table), lang)
-    return [f"<h3>{html.escape(title)}</h3>",
-            _table(rows[0], rows[1:], cls="flows"),
+    n = len(rows[0]) - 1
+    tables = [_table([r[0] for r in [rows[0]]] + list(rows[0][1 + a:1 + a + PERIODS_PER_TABLE]),
+                     [[r[0], *r[1 + a:1 + a + PERIODS_PER_TABLE]] for r in rows[1:]],
+                     cls="flows")
+              for a in range(0, max(n, 1), PERIODS_PER_TABLE)]
+    return [f"<h3>{html.escape(title)}</h3>", *tables,
             "<p class='note'>" + "<br>".join(html.escape(s) for s in
                                               cashflow_summary_lines(report.summary, lang))
             + "</p>"]
@@ -162,6 +177,17 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
                             T("rating of provider"),
                             T("covers"), T("share"), T("cap")], support_rows(scenario, lang),
                            left=5))
+
+    # --- the pool, stratified
+    from engine.report.plots import industry_png
+    from engine.report.strata import industry_shares, strata_tables, stratification
+
+    body.append(f"<h2>{T('Pool stratification')}</h2>")
+    for dim, head, rows in strata_tables(stratification(scenario, lang), lang):
+        body.append(f"<h3>{html.escape(dim)}</h3>")
+        body.append(_table(head, rows, left=2))
+    body.append(_img(T("share of the pool by industry"),
+                     industry_png(industry_shares(scenario), lang)))
 
     # --- ratings
     body.append(f"<h2>{T('Tranches')}</h2>")
@@ -289,8 +315,8 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
     if cashflows is not None:
         body.append(f"<h2>{T('Cash flows')}</h2>")
         body.append("<p class='note'>" + html.escape(T(
-            "Cash flows with no defaults and under a stress, period by period (scroll "
-            "sideways for later periods).")) + "</p>")
+            "Cash flows with no defaults and under a stress, period by period (in tables of "
+            "eight periods).")) + "</p>")
         body += _cashflow_block(T("No defaults"), cashflows, lang)
         if stressed is not None:
             body += _cashflow_block(T("Stressed: {what}", what=stress_label or ""), stressed,
@@ -308,17 +334,82 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
 
 
 def track_report(doc: dict, lang: str = "en") -> str:
-    """A self-contained HTML page of tracking ratings: the ratings side by side, what moved
-    them, and the plot."""
+    """A self-contained HTML page of tracking ratings, in tables drawn in the page's
+    embedded font: each tranche's rating at closing and at each state side by side, where
+    the deal stands at each (pool, tranches, reserve, support used and left), what moved
+    each rating, and the plot."""
+    from engine.report.i18n import state_heading
     from engine.report.plots import tracking_png
-    from engine.report.table import track_text
 
-    title = html.escape(no_bidi(f"{doc['scenario']}: {tr('tracking ratings', lang)}"))
-    text = html.escape(no_bidi(track_text(doc, lang)))
-    note = (f"{doc['paths']:,} paths, seed {doc['seed']}; rating by {doc['rating']['method']}, "
-            f"support convention {doc['rating']['support']}; every state on the same paths")
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title
-            + "</title><style>" + (font_face_css(title + text) if has_cjk(title + text) else "")
-            + _CSS % EMBEDDED_FAMILY + "</style></head><body><h1>" + title
-            + "</h1><p class='note'>" + html.escape(note) + "</p><pre>" + text + "</pre>"
-            + _img(tr("tracking ratings", lang), tracking_png(doc, lang)) + "</body></html>")
+    def T(text, **kw):
+        return tr(text, lang, **kw)
+
+    states = doc["states"]
+    heads = [state_heading(s, lang) for s in states]
+    ids = [t["id"] for t in states[0]["tranches"] if t["rated"]]
+    body = [f"<h1>{html.escape(doc['scenario'])}: {html.escape(T('tracking ratings'))}</h1>",
+            "<p class='note'>" + html.escape(T(
+                "{paths} paths, seed {seed}; rating by {method}, support convention "
+                "{support}; every state on the same paths", paths=f"{doc['paths']:,}",
+                seed=doc["seed"], method=doc["rating"]["method"],
+                support=doc["rating"]["support"])) + "</p>",
+            f"<h2>{html.escape(T('Ratings'))}</h2>"]
+    rows = []
+    for tid in ids:
+        cells = [tid]
+        for s in states:
+            t = next(x for x in s["tranches"] if x["id"] == tid)
+            cells.append(f"{grade(t['rating'], lang)} ({T('alone')} "
+                         f"{grade(t.get('rating_standalone'), lang)})")
+        rows.append(cells)
+    body.append(_table([T("tranche"), *heads], rows))
+    if all("position" in s for s in states):
+        body.append(f"<h2>{html.escape(T('Where the deal stands'))}</h2>")
+        body.append(_table([T("item"), *heads], _position_rows(states, lang), left=1))
+    moved = [(s, tid, s["moved_by"][tid]) for s in states[1:] for tid in ids
+             if tid in s.get("moved_by", {})]
+    if moved:
+        body.append(f"<h2>{html.escape(T('What moved each rating (notches, + up)'))}</h2>")
+        body.append(_table([T("state"), T("tranche"), *(T(x.replace("_", " "))
+                                                        for x in doc["attribution"]),
+                            T("total")],
+                           [[state_heading(s, lang), tid,
+                             *(_signed(m["notches"][x]) for x in doc["attribution"]),
+                             _signed(m["total"])] for s, tid, m in moved], left=2))
+    body.append(_img(T("tracking ratings"), tracking_png(doc, lang)))
+    text = no_bidi("\n".join(body))
+    font = font_face_css(text) if has_cjk(text) else ""
+    title = html.escape(no_bidi(f"{doc['scenario']}: {T('tracking ratings')}"))
+    return (f"<!DOCTYPE html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
+            f"<meta charset='utf-8'><title>{title}</title><style>{font}"
+            f"{_CSS % EMBEDDED_FAMILY}</style></head><body>\n{text}\n</body></html>")
+
+
+def _signed(n) -> str:
+    return "-" if n is None else f"{n:+d}"
+
+
+def _position_rows(states, lang: str) -> list[list[str]]:
+    """Rows of the position table: the pool, each tranche, the reserve and cash, each
+    support's amount used and left."""
+    def T(text, **kw):
+        return tr(text, lang, **kw)
+
+    pos = [s["position"] for s in states]
+    rows = [[T("performing pool")] + [money(p["performing"]) for p in pos],
+            [T("defaulted (exposure)")] + [money(p["defaulted"]) for p in pos],
+            [T("recovered on defaults")] + [money(p["recovered"]) for p in pos]]
+    for tid in pos[0]["tranches"]:
+        rows.append([T("{tranche} balance", tranche=tid)]
+                    + [money(p["tranches"][tid]["balance"]) for p in pos])
+        if any(p["tranches"][tid]["arrears"] for p in pos):
+            rows.append([T("{tranche} interest owed", tranche=tid)]
+                        + [money(p["tranches"][tid]["arrears"]) for p in pos])
+    rows.append([T("reserve")] + [money(p["reserve"]) for p in pos])
+    rows.append([T("cash in the accounts")] + [money(p["cash"]) for p in pos])
+    for sid in pos[0]["support"]:
+        rows.append([T("{support} used / left", support=sid)]
+                    + [f"{money(p['support'][sid]['used'])} / "
+                       + ("-" if p["support"][sid]["left"] is None
+                          else money(p["support"][sid]["left"])) for p in pos])
+    return rows

@@ -42,6 +42,26 @@ ZH: dict[str, str] = {
     # conventions
     "ratings": "评级", "method": "方法", "table": "评级表", "warning": "警告",
     "How the rating was reached": "评级如何得出",
+    "Pool stratification": "资产池分布", "Ratings": "评级", "alone": "独立",
+    "{paths} paths, seed {seed}; rating by {method}, support convention {support}; every "
+    "state on the same paths": "{paths} 条路径, 种子 {seed}; 评级方法 {method}, 增信惯例 {support}; "
+    "各状态使用相同路径",
+    "Where the deal stands": "交易现状", "What moved each rating (notches, + up)":
+        "评级变动归因(级数, +为上调)",
+    "performing pool": "正常资产余额", "defaulted (exposure)": "违约资产(违约敞口)",
+    "recovered on defaults": "违约资产已回收", "{tranche} balance": "{tranche}余额",
+    "{tranche} interest owed": "{tranche}欠付利息", "reserve": "储备金",
+    "cash in the accounts": "账户现金", "{support} used / left": "{support}已使用 / 剩余", "industry": "行业", "region": "地区",
+    "borrower grade": "借款人评级", "IP type": "知识产权类型", "pledgee": "质权人",
+    "appraisal coverage (IP pledged to the pool / loan)": "评估覆盖倍数(质押给资产池的知识产权评估值/贷款)",
+    "largest obligors": "最大借款人", "not given": "未设定",
+    "below 0.5x": "低于0.5倍", "0.5x to 1x": "0.5至1倍", "1x to 2x": "1至2倍",
+    "2x to 3x": "2至3倍", "3x and above": "3倍及以上",
+    "pledged to the pool": "质押给资产池", "pledged to the guarantor": "反担保(质押给担保人)",
+    "invention_patent": "发明专利", "utility_model": "实用新型专利", "design_patent": "外观设计专利",
+    "trademark": "商标", "copyright": "著作权", "software_copyright": "软件著作权",
+    "data_ip": "数据知识产权", "plant_variety": "植物新品种",
+    "share of the pool by industry": "各行业占资产池比例",
     "all-in cost a year (coupon, fees, support fees), % of the pool":
         "年化综合成本(票息、费用、增信费), 占资产池%", "rating of {tid}": "{tid}的评级",
     "all-in cost": "综合成本", "support fees": "增信费",
@@ -168,8 +188,8 @@ ZH: dict[str, str] = {
     "± its Monte Carlo standard error.": "利率与概率以百分比表示; 金额单位 {currency}。"
     "每个估计值后附蒙特卡洛标准误。",
     "The ratings": "三种评级",
-    "Cash flows with no defaults and under a stress, period by period (scroll sideways for "
-    "later periods).": "逐期现金流: 无违约情景与压力情景(横向滚动查看后续期次)。",
+    "Cash flows with no defaults and under a stress, period by period (in tables of eight "
+    "periods).": "逐期现金流: 无违约情景与压力情景(每表八期)。",
     "Each tranche's rating (by the convention above) and joint-default rating with one "
     "support arrangement removed: what the rating rests on.":
         "去掉某一项增信后各档次的评级(按上述惯例)与联合违约评级: 评级依赖于哪些增信。",
@@ -250,7 +270,9 @@ def pct_pm(x, se, digits: int | None = None) -> str:
         return "-"
     if se is None or not math.isfinite(se) or se <= 0:
         return pct(x, digits)
-    d = digits if digits is not None else max(1, min(5, 1 - math.floor(math.log10(100.0 * se))))
+    d = digits if digits is not None else max(1, 1 - math.floor(math.log10(100.0 * se)))
+    if d > 5:          # a rare event (importance sampling): digits, not a row of zeros
+        return f"{100.0 * x:.3g}% ± {100.0 * se:.2g}%"
     return f"{100.0 * x:.{d}f}% ± {100.0 * se:.{d}f}%"
 
 
@@ -278,3 +300,65 @@ def grade(x, lang: str = "en") -> str:
 def grade_range(rng) -> str:
     """``AAAsf..AA+sf`` (best..worst); ``-`` for none."""
     return "..".join(rng) if rng else "-"
+
+
+# ----------------------------------------------------------------------------- table headers
+
+#: Column names of the CSV tables and workbook sheets, in Chinese (the English headers are
+#: the JSON keys themselves).
+ZH_COLUMNS = {
+    "id": "编号", "balance": "金额", "rated": "是否评级", "rating": "评级",
+    "rating_range": "评级95%区间", "rating_by": "评级依据", "rating_standalone": "独立评级",
+    "rating_substitution": "交易对手规则评级", "rating_joint_default": "联合违约评级",
+    "rating_range_standalone": "独立评级95%区间",
+    "rating_range_substitution": "交易对手规则评级95%区间",
+    "rating_range_joint_default": "联合违约评级95%区间", "support_ladder": "增信阶梯",
+    "default_probability": "违约概率", "expected_loss": "预期损失",
+    "wal_years": "加权平均期限(年)", "default_probability_raw": "违约概率(未加权)",
+    "model_default_probability": "模型违约概率", "case": "情景", "tranche": "证券档次",
+    "pd_change": "违约概率变化", "el_change": "预期损失变化", "without": "去掉",
+    "provider": "提供方", "expected_payment": "预期支付", "call_probability": "触发概率",
+    "expected_reimbursement": "预期偿还", "expected_net_cost": "预期净成本",
+    "expected_default_rate": "预期违约率", "expected_loss_rate": "预期损失率",
+    "acceleration_probability": "加速清偿概率", "default_timing": "违约时间分布",
+    "item": "项目", "value": "数值", "period": "期数", "interest_collections": "利息回收",
+    "principal_collections": "本金回收", "recoveries": "处置回收", "cash_left": "账户余额",
+    "accelerated": "是否加速清偿", "bdr": "盈亏平衡违约率", "bdr_governing_stress": "决定性压力情景",
+    "bdr_cushion": "盈亏平衡违约率缓冲", "large_obligor_test": "大额借款人测试",
+    "capacity_exhaustion_probability": "代偿能力耗尽概率", "design": "方案",
+    "fire_probability": "触发概率", "mean_fire_period": "平均触发期数",
+    "support_floor_by": "评级依据", "dimension": "维度", "group": "分组", "obligors": "借款人数",
+    "loans": "贷款笔数", "items": "项数", "appraised_value": "评估值", "share": "占比",
+    "grade": "评级", "industry": "行业",
+}
+_ZH_COSTS = {"weighted_coupon": "加权票息", "pool_rate": "资产池利率", "notes_coupon": "证券票息",
+             "fees": "费用", "support_fees": "增信费", "all_in": "综合成本",
+             "excess_spread": "超额利差", "fees_amount": "费用金额",
+             "support_fees_amount": "增信费金额"}
+_ZH_SUFFIXES = (("_se", "标准误"), ("_ess", "有效样本数"), ("_standalone", "(独立)"),
+                ("_low", "下限"), ("_high", "上限"))
+
+
+def column_label(col, lang: str = "en") -> str:
+    """A table's column header in ``lang``: the JSON key in English; in Chinese its label
+    (a suffix such as ``_se`` as 标准误, a cash-flow column by its parts)."""
+    col = str(col)
+    if lang != "zh":
+        return col
+    if col in ZH_COLUMNS:
+        return ZH_COLUMNS[col]
+    for suffix, label in _ZH_SUFFIXES:
+        if col.endswith(suffix) and col[:-len(suffix)] in ZH_COLUMNS:
+            return ZH_COLUMNS[col[:-len(suffix)]] + label
+    if col.startswith("default_rate_q"):
+        rest = col[len("default_rate_q"):]
+        q, _, end = rest.partition("_")
+        return f"资产池违约率{q}分位数" + ({"low": "下限", "high": "上限"}.get(end, ""))
+    if col.startswith("cost_"):
+        return "成本:" + _ZH_COSTS.get(col[5:], col[5:])
+    head, sep, tail = col.partition(":")
+    if sep:
+        if head in ("support", "fee", "reimbursed", "bdr"):
+            return f"{ZH.get(head, ZH_COLUMNS.get(head, head))}:{tail}"
+        return f"{head}:{ZH.get(tail, ZH_COLUMNS.get(tail, tail))}"
+    return ZH.get(col.replace("_", " "), col)

@@ -15,6 +15,12 @@ from engine.report.i18n import state_heading, tr
 GRADES_SHOWN = ("AAAsf", "AA+sf", "AAsf", "Asf", "BBBsf")
 
 
+def _plain(text) -> str:
+    """Text a user wrote (an id, a name, a label) as matplotlib draws it literally: a ``$``
+    never opens math text."""
+    return str(text).replace("$", r"\$")
+
+
 def exceedance_curve(result) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)``: the step function ``y = P(pool default rate > x)``, constant from each
     ``x[i]`` up to ``x[i + 1]`` (draw with ``where="post"``). ``x`` starts at 0, so the
@@ -97,7 +103,7 @@ def distribution_png(result, table, lang: str = "en") -> bytes:
                 else 0.55
             prev = a
             ax.axvline(a, color="#c00000", ls="--", lw=1)
-            ax.annotate(tr("{tid} attaches", lang, tid=tid), (a, h), rotation=90, fontsize=8,
+            ax.annotate(tr("{tid} attaches", lang, tid=_plain(tid)), (a, h), rotation=90, fontsize=8,
                         xycoords=("data", "axes fraction"), ha="right", va="center",
                         color="#c00000")
         # grade lines: labels spread apart in axes fraction so they never overlap
@@ -154,16 +160,27 @@ def sensitivity_png(sens: dict, lang: str = "en") -> bytes:
         names = [tr("base", lang)] + [c["name"] for c in sens["cases"]]
         k = shown_tranche(sens)
         rows = [sens["base"]["tranches"][k]] + [c["tranches"][k] for c in sens["cases"]]
-        pds = np.array([max(r["default_probability"], 1e-7) for r in rows])
+        paths = sens["base"]["run"]["paths"]
+        raw = np.array([r["default_probability"] for r in rows])
+        bound = 3.0 / paths                     # no default seen: below this at 95%
+        positive = raw[raw > 0]
+        lo = min(positive.min() if len(positive) else bound, bound) / 3
+        hi = max(positive.max() if len(positive) else bound, bound) * 3
         fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.2))
-        ax.barh(names[::-1], pds[::-1] * 100, color="#5b8fbf")
-        ax.set_xlim(pds.min() * 100 / 3, pds.max() * 100 * 3)   # never a zero-width range
+        # a zero is no bar (a log axis has no zero): its label says what it means
+        ax.barh(range(len(names)), np.where(raw > 0, raw, 0.0)[::-1] * 100,
+                color="#5b8fbf")
+        ax.set_yticks(range(len(names)), [_plain(n) for n in names[::-1]])
+        ax.set_xlim(lo * 100, hi * 100)
         ax.set_xscale("log")          # after the limits: equal bars warn otherwise
         for yv, r in enumerate(rows[::-1]):
-            ax.annotate(f" {r['rating'] or tr('unrated', lang)}", (pds[::-1][yv] * 100, yv),
-                        va="center", fontsize=8)
-        ax.set_xlabel(tr("default probability of {tid} (log scale)", lang, tid=rows[0]["id"])
-                      + " (%)")
+            p = r["default_probability"]
+            text = f" {r['rating'] or tr('unrated', lang)}"
+            if p <= 0:
+                text = f" 0 (< {100 * bound:.3g}%)" + text
+            ax.annotate(text, (max(p, lo) * 100, yv), va="center", fontsize=8)
+        ax.set_xlabel(tr("default probability of {tid} (log scale)", lang,
+                         tid=_plain(rows[0]["id"])) + " (%)")
         fig.tight_layout()
         return _png(fig)
 
@@ -190,12 +207,13 @@ def tracking_png(doc: dict, lang: str = "en") -> bytes:
                     xs.append(i)
                     ys.append(SF_SCALE.index(t["rating"]) + shift)
                     used.add(SF_SCALE.index(t["rating"]))
-            ax.plot(xs, ys, marker="o", label=tid)
+            ax.plot(xs, ys, marker="o", label=_plain(tid))
         lo, hi = (min(used), max(used)) if used else (0, 1)
         ticks = list(range(max(lo - 1, 0), min(hi + 2, len(SF_SCALE))))
         ax.set_yticks(ticks, [SF_SCALE[t] for t in ticks])
         ax.set_xticks(range(len(states)),
-                      [state_heading(s, lang, two_lines=True) for s in states], fontsize=8)
+                      [_plain(state_heading(s, lang, two_lines=True)) for s in states],
+                      fontsize=8)
         ax.invert_yaxis()
         ax.set_ylabel(tr("rating", lang))
         ax.set_title(tr("tracking ratings", lang))
@@ -241,7 +259,24 @@ def frontier_png(doc: dict, tranche: str | None = None, lang: str = "en") -> byt
             ax.set_yticklabels(SF_SCALE[lo:hi + 1])
         ax.set_xlabel(tr("all-in cost a year (coupon, fees, support fees), % of the pool",
                          lang))
-        ax.set_ylabel(tr("rating of {tid}", lang, tid=tid))
+        ax.set_ylabel(tr("rating of {tid}", lang, tid=_plain(tid)))
         ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return _png(fig)
+
+
+def industry_png(shares: list[tuple[str, float]], lang: str = "en") -> bytes:
+    """The pool's share by industry, largest first (a horizontal bar each)."""
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        names = [_plain(n) for n, _ in shares][::-1]
+        values = [100.0 * v for _, v in shares][::-1]
+        fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(names) + 1.0))
+        ax.barh(names, values, color="#5b8fbf")
+        for y, v in enumerate(values):
+            ax.annotate(f" {v:.1f}%", (v, y), va="center", fontsize=8)
+        ax.set_xlim(0, max(values + [1.0]) * 1.2)
+        ax.set_xlabel(tr("share of the pool by industry", lang) + " (%)")
         fig.tight_layout()
         return _png(fig)

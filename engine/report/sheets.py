@@ -155,29 +155,44 @@ def assumptions_frame(items: list[tuple[str, object]]) -> pd.DataFrame:
     return clean_frame(pd.DataFrame(items, columns=["item", "value"]))
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False) -> None:
-    """``frame`` as CSV in UTF-8 with a byte-order mark, every text cell spreadsheet-safe."""
-    Path(path).write_text(csv_text(frame, index=index), encoding="utf-8")
+def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False,
+              lang: str = "en") -> None:
+    """``frame`` as CSV in UTF-8 with a byte-order mark, every text cell spreadsheet-safe,
+    headers in ``lang``."""
+    Path(path).write_text(csv_text(frame, index=index, lang=lang), encoding="utf-8")
 
 
-def csv_text(frame: pd.DataFrame, index: bool = False) -> str:
+def csv_text(frame: pd.DataFrame, index: bool = False, lang: str = "en") -> str:
     """``frame`` as CSV text, starting with the byte-order mark (write it as UTF-8), with
-    every text cell safe to open in a spreadsheet (no formula prefixes)."""
+    every text cell safe to open in a spreadsheet (no formula prefixes) and the headers in
+    ``lang`` (:func:`engine.report.i18n.column_label`)."""
+    from engine.report.i18n import column_label
     from engine.report.safe_text import csv_safe
 
-    return "\ufeff" + csv_safe(frame).to_csv(index=index)
+    safe = csv_safe(frame)
+    safe.columns = [column_label(c, lang) for c in frame.columns]
+    return "\ufeff" + safe.to_csv(index=index)
 
 
 SHEET_NAMES = {"tranches.csv": "tranches", "pool.csv": "pool", "support.csv": "support",
                "obligors.csv": "obligors", "reliance.csv": "reliance",
                "sensitivities.csv": "sensitivities", "cashflows.csv": "cash flows",
                "cashflows_stressed.csv": "cash flows (stressed)",
+               "stratification.csv": "stratification",
                "assumptions.csv": "assumptions"}
 
 
-def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path) -> None:
+ZH_SHEET_NAMES = {"tranches": "证券档次", "pool": "资产池", "support": "增信", "obligors": "债务人",
+                  "reliance": "增信依赖", "sensitivities": "敏感性分析", "cash flows": "现金流",
+                  "cash flows (stressed)": "压力现金流", "assumptions": "假设", "sweep": "方案网格", "stratification": "资产池分布",
+                  "tracking": "跟踪评级"}
+
+
+def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path, lang: str = "en") -> None:
     """One sheet per table: percentages as ``0.00%``, amounts as ``#,##0.00``, a frozen
-    header row and columns wide enough to read."""
+    header row and columns wide enough to read; sheet names and headers in ``lang``."""
+    from engine.report.i18n import column_label
+
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -187,13 +202,15 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     for name, frame in frames.items():
-        ws = wb.create_sheet(SHEET_NAMES.get(name, Path(name).stem)[:31])
+        sheet = SHEET_NAMES.get(name, Path(name).stem)
+        ws = wb.create_sheet((ZH_SHEET_NAMES.get(sheet, sheet) if lang == "zh" else sheet)[:31])
         cash = name.startswith("cashflows")
-        ws.append([str(c) for c in frame.columns])
+        ws.append([column_label(c, lang) for c in frame.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and math.isnan(v)) else v for v in row])
+            ws.append([None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                       for v in row])
         for j, col in enumerate(frame.columns, start=1):
             col = str(col)
             if cash and col not in ("period", "accelerated"):

@@ -226,9 +226,15 @@ def reliance_text(doc: dict, lang: str = "en") -> str:
 
 
 def cashflow_column(name: str, lang: str = "en") -> str:
-    """A cash-flow column name in ``lang``: ``A:interest_paid`` -> ``A:实付利息``."""
+    """A cash-flow row's label in ``lang``: ``A:interest_paid`` -> ``A: interest paid``
+    (``A:实付利息``); ``interest_collections`` -> ``interest collections``."""
     if lang != "zh":
-        return name
+        head, sep, tail = name.partition(":")
+        if not sep:
+            return name.replace("_", " ")
+        if head in ("support", "fee", "reimbursed"):
+            return f"{head}: {tail}"
+        return f"{head}: {tail.replace('_', ' ')}"
     head, sep, tail = name.partition(":")
     if not sep:
         return tr(name, lang)
