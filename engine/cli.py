@@ -647,6 +647,7 @@ def _stage_report_dir(outs, target, scenario, result, doc, sens, lang: str = "en
     from engine.report.sheets import (
         assumptions_frame,
         cashflow_frame,
+        clean_frame,
         result_frames,
         sensitivity_frame,
         write_csv,
@@ -665,7 +666,7 @@ def _stage_report_dir(outs, target, scenario, result, doc, sens, lang: str = "en
         frames["sensitivities.csv"] = sensitivity_frame(sens)
     from engine.report.strata import stratification
 
-    frames["stratification.csv"] = stratification(scenario, lang)
+    frames["stratification.csv"] = clean_frame(stratification(scenario, lang))
     frames["cashflows.csv"] = cashflow_frame(flows.table)
     if stressed is not None:
         frames["cashflows_stressed.csv"] = cashflow_frame(stressed.table)

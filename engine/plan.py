@@ -20,6 +20,12 @@ from engine.default.pd_curves import cumulative_pd_curves, latent_thresholds
 from engine.errors import Problem, UnsupportedFeature
 from engine.rating.tables import resolve_table
 from engine.scenario.edit import canonical
+from engine.waterfall.calendar import (
+    asset_accrual,
+    date_labels,
+    note_accrual,
+    years_after_closing,
+)
 from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
 from engine.waterfall import codes as wk
 from engine.waterfall.bundles import (
@@ -124,6 +130,10 @@ class Plan:
     tr_deferrable: np.ndarray       # 1: unpaid interest carried as arrears
     tr_int_in_prin: np.ndarray      # 1: the principal list has an interest step for it
     tr_maturity: np.ndarray         # expected maturity that is a default date (0: legal final)
+    tr_accrual: np.ndarray          # (horizon + 1,) notes' and fees' year fraction of each
+                                    # period by the deal's day count (empty: 1 / f, no dates)
+    tr_years: np.ndarray            # (horizon + 1,) years from the start to each date (WAL;
+                                    # empty: t / f)
     fee_kind: np.ndarray
     fee_value: np.ndarray
     ops_int: np.ndarray
@@ -155,6 +165,8 @@ class Plan:
     # paying as a supporter (0: defaulted from the start; past the horizon: never), or -1
     # for its simulated default date; None: every supporter as simulated
     as_supporter: np.ndarray | None = None
+    # calendar dates (ISO) of closing and each payment date, () without a `dates` block
+    dates: tuple = ()
 
     @property
     def n_obligors(self) -> int:
@@ -190,7 +202,7 @@ class Plan:
                     self.cap_obligors, self.supporter_dates()),
             Notes(self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
                   self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin,
-                  self.tr_maturity),
+                  self.tr_maturity, self.tr_accrual, self.tr_years),
             Waterfall(self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
                       self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind,
                       self.trig_arg, self.trig_value, float(self.res_initial),
@@ -299,7 +311,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     thresholds = latent_thresholds(curves, dof)
 
     assets = scenario.assets
-    prin, intr, out = asset_schedules(assets, horizon, ppy)
+    prin, intr, out = asset_schedules(assets, horizon, ppy, asset_accrual(scenario, horizon))
 
     # each item's draw index is its place in the scenario as given (haircut arrays come so)
     coll_by_id = {c.id: (n, c) for n, c in enumerate(given.collateral)}
@@ -419,6 +431,9 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         tr_target_balance=np.stack(target_rows),
         tr_deferrable=i64(t.interest == "deferrable" for t in tranches),
         tr_int_in_prin=program.interest_in(program.ops_prin, len(tranches)),
+        dates=tuple(date_labels(scenario, horizon) or ()),
+        tr_accrual=note_accrual(scenario, horizon),
+        tr_years=years_after_closing(scenario, horizon),
         tr_maturity=i64(t.expected_maturity() if t.default_at == "expected_maturity" else 0
                         for t in tranches),
         fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),

@@ -189,4 +189,8 @@ def tracked_plan(plan, scenario, state, *, pd_multiplier: float, concentration, 
         pool_out_start=out_start.sum(axis=0), pool_active=pool_active,
         sup_cap=sup_cap, ob_capacity=ob_capacity, tr_balance=tr_balance,
         tr_target_balance=np.ascontiguousarray(plan.tr_target_balance[:, cols]),
-        tr_maturity=maturity, res_initial=float(state.reserve), tracking=tk, as_of=a)
+        tr_maturity=maturity, res_initial=float(state.reserve), tracking=tk, as_of=a,
+        tr_accrual=(np.concatenate(([0.0], plan.tr_accrual[a + 1:])) if len(plan.tr_accrual)
+                    else plan.tr_accrual),
+        tr_years=(plan.tr_years[a:] - plan.tr_years[a] if len(plan.tr_years)
+                  else plan.tr_years), dates=plan.dates[a:])

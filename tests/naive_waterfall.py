@@ -32,15 +32,46 @@ def principal_schedule(asset, ppy):
     return sched
 
 
-def cash_schedule(asset, ppy):
-    """[(balance at start, interest, principal incl. prepayment)] for periods 1..term."""
+def calendar_fractions(dates, ppy, T, convention):
+    """Year fraction of periods 1..T (index 0 unused): payment dates a whole number of
+    months apart on the first payment's day (a short month's last day), by day count."""
+    import calendar
+    import datetime as dt
+
+    def shift(d, months, day):
+        y = d.year + (d.month - 1 + months) // 12
+        m = (d.month - 1 + months) % 12 + 1
+        return dt.date(y, m, min(day, calendar.monthrange(y, m)[1]))
+
+    step = 12 // ppy
+    first = dates.first_payment or shift(dates.closing, step, dates.closing.day)
+    days = [dates.closing] + [shift(first, k * step, first.day) for k in range(T)]
+    out = [0.0]
+    for a, b in zip(days, days[1:]):
+        if convention == "period":
+            out.append(1 / ppy)
+        elif convention == "act/365":
+            out.append((b - a).days / 365)
+        elif convention == "act/360":
+            out.append((b - a).days / 360)
+        else:   # 30/360, US
+            d1 = 30 if a.day == 31 else a.day
+            d2 = 30 if b.day == 31 and d1 == 30 else b.day
+            out.append((360 * (b.year - a.year) + 30 * (b.month - a.month) + d2 - d1) / 360)
+    return out, [(d - days[0]).days / 365 for d in days]
+
+
+def cash_schedule(asset, ppy, fractions=None):
+    """[(balance at start, interest, principal incl. prepayment)] for periods 1..term;
+    ``fractions`` (calendar dates) are the periods' year fractions by the assets' day count."""
     plain = principal_schedule(asset, ppy)
     smm = 1 - (1 - asset.prepayment) ** (1 / ppy)
     rows, bal, factor = [], asset.balance, 1.0
     for t in range(asset.term):
         start = bal * factor
         prepay = smm * (bal - plain[t]) * factor if t < asset.term - 1 else 0.0
-        rows.append((start, start * asset.rate / ppy, plain[t] * factor + prepay))
+        share = asset.rate / ppy if fractions is None else asset.rate * fractions[t + 1]
+        rows.append((start, start * share, plain[t] * factor + prepay))
         bal -= plain[t]
         factor *= 1 - smm
     return rows
@@ -106,6 +137,13 @@ class Deal:
         self.sc = scenario
         self.T = scenario.legal_final
         self.ppy = PERIODS[scenario.payment_frequency]
+        d = scenario.dates
+        if d is None:
+            self.note_frac, self.asset_frac = [1 / self.ppy] * (self.T + 1), None
+            self.years = [t / self.ppy for t in range(self.T + 1)]
+        else:
+            self.note_frac, self.years = calendar_fractions(d, self.ppy, self.T, d.day_count)
+            self.asset_frac = calendar_fractions(d, self.ppy, self.T, d.asset_day_count)[0]
         self.tr = scenario.tranches
         self.ids = [t.id for t in self.tr]
         self.fees = scenario.fees
@@ -167,7 +205,8 @@ class Deal:
         # file lists, so claims on one date are met in the order of the assets' ids
         for i, a in sorted(enumerate(sc.assets), key=lambda x: x[1].id):
             d = tau[a.obligor]
-            for t, (start, interest, principal) in enumerate(cash_schedule(a, ppy), start=1):
+            for t, (start, interest, principal) in enumerate(
+                    cash_schedule(a, ppy, self.asset_frac), start=1):
                 if t == d:
                     # when each support pays: a guarantee after its lag; insurance and risk
                     # compensation `lag` after the loss is known (collateral and everything
@@ -326,11 +365,11 @@ class Deal:
                 elif fee.base == "interest_collections":
                     acc = fee.rate * ci[t]
                 elif fee.base == "senior_balance":
-                    acc = fee.rate / ppy * senior
+                    acc = fee.rate * self.note_frac[t] * senior
                 else:
-                    acc = fee.rate / ppy * perf[t]
+                    acc = fee.rate * self.note_frac[t] * perf[t]
                 fee_due.append(arrears[f] + acc)
-            accrued = [b * tr.coupon / ppy for b, tr in zip(bal, self.tr)]
+            accrued = [b * tr.coupon * self.note_frac[t] for b, tr in zip(bal, self.tr)]
             int_due = [x + y for x, y in zip(accrued, int_arrears)]
             lg_in = sum(paid_sup[t][n] for n, s in enumerate(sup) if s.type in ASSET_LEVEL)
             ri = self.recv_int[t]
@@ -641,7 +680,7 @@ class Deal:
         return hi
 
     @staticmethod
-    def outcome(tr, rows, T, ppy, k):
+    def outcome(tr, rows, T, ppy, k, years=None):
         due = sum(r["int_due"][k] for r in rows)
         got = sum(r["int"][k] + r["prin"][k] for r in rows)
         if tr.interest == "deferrable":
@@ -654,5 +693,6 @@ class Deal:
         short = due + tr.balance - got
         loss = short / tr.balance if tr.balance > 0 and short > TOL else 0.0
         paid = sum(r["prin"][k] for r in rows)
-        wal = sum(r["prin"][k] * r["t"] / ppy for r in rows) / paid if paid > 0 else None
+        when = (lambda t: t / ppy) if years is None else (lambda t: years[t])
+        wal = sum(r["prin"][k] * when(r["t"]) for r in rows) / paid if paid > 0 else None
         return d, loss, wal

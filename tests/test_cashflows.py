@@ -174,7 +174,7 @@ def test_cashflows_command_prints_and_writes(tmp_path):
                         "--cdr", "0.1", "--timing", "front:0.2", "--recovery", "0.1",
                         "--csv", str(csv), "--json", str(js)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert "A:interest_paid" in p.stdout and "pool default rate" in p.stdout
+    assert "A: interest paid" in p.stdout and "pool default rate" in p.stdout
     assert csv.read_text(encoding="utf-8-sig").startswith("period,")
     doc = json.loads(js.read_text())
     assert doc["format"] == "ipabs-cashflows/v1" and len(doc["periods"]) == 8

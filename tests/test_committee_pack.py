@@ -158,14 +158,15 @@ def test_csv_files_are_utf8_with_bom_and_clean_numbers(zh_report):
             if cell.replace(".", "", 1).replace("-", "", 1).replace("e", "", 1).isdigit():
                 digits = cell.lstrip("-").replace(".", "").split("e")[0].lstrip("0")
                 assert len(digits) <= 10, f"{f.name}: {cell}"
+    # a Chinese report: Chinese headers (engine.report.i18n.column_label)
     tranches = pd.read_csv(zh_report / "tranches.csv", encoding="utf-8-sig")
-    assert list(tranches["id"]) == ["优先级", "次级"]
-    assert tranches.loc[0, "rating_range"].count("..") == 1
+    assert list(tranches["编号"]) == ["优先级", "次级"]
+    assert tranches.loc[0, "评级95%区间"].count("..") == 1
     sens = pd.read_csv(zh_report / "sensitivities.csv", encoding="utf-8-sig")
-    assert sens["case"].iloc[0] == "base"
-    assert all(".." in r for r in sens["rating_range"].dropna())
+    assert sens["情景"].iloc[0] == "base"
+    assert all(".." in r for r in sens["评级95%区间"].dropna())
     flows = pd.read_csv(zh_report / "cashflows.csv", encoding="utf-8-sig")
-    money = flows.drop(columns=["period", "accelerated"])
+    money = flows.drop(columns=["期数", "是否加速清偿"])
     assert np.allclose(money.to_numpy(), np.round(money.to_numpy(), 2))
 
 
@@ -173,11 +174,15 @@ def test_xlsx_opens_and_matches_the_json(zh_report):
     from openpyxl import load_workbook
 
     doc = json.loads((zh_report / "result.json").read_text(encoding="utf-8"))
+    from engine.report.i18n import column_label
+
     wb = load_workbook(zh_report / "report.xlsx")
-    assert {"tranches", "pool", "support", "sensitivities", "cash flows",
-            "cash flows (stressed)", "assumptions"} <= set(wb.sheetnames)
-    ws = wb["tranches"]
-    header = [c.value for c in ws[1]]
+    assert {"证券档次", "资产池", "增信", "敏感性分析", "现金流", "压力现金流",
+            "假设"} <= set(wb.sheetnames)
+    ws = wb["证券档次"]
+    back = {column_label(k, "zh"): k for k in ("id", "balance", "default_probability",
+                                               "expected_loss", "rating")}
+    header = [back.get(c.value, c.value) for c in ws[1]]
     for row, t in zip(ws.iter_rows(min_row=2, values_only=True), doc["tranches"]):
         cells = dict(zip(header, row))
         assert cells["id"] == t["id"]
@@ -188,10 +193,9 @@ def test_xlsx_opens_and_matches_the_json(zh_report):
         assert (cells["rating"] or None) == t["rating"]
     col = header.index("default_probability") + 1
     assert ws.cell(row=2, column=col).number_format.endswith("%")
-    pool = dict(zip([c.value for c in wb["pool"][1]], next(wb["pool"].iter_rows(
+    pool = dict(zip([c.value for c in wb["资产池"][1]], next(wb["资产池"].iter_rows(
         min_row=2, values_only=True))))
-    assert pool["expected_default_rate"] == pytest.approx(doc["pool"]["expected_default_rate"],
-                                                          rel=1e-9)
+    assert pool["预期违约率"] == pytest.approx(doc["pool"]["expected_default_rate"], rel=1e-9)
 
 
 def _tape_scenario(tmp_path, rows, sheet="assets"):
@@ -430,3 +434,42 @@ def test_a_senior_without_principal_warns_what_was_assumed(tmp_path):
         engine.load_scenario(path)
     p = ipabs("validate", path)
     assert p.returncode == 0 and "warning" in p.stderr and "pass_through" in p.stderr
+
+
+def test_a_chinese_run_writes_chinese_headers_and_stratifies_the_pool(tmp_path):
+    out = tmp_path / "zh"
+    p = subprocess.run([sys.executable, "-m", "engine", "report",
+                        str(ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml"), "--out", str(out),
+                        "--paths", "2000"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    head = (out / "tranches.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert head.lstrip("\ufeff").startswith("编号,金额,违约概率,违约概率标准误")
+    flows = (out / "cashflows.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "利息回收" in flows and "优先级:应付利息" in flows and "interest_due" not in flows
+    strata = (out / "stratification.csv").read_text(encoding="utf-8")
+    assert "行业" in strata and "知识产权类型" in strata and "发明专利" in strata
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for text in ("资产池分布", "行业", "知识产权类型", "评估覆盖倍数", "最大借款人"):
+        assert text in page, text
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "report.xlsx", read_only=True)
+    assert {"证券档次", "资产池分布", "现金流"} <= set(wb.sheetnames)
+
+
+def test_the_tracking_report_is_tables_of_where_the_deal_stands(tmp_path):
+    out = tmp_path / "trk"
+    p = subprocess.run([sys.executable, "-m", "engine", "track",
+                        str(ROOT / "scenarios" / "wuhan_multi_tranche_triggers.yaml"),
+                        str(ROOT / "scenarios" / "trustee_reports" / "wuhan_year1_bad.yaml"),
+                        "--paths", "2000", "--lang", "zh", "--out", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<pre" not in page and "<table" in page and "@font-face" in page
+    for text in ("交易现状", "正常资产余额", "违约资产(违约敞口)", "储备金", "评级变动归因"):
+        assert text in page, text
+    doc = json.loads((out / "track.json").read_text(encoding="utf-8"))
+    closing, bad = doc["states"][0]["position"], doc["states"][1]["position"]
+    assert closing["defaulted"] == 0.0 and bad["defaulted"] > 0.0
+    assert bad["performing"] < closing["performing"]

@@ -30,7 +30,8 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # the ipabs/v1 format; schedules.py (a scenario's asset and tranche schedules, pure
     # numpy) sits in waterfall/ but reads only scenario models: a deal state is checked
     # against it
-    ("scenario", ("engine.scenario", "engine.waterfall.schedules")),
+    ("scenario", ("engine.scenario", "engine.waterfall.schedules",
+                  "engine.waterfall.calendar")),
     # Scenario -> Plan -> the kernels' bundles: the bundles themselves and the Python
     # helpers in the kernel packages that build a Plan's arrays
     ("plan", ("engine.plan", "engine.tracking",

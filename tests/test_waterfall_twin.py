@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import numpy as np
@@ -210,6 +211,14 @@ def deals(draw):
     if draw(st.booleans()):
         reimburse = any(x.get("reimbursed") for x in support)
         doc["waterfall"] = draw(custom_waterfall(tranches, "reserve" in doc, reimburse))
+    if draw(st.booleans()):          # calendar dates and day counts
+        closing = dt.date(2026, draw(st.integers(1, 12)), draw(st.sampled_from([1, 15, 28])))
+        counts = st.sampled_from(["act/365", "act/360", "30/360", "period"])
+        doc["dates"] = {"closing": closing, "day_count": draw(counts),
+                        "asset_day_count": draw(counts)}
+        if draw(st.booleans()):      # a first payment on some other day (a 31st clamps)
+            doc["dates"]["first_payment"] = closing + dt.timedelta(
+                days=draw(st.sampled_from([20, 45, 61, 95])))
     tau = [draw(st.integers(1, T + 1)) for _ in obligors]
     haircut = [draw(st.floats(0.0, 1.0)) for _ in collateral]
     return doc, tau, haircut
@@ -248,7 +257,8 @@ def compare(doc, tau, haircut, as_supporter=None):
     assert cf.default_rate == pytest.approx(dr, abs=1e-12)
     assert cf.loss_rate == pytest.approx(lr, abs=1e-12)
     for k, tr in enumerate(sc.tranches):
-        d, loss, wal = Deal.outcome(tr, rows, plan.horizon, plan.periods_per_year, k)
+        d, loss, wal = Deal.outcome(tr, rows, plan.horizon, plan.periods_per_year, k,
+                                    twin.years)
         assert cf.tranche_defaulted[k] == d
         assert cf.tranche_loss[k] == pytest.approx(loss, abs=1e-9)
         paid = sum(r["prin"][k] for r in rows)

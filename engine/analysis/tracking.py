@@ -128,7 +128,10 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
     closing = rate(None)
     out_states = [{"label": "closing", "name": None, "as_of": 0, "source": None,
                    "tranches": closing, "position": position(scenario, None)}]
+    from engine.scenario.state import resolve_as_of
+
     for n, state in enumerate(states):
+        state = resolve_as_of(scenario, state)          # a date as payment dates elapsed
         label = ((labels[n] if labels else None)
                  or (Path(state.source).stem if state.source else None)
                  or state.name or f"state {n + 1}")

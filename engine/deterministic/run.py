@@ -127,6 +127,8 @@ def cashflow_table(plan, cf: CashFlows) -> "pd.DataFrame":
     cols["accelerated"] = np.arange(1, plan.horizon + 1) >= max(cf.accelerated_from, 1)
     first = plan.as_of + 1          # a tracked deal's dates go on from its state
     frame = pd.DataFrame(cols, index=pd.RangeIndex(first, first + plan.horizon, name="period"))
+    if plan.dates:                  # calendar dates: each period's payment date first
+        frame.insert(0, "date", list(plan.dates[1:plan.horizon + 1]))
     return frame
 
 

@@ -325,8 +325,20 @@ def rate_deal(scenario, runs: DealRuns, paths: int, seed: int, run_info: dict,
                                   runs.standalone_totals, tables, info)
     ladder = ladder_results(scenario, runs.plan, runs.ladder, tables, info)
     result = combine(scenario, joint, alone, ladder)
+    add_final_dates(scenario, runs.plan, result)
     result.run["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def add_final_dates(scenario, plan: Plan, result: Result) -> None:
+    """A deal with calendar dates: each tranche's expected and legal final dates."""
+    if not plan.dates:
+        return
+    for tranche, row in zip(scenario.tranches, result.tranche_rows):
+        due = tranche.expected_maturity()
+        expected = 0 if due is None else min(max(due - plan.as_of, 0), plan.horizon)
+        row["expected_final_date"] = plan.dates[expected] if expected > 0 else None
+        row["legal_final_date"] = plan.dates[plan.horizon]
 
 
 def run_deal(scenario, paths: int, seed: int, *, base: Plan | None = None, run_info=None,

@@ -48,7 +48,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}
 th{background:#eef3f8;white-space:normal;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
 td.l,th.l{text-align:left}.note{color:#555;font-size:.85em}
 .scroll{overflow-x:auto;max-width:100%%}.flows td:first-child{position:sticky;left:0;background:#fff}
-img{max-width:100%%;border:1px solid #ddd;margin:.5em 0;break-inside:avoid}
+img{max-width:100%%;box-sizing:border-box;border:1px solid #ddd;margin:.5em 0;break-inside:avoid}
 @page{size:A4 portrait;margin:12mm 10mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:9pt}
 table{font-size:7pt}td,th{padding:1px 3px}.scroll{overflow:visible}
@@ -160,8 +160,11 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
         (T("largest obligor"), f"{big}: {money(owed[big])} ({pct(owed[big] / total, 2)})"),
         (T("pool rate (weighted)"), pct(spread["pool_rate"], 2)),
         (T("weighted coupon"), pct(spread["weighted_coupon"], 2)),
+        (T("coupons (per year, of the pool)"), pct(spread["coupon_cost"], 2)),
         (T("fees (per year, of the pool)"), pct(spread["fees"], 2)),
-        (T("excess spread"), pct(spread["excess_spread"], 2)),
+        (T("excess spread"), f"{pct(spread['excess_spread'], 2)} = "
+                             f"{pct(spread['pool_rate'], 2)} - {pct(spread['coupon_cost'], 2)}"
+                             f" - {pct(spread['fees'], 2)}"),
         (T("triggers"), ", ".join(t.id for t in scenario.triggers) or T("none"))]))
     body.append(_table([T("tranche"), "", T("balance"), T("share of notes"), T("coupon"),
                         T("principal"), T("credit enhancement"), T("interest")],
@@ -169,7 +172,9 @@ def build_report(scenario, result, table, cashflows=None, sens: dict | None = No
     body.append(f"<p class='note'>{html.escape(T('credit enhancement'))} = "
                 f"{html.escape(T('subordination below'))} / {html.escape(T('pool balance'))}; "
                 f"{html.escape(T('excess spread'))} = {html.escape(T('pool rate (weighted)'))} "
-                f"- {html.escape(T('coupon'))} - {html.escape(T('fees (per year, of the pool)'))}"
+                f"- {html.escape(T('coupons (per year, of the pool)'))} - "
+                f"{html.escape(T('fees (per year, of the pool)'))}; "
+                f"{html.escape(T('the weighted coupon is over the notes, the rest over the pool'))}"
                 "</p>")
     if scenario.credit_support:
         body.append(f"<h2>{T('Credit support and providers')}</h2>")

@@ -42,6 +42,10 @@ ZH: dict[str, str] = {
     # conventions
     "ratings": "评级", "method": "方法", "table": "评级表", "warning": "警告",
     "How the rating was reached": "评级如何得出",
+    "coupons (per year, of the pool)": "票息(年化, 占资产池)",
+    "the weighted coupon is over the notes, the rest over the pool":
+        "加权票面利率以证券为基数, 其余以资产池为基数",
+    "expected / legal final dates": "预期到期日 / 法定到期日",
     "Pool stratification": "资产池分布", "Ratings": "评级", "alone": "独立",
     "{paths} paths, seed {seed}; rating by {method}, support convention {support}; every "
     "state on the same paths": "{paths} 条路径, 种子 {seed}; 评级方法 {method}, 增信惯例 {support}; "
@@ -321,7 +325,8 @@ ZH_COLUMNS = {
     "expected_reimbursement": "预期偿还", "expected_net_cost": "预期净成本",
     "expected_default_rate": "预期违约率", "expected_loss_rate": "预期损失率",
     "acceleration_probability": "加速清偿概率", "default_timing": "违约时间分布",
-    "item": "项目", "value": "数值", "period": "期数", "interest_collections": "利息回收",
+    "item": "项目", "value": "数值", "period": "期数", "date": "日期",
+    "expected_final_date": "预期到期日", "legal_final_date": "法定到期日", "interest_collections": "利息回收",
     "principal_collections": "本金回收", "recoveries": "处置回收", "cash_left": "账户余额",
     "accelerated": "是否加速清偿", "bdr": "盈亏平衡违约率", "bdr_governing_stress": "决定性压力情景",
     "bdr_cushion": "盈亏平衡违约率缓冲", "large_obligor_test": "大额借款人测试",

@@ -143,8 +143,10 @@ def sensitivity_frame(sens: dict) -> pd.DataFrame:
 def cashflow_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The cash-flow table with ``period`` as a column, amounts to cents."""
     frame = table.reset_index()
-    out = clean_frame(frame.drop(columns=["period", "accelerated"], errors="ignore"),
+    out = clean_frame(frame.drop(columns=["period", "date", "accelerated"], errors="ignore"),
                       all_money=True)
+    if "date" in frame:
+        out.insert(0, "date", frame["date"])
     out.insert(0, "period", frame["period"])
     if "accelerated" in frame:
         out["accelerated"] = frame["accelerated"]
@@ -169,9 +171,9 @@ def csv_text(frame: pd.DataFrame, index: bool = False, lang: str = "en") -> str:
     from engine.report.i18n import column_label
     from engine.report.safe_text import csv_safe
 
-    safe = csv_safe(frame)
-    safe.columns = [column_label(c, lang) for c in frame.columns]
-    return "\ufeff" + safe.to_csv(index=index)
+    labelled = frame.copy()
+    labelled.columns = [column_label(c, lang) for c in frame.columns]
+    return "\ufeff" + csv_safe(labelled).to_csv(index=index)
 
 
 SHEET_NAMES = {"tranches.csv": "tranches", "pool.csv": "pool", "support.csv": "support",

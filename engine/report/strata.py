@@ -84,10 +84,8 @@ def stratification(scenario, lang: str = "en") -> pd.DataFrame:
                      "balance": bal, "share": bal / pool})
     columns = ["dimension", "group", "obligors", "loans", "items", "balance",
                "appraised_value", "share", "grade", "industry"]
-    frame = pd.DataFrame(rows).reindex(columns=columns)
-    for col in ("obligors", "loans", "items"):
-        frame[col] = frame[col].astype("Int64")
-    return frame
+    frame = pd.DataFrame(rows).reindex(columns=columns).astype(object)
+    return frame.where(frame.notna(), None)
 
 
 def strata_tables(frame: pd.DataFrame, lang: str = "en") -> list[tuple[str, list, list]]:

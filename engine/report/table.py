@@ -92,6 +92,11 @@ def tranche_table(doc: dict, lang: str = "en") -> str:
             estimate(t["expected_loss"], t["expected_loss_se"], paths),
             num_pm(t["wal_years"], t.get("wal_years_se") or 0.0, 3)))
     lines = [convention_line(doc, lang)] + columns(rows, right={1, 7, 8, 9})
+    dated = [t for t in doc["tranches"] if t.get("legal_final_date")]
+    if dated:
+        lines.append(tr("expected / legal final dates", lang) + ": " + "; ".join(
+            f"{t['id']} {t.get('expected_final_date') or '-'} / {t['legal_final_date']}"
+            for t in dated))
     if any("bdr" in t for t in doc["tranches"]):
         lines += ["", *bdr_lines(doc, lang)]
     pool = doc["pool"]
@@ -251,6 +256,8 @@ def cashflow_rows(table, lang: str = "en") -> list[tuple]:
         values = table[col].tolist()
         if col == "accelerated":
             cells = [tr("yes" if v else "no", lang) for v in values]
+        elif col == "date":
+            cells = [str(v) for v in values]
         else:
             cells = [money(v) for v in values]
         rows.append((cashflow_column(col, lang), *cells))

@@ -9,6 +9,8 @@ convention as pydantic locations - so the loader can attach YAML line numbers.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import difflib
 import weakref
 from pathlib import PurePosixPath, PureWindowsPath
@@ -190,7 +192,7 @@ def _numbers(scenario) -> list[tuple[tuple, str, float]]:
     while stack:
         items, path, key = stack[-1]
         for k, value in items:
-            if value is None or isinstance(value, (str, bool)):
+            if value is None or isinstance(value, (str, bool, dt.date)):
                 continue
             name = k if isinstance(k, str) else key
             if isinstance(value, (int, float)):

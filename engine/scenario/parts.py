@@ -17,6 +17,7 @@ rejected. Field names are the YAML keys.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -953,6 +954,28 @@ PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
 PERIODS_PER_YEAR: dict[str, int] = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
 
 
+DayCount = Literal["act/365", "act/360", "30/360", "period"]
+
+
+class Dates(_Model):
+    """Calendar dates (optional): payment date ``t`` is ``first_payment`` plus ``t - 1``
+    periods, on the same day of the month (the month's last day where it is shorter)."""
+
+    closing: dt.date = Field(description="closing date (period 0)")
+    first_payment: dt.date | None = Field(
+        None, description="the first payment date; default: closing plus one period")
+    day_count: DayCount = Field(
+        "act/365", description="tranches' and fees' interest: balance x rate x year fraction")
+    asset_day_count: DayCount = Field(
+        "act/360", description="the assets' interest (the PRC loan convention 日利率 = 年利率/360)")
+
+    @model_validator(mode="after")
+    def _first_after_closing(self) -> Dates:
+        if self.first_payment is not None and self.first_payment <= self.closing:
+            raise ValueError("`first_payment` must be after `closing`")
+        return self
+
+
 class ScenarioFields(_Model):
     """The fields of a scenario, each checked on its own (its shape): what the rules between
     objects (:mod:`engine.scenario.checks`), the correlation structure and the translation
@@ -976,6 +999,7 @@ class ScenarioFields(_Model):
     tranches: list[Tranche] = Field(min_length=1, description="most senior first")
     fees: list[Fee] = []
     reserve: Reserve | None = None
+    dates: Dates | None = Field(None, description="calendar dates and day counts (optional)")
     loss_order: list[Literal["loan_guarantee", "ip_insurance", "risk_compensation"]] = Field(
         list(LOSS_ORDER_DEFAULT), min_length=3, max_length=3,
         description="the order in which a defaulted asset's loss is met after its collateral "

@@ -21,10 +21,11 @@ Conventions (``docs/tracking.md``):
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
@@ -138,7 +139,8 @@ class DealState(_Model):
 
     format: Literal["ipabs-state/v1"]
     name: str | None = None
-    as_of: int = Field(ge=0, description="payment dates elapsed")
+    as_of: Annotated[int, Field(ge=0)] | dt.date = Field(
+        description="payment dates elapsed, or (a deal with `dates`) the payment date itself")
     assets: list[AssetState] | None = None
     assets_file: str | None = Field(
         None, description="CSV or .xlsx with columns id, balance, defaulted_in, exposure, "
@@ -326,6 +328,10 @@ def check_state(scenario, state: DealState) -> list[Problem]:
     by at most the closing gap between notes and pool plus ``COVERAGE_TOLERANCE`` of the
     closing pool balance.
     """
+    try:
+        state = resolve_as_of(scenario, state)
+    except ScenarioError as exc:
+        return list(exc.problems)
     out: list[Problem] = []
 
     def bad(path, message):
@@ -338,10 +344,14 @@ def check_state(scenario, state: DealState) -> list[Problem]:
                      f"simulate; as_of counts payment dates elapsed, 0..{L - 1}")
     assets = {a.id: a for a in scenario.assets}
     seen: set[str] = set()
+    from engine.waterfall.calendar import asset_accrual
     from engine.waterfall.schedules import asset_schedules
 
     ppy = scenario.periods_per_year
-    prin, intr, out_start = asset_schedules(scenario.assets, L, ppy)
+    accrual = asset_accrual(scenario, L)
+    prin, intr, out_start = asset_schedules(scenario.assets, L, ppy, accrual)
+    # a period's interest at most: rate / f, or the longest period's by the day count
+    longest = 1.0 / ppy if accrual is None else max(1.0 / ppy, float(accrual.max()))
     index = {a.id: i for i, a in enumerate(scenario.assets)}
     asset_support = {s.id for s in scenario.credit_support if s.type in ASSET_SUPPORT_TYPES}
     defaulted_obligors: dict[str, str] = {}
@@ -366,7 +376,7 @@ def check_state(scenario, state: DealState) -> list[Problem]:
         elif a.defaulted_in > orig.term:
             bad(where + ("defaulted_in",), f"period {a.defaulted_in} is after the asset's "
                                            f"term ({orig.term})")
-        top = orig.balance * (1.0 + orig.rate / ppy)
+        top = orig.balance * (1.0 + orig.rate * longest)
         if a.exposure > top + CENT:
             bad(where + ("exposure",), f"{format_amount(a.exposure)} is above the original "
                                        f"balance plus a period's interest "
@@ -495,10 +505,34 @@ def _some(ids) -> str:
     return ", ".join(ids[:12]) + (" ..." if len(ids) > 12 else "")
 
 
+def resolve_as_of(scenario, state: DealState) -> DealState:
+    """``state`` with ``as_of`` as the number of payment dates elapsed: a date given is
+    matched to the deal's payment dates (a ScenarioError naming ``as_of`` otherwise)."""
+    if not isinstance(state.as_of, dt.date):
+        return state
+    from engine.waterfall.calendar import payment_dates
+
+    where = state.line(("as_of",))
+    if scenario.dates is None:
+        raise ScenarioError(Problem("as_of", "a date needs the scenario's `dates` block; give "
+                                             "the number of payment dates elapsed", where),
+                            source=state.source)
+    days = payment_dates(scenario.dates, scenario.periods_per_year, scenario.legal_final)
+    if state.as_of not in days:
+        shown = ", ".join(d.isoformat() for d in days[:4])
+        raise ScenarioError(Problem("as_of", f"{state.as_of.isoformat()} is not a payment date "
+                                             f"of the deal (closing and the dates: {shown}, "
+                                             "...)", where), source=state.source)
+    out = state.model_copy(update={"as_of": days.index(state.as_of)})
+    out._lines, out._source = state._lines, state._source
+    return out
+
+
 def tracked(scenario, state: DealState):
     """The scenario rated at ``state``: checked (a :class:`ScenarioError` naming the state
     file and its lines otherwise), the supporters' current ratings in place of the closing
     ones (so the support ladder uses them), the state attached (:attr:`Scenario.state`)."""
+    state = resolve_as_of(scenario, state)
     problems = check_state(scenario, state)
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.line is None, p.line or 0)),

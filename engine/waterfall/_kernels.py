@@ -457,6 +457,8 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
                                                            su.ob_default_on_exhaustion,
                                                            su.cap_obligors)
     tr_balance, tr_coupon, tr_sub = no.balance, no.coupon, no.sub
+    tr_accrual = no.accrual
+    dated = tr_accrual.shape[0] > 0
     fee_kind, fee_value = wf.fee_kind, wf.fee_value
     ops_int, ops_prin, ops_post = wf.ops_int, wf.ops_prin, wf.ops_post
     trig_kind, trig_arg, trig_value = wf.trig_kind, wf.trig_arg, wf.trig_value
@@ -578,13 +580,18 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
             if kind == FEE_SHARE_OF_INTEREST:
                 accrual = fee_value[f] * coll_int[t]
             elif kind == FEE_SENIOR_BALANCE:
-                accrual = fee_value[f] / ppy * senior_bal
+                accrual = (fee_value[f] * tr_accrual[t] * senior_bal if dated
+                           else fee_value[f] / ppy * senior_bal)
             elif kind == FEE_POOL_BALANCE:
-                accrual = fee_value[f] / ppy * s_perf_bal[t]
+                accrual = (fee_value[f] * tr_accrual[t] * s_perf_bal[t] if dated
+                           else fee_value[f] / ppy * s_perf_bal[t])
             else:
                 accrual = fee_value[f]
             s_fee_due[f] = s_fee_arrears[f] + accrual
-        if exact_inverse:        # two loops: a select in one would still run the divide
+        if dated:                # calendar dates: each period's year fraction
+            for k in range(n_tr):
+                int_due[t, k] = s_bal[k] * tr_coupon[k] * tr_accrual[t]
+        elif exact_inverse:      # two loops: a select in one would still run the divide
             for k in range(n_tr):
                 int_due[t, k] = s_bal[k] * tr_coupon[k] * per_period
         else:

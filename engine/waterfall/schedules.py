@@ -31,8 +31,12 @@ def asset_principal_schedule(balance: float, rate: float, term: int, amortizatio
     return out
 
 
-def asset_schedules(assets, horizon: int, periods_per_year: int):
+def asset_schedules(assets, horizon: int, periods_per_year: int, accrual=None):
     """``(principal, interest, outstanding_at_start)`` arrays, each ``(n_assets, horizon + 1)``.
+
+    ``accrual`` (a deal with calendar dates): each period's year fraction by the assets' day
+    count, so interest is ``balance x rate x fraction`` instead of ``rate / f``; the
+    principal schedule (an annuity's instalments) stays the nominal one.
 
     Principal includes prepayments: with an annual prepayment rate ``CPR`` a share
     ``m = 1 - (1 - CPR)^(1/f)`` of what is left after each period's scheduled principal is
@@ -61,7 +65,10 @@ def asset_schedules(assets, horizon: int, periods_per_year: int):
         prepaid[:-1] = smm * (start[:-1] - p[:-1]) * survive[:-1]
         prin[a, 1:asset.term + 1] = p * survive + prepaid
         out[a, 1:asset.term + 1] = start * survive
-        intr[a, 1:asset.term + 1] = start * survive * asset.rate / periods_per_year
+        if accrual is None:
+            intr[a, 1:asset.term + 1] = start * survive * asset.rate / periods_per_year
+        else:
+            intr[a, 1:asset.term + 1] = start * survive * asset.rate * accrual[1:asset.term + 1]
     return prin, intr, out
 
 
