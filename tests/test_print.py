@@ -68,10 +68,10 @@ class Browser:
         return self.call("Runtime.evaluate", expression=expression,
                          returnByValue=True)["result"]["value"]
 
-    def open(self, path: Path, width: int) -> None:
+    def open(self, path: Path, width: int, media: str = "print") -> None:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=1200,
                   deviceScaleFactor=1, mobile=False)
-        self.call("Emulation.setEmulatedMedia", media="print")
+        self.call("Emulation.setEmulatedMedia", media=media)
         self.call("Page.navigate", url=path.as_uri())
         for _ in range(300):
             if self.evaluate("document.readyState") == "complete":
@@ -114,6 +114,14 @@ def browser(tmp_path_factory):
 @pytest.mark.parametrize("name", ["committee_zh", "committee_en", "tracking_zh"])
 def test_nothing_reaches_past_an_a4_portrait_page(reports, browser, name):
     browser.open(reports[name], A4_PRINTABLE_PX)
+    laid = json.loads(browser.evaluate(OVERFLOW_JS))
+    assert laid["wide"] == [], laid
+    assert laid["scroll"] <= laid["width"] + 1, laid
+
+
+@pytest.mark.parametrize("name", ["committee_zh", "committee_en", "tracking_zh"])
+def test_nothing_scrolls_sideways_on_a_1280_pixel_screen(reports, browser, name):
+    browser.open(reports[name], 1280, media="screen")
     laid = json.loads(browser.evaluate(OVERFLOW_JS))
     assert laid["wide"] == [], laid
     assert laid["scroll"] <= laid["width"] + 1, laid

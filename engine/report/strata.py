@@ -84,8 +84,9 @@ def stratification(scenario, lang: str = "en") -> pd.DataFrame:
                      "balance": bal, "share": bal / pool})
     columns = ["dimension", "group", "obligors", "loans", "items", "balance",
                "appraised_value", "share", "grade", "industry"]
-    frame = pd.DataFrame(rows).reindex(columns=columns).astype(object)
-    return frame.where(frame.notna(), None)
+    frame = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=columns,
+                         dtype=object)            # counts stay whole numbers
+    return frame
 
 
 def strata_tables(frame: pd.DataFrame, lang: str = "en") -> list[tuple[str, list, list]]:
