@@ -78,6 +78,8 @@ def _add_sim_options(p: argparse.ArgumentParser) -> None:
                    "(default: the scenario's simulation.paths)")
     p.add_argument("--seed", type=_seed, help="random seed (default: simulation.seed)")
     p.add_argument("--json", metavar="FILE", help="write the result document to FILE")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a scenario with plausibility warnings (exit 2), for CI")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="where the paths run: here, or on a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -144,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check scenario files, print every problem")
     p.add_argument("scenarios", nargs="+")
+    p.add_argument("--strict", action="store_true",
+                   help="treat plausibility warnings as errors (exit 2)")
     p.add_argument("--state", metavar="STATE",
                    help="also check a deal state (ipabs-state/v1) against each scenario")
 
@@ -355,6 +359,13 @@ def _lang(args, scenario) -> str:
     return language(scenario, getattr(args, "lang", None))
 
 
+def _strict(args, scenario) -> None:
+    """``--strict``: a scenario's plausibility warnings refuse the run (exit 2)."""
+    if getattr(args, "strict", False) and scenario.warnings:
+        raise InputError("--strict: the scenario has warnings (above); fix them or drop "
+                         "--strict")
+
+
 def _load(args, path=None):
     """The scenario of ``args`` (or ``path``), with ``--support`` applied."""
     from engine.scenario import load_scenario
@@ -362,6 +373,7 @@ def _load(args, path=None):
 
     scenario = with_convention(load_scenario(args.scenario if path is None else path),
                                getattr(args, "support", None))
+    _strict(args, scenario)
     if getattr(args, "state", None):
         from engine.api import load_state, with_state
 
@@ -770,6 +782,11 @@ def _cmd_validate(args) -> int:
     for path in args.scenarios:
         try:
             scenario = load_scenario(path)
+            if args.strict and scenario.warnings:
+                print(f"{path}: --strict: {len(scenario.warnings)} warning(s) (above)",
+                      file=sys.stderr)
+                status = EXIT_INPUT
+                continue
             if state is not None:
                 from engine.api import with_state
 

@@ -273,7 +273,7 @@ def combine(scenario, joint: Result, alone: Result, ladder: list) -> Result:
     joint.pool.update({k: alone.pool[k] for k in ("tdr", "wal_years") if k in alone.pool})
     joint.rating = {"method": scenario.rating.method, "support": convention,
                     "table": scenario.rating.table}
-    joint.warnings = joint.warnings + rating_warnings(rows)
+    joint.warnings = list(scenario.warnings) + joint.warnings + rating_warnings(rows)
     return joint
 
 

@@ -41,6 +41,7 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
     stated_obligors,
 )
+from engine.scenario.plausibility import counter_pledge_problems
 from engine.scenario.parts import (
     ASSET_SUPPORT_TYPES,
     format_amount,
@@ -140,6 +141,8 @@ def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     problems: list[Problem] = []
     for check in _CHECKS:
         check(scenario, problems.append)
+    if not problems:            # the ids resolve: what the documents cannot mean
+        problems += counter_pledge_problems(scenario)
     if not problems:
         _PASSED[id(scenario)] = scenario
     return problems

@@ -30,6 +30,7 @@ from engine.rating.tables import resolve_table
 from engine.scenario.assets_csv import AssetRows, read_assets_file
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
+from engine.scenario.plausibility import plausibility_warnings
 from engine.scenario.validation_errors import translate_validation_error
 from engine.scenario.yaml_lines import LineMap, read_yaml
 
@@ -229,13 +230,24 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
 
 def _warn_assumptions(scenario: Scenario, lines: LineMap, source: str) -> None:
     """Warn (:class:`~engine.errors.ScenarioWarning`) where a left-out key silently decides
-    something a term sheet states: a non-subordinated tranche without ``principal`` is paid
-    pass-through."""
+    something a term sheet states (a non-subordinated tranche without ``principal`` is paid
+    pass-through) and where a value is likely a slip
+    (:func:`engine.scenario.plausibility.plausibility_warnings`); the messages, with their
+    lines, also stay on the scenario (``Scenario.warnings``) for the result and the report."""
+    found = []
     for i, tranche in enumerate(scenario.tranches):
         if tranche.principal is None and not tranche.subordinated:
-            line = lines.line_for(("tranches", i))
-            where = f"{source}: tranches.{i}.principal" + (f" (line {line})" if line else "")
-            warnings.warn(ScenarioWarning(
-                f"{where}: not given, so tranche {tranche.id!r} is paid pass-through (principal "
-                "as collected, all of it owed at legal final); write `principal: pass_through` "
-                "to say so, or `bullet: PERIOD` / `schedule: [...]`"), stacklevel=3)
+            found.append(Problem(f"tranches.{i}.principal",
+                                 f"not given, so tranche {tranche.id!r} is paid pass-through "
+                                 "(principal as collected, all of it owed at legal final); "
+                                 "write `principal: pass_through` to say so, or `bullet: "
+                                 "PERIOD` / `schedule: [...]`", lines.line_for(("tranches", i))))
+    for p in plausibility_warnings(scenario):
+        path = tuple(int(x) if x.isdigit() else x for x in p.path.split("."))
+        found.append(Problem(p.path, p.message, lines.line_for(path)))
+    messages = []
+    for p in found:
+        where = f"{source}: {p.path}" + (f" (line {p.line})" if p.line else "")
+        messages.append(f"{where}: {p.message}")
+        warnings.warn(ScenarioWarning(messages[-1]), stacklevel=3)
+    scenario._warnings = tuple(messages)

@@ -1017,6 +1017,7 @@ class ScenarioFields(_Model):
     _sha256: str | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
     _state: Any = PrivateAttr(default=None)     # a DealState (engine.scenario.state)
+    _warnings: Any = PrivateAttr(default=())    # plausibility warnings of the file, with lines
 
     @property
     def periods_per_year(self) -> int:
@@ -1039,6 +1040,12 @@ class ScenarioFields(_Model):
         scenario is simulated from, or ``None``: from closing
         (:func:`engine.scenario.state.tracked`)."""
         return self._state
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The file's plausibility warnings, each ``file: field (line N): message``
+        (docs/plausibility.md); empty for a scenario not loaded from a file."""
+        return tuple(self._warnings or ())
 
 
 def _all_models() -> list[type[BaseModel]]:
