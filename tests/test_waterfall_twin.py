@@ -188,6 +188,16 @@ def deals(draw):
         fees.append({"id": "servicer", "rate": 0.01, "base": "pool_balance"})
     if draw(st.booleans()):
         fees.append({"id": "audit", "amount": draw(st.sampled_from([10_000.0, 500_000.0]))})
+    # a counter-pledge only beside a loan or bank guarantee (without one it is refused)
+    guarded = set()
+    for x in support:
+        if x["type"] in ("loan_guarantee", "bank_guarantee"):
+            guarded |= ({a["id"] for a in assets} if x["covers"] == "all" else set(x["covers"]))
+    for a in assets:
+        if a["id"] not in guarded:
+            for c in collateral:
+                if c["id"] in a["collateral"]:
+                    c["pledgee"] = "pool"
     doc = {"format": "ipabs/v1", "name": "random deal", "payment_frequency": freq,
            "legal_final": T, "obligors": obligors, "assets": assets, "collateral": collateral,
            "credit_support": support, "correlation": {"uniform": 0.2}, "tranches": tranches,
