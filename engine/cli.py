@@ -296,10 +296,24 @@ def _outputs(args, *loaded):
     from engine.report.files import Outputs
     from engine.scenario import scenario_files
 
+    states = list(getattr(args, "input_states", [])) + ([args.state] if getattr(args, "state", None)
+                                                        else [])
     args.outputs = Outputs([p for path, sc in loaded for p in (path, *scenario_files(sc))]
-                           + [s for s in getattr(args, "input_states", [])]
-                           + ([args.state] if getattr(args, "state", None) else []))
+                           + states + [p for s in states for p in _state_tapes(s)])
     return args.outputs
+
+
+def _state_tapes(path) -> list:
+    """The tape a state file names (its ``assets_file``): an input no output may be."""
+    from engine.scenario.state import load_state
+
+    try:
+        state = load_state(path)
+    except (ScenarioError, OSError):
+        return []                     # refused later, with its own message
+    if state.assets_file is None:
+        return []
+    return [Path(path).parent / state.assets_file]
 
 
 def _finite(doc: dict) -> dict:

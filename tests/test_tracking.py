@@ -341,6 +341,14 @@ def test_state_assets_file_csv(tmp_path):
     st = engine.load_state(tmp_path / "s.yaml")
     assert st.asset("L03").defaulted_in == 2
     tracked(sc, st)
+    # the state's tape is an input: no output may replace it (issue #30)
+    before = (tmp_path / "tape.csv").read_bytes()
+    for args in (["cashflows", str(SHENZHEN), "--state", str(tmp_path / "s.yaml"), "--csv",
+                  str(tmp_path / "tape.csv")],
+                 ["run", str(SHENZHEN), "--state", str(tmp_path / "s.yaml"), "--paths", "500",
+                  "--json", str(tmp_path / "tape.csv")]):
+        assert main(args) == 2
+        assert (tmp_path / "tape.csv").read_bytes() == before
     (tmp_path / "tape.csv").write_text(rows[0] + "\nL01,lots,,,,\n")
     with pytest.raises(engine.ScenarioError, match="tape.csv row 2, column balance"):
         engine.load_state(tmp_path / "s.yaml")
