@@ -385,3 +385,26 @@ def test_csv_safe_leaves_numbers_alone():
     assert list(safe["id"]) == ["'-1", "'+x", "'\tx", "ok"]
     assert list(safe["v"]) == [-1.5, 2.0, 3.0, 4.0]
     assert json.loads(json.dumps(list(safe["v"]))) == [-1.5, 2.0, 3.0, 4.0]
+
+
+def test_no_formula_cell_and_no_refused_character_in_any_workbook(tmp_path):
+    """Text starting with `=` is a string cell, never a formula; control characters are
+    shown escaped instead of crashing the writer (issue #30, classes 2 and 4)."""
+    import zipfile
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from engine.report.sheets import write_xlsx
+
+    frame = pd.DataFrame({"id": ["=cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")",
+                                 "\x1b[31mred\x07", "ok"], "balance": [1.0, 2.0, 3.0, 4.0]})
+    path = tmp_path / "x.xlsx"
+    write_xlsx({"tranches.csv": frame}, path)
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and all("<f>" not in z.read(n).decode() for n in sheets)
+    ws = load_workbook(path).worksheets[0]
+    values = [c.value for c in ws["A"]]
+    assert values[1] == "=cmd|' /C calc'!A0" and values[3] == "\\x1b[31mred\\x07"
+    assert all(c.data_type == "s" for c in ws["A"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "csv_safe", "no_bidi", "terminal_safe"]
+__all__ = ["BIDI_CONTROLS", "csv_safe", "no_bidi", "terminal_safe", "xlsx_text"]
 
 #: Bidirectional embedding/override (U+202A..U+202E) and isolate (U+2066..U+2069) characters.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -29,6 +29,16 @@ def _escape(match: re.Match) -> str:
 def terminal_safe(text: str) -> str:
     """``text`` with control and bidi characters shown as escapes (newline and tab kept)."""
     return _TERMINAL.sub(_escape, text)
+
+
+#: What a workbook cell cannot hold (the XML 1.0 controls openpyxl refuses) and bidi overrides.
+_XLSX = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{BIDI_CONTROLS}]")
+
+
+def xlsx_text(text: str) -> str:
+    """``text`` as a workbook cell may hold it: control and bidi characters as escapes.
+    (Written as a string cell by the caller, so a leading ``=`` is never a formula.)"""
+    return _XLSX.sub(_escape, text)
 
 
 def no_bidi(text: str) -> str:

@@ -190,6 +190,20 @@ ZH_SHEET_NAMES = {"tranches": "证券档次", "pool": "资产池", "support": "�
                   "tracking": "跟踪评级"}
 
 
+def _append_text_safe(ws, values: list) -> None:
+    """Append a row whose text is always a string cell (a name starting with ``=`` is never
+    a formula) with no character a workbook cannot hold."""
+    from engine.report.safe_text import xlsx_text
+
+    texts = {j: xlsx_text(v) for j, v in enumerate(values) if isinstance(v, str)}
+    ws.append([None if j in texts else v for j, v in enumerate(values)])
+    row = ws.max_row
+    for j, text in texts.items():
+        cell = ws.cell(row=row, column=j + 1)
+        cell.value = text
+        cell.data_type = "s"
+
+
 def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path, lang: str = "en") -> None:
     """One sheet per table: percentages as ``0.00%``, amounts as ``#,##0.00``, a frozen
     header row and columns wide enough to read; sheet names and headers in ``lang``."""
@@ -207,12 +221,12 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path, lang: str = "e
         sheet = SHEET_NAMES.get(name, Path(name).stem)
         ws = wb.create_sheet((ZH_SHEET_NAMES.get(sheet, sheet) if lang == "zh" else sheet)[:31])
         cash = name.startswith("cashflows")
-        ws.append([column_label(c, lang) for c in frame.columns])
+        _append_text_safe(ws, [column_label(c, lang) for c in frame.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False):
-            ws.append([None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-                       for v in row])
+            _append_text_safe(ws, [None if v is pd.NA or (isinstance(v, float) and math.isnan(v))
+                                   else v for v in row])
         for j, col in enumerate(frame.columns, start=1):
             col = str(col)
             if cash and col not in ("period", "accelerated"):
