@@ -408,3 +408,23 @@ def test_no_formula_cell_and_no_refused_character_in_any_workbook(tmp_path):
     values = [c.value for c in ws["A"]]
     assert values[1] == "=cmd|' /C calc'!A0" and values[3] == "\\x1b[31mred\\x07"
     assert all(c.data_type == "s" for c in ws["A"])
+
+
+def test_no_csv_cell_a_reader_splits_or_runs():
+    """A bare CR would start a new row in a CSV reader; a formula may hide behind leading
+    whitespace or control characters (issue #30, class 3)."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from engine.report.sheets import csv_text
+
+    frame = pd.DataFrame({"id": ["\r=1+1", " \t=SUM(A1)", "\x00@cmd", "a\nb", "ok"],
+                          "x": [1, 2, 3, 4, 5]})
+    rows = list(csv.reader(io.StringIO(csv_text(frame).lstrip("\ufeff"))))
+    assert len(rows) == 6                               # header + five, none split
+    for row in rows[1:]:
+        text = row[0].lstrip(" \t\x00")
+        assert not text.startswith(("=", "+", "-", "@")), row
+    assert rows[1][0] == "\\r=1+1" and rows[4][0] == "a\nb"

@@ -46,8 +46,20 @@ def no_bidi(text: str) -> str:
     return _BIDI.sub(_escape, text)
 
 
+_LEADING = "".join(chr(c) for c in range(0x21)) + "\x7f"   # whitespace and C0 controls
+
+
 def _cell(value):
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    """A CSV cell that no reader runs or splits: a bare carriage return shown as ``\\r``
+    (a reader would start a new row at it), and text whose first visible character starts
+    a formula (``=``, ``+``, ``-``, ``@``), after any leading whitespace or control
+    character, gets a leading ``'``."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r", "\\r")
+    if value.startswith(_FORMULA_START) or value.lstrip(_LEADING).startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def csv_safe(frame):
