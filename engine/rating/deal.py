@@ -133,10 +133,17 @@ def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs
     alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
     alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
                             progress=stages.stage(), backend=backend)
-    ladder = [(step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
-                              seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
-                              backend=backend)) for step in steps]
+    ladder = ladder_totals(plan, steps, paths, seed, stages, backend, chunk_blocks)
     return DealRuns(plan, totals, alone_scenario, alone, alone_totals, ladder)
+
+
+def ladder_totals(plan: Plan, steps: list, paths: int, seed: int, stages: Stages, backend,
+                  chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> list:
+    """``[(LadderStep, Totals)]``: each step's run, the Plan with its supporters' default
+    dates fixed, on the same paths."""
+    return [(step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
+                            seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
+                            backend=backend)) for step in steps]
 
 
 def simulated_method(scenario) -> str:
@@ -372,10 +379,8 @@ def reliance(scenario, result: Result, base: Plan, paths: int, seed: int, *, sta
         stages.add(len(steps))
         totals = simulate(plan, paths, seed, progress=stages.stage(), backend=backend)
         joint = joint_default_result(changed, plan, totals, tables, info)
-        ladder = ladder_results(changed, plan, [
-            (step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
-                            seed, progress=stages.stage(), backend=backend))
-            for step in steps], tables, info)
+        ladder = ladder_results(changed, plan, ladder_totals(plan, steps, paths, seed, stages,
+                                                             backend), tables, info)
         rows = []
         for k, (tranche, row, jrow) in enumerate(zip(scenario.tranches, result.tranche_rows,
                                                      joint.tranche_rows)):
