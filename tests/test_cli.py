@@ -126,14 +126,14 @@ def test_python_m_engine_and_console_script_agree():
 
 
 def test_first_run_says_it_is_compiling(monkeypatch, capsys):
-    from engine import cli
+    from engine.cli import progress
 
-    monkeypatch.setattr(cli, "kernels_cached", lambda: False)
-    show, finish = cli._progress_printer(quiet=False)
+    monkeypatch.setattr(progress, "kernels_cached", lambda: False)
+    show, finish = progress._progress_printer(quiet=False)
     finish()
     assert "compiling the simulation kernels" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "kernels_cached", lambda: True)
-    cli._progress_printer(quiet=False)
+    monkeypatch.setattr(progress, "kernels_cached", lambda: True)
+    progress._progress_printer(quiet=False)
     assert "compiling" not in capsys.readouterr().err
 
 
@@ -141,10 +141,10 @@ def test_compiling_prints_a_heartbeat_until_the_first_progress():
     import io
     import time
 
-    from engine import cli
+    from engine.cli import progress
 
     stream = io.StringIO()
-    stop = cli._compile_heartbeat(stream, every=0.05)
+    stop = progress._compile_heartbeat(stream, every=0.05)
     time.sleep(0.3)
     stop()
     beats = stream.getvalue().count("still compiling")

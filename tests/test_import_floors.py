@@ -238,8 +238,13 @@ def test_public_names_stay_where_they_were():
     assert models.Scenario is package.Scenario
     assert issubclass(models.Scenario, parts.ScenarioFields)
     for name in (*models.__all__, "SEED_LIMIT", "SENSITIVITY_CHANGES", "format_amount",
-                 "_Model", "Id", "NonNegative", "Notch", "_all_models"):
+                 "Id", "NonNegative", "Notch", "_all_models"):
         assert hasattr(models, name), name
+    # no private name of the parts is re-exported (models' own helpers only)
+    leaked = [n for n in vars(models) if n.startswith("_") and not n.startswith("__")
+              and getattr(getattr(models, n), "__module__", "engine.scenario.models")
+              != "engine.scenario.models"]
+    assert leaked == [], leaked
     for name in parts.__all__:
         if name != "ScenarioFields":
             assert getattr(models, name) is getattr(parts, name), name

@@ -1,0 +1,127 @@
+"""The scenario format's building blocks: the strict base model, field problems, basic
+types (ids, shares, region labels, notches) and small helpers every part uses."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+
+from engine.rating.scale import OBLIGOR_NOTCHES
+
+
+#: Seeds are 63-bit: ``0 <= seed < SEED_LIMIT``.
+SEED_LIMIT = 2**63
+
+
+class FieldProblem(ValueError):
+    """A model-level rule broken by one field: raised inside validators.
+
+    Pydantic reports a model validator's error at the model's own location; the loader
+    appends :attr:`loc` (read back from the error's context) so the problem points at
+    the key that is actually wrong, and its line.
+
+    Parameters
+    ----------
+    loc
+        Path of the offending key relative to the model, e.g. ``("amortization", "schedule")``.
+    message
+        What is wrong and what to do instead.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+class _Model(BaseModel):
+    """Base of every scenario model: closed, immutable, strict, finite numbers only."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
+def _exactly_one(model: BaseModel, names: tuple[str, ...], what: str = "") -> None:
+    """Raise unless exactly one of the optional fields ``names`` is set on ``model``."""
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) != 1:
+        keys = ", ".join(f"`{n}`" for n in names)
+        got = ", ".join(given) if given else "none"
+        raise ValueError(f"give exactly one of {keys}{what} (got {got})")
+
+
+def format_amount(x: float) -> str:
+    """A number as a structurer would write it (thousands separators, no float noise)."""
+    return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)
+
+
+# ----------------------------------------------------------------------------- basic types
+
+#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).
+Id = Annotated[str, Field(min_length=1)]
+UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Share = Annotated[float, Field(gt=0.0, le=1.0)]
+Loading = Annotated[float, Field(ge=-1.0, le=1.0)]
+Correlation01 = Annotated[float, Field(ge=0.0, lt=1.0)]
+#: A correlation an obligor states with others: any value a correlation can take.
+StatedCorrelation = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+#: The latent correlation of a subsidiary with its ``parent`` when ``parent_correlation`` is
+#: not given: a closely tied group member (a guarantee company and its SOE parent,
+#: ``docs/domain.md``).
+PARENT_CORRELATION_DEFAULT = 0.8
+
+
+def region_nodes(label: str) -> list[str]:
+    """The nodes of a region label, outermost first: ``a/b/c`` -> ``[a, a/b, a/b/c]``.
+
+    A flat label (no ``/``) is its own single node.
+    """
+    parts = label.split("/")
+    return ["/".join(parts[: k + 1]) for k in range(len(parts))]
+
+
+def _region_problem(label: str) -> str | None:
+    """Why a region label is not a valid path of segments, or ``None`` if it is."""
+    if any(part == "" for part in label.split("/")):
+        return (f"region {label!r} has an empty segment; write a path of names separated by "
+                "single slashes, outermost first, e.g. guangdong/shenzhen/nanshan")
+    return None
+
+
+def _check_region_label(value: str) -> str:
+    problem = _region_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: A region label: a free name, or a path ``province/city/district`` (outermost first).
+RegionLabel = Annotated[str, AfterValidator(_check_region_label)]
+
+
+def _check_notch(value: str) -> str:
+    if value not in OBLIGOR_NOTCHES:
+        raise ValueError(f"unknown rating {value!r}; allowed: {', '.join(OBLIGOR_NOTCHES)}")
+    return value
+
+
+#: An obligor rating on the domestic notch scale (``AAA+`` .. ``C``).
+Notch = Annotated[
+    str,
+    AfterValidator(_check_notch),
+    WithJsonSchema({"type": "string", "enum": list(OBLIGOR_NOTCHES)}),
+]
+
+
+def _bad_choice(name: str, message: str) -> dict[str, Any]:
+    """Keyword arguments for a callable :class:`Discriminator` whose input matched no branch."""
+    return {"custom_error_type": f"bad_{name}", "custom_error_message": message}

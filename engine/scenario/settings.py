@@ -1,0 +1,201 @@
+"""How a scenario is analysed and dated: simulation, rating, sensitivities, report
+settings, payment frequency and calendar dates."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from engine.scenario.base import (
+    SEED_LIMIT,
+    FieldProblem,
+    _Model,
+    _exactly_one,
+    Id,
+    UnitInterval,
+    NonNegative,
+    Loading,
+    Notch,
+)
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+class Importance(_Model):
+    """Importance sampling (``method: importance``): where to aim and how.
+
+    The systematic factors' mean is shifted towards the default of ``target`` (default:
+    the most senior tranche), found by a conditional pilot run, or set by ``shift``
+    (factor name -> mean: ``global``, ``region:<label>``, ``industry:<label>``,
+    ``obligor:<id>`` for pairwise). ``twist`` also tilts the conditional default
+    probabilities (Glasserman & Li 2005) towards the target's subordination.
+
+    ``defensive_share`` of the paths (chosen per path from its own random stream) are drawn
+    from the unshifted, untwisted model and the rest from the aimed one; every path is
+    weighted by the mixture density (Hesterberg 1995, Owen & Zhou 2000), so no weight
+    exceeds ``1 / defensive_share`` and estimates the shift does not aim at (junior tranches,
+    the pool) keep at least that share of plain Monte Carlo's precision. ``0`` is the pure
+    shift, whose weights are unbounded.
+    """
+
+    target: Id | None = Field(None, description="tranche whose default to aim at")
+    shift: dict[str, Annotated[float, Field(ge=-10.0, le=10.0)]] | None = Field(
+        None, description="factor name -> mean shift (standard deviations)")
+    twist: bool = False
+    pilot_paths: int = Field(4_000, ge=256, le=1_000_000)
+    defensive_share: float = Field(0.1, ge=0.0, le=0.9)
+
+
+class Simulation(_Model):
+    """Monte Carlo settings."""
+
+    paths: int = Field(100_000, ge=1)
+    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
+    method: Literal["plain", "importance"] = "plain"
+    importance: Importance | None = None
+
+    @model_validator(mode="after")
+    def _importance_only_when_asked(self) -> Simulation:
+        if self.importance is not None and self.method != "importance":
+            raise FieldProblem(("importance",), "the `importance` block needs `method: importance`")
+        return self
+
+
+class RecoveryDelay(_Model):
+    """A share of every recovery arriving later than its lag."""
+
+    share: UnitInterval
+    months: int = Field(ge=0)
+
+
+class Stress(_Model):
+    """One cash-flow stress of the ``tdr_bdr`` method's grid."""
+
+    name: str = Field(min_length=1)
+    recovery_multiplier: NonNegative = Field(1.0, description="scales collateral values")
+    timing: str = Field("uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
+                        description="default timing: uniform or front:x (linear tilt)")
+    spread_shift: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        0.0, description="added to every asset's rate (per annum)")
+    recovery_delay: RecoveryDelay | None = None
+
+
+class ConcentrationStep(_Model):
+    """Above this share of the pool, obligors' default probabilities are multiplied."""
+
+    above: UnitInterval
+    multiplier: float = Field(ge=1.0, le=10.0)
+
+
+class Concentration(_Model):
+    """Agency concentration default multipliers (off unless given): by the share of the pool
+    of a single obligor, of its region and of its industry; the largest applicable
+    multiplier of each kind applies, and the kinds multiply."""
+
+    single_obligor: list[ConcentrationStep] = []
+    region: list[ConcentrationStep] = []
+    industry: list[ConcentrationStep] = []
+
+
+class RatingSpec(_Model):
+    """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
+
+    method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
+    support: Literal["substitution", "joint_default", "standalone"] = Field(
+        "substitution",
+        description="substitution (the market's convention, the agencies' counterparty rule): "
+                    "the best of the standalone rating and, per supporter grade, the grade of a "
+                    "run where supporters at that grade or better pay as documented and the "
+                    "others default from the start, capped at that grade; joint_default: the "
+                    "full simulation with supporters as correlated obligors; standalone: the "
+                    "pool and structure alone")
+    table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
+    stresses: list[Stress] | None = Field(
+        None, description="tdr_bdr stress grid; default: the small-business grid of "
+                                 "docs/domain.md")
+    concentration: Concentration | None = Field(
+        None, description="concentration default multipliers (off by default)")
+    large_obligor_test: bool = Field(
+        False, description="cap AAAsf at AA+sf unless the tranche survives the largest "
+                           "sub-AAA obligors defaulting with 5% recovery")
+
+
+#: The changes a sensitivity can make (exactly one each).
+SENSITIVITY_CHANGES = (
+    "pd_multiplier", "correlation_shift", "recovery_multiplier", "rating_override",
+    "remove_support", "haircut_shift", "lag_shift",
+)
+
+
+class Sensitivity(_Model):
+    """One change to re-run the scenario with, on the same random numbers."""
+
+    name: str = Field(min_length=1)
+    pd_multiplier: float | None = Field(None, gt=0.0)
+    correlation_shift: Loading | None = None
+    recovery_multiplier: NonNegative | None = None
+    rating_override: dict[str, Notch] | None = Field(None, description="obligor id -> notch")
+    remove_support: list[Id] | None = Field(None, description="credit support ids")
+    haircut_shift: Loading | None = None
+    lag_shift: int | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Sensitivity:
+        _exactly_one(self, SENSITIVITY_CHANGES, " (one change per sensitivity)")
+        return self
+
+
+class ReportStress(_Model):
+    """The stressed deterministic run shown beside the no-default cash flows in the report:
+    the largest borrowers default together, collateral realising at its mean haircut after
+    its lag, every support paying as documented."""
+
+    largest_borrowers: int = Field(
+        3, ge=0, description="how many of the largest borrowers (by balance owed to the pool) "
+                             "default; 0 for no stressed run")
+    period: int = Field(1, ge=1, description="the payment period in which they default")
+
+
+class ReportSpec(_Model):
+    """How reports of the scenario are written (报告): language and the stressed cash flows."""
+
+    language: Literal["en", "zh"] = Field(
+        "en", description="en: English; zh: Chinese headings, labels and terminal text with the "
+                          "domestic terms (优先级, 次级, 差额支付承诺, 违约概率, ...). "
+                          "`--lang` on the command line overrides it")
+    stress: ReportStress = Field(ReportStress(), description="the stressed cash-flow run")
+
+
+# ----------------------------------------------------------------------------- the scenario
+
+PaymentFrequency = Literal["monthly", "quarterly", "semiannual", "annual"]
+
+#: Payment dates per year for each payment frequency.
+PERIODS_PER_YEAR: dict[str, int] = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
+
+
+DayCount = Literal["act/365", "act/360", "30/360", "period"]
+
+
+class Dates(_Model):
+    """Calendar dates (optional): payment date ``t`` is ``first_payment`` plus ``t - 1``
+    periods, on the same day of the month (the month's last day where it is shorter)."""
+
+    closing: dt.date = Field(description="closing date (period 0)")
+    first_payment: dt.date | None = Field(
+        None, description="the first payment date; default: closing plus one period")
+    day_count: DayCount = Field(
+        "act/365", description="tranches' and fees' interest: balance x rate x year fraction")
+    asset_day_count: DayCount = Field(
+        "act/360", description="the assets' interest (the PRC loan convention 日利率 = 年利率/360)")
+
+    @model_validator(mode="after")
+    def _first_after_closing(self) -> Dates:
+        if self.first_payment is not None and self.first_payment <= self.closing:
+            raise ValueError("`first_payment` must be after `closing`")
+        return self
