@@ -26,7 +26,7 @@ from engine.waterfall.calendar import (
     note_accrual,
     years_after_closing,
 )
-from engine.scenario.models import ASSET_SUPPORT_TYPES, covered_assets
+from engine.scenario.models import covered_assets
 from engine.waterfall import codes as wk
 from engine.waterfall.bundles import (
     Collateral,
@@ -45,15 +45,6 @@ from engine.waterfall.schedules import (
     tranche_target_balance,
 )
 
-_SUPPORT_KIND = {
-    "loan_guarantee": wk.SUP_LOAN_GUARANTEE,
-    "bank_guarantee": wk.SUP_BANK_GUARANTEE,
-    "shortfall_commitment": wk.SUP_SHORTFALL,
-    "commitment_guarantee": wk.SUP_COMMITMENT_GUARANTEE,
-    "risk_compensation": wk.SUP_RISK_COMPENSATION,
-    "ip_insurance": wk.SUP_IP_INSURANCE,
-}
-_RANK_KIND = {"bank_guarantee": "loan_guarantee"}
 _SHARING = {"creditor_first": wk.SHARE_CREDITOR_FIRST, "pro_rata": wk.SHARE_PRO_RATA,
             "guarantor_first": wk.SHARE_GUARANTOR_FIRST}
 _FEE_KIND = {
@@ -114,8 +105,8 @@ class Plan:
     sup_covers_tranche: np.ndarray  # (n_support, n_tranches) 0/1
     cov_ptr: np.ndarray             # loan-level support per asset (CSR), in loss order
     cov_sup: np.ndarray
-    cov_deductible: np.ndarray      # ip_insurance: per covered asset (cov entries)
-    cov_limit: np.ndarray           # ip_insurance: per covered asset (inf: none)
+    cov_deductible: np.ndarray      # per covered asset (cov entries): insurance deductible
+    cov_limit: np.ndarray           # per covered asset: insurance limit (inf: none)
     sup_sharing: np.ndarray         # recovery_sharing of asset-level support (SHARE_*)
     sup_reimbursed: np.ndarray      # shortfall commitments: 1 if owed back (and its guarantees)
     ob_capacity: np.ndarray         # per obligor: capital it can lose on the deal (inf: none)
@@ -258,7 +249,7 @@ def unsupported_features(scenario) -> list[Problem]:
         out.append(Problem(path, f"{what} is not supported yet ({issue})"))
 
     for s, sup in enumerate(scenario.credit_support):
-        if sup.type in ("shortfall_commitment", "commitment_guarantee") and sup.lag != 0:
+        if sup.level != "asset" and sup.lag != 0:
             no(f"credit_support.{s}.lag", f"a payment lag on a {sup.type}", "waterfall issue")
     return out
 
@@ -283,6 +274,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
 
     The keyword arguments are the stresses sensitivities apply; they change numbers,
     never the shape of the Plan, so stressed runs reuse the base case's random numbers.
+    Each part of the Plan has its builder (the default side, the pool, collateral, credit
+    support, the notes, the waterfall), each returning its fields by name.
 
     Raises
     ------
@@ -294,161 +287,24 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         raise UnsupportedFeature(problems)
     given = scenario
     scenario = canonical(scenario)      # obligors, assets and collateral in id order
-    horizon = scenario.legal_final
-    ppy = scenario.periods_per_year
     table = rating_table(scenario)
-
-    obligors = scenario.obligors
-    ob_index = {o.id: j for j, o in enumerate(obligors)}
-    concentration = concentration_multipliers(obligors, scenario.assets,
-                                              scenario.rating.concentration)
-    curves = cumulative_pd_curves(obligors, [pd_multiplier * m for m in concentration],
-                                  horizon, ppy, table)
-    factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
-                                     pool={a.obligor for a in scenario.assets},
-                                     used=used_obligors(scenario))
-    dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
-    thresholds = latent_thresholds(curves, dof)
-
-    assets = scenario.assets
-    prin, intr, out = asset_schedules(assets, horizon, ppy, asset_accrual(scenario, horizon))
-
-    # each item's draw index is its place in the scenario as given (haircut arrays come so)
-    coll_by_id = {c.id: (n, c) for n, c in enumerate(given.collateral)}
-    coll_ptr = [0]
-    coll_rows = []
-    for asset in assets:
-        for cid in asset.collateral:
-            coll_rows.append(coll_by_id[cid])
-        coll_ptr.append(len(coll_rows))
-    laws: dict[tuple[float, float], int] = {}
-    coll_table = [laws.setdefault((c.haircut.mean, c.haircut.sd), len(laws)) for _, c in coll_rows]
-    points = len(haircut_quantile_table(0.5, 0.0))
-    tables = (np.stack([haircut_quantile_table(m, sd) for m, sd in laws])
-              if laws else np.zeros((0, points)))
-
-    supports = scenario.credit_support
-    sup_index = {s.id: n for n, s in enumerate(supports)}
-    tranche_index = {t.id: k for k, t in enumerate(scenario.tranches)}
-    covers_tranche = np.zeros((len(supports), len(scenario.tranches)), dtype=np.int64)
-    cov: list[list[int]] = [[] for _ in assets]
-    for n, sup in enumerate(supports):
-        for i in covered_assets(scenario, sup):
-            cov[i].append(n)
-        if sup.type == "shortfall_commitment":
-            for tid in sup.covers:
-                covers_tranche[n, tranche_index[tid]] = 1
-    order = {kind: r for r, kind in enumerate(scenario.loss_order)}
-    rank = [order[_RANK_KIND.get(s.type, s.type)] if s.type in ASSET_SUPPORT_TYPES else 0
-            for s in supports]
-    cov = [sorted(c, key=lambda n: rank[n]) for c in cov]      # stable: listed order within a kind
-    cov_ptr = np.cumsum([0] + [len(c) for c in cov]).astype(np.int64)
-
-    tranches = scenario.tranches
-    target_rows, pass_flags = zip(*(tranche_target_balance(t, horizon) for t in tranches))
-    program = compile_program(scenario)
-    trig_kind, trig_arg, trig_value = [], [], []
-    for trig in scenario.triggers:
-        w = trig.when
-        if w.cumulative_default_rate_above is not None:
-            trig_kind.append(wk.TRIG_CUMULATIVE_DEFAULT_RATE)
-            trig_arg.append(-1)
-            trig_value.append(w.cumulative_default_rate_above)
-        elif w.interest_shortfall is not None:
-            trig_kind.append(wk.TRIG_INTEREST_SHORTFALL)
-            trig_arg.append(tranche_index[w.interest_shortfall])
-            trig_value.append(0.0)
-        else:
-            trig_kind.append(wk.TRIG_PROVIDER_DEFAULT)
-            trig_arg.append(ob_index[w.provider_default])
-            trig_value.append(0.0)
-    res = scenario.reserve
-    res_covers = np.zeros(len(tranches), dtype=np.int64)
-    if res is not None:
-        for tid in (res.covers if res.covers is not None
-                    else [t.id for t in tranches if not t.subordinated]):
-            res_covers[tranche_index[tid]] = 1
-    target = 0.0 if res is None else res.target
-
-    exposure = np.zeros(len(obligors))
-    ob_assets: list[list[int]] = [[] for _ in obligors]
-    for i, a in enumerate(assets):
-        exposure[ob_index[a.obligor]] += a.balance
-        ob_assets[ob_index[a.obligor]].append(i)
-    exposure /= sum(a.balance for a in assets)
+    ob_index = {o.id: j for j, o in enumerate(scenario.obligors)}
     imp = scenario.simulation.importance
-    ob_key = draw_keys("obligor", [o.id for o in obligors])
-    groups = build_groups(factors, thresholds, exposure, by_exposure=bool(imp and imp.twist),
-                          keys=ob_key)
-
-    fees = scenario.fees
-    i64 = lambda xs: np.asarray(list(xs), dtype=np.int64)  # noqa: E731
-    f64 = lambda xs: np.asarray(list(xs), dtype=np.float64)  # noqa: E731
+    by_exposure = bool(imp and imp.twist)
+    default_side, concentration, dof = _default_fields(scenario, table, pd_multiplier,
+                                                       correlation_shift, by_exposure)
     plan = Plan(
-        horizon=horizon, periods_per_year=ppy,
-        pool_balance=float(sum(a.balance for a in assets)),
-        obligor_ids=tuple(o.id for o in obligors), asset_ids=tuple(a.id for a in assets),
-        tranche_ids=tuple(t.id for t in tranches), support_ids=tuple(s.id for s in supports),
-        fee_ids=tuple(f.id for f in fees),
-        factors=factors, pd_curves=curves, thresholds=thresholds, dof=float(dof or 0.0),
-        groups=groups, exposure=exposure, ob_key=ob_key,
-        asset_obligor=i64(ob_index[a.obligor] for a in assets),
-        asset_term=i64(a.term for a in assets),
-        sched_prin=prin, sched_int=intr, out_start=out,
-        pool_sched_int=intr.sum(axis=0), pool_sched_prin=prin.sum(axis=0),
-        pool_out_start=out.sum(axis=0),
-        pool_active=i64((np.asarray([a.term for a in assets])[:, None]
-                         >= np.arange(horizon + 1)[None, :]).sum(axis=0) * (np.arange(horizon + 1) > 0)),
-        coll_ptr=i64(coll_ptr), coll_draw=i64(n for n, _ in coll_rows),
-        coll_key=draw_keys("collateral", [c.id for c in given.collateral]),
-        coll_value=f64(c.appraised_value * recovery_multiplier for _, c in coll_rows),
-        coll_lag=i64(c.lag for _, c in coll_rows),
-        coll_pledgee=i64(c.pledgee == "guarantor" for _, c in coll_rows),
-        coll_systemic=f64(c.systemic for _, c in coll_rows),
-        coll_table=i64(coll_table),
-        haircut_tables=np.ascontiguousarray(tables, dtype=np.float64),
-        sup_kind=i64(_SUPPORT_KIND[s.type] for s in supports),
-        sup_provider=i64(-1 if s.provider is None else ob_index[s.provider] for s in supports),
-        sup_share=f64(s.share for s in supports),
-        sup_lag=i64(s.lag for s in supports),
-        sup_cap=f64(s.size if s.type == "risk_compensation" else
-                    (np.inf if s.cap is None else s.cap) for s in supports),
-        cov_deductible=f64(getattr(supports[n], "deductible", 0.0) for c in cov for n in c),
-        cov_limit=f64(np.inf if getattr(supports[n], "limit", None) is None
-                      else supports[n].limit for c in cov for n in c),
-        sup_sharing=i64(_SHARING[getattr(s, "recovery_sharing", "creditor_first")]
-                        for s in supports),
-        sup_reimbursed=i64(getattr(s, "reimbursed", False) for s in supports),
-        ob_capacity=f64(np.inf if o.capacity is None else o.capacity for o in obligors),
-        ob_default_on_exhaustion=i64(o.default_on_exhaustion for o in obligors),
-        cap_obligors=i64(j for j, o in enumerate(obligors) if o.capacity is not None),
-        sup_target=i64(sup_index[s.guarantees] if s.type == "commitment_guarantee" else -1
-                       for s in supports),
-        sup_covers_tranche=covers_tranche.reshape(len(supports), len(tranches)),
-        cov_ptr=cov_ptr, cov_sup=i64(n for c in cov for n in c),
-        tr_balance=f64(t.balance for t in tranches), tr_coupon=f64(t.coupon for t in tranches),
-        tr_sub=i64(t.subordinated for t in tranches), tr_pass_through=i64(pass_flags),
-        tr_target_balance=np.stack(target_rows),
-        tr_deferrable=i64(t.interest == "deferrable" for t in tranches),
-        tr_int_in_prin=program.interest_in(program.ops_prin, len(tranches)),
-        dates=tuple(date_labels(scenario, horizon) or ()),
-        tr_accrual=note_accrual(scenario, horizon),
-        tr_years=years_after_closing(scenario, horizon),
-        tr_maturity=i64(t.expected_maturity() if t.default_at == "expected_maturity" else 0
-                        for t in tranches),
-        fee_kind=i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
-        fee_value=f64(f.amount if f.amount is not None else f.rate for f in fees),
-        ops_int=program.ops_int, ops_prin=program.ops_prin, ops_post=program.ops_post,
-        grp_ptr=program.grp_ptr, grp_idx=program.grp_idx,
-        trigger_ids=tuple(t.id for t in scenario.triggers), trig_kind=i64(trig_kind),
-        trig_arg=i64(trig_arg), trig_value=f64(trig_value),
-        res_initial=0.0 if res is None else float(res.initial),
-        res_target_amount=float(target) if isinstance(target, (int, float)) else 0.0,
-        res_target_share=0.0 if isinstance(target, (int, float)) else target.share_of_senior,
-        res_covers=res_covers,
-        ob_asset_ptr=np.cumsum([0] + [len(a) for a in ob_assets]).astype(np.int64),
-        ob_asset_idx=i64(i for a in ob_assets for i in a),
-        z_shift=np.zeros(factors.n_factors),
+        horizon=scenario.legal_final, periods_per_year=scenario.periods_per_year,
+        pool_balance=float(sum(a.balance for a in scenario.assets)),
+        obligor_ids=tuple(o.id for o in scenario.obligors),
+        asset_ids=tuple(a.id for a in scenario.assets),
+        tranche_ids=tuple(t.id for t in scenario.tranches),
+        support_ids=tuple(s.id for s in scenario.credit_support),
+        fee_ids=tuple(f.id for f in scenario.fees),
+        **default_side, **_pool_fields(scenario, ob_index),
+        **_collateral_fields(scenario, given, recovery_multiplier),
+        **_support_fields(scenario, ob_index), **_note_fields(scenario),
+        **_waterfall_fields(scenario, ob_index),
     )
     if scenario.state is None:
         return plan
@@ -456,4 +312,175 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
 
     return tracked_plan(plan, scenario, scenario.state, pd_multiplier=pd_multiplier,
                         concentration=concentration, table=table, dof=dof,
-                        by_exposure=bool(imp and imp.twist))
+                        by_exposure=by_exposure)
+
+
+def _i64(xs) -> np.ndarray:
+    return np.asarray(list(xs), dtype=np.int64)
+
+
+def _f64(xs) -> np.ndarray:
+    return np.asarray(list(xs), dtype=np.float64)
+
+
+def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposure):
+    """The default side: PD curves, the factor structure, thresholds and default groups.
+    Returns ``(fields, concentration multipliers, dof or None)``."""
+    obligors, assets, horizon = scenario.obligors, scenario.assets, scenario.legal_final
+    ob_index = {o.id: j for j, o in enumerate(obligors)}
+    concentration = concentration_multipliers(obligors, assets, scenario.rating.concentration)
+    curves = cumulative_pd_curves(obligors, [pd_multiplier * m for m in concentration],
+                                  horizon, scenario.periods_per_year, table)
+    factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
+                                     pool={a.obligor for a in assets},
+                                     used=used_obligors(scenario))
+    dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
+    thresholds = latent_thresholds(curves, dof)
+    exposure = np.zeros(len(obligors))
+    ob_assets: list[list[int]] = [[] for _ in obligors]
+    for i, a in enumerate(assets):
+        exposure[ob_index[a.obligor]] += a.balance
+        ob_assets[ob_index[a.obligor]].append(i)
+    exposure /= sum(a.balance for a in assets)
+    ob_key = draw_keys("obligor", [o.id for o in obligors])
+    groups = build_groups(factors, thresholds, exposure, by_exposure=by_exposure, keys=ob_key)
+    fields = dict(
+        factors=factors, pd_curves=curves, thresholds=thresholds, dof=float(dof or 0.0),
+        groups=groups, exposure=exposure, ob_key=ob_key,
+        ob_asset_ptr=np.cumsum([0] + [len(a) for a in ob_assets]).astype(np.int64),
+        ob_asset_idx=_i64(i for a in ob_assets for i in a),
+        z_shift=np.zeros(factors.n_factors))
+    return fields, concentration, dof
+
+
+def _pool_fields(scenario, ob_index) -> dict:
+    """The assets' borrowers, terms and schedules, and the pool's totals per date."""
+    assets, horizon = scenario.assets, scenario.legal_final
+    prin, intr, out = asset_schedules(assets, horizon, scenario.periods_per_year,
+                                      asset_accrual(scenario, horizon))
+    dates = np.arange(horizon + 1)
+    terms = np.asarray([a.term for a in assets])
+    return dict(
+        asset_obligor=_i64(ob_index[a.obligor] for a in assets),
+        asset_term=_i64(a.term for a in assets),
+        sched_prin=prin, sched_int=intr, out_start=out,
+        pool_sched_int=intr.sum(axis=0), pool_sched_prin=prin.sum(axis=0),
+        pool_out_start=out.sum(axis=0),
+        pool_active=_i64((terms[:, None] >= dates[None, :]).sum(axis=0) * (dates > 0)))
+
+
+def _collateral_fields(scenario, given, recovery_multiplier) -> dict:
+    """Each asset's pledged items (CSR), their values, lags and haircut laws; an item's draw
+    is its place in the scenario as given (haircut arrays come so)."""
+    coll_by_id = {c.id: (n, c) for n, c in enumerate(given.collateral)}
+    coll_ptr = [0]
+    rows = []
+    for asset in scenario.assets:
+        for cid in asset.collateral:
+            rows.append(coll_by_id[cid])
+        coll_ptr.append(len(rows))
+    laws: dict[tuple[float, float], int] = {}
+    coll_table = [laws.setdefault((c.haircut.mean, c.haircut.sd), len(laws)) for _, c in rows]
+    points = len(haircut_quantile_table(0.5, 0.0))
+    tables = (np.stack([haircut_quantile_table(m, sd) for m, sd in laws])
+              if laws else np.zeros((0, points)))
+    return dict(
+        coll_ptr=_i64(coll_ptr), coll_draw=_i64(n for n, _ in rows),
+        coll_key=draw_keys("collateral", [c.id for c in given.collateral]),
+        coll_value=_f64(c.appraised_value * recovery_multiplier for _, c in rows),
+        coll_lag=_i64(c.lag for _, c in rows),
+        coll_pledgee=_i64(c.pledgee == "guarantor" for _, c in rows),
+        coll_systemic=_f64(c.systemic for _, c in rows),
+        coll_table=_i64(coll_table),
+        haircut_tables=np.ascontiguousarray(tables, dtype=np.float64))
+
+
+def _support_fields(scenario, ob_index) -> dict:
+    """Credit support as the kernels read it: each support's registry code and terms, each
+    asset's supports in loss order (CSR), the providers' capacities."""
+    supports, obligors = scenario.credit_support, scenario.obligors
+    sup_index = {s.id: n for n, s in enumerate(supports)}
+    tranche_index = {t.id: k for k, t in enumerate(scenario.tranches)}
+    covers_tranche = np.zeros((len(supports), len(scenario.tranches)), dtype=np.int64)
+    cov: list[list[int]] = [[] for _ in scenario.assets]
+    for n, sup in enumerate(supports):
+        for i in covered_assets(scenario, sup):
+            cov[i].append(n)
+        for tid in sup.covered_tranches():
+            covers_tranche[n, tranche_index[tid]] = 1
+    order = {kind: r for r, kind in enumerate(scenario.loss_order)}
+    rank = [order[s.loss_kind] if s.loss_kind is not None else 0 for s in supports]
+    cov = [sorted(c, key=lambda n: rank[n]) for c in cov]      # stable: listed order within a kind
+    terms = [supports[n].per_asset_terms() for c in cov for n in c]
+    return dict(
+        sup_kind=_i64(s.code for s in supports),
+        sup_provider=_i64(-1 if s.provider is None else ob_index[s.provider] for s in supports),
+        sup_share=_f64(s.share for s in supports),
+        sup_lag=_i64(s.lag for s in supports),
+        sup_cap=_f64(np.inf if s.aggregate_cap() is None else s.aggregate_cap()
+                     for s in supports),
+        cov_deductible=_f64(d for d, _ in terms),
+        cov_limit=_f64(limit for _, limit in terms),
+        sup_sharing=_i64(_SHARING[s.sharing()] for s in supports),
+        sup_reimbursed=_i64(s.owed_back() for s in supports),
+        ob_capacity=_f64(np.inf if o.capacity is None else o.capacity for o in obligors),
+        ob_default_on_exhaustion=_i64(o.default_on_exhaustion for o in obligors),
+        cap_obligors=_i64(j for j, o in enumerate(obligors) if o.capacity is not None),
+        sup_target=_i64(-1 if s.guaranteed() is None else sup_index[s.guaranteed()]
+                        for s in supports),
+        sup_covers_tranche=covers_tranche.reshape(len(supports), len(scenario.tranches)),
+        cov_ptr=np.cumsum([0] + [len(c) for c in cov]).astype(np.int64),
+        cov_sup=_i64(n for c in cov for n in c))
+
+
+def _note_fields(scenario) -> dict:
+    """The tranches: balances, coupons, ranks, target balances, accrual and dates."""
+    tranches, horizon = scenario.tranches, scenario.legal_final
+    target_rows, pass_flags = zip(*(tranche_target_balance(t, horizon) for t in tranches))
+    return dict(
+        tr_balance=_f64(t.balance for t in tranches), tr_coupon=_f64(t.coupon for t in tranches),
+        tr_sub=_i64(t.subordinated for t in tranches), tr_pass_through=_i64(pass_flags),
+        tr_target_balance=np.stack(target_rows),
+        tr_deferrable=_i64(t.interest == "deferrable" for t in tranches),
+        dates=tuple(date_labels(scenario, horizon) or ()),
+        tr_accrual=note_accrual(scenario, horizon),
+        tr_years=years_after_closing(scenario, horizon),
+        tr_maturity=_i64(t.expected_maturity() if t.default_at == "expected_maturity" else 0
+                         for t in tranches))
+
+
+def _waterfall_fields(scenario, ob_index) -> dict:
+    """Fees, the payment programs, triggers and the reserve."""
+    tranches, fees, res = scenario.tranches, scenario.fees, scenario.reserve
+    tranche_index = {t.id: k for k, t in enumerate(tranches)}
+    program = compile_program(scenario)
+    trig_kind, trig_arg, trig_value = [], [], []
+    for trig in scenario.triggers:
+        w = trig.when
+        if w.cumulative_default_rate_above is not None:
+            row = (wk.TRIG_CUMULATIVE_DEFAULT_RATE, -1, w.cumulative_default_rate_above)
+        elif w.interest_shortfall is not None:
+            row = (wk.TRIG_INTEREST_SHORTFALL, tranche_index[w.interest_shortfall], 0.0)
+        else:
+            row = (wk.TRIG_PROVIDER_DEFAULT, ob_index[w.provider_default], 0.0)
+        trig_kind.append(row[0])
+        trig_arg.append(row[1])
+        trig_value.append(row[2])
+    res_covers = np.zeros(len(tranches), dtype=np.int64)
+    if res is not None:
+        for tid in (res.covers if res.covers is not None
+                    else [t.id for t in tranches if not t.subordinated]):
+            res_covers[tranche_index[tid]] = 1
+    target = 0.0 if res is None else res.target
+    return dict(
+        tr_int_in_prin=program.interest_in(program.ops_prin, len(tranches)),
+        fee_kind=_i64(wk.FEE_AMOUNT if f.amount is not None else _FEE_KIND[f.base] for f in fees),
+        fee_value=_f64(f.amount if f.amount is not None else f.rate for f in fees),
+        ops_int=program.ops_int, ops_prin=program.ops_prin, ops_post=program.ops_post,
+        grp_ptr=program.grp_ptr, grp_idx=program.grp_idx,
+        trigger_ids=tuple(t.id for t in scenario.triggers), trig_kind=_i64(trig_kind),
+        trig_arg=_i64(trig_arg), trig_value=_f64(trig_value),
+        res_initial=0.0 if res is None else float(res.initial),
+        res_target_amount=float(target) if isinstance(target, (int, float)) else 0.0,
+        res_target_share=0.0 if isinstance(target, (int, float)) else target.share_of_senior,
+        res_covers=res_covers)

@@ -94,21 +94,8 @@ def design_cost(scenario, result_doc: dict) -> dict:
             fees += f.rate * senior
         else:
             fees += f.rate * pool
-    tranche_balance = {t.id: t.balance for t in scenario.tranches}
-    by_id = {s.id: s for s in scenario.credit_support}
-    balance_of = {a.id: a.balance for a in assets}
-
-    def covered(s) -> float:
-        if s.type == "shortfall_commitment":
-            return sum(tranche_balance[t] for t in s.covers)
-        if s.type == "commitment_guarantee":
-            return covered(by_id[s.guarantees])
-        if s.type == "risk_compensation":
-            return s.size
-        ids = balance_of if s.covers == "all" else s.covers
-        return s.share * sum(balance_of[i] for i in ids)
-
-    support_fees = {s.id: s.fee * covered(s) for s in scenario.credit_support if s.fee}
+    support_fees = {s.id: s.fee * s.covered_amount(scenario)
+                    for s in scenario.credit_support if s.fee}
     per_pool = (lambda x: x / pool) if pool > 0 else (lambda x: 0.0)
     subs = {t["id"]: t["expected_loss"] for t, m in zip(result_doc["tranches"],
                                                         scenario.tranches) if m.subordinated}

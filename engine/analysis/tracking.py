@@ -93,7 +93,7 @@ def position(scenario, state) -> dict:
 
 def _cap(support) -> float | None:
     """A support's aggregate cap (a risk-compensation fund's size), or ``None``."""
-    return support.size if support.type == "risk_compensation" else support.cap
+    return support.aggregate_cap()
 
 
 def track(scenario, states, *, paths: int | None = None, seed: int | None = None,

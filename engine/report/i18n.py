@@ -6,6 +6,8 @@ English text is the key; :data:`ZH` gives the domestic term (优先级, 次级, 
 """
 from __future__ import annotations
 
+from engine.scenario.supports import support_labels
+
 import math
 
 LANGUAGES = ("en", "zh")
@@ -148,9 +150,7 @@ ZH: dict[str, str] = {
     "no defaulting path in {paths} paths (below {bound} at 95% confidence)":
         "{paths} 条路径中无违约(95%置信上限 {bound})",
     # support types
-    "loan_guarantee": "连带责任保证担保", "bank_guarantee": "银行保函",
-    "shortfall_commitment": "差额支付承诺", "commitment_guarantee": "差额支付承诺的保证",
-    "risk_compensation": "风险补偿资金池", "ip_insurance": "知识产权保险",
+    **support_labels("zh"),
     "none": "无",
     # HTML sections
     "The deal": "交易概况", "Tranches": "证券档次与评级", "Deal summary": "交易结构摘要",
@@ -210,10 +210,7 @@ ZH: dict[str, str] = {
 
 #: English display names of scenario keywords.
 EN: dict[str, str] = {
-    "loan_guarantee": "loan guarantee", "bank_guarantee": "bank letter of guarantee",
-    "shortfall_commitment": "shortfall commitment", "commitment_guarantee":
-        "guarantee of a commitment", "risk_compensation": "risk-compensation fund",
-    "ip_insurance": "IP insurance", "credit support id": "support",
+    **support_labels("en"), "credit support id": "support",
 }
 
 

@@ -98,16 +98,14 @@ def support_rows(scenario, lang: str = "en") -> list[list[str]]:
     rows = []
     for s in scenario.credit_support:
         covers = getattr(s, "covers", None)
-        if s.type == "commitment_guarantee":
-            covers = s.guarantees
+        if s.guaranteed() is not None:
+            covers = s.guaranteed()
         elif covers == "all":
             covers = tr("all assets", lang)
         elif isinstance(covers, list):
             covers = ", ".join(covers) if len(covers) <= 6 else \
                 f"{', '.join(covers[:6])}, ... ({len(covers)})"
-        cap = getattr(s, "cap", None)
-        if s.type == "risk_compensation":
-            cap = s.size
+        cap = s.aggregate_cap()
         rows.append([s.id, tr(s.type, lang), s.provider or "-",
                      provider_rating(scenario, s.provider), covers or "-", pct(s.share, 0),
                      money(cap) if cap else "-"])

@@ -44,8 +44,8 @@ from engine.scenario.correlation import (
 from engine.scenario.plausibility import counter_pledge_problems
 from engine.scenario.parts import (
     ASSET_SUPPORT_TYPES,
+    LOSS_ORDER_DEFAULT,
     format_amount,
-    RiskCompensation,
     BulletPrincipal,
     CommitmentGuarantee,
     InterestStep,
@@ -330,8 +330,9 @@ def _check_assets(s: ScenarioFields, report: Report) -> None:
             elif sp.type not in ASSET_SUPPORT_TYPES:
                 report(Problem(
                     where,
-                    f"support {sid!r} is a {sp.type}; an asset lists only loan_guarantee, "
-                    "bank_guarantee, ip_insurance or risk_compensation supports",
+                    f"support {sid!r} is a {sp.type}; an asset lists only "
+                    f"{', '.join(ASSET_SUPPORT_TYPES[:-1])} or {ASSET_SUPPORT_TYPES[-1]} "
+                    "supports",
                 ))
             elif sp.covers != "all" and asset.id not in sp.covers:
                 report(Problem(
@@ -357,21 +358,21 @@ def _check_support(s: ScenarioFields, report: Report) -> None:
     tranche_ids = [t.id for t in s.tranches]
     commitments = [sp.id for sp in s.credit_support if isinstance(sp, ShortfallCommitment)]
     if len(set(s.loss_order)) != len(s.loss_order):
-        report(Problem("loss_order", "each of loan_guarantee, ip_insurance and "
-                                     "risk_compensation must appear once"))
+        report(Problem("loss_order", f"each of {', '.join(LOSS_ORDER_DEFAULT)} must appear "
+                                     "once"))
     for i, sp in enumerate(s.credit_support):
-        if isinstance(sp, RiskCompensation) and sp.cap is not None:
+        if sp.cap_key != "cap" and sp.cap is not None:
             report(Problem(_path("credit_support", i, "cap"),
-                           "a risk_compensation fund is limited by its `size`; remove `cap`"))
-        if sp.provider is None and isinstance(sp, RiskCompensation):
-            pass                                 # a riskless sponsor
+                           f"a {sp.type} is limited by its `{sp.cap_key}`; remove `cap`"))
+        if sp.provider is None:
+            pass                                 # a riskless sponsor (where the type allows)
         elif sp.provider not in obligor_ids:
             report(Problem(
                 _path("credit_support", i, "provider"),
                 _unknown("obligor", sp.provider, obligor_ids)
                 + ("; add the provider to `obligors` (it can default too)" if obligor_ids else ""),
             ))
-        if sp.type in ASSET_SUPPORT_TYPES and sp.covers != "all":
+        if sp.level == "asset" and sp.covers != "all":
             for k, aid in enumerate(sp.covers):
                 if aid not in asset_ids:
                     report(Problem(_path("credit_support", i, "covers", k), _unknown("asset", aid, asset_ids)))
@@ -381,10 +382,10 @@ def _check_support(s: ScenarioFields, report: Report) -> None:
                     report(Problem(_path("credit_support", i, "covers", k), _unknown("tranche", tid, tranche_ids)))
         elif isinstance(sp, CommitmentGuarantee) and sp.guarantees not in commitments:
             other = next((x for x in s.credit_support if x.id == sp.guarantees), None)
+            target = ShortfallCommitment.type_name()
             msg = (
-                f"{sp.guarantees!r} is a {other.type}; a commitment_guarantee guarantees a "
-                "shortfall_commitment" if other is not None
-                else _unknown("shortfall_commitment", sp.guarantees, commitments)
+                f"{sp.guarantees!r} is a {other.type}; a {sp.type} guarantees a {target}"
+                if other is not None else _unknown(target, sp.guarantees, commitments)
             )
             report(Problem(_path("credit_support", i, "guarantees"), msg))
 

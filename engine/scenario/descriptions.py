@@ -5,6 +5,8 @@ and in ``Model.model_fields``. A test checks that every key of the schema has on
 """
 from __future__ import annotations
 
+from engine.scenario.supports import SUPPORT_MODELS
+
 #: ``"Model.field"`` -> description.
 DESCRIPTIONS: dict[str, str] = {
     # the scenario
@@ -71,13 +73,10 @@ DESCRIPTIONS: dict[str, str] = {
     "Haircut.mean": "mean haircut: share of the appraised value lost (0.90 = recover 10%)",
     "Haircut.sd": "standard deviation of the haircut; 0 for a fixed haircut",
     # support
-    **{f"{m}.{k}": v for m in ("LoanGuarantee", "BankGuarantee", "ShortfallCommitment",
-                              "CommitmentGuarantee", "RiskCompensation", "IPInsurance")
+    **{f"{m.__name__}.{k}": v for m in SUPPORT_MODELS
        for k, v in {
            "id": "unique support id",
-           "type": "loan_guarantee (连带责任保证担保), bank_guarantee (银行保函), "
-                   "shortfall_commitment (差额支付承诺), commitment_guarantee, "
-                   "risk_compensation (风险补偿资金池) or ip_insurance (知识产权保险)",
+           "type": ", ".join(f"{m.type_name()} ({m.labels[1]})" for m in SUPPORT_MODELS),
            "share": "share (0..1] of each claim the provider pays",
            "lag": "payment periods from the claim to the payment (0: on the same date)",
        }.items()},

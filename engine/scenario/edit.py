@@ -18,7 +18,7 @@ def without_support(scenario, ids):
     guarantees of any removed shortfall commitment)."""
     gone = set(ids)
     gone |= {s.id for s in scenario.credit_support
-             if s.type == "commitment_guarantee" and s.guarantees in gone}
+             if s.guaranteed() in gone}
     if not gone:
         return scenario
     return scenario.model_copy(update={

@@ -63,6 +63,7 @@ from engine.scenario.supports import (
     RiskCompensation,
     IPInsurance,
     LOSS_ORDER_DEFAULT,
+    LossKind,
     ASSET_SUPPORT_TYPES,
     covered_assets,
 )
@@ -141,7 +142,7 @@ class ScenarioFields(_Model):
     fees: list[Fee] = []
     reserve: Reserve | None = None
     dates: Dates | None = Field(None, description="calendar dates and day counts (optional)")
-    loss_order: list[Literal["loan_guarantee", "ip_insurance", "risk_compensation"]] = Field(
+    loss_order: list[LossKind] = Field(
         list(LOSS_ORDER_DEFAULT), min_length=3, max_length=3,
         description="the order in which a defaulted asset's loss is met after its collateral "
                     "(bank guarantees rank with loan guarantees)")

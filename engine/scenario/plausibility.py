@@ -12,7 +12,6 @@ from engine.scenario.parts import covered_assets
 LEGAL_FINAL_SLACK_YEARS = 3
 #: Appraised value of a loan's pledged IP outside these multiples of its balance.
 COVERAGE_LOW, COVERAGE_HIGH = 0.10, 20.0
-GUARANTEES = ("loan_guarantee", "bank_guarantee")
 SUPPORTER_KINDS = ("guarantee_company", "bank", "insurer", "shareholder", "originator")
 
 
@@ -21,7 +20,7 @@ def counter_pledge_problems(scenario) -> list[Problem]:
     guarantee covers: the IP would silently reach nobody."""
     guarded = set()
     for s in scenario.credit_support:
-        if s.type in GUARANTEES:
+        if s.takes_counter_pledge:
             guarded.update(covered_assets(scenario, s))
     out = []
     index = {c.id: n for n, c in enumerate(scenario.collateral)}

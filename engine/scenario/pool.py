@@ -169,7 +169,7 @@ class Asset(_Model):
     term: int = Field(ge=1, description="periods to final payment")
     amortization: Amortization = "bullet"
     collateral: list[Id] = []
-    support: list[Id] = Field([], description="ids of loan_guarantee / bank_guarantee supports")
+    support: list[Id] = Field([], description="ids of the asset-level supports covering it")
     prepayment: float = Field(0.0, ge=0.0, lt=1.0,
                               description="constant annual prepayment rate (CPR), 0 for none")
 

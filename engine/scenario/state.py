@@ -423,10 +423,9 @@ def check_state(scenario, state: DealState) -> list[Problem]:
                 bad((key, sid), f"unknown support {sid!r}; the scenario's: {_some(supports)}")
                 continue
             s = supports[sid]
-            cap = s.size if s.type == "risk_compensation" else s.cap
+            cap = s.aggregate_cap()
             if key == "support_used" and cap is not None and amount > cap + CENT:
-                bad((key, sid), f"{format_amount(amount)} is above its "
-                                f"{'size' if s.type == 'risk_compensation' else 'cap'} "
+                bad((key, sid), f"{format_amount(amount)} is above its {s.cap_key} "
                                 f"({format_amount(cap)})")
     paid_on_assets: dict[str, float] = {}
     for a in state.assets or ():

@@ -2,7 +2,8 @@
 of types (:data:`SUPPORT_KINDS`)."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import math
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     Discriminator,
@@ -23,7 +24,23 @@ from engine.scenario.base import (
 
 
 class _SupportBase(_Model):
-    """Fields every credit support has (``type`` is narrowed by each subclass)."""
+    """Fields every credit support has (``type`` is narrowed by each subclass), and what
+    the engine reads of a type: its registry entry (the class variables) and its terms
+    (the methods), so that code outside this module never branches on a type's name."""
+
+    #: The kernels' code of the type (``engine.waterfall.codes.SUP_*`` read it from here).
+    code: ClassVar[int]
+    #: The type in a report: (English, Chinese).
+    labels: ClassVar[tuple[str, str]]
+    #: What it sits on: ``asset`` (pays on defaulted loans), ``tranche`` (tops up notes) or
+    #: ``support`` (pays what another support's provider cannot).
+    level: ClassVar[str] = "asset"
+    #: Its kind in ``loss_order`` (asset level), the kind it ranks with when not its own.
+    loss_kind: ClassVar[str | None] = None
+    #: The key of its aggregate limit.
+    cap_key: ClassVar[str] = "cap"
+    #: A counter-pledge (``pledgee: guarantor``) goes to its provider.
+    takes_counter_pledge: ClassVar[bool] = False
 
     id: Id
     type: str
@@ -34,6 +51,40 @@ class _SupportBase(_Model):
     fee: float | None = Field(None, ge=0.0, le=0.2,
                               description="annual rate on what it covers, paid outside the "
                                           "deal (a design cost: `ipabs sweep` reports it)")
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The format's name of the type (its ``type`` value)."""
+        return get_args(cls.model_fields["type"].annotation)[0]
+
+    def aggregate_cap(self) -> float | None:
+        """What it pays at most across claims, in currency (``None``: no limit)."""
+        return self.cap
+
+    def per_asset_terms(self) -> tuple[float, float]:
+        """``(deductible, limit)`` on each covered asset's loss (``inf``: no limit)."""
+        return 0.0, math.inf
+
+    def sharing(self) -> str:
+        """Who a loan's collateral recoveries go to first once it has paid (asset level)."""
+        return "creditor_first"
+
+    def owed_back(self) -> bool:
+        """Is what it (or a guarantee of it) paid owed back (the ``reimbursement`` step)?"""
+        return False
+
+    def guaranteed(self) -> str | None:
+        """The id of the support it guarantees (``support`` level), else ``None``."""
+        return None
+
+    def covered_tranches(self) -> list[str]:
+        """The tranche ids it tops up (``tranche`` level)."""
+        return []
+
+    def covered_amount(self, scenario) -> float:
+        """What it covers, in currency: the base of its ``fee``."""
+        balance = [a.balance for a in scenario.assets]
+        return self.share * sum(balance[i] for i in covered_assets(scenario, self))
 
 
 def _covers_branch(v: Any) -> str | None:
@@ -62,9 +113,17 @@ class _GuaranteeBase(_SupportBase):
                     "art. 700), both in proportion to their claims (pro_rata), or the "
                     "provider up to what it paid (guarantor_first)")
 
+    def sharing(self) -> str:
+        return self.recovery_sharing
+
 
 class LoanGuarantee(_GuaranteeBase):
     """Guarantee of the underlying loans (连带责任保证担保)."""
+
+    code: ClassVar[int] = 0
+    labels: ClassVar[tuple[str, str]] = ("loan guarantee", "连带责任保证担保")
+    loss_kind: ClassVar[str] = "loan_guarantee"
+    takes_counter_pledge: ClassVar[bool] = True
 
     type: Literal["loan_guarantee"]
 
@@ -72,11 +131,20 @@ class LoanGuarantee(_GuaranteeBase):
 class BankGuarantee(_GuaranteeBase):
     """Bank letter of guarantee on the underlying loans (银行保函)."""
 
+    code: ClassVar[int] = 1
+    labels: ClassVar[tuple[str, str]] = ("bank letter of guarantee", "银行保函")
+    loss_kind: ClassVar[str] = LoanGuarantee.loss_kind     # ranks with loan guarantees
+    takes_counter_pledge: ClassVar[bool] = True
+
     type: Literal["bank_guarantee"]
 
 
 class ShortfallCommitment(_SupportBase):
     """Shortfall payment undertaking on tranches (差额支付承诺)."""
+
+    code: ClassVar[int] = 2
+    labels: ClassVar[tuple[str, str]] = ("shortfall commitment", "差额支付承诺")
+    level: ClassVar[str] = "tranche"
 
     type: Literal["shortfall_commitment"]
     covers: list[Id] = Field(min_length=1, description="tranche ids")
@@ -85,12 +153,33 @@ class ShortfallCommitment(_SupportBase):
                           "after the non-subordinated tranches and before any subordinated "
                           "payment (the `reimbursement` step)")
 
+    def owed_back(self) -> bool:
+        return self.reimbursed
+
+    def covered_tranches(self) -> list[str]:
+        return list(self.covers)
+
+    def covered_amount(self, scenario) -> float:
+        balance = {t.id: t.balance for t in scenario.tranches}
+        return sum(balance[t] for t in self.covers)
+
 
 class CommitmentGuarantee(_SupportBase):
     """Guarantee of a shortfall commitment: pays what its provider owes but cannot pay."""
 
+    code: ClassVar[int] = 3
+    labels: ClassVar[tuple[str, str]] = ("guarantee of a commitment", "差额支付承诺的保证")
+    level: ClassVar[str] = "support"
+
     type: Literal["commitment_guarantee"]
     guarantees: Id = Field(description="id of a shortfall_commitment")
+
+    def guaranteed(self) -> str | None:
+        return self.guarantees
+
+    def covered_amount(self, scenario) -> float:
+        target = next(s for s in scenario.credit_support if s.id == self.guarantees)
+        return target.covered_amount(scenario)
 
 
 class RiskCompensation(_GuaranteeBase):
@@ -98,9 +187,20 @@ class RiskCompensation(_GuaranteeBase):
     each covered asset's net loss, ``lag`` periods after the loss is known, out of a fund of
     ``size`` that depletes across claims. ``provider`` (the sponsor) may be omitted: riskless."""
 
+    code: ClassVar[int] = 4
+    labels: ClassVar[tuple[str, str]] = ("risk-compensation fund", "风险补偿资金池")
+    loss_kind: ClassVar[str] = "risk_compensation"
+    cap_key: ClassVar[str] = "size"
+
     type: Literal["risk_compensation"]
     provider: Id | None = Field(None, description="sponsor obligor id; omitted: riskless")
     size: float = Field(gt=0.0, description="the fund, in currency")
+
+    def aggregate_cap(self) -> float | None:
+        return self.size
+
+    def covered_amount(self, scenario) -> float:
+        return self.size
 
 
 class IPInsurance(_GuaranteeBase):
@@ -108,38 +208,61 @@ class IPInsurance(_GuaranteeBase):
     above ``deductible``, up to ``limit`` per asset and ``cap`` in aggregate, ``lag`` periods
     after the loss is known."""
 
+    code: ClassVar[int] = 5
+    labels: ClassVar[tuple[str, str]] = ("IP insurance", "知识产权保险")
+    loss_kind: ClassVar[str] = "ip_insurance"
+
     type: Literal["ip_insurance"]
     deductible: NonNegative = Field(0.0, description="per asset, in currency")
     limit: float | None = Field(None, gt=0.0, description="per asset, in currency")
 
+    def per_asset_terms(self) -> tuple[float, float]:
+        return self.deductible, (math.inf if self.limit is None else self.limit)
+
+
+# ----------------------------------------------------------------------------- the registry
+
+#: Every support type, in the order the format lists them: the one registry of types.
+SUPPORT_MODELS: tuple[type[_SupportBase], ...] = (
+    LoanGuarantee, BankGuarantee, ShortfallCommitment, CommitmentGuarantee, RiskCompensation,
+    IPInsurance,
+)
 
 #: One credit support, chosen by its ``type`` key.
-Support = Annotated[
-    Union[LoanGuarantee, BankGuarantee, ShortfallCommitment, CommitmentGuarantee,
-          RiskCompensation, IPInsurance],
-    Field(discriminator="type"),
-]
+Support = Annotated[Union[SUPPORT_MODELS], Field(discriminator="type")]
 
-SUPPORT_TYPES: tuple[str, ...] = (
-    "loan_guarantee", "bank_guarantee", "shortfall_commitment", "commitment_guarantee",
-    "risk_compensation", "ip_insurance",
-)
+#: The format's names of the support types.
+SUPPORT_TYPES: tuple[str, ...] = tuple(m.type_name() for m in SUPPORT_MODELS)
 
 #: Support types that sit on assets (the rest sit on tranches or on other supports).
-ASSET_SUPPORT_TYPES: tuple[str, ...] = (
-    "loan_guarantee", "bank_guarantee", "risk_compensation", "ip_insurance",
-)
+ASSET_SUPPORT_TYPES: tuple[str, ...] = tuple(m.type_name() for m in SUPPORT_MODELS
+                                             if m.level == "asset")
+
+#: The order in which a defaulted asset's loss is met, after its collateral (``loss_order``):
+#: guarantees first, then insurance, then a risk-compensation fund.
+LOSS_ORDER_DEFAULT: tuple[str, ...] = (LoanGuarantee.loss_kind, IPInsurance.loss_kind,
+                                       RiskCompensation.loss_kind)
+
+#: The kinds ``loss_order`` ranks.
+LossKind = Literal[LOSS_ORDER_DEFAULT]
+
+
+def support_model(name: str) -> type[_SupportBase]:
+    """The model of the support type ``name``."""
+    return SUPPORT_MODELS[SUPPORT_TYPES.index(name)]
+
+
+def support_labels(lang: str) -> dict[str, str]:
+    """Each type's name in a report in ``lang`` (``en`` or ``zh``)."""
+    column = 1 if lang == "zh" else 0
+    return {m.type_name(): m.labels[column] for m in SUPPORT_MODELS}
 
 
 def covered_assets(scenario, support) -> list[int]:
     """Indices of the assets an asset-level support covers: its ``covers`` list (or all
     assets) and every asset that names it in ``support``; empty for tranche-level support."""
-    if support.type not in ASSET_SUPPORT_TYPES:
+    if support.level != "asset":
         return []
     listed = set(support.covers) if support.covers != "all" else None
     return [i for i, a in enumerate(scenario.assets)
             if listed is None or a.id in listed or support.id in a.support]
-
-
-#: The order in which a defaulted asset's loss is met, after its collateral (``loss_order``).
-LOSS_ORDER_DEFAULT: tuple[str, ...] = ("loan_guarantee", "ip_insurance", "risk_compensation")

@@ -420,110 +420,52 @@ def _bucket_events(n_def, first, last, stop, ptr, slots):
             slots[ptr[t + 1]] = d
 
 
-@njit(cache=True, _nrt=False)
-def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out, scratch):
-    """Cash flows of the deal on one path given default periods and haircuts.
-
-    Returns ``(default_rate, loss_rate, accelerated_from)``: the pool's principal
-    outstanding at default, and that less collateral realised by legal final (before any
-    support), as shares of the initial pool balance; and the first date of the
-    post-acceleration waterfall (``horizon + 1``: never).
-
-    Order on each date: collections and loan-level support; triggers (listed order; an
-    interest shortfall accelerates from the next date); the reserve (released at legal
-    final or once what it covers is repaid, else drawn for fees and covered interest);
-    shortfall commitments and their guarantees (listed order), for what all accounts
-    together cannot pay; the priority of payments. Commitment payments are owed back to
-    their payers (``reimbursement`` step); deferrable interest is carried as arrears.
-
-    ``deal`` is a :class:`engine.waterfall.bundles.Deal`, ``out`` a ``CashFlowsOut`` and
-    ``scratch`` a ``CashScratch``; this path is the default period of every obligor, the
-    defaulters and the realised haircut of every collateral item.
-
-    A tracked deal (:mod:`engine.tracking`) starts from its state: assets that defaulted
-    before date 1 (``pool.past_tau <= 0``) with what was received and paid on them, and the
-    ``waterfall.start_*`` balances; ``waterfall.stop`` ends the dates early (a snapshot:
-    the interest account is then left in ``carry[0]``).
-    """
-    horizon, periods_per_year, pool_balance = deal.horizon, deal.periods_per_year, deal.pool_balance
-    pl, co, su, no, wf = deal.pool, deal.collateral, deal.support, deal.notes, deal.waterfall
-    out_start, past_tau = pl.out_start, pl.past_tau
-    coll_ptr, coll_lag = co.ptr, co.lag
-    sup_kind, sup_provider, sup_share, sup_lag = su.kind, su.provider, su.share, su.lag
-    sup_cap, sup_target, sup_covers_tranche = su.cap, su.target, su.covers_tranche
-    cov_ptr, cov_sup, sup_reimbursed = su.cov_ptr, su.cov_sup, su.reimbursed
-    as_supporter = su.as_supporter
-    ob_capacity, ob_default_on_exhaustion, cap_obligors = (su.ob_capacity,
-                                                           su.ob_default_on_exhaustion,
-                                                           su.cap_obligors)
-    tr_balance, tr_coupon, tr_sub = no.balance, no.coupon, no.sub
-    tr_accrual = no.accrual
-    dated = tr_accrual.shape[0] > 0
-    fee_kind, fee_value = wf.fee_kind, wf.fee_value
-    ops_int, ops_prin, ops_post = wf.ops_int, wf.ops_prin, wf.ops_post
-    trig_kind, trig_arg, trig_value = wf.trig_kind, wf.trig_arg, wf.trig_value
-    res_initial, res_target_amount = wf.res_initial, wf.res_target_amount
-    res_target_share, res_covers = wf.res_target_share, wf.res_covers
-    (coll_int, coll_prin, coll_recovery, sup_paid, fee_paid, int_due, int_paid, prin_paid,
-     res_paid, reimb_paid, carry, tr_bal_end, reserve_bal, trig_period) = out
-    s_def_assets, s_ead, s_coll_left = scratch.def_assets, scratch.ead, scratch.coll_left
-    s_guar_paid, s_guar_back, s_bal, s_rem = (scratch.guar_paid, scratch.guar_back,
-                                              scratch.bal, scratch.rem)
-    s_fee_arrears, s_fee_due, s_int_due = scratch.fee_arrears, scratch.fee_due, scratch.int_due
-    s_pay_fee, s_pay_int, s_pay_prin, s_pay_res = (scratch.pay_fee, scratch.pay_int,
-                                                   scratch.pay_prin, scratch.pay_res)
-    s_cap_left, s_covered, s_perf_bal = scratch.cap_left, scratch.covered, scratch.perf_bal
-    s_short, s_default_by_t, s_offset = scratch.short, scratch.default_by_t, scratch.offset
-    s_events_end, s_cap_used, s_exhausted = (scratch.events_end, scratch.cap_used,
-                                              scratch.exhausted)
-    s_recv_int, s_reimb_owed = scratch.recv_int, scratch.reimb_owed
-    s_pay_reimb, s_arrears, s_def_tau = scratch.pay_reimb, scratch.arrears, scratch.def_tau
-    n_tr = tr_balance.shape[0]
-    n_sup = sup_kind.shape[0]
-    n_fee = fee_kind.shape[0]
-    ppy = float(periods_per_year)
-    per_period = 1.0 / ppy
-    # x / ppy == x * (1 / ppy) exactly when ppy is a power of two (1, 2, 4: the usual
-    # frequencies but monthly): a multiply instead of a divide, bit for bit the same
-    exact_inverse = periods_per_year > 0 and (periods_per_year & (periods_per_year - 1)) == 0
-    prog = Program(horizon, wf.grp_ptr, wf.grp_idx, no.target_balance, no.pass_through, tr_sub)
-    acct = Accounts(s_fee_due, s_int_due, s_reimb_owed, scratch.claim, s_pay_fee, s_pay_int,
-                    s_pay_prin, s_pay_res, s_pay_reimb, scratch.rem, scratch.int_counted)
-
-    # Outputs zeroed by stores (small arrays: a memset call each costs more): what dates add
-    # to on every date; the rest is written on dates 1 .. stop, so only at closing (row 0)
-    # and after a snapshot's last date.
+@njit(cache=True, inline="always")
+def _zero_outputs(deal, out, scratch):
+    """Zero the outputs by stores (small arrays: a memset call each costs more): what dates
+    add to on every date; the rest is written on dates 1 .. stop, so only at closing (row 0)
+    and after a snapshot's last date."""
+    horizon, stop = deal.horizon, deal.waterfall.stop
+    n_tr, n_sup = deal.notes.balance.shape[0], deal.support.kind.shape[0]
+    n_fee = deal.waterfall.fee_kind.shape[0]
     for t in range(horizon + 1):
-        coll_recovery[t] = 0.0
-        s_recv_int[t] = 0.0
-        s_default_by_t[t] = 0.0
+        out.coll_recovery[t] = 0.0
+        scratch.recv_int[t] = 0.0
+        scratch.default_by_t[t] = 0.0
         for s in range(n_sup):
-            sup_paid[t, s] = 0.0
-    s_default_by_t[horizon + 1] = 0.0
+            out.sup_paid[t, s] = 0.0
+    scratch.default_by_t[horizon + 1] = 0.0
     for t in range(horizon + 1):
-        if 0 < t <= wf.stop:
+        if 0 < t <= stop:
             continue
-        carry[t] = 0.0
-        reserve_bal[t] = 0.0
+        out.carry[t] = 0.0
+        out.reserve_bal[t] = 0.0
         for s in range(n_sup):
-            reimb_paid[t, s] = 0.0
+            out.reimb_paid[t, s] = 0.0
         for f in range(n_fee):
-            fee_paid[t, f] = 0.0
+            out.fee_paid[t, f] = 0.0
         for k in range(n_tr):
-            int_due[t, k] = 0.0
-            int_paid[t, k] = 0.0
-            prin_paid[t, k] = 0.0
-            res_paid[t, k] = 0.0
-            tr_bal_end[t, k] = 0.0
+            out.int_due[t, k] = 0.0
+            out.int_paid[t, k] = 0.0
+            out.prin_paid[t, k] = 0.0
+            out.res_paid[t, k] = 0.0
+            out.tr_bal_end[t, k] = 0.0
 
-    n_def, default_amount, plain_loss = scheduled_collections(
-        pl, obligor_default, defaulters, n_defaulters, horizon, coll_int, coll_prin, scratch)
 
-    for s in range(n_sup):
-        s_cap_left[s] = sup_cap[s]
-    for r in range(cap_obligors.shape[0]):
-        s_cap_used[cap_obligors[r]] = 0.0
-        s_exhausted[cap_obligors[r]] = horizon + 1
+@njit(cache=True, inline="always")
+def _schedule_events(deal, n_def, scratch):
+    """Before the first date: every support's capacity in full, and each defaulted asset's
+    event dates (its default to its last support or collateral payment, bucketed by date;
+    a tracked deal's asset starts from what was paid on it already)."""
+    pl, co, su = deal.pool, deal.collateral, deal.support
+    coll_ptr, cov_ptr = co.ptr, su.cov_ptr
+    s_def_assets, s_def_tau, s_events_end = scratch.def_assets, scratch.def_tau, scratch.events_end
+    s_guar_paid, s_guar_back = scratch.guar_paid, scratch.guar_back
+    for s in range(su.kind.shape[0]):
+        scratch.cap_left[s] = su.cap[s]
+    for r in range(su.cap_obligors.shape[0]):
+        scratch.cap_used[su.cap_obligors[r]] = 0.0
+        scratch.exhausted[su.cap_obligors[r]] = deal.horizon + 1
     one = np.uint64(1)
     for ud in range(np.uint64(n_def)):           # only the slots this path uses
         ui = np.uint64(s_def_assets[ud])
@@ -534,224 +476,370 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
         for g in range(s_guar_paid.shape[1]):
             s_guar_paid[d, g] = 0.0
             s_guar_back[d, g] = 0.0
-        if past_tau[i] <= 0:                     # a tracked deal: what was paid already
+        if pl.past_tau[i] <= 0:                  # a tracked deal: what was paid already
             for q in range(cov_ptr[i], cov_ptr[i + 1]):
                 s_guar_paid[d, q - cov_ptr[i]] = pl.past_guar_paid[q]
                 s_guar_back[d, q - cov_ptr[i]] = pl.past_guar_back[q]
-        s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind,
-                                                        sup_lag, coll_ptr, coll_lag, s_offset)
-    _bucket_events(n_def, s_def_tau, s_events_end, wf.stop, scratch.event_ptr,
+        s_events_end[d] = s_def_tau[d] + _asset_offsets(d, i, cov_ptr, su.cov_sup, su.kind,
+                                                        su.lag, coll_ptr, co.lag,
+                                                        scratch.offset)
+    _bucket_events(n_def, s_def_tau, s_events_end, deal.waterfall.stop, scratch.event_ptr,
                    scratch.event_slots)
 
-    # The waterfall, date by date.
-    for k in range(n_tr):
-        s_bal[k] = tr_balance[k]
-        s_short[k] = 0
-        s_arrears[k] = wf.start_arrears[k]
-    for s in range(n_sup):
-        s_reimb_owed[s] = wf.start_reimb_owed[s]
-        s_pay_reimb[s] = 0.0
-    for f in range(n_fee):
-        s_fee_arrears[f] = wf.start_fee_arrears[f]
+
+@njit(cache=True, inline="always")
+def _open_balances(deal, out, scratch):
+    """The notes, what is owed and the triggers as the first date finds them (at closing,
+    or a tracked deal's state); returns the first date of acceleration (``horizon + 1``:
+    none yet)."""
+    wf, horizon = deal.waterfall, deal.horizon
+    for k in range(deal.notes.balance.shape[0]):
+        scratch.bal[k] = deal.notes.balance[k]
+        scratch.short[k] = 0
+        scratch.arrears[k] = wf.start_arrears[k]
+    for s in range(deal.support.kind.shape[0]):
+        scratch.reimb_owed[s] = wf.start_reimb_owed[s]
+        scratch.pay_reimb[s] = 0.0
+    for f in range(wf.fee_kind.shape[0]):
+        scratch.fee_arrears[f] = wf.start_fee_arrears[f]
     accelerated_from = horizon + 1
-    for r in range(trig_kind.shape[0]):
-        trig_period[r] = horizon + 1
+    for r in range(wf.trig_kind.shape[0]):
+        out.trig_period[r] = horizon + 1
         if wf.start_fired[r]:
-            trig_period[r] = 0
+            out.trig_period[r] = 0
             accelerated_from = 0
-    carry_int = wf.start_int_cash
-    carry_prin = wf.start_prin_cash
-    reserve = res_initial
-    reserve_bal[0] = reserve
+    return accelerated_from
+
+
+@njit(cache=True, inline="always")
+def _collect(t, deal, obligor_default, haircut, out, scratch):
+    """Loan-level support and collateral of date ``t``, assets in listed order."""
+    for e in range(scratch.event_ptr[t + 1], scratch.event_ptr[t + 2]):
+        d = scratch.event_slots[e]
+        _asset_events(t, d, scratch.def_assets[d], scratch.def_tau[d], obligor_default, deal,
+                      haircut, out, scratch)
+
+
+@njit(cache=True, inline="always")
+def _accrue(t, deal, out, scratch):
+    """What date ``t`` owes: each fee's accrual plus its arrears, each tranche's interest
+    plus its arrears. Returns the non-subordinated balance (the senior fees' base)."""
+    no, wf = deal.notes, deal.waterfall
+    tr_sub, tr_coupon, tr_accrual, fee_value = no.sub, no.coupon, no.accrual, wf.fee_value
+    s_bal, int_due, s_perf_bal = scratch.bal, out.int_due, scratch.perf_bal
+    n_tr = tr_coupon.shape[0]
+    dated = tr_accrual.shape[0] > 0
+    periods_per_year = deal.periods_per_year
+    ppy = float(periods_per_year)
+    per_period = 1.0 / ppy
+    # x / ppy == x * (1 / ppy) exactly when ppy is a power of two (1, 2, 4: the usual
+    # frequencies but monthly): a multiply instead of a divide, bit for bit the same
+    exact_inverse = periods_per_year > 0 and (periods_per_year & (periods_per_year - 1)) == 0
+    senior_bal = 0.0
+    for k in range(n_tr):
+        if not tr_sub[k]:
+            senior_bal += s_bal[k]
+    for f in range(wf.fee_kind.shape[0]):
+        kind = wf.fee_kind[f]
+        if kind == FEE_SHARE_OF_INTEREST:
+            accrual = fee_value[f] * out.coll_int[t]
+        elif kind == FEE_SENIOR_BALANCE:
+            accrual = (fee_value[f] * tr_accrual[t] * senior_bal if dated
+                       else fee_value[f] / ppy * senior_bal)
+        elif kind == FEE_POOL_BALANCE:
+            accrual = (fee_value[f] * tr_accrual[t] * s_perf_bal[t] if dated
+                       else fee_value[f] / ppy * s_perf_bal[t])
+        else:
+            accrual = fee_value[f]
+        scratch.fee_due[f] = scratch.fee_arrears[f] + accrual
+    if dated:                # calendar dates: each period's year fraction
+        for k in range(n_tr):
+            int_due[t, k] = s_bal[k] * tr_coupon[k] * tr_accrual[t]
+    elif exact_inverse:      # two loops: a select in one would still run the divide
+        for k in range(n_tr):
+            int_due[t, k] = s_bal[k] * tr_coupon[k] * per_period
+    else:
+        for k in range(n_tr):
+            int_due[t, k] = s_bal[k] * tr_coupon[k] / ppy
+    for k in range(n_tr):
+        scratch.int_due[k] = int_due[t, k] + scratch.arrears[k]
+    return senior_bal
+
+
+@njit(cache=True, inline="always")
+def _available(t, deal, out, scratch, carry_int, carry_prin):
+    """The interest and principal accounts of date ``t``: what was carried, collections,
+    recoveries and the loan-level support paid (interest recovered goes to interest)."""
+    avail_int = carry_int + out.coll_int[t] + scratch.recv_int[t]
+    avail_prin = carry_prin + out.coll_prin[t] + out.coll_recovery[t] - scratch.recv_int[t]
+    sup_kind = deal.support.kind
+    for s in range(sup_kind.shape[0]):
+        if sup_kind[s] != SUP_SHORTFALL and sup_kind[s] != SUP_COMMITMENT_GUARANTEE:
+            avail_prin += out.sup_paid[t, s]
+    return avail_int, avail_prin
+
+
+@njit(cache=True, inline="always")
+def _fire_triggers(t, deal, obligor_default, out, scratch, cum_default, accelerated_from):
+    """Triggers in listed order on what is known at date ``t``; returns the first date of
+    acceleration."""
+    wf, su, horizon = deal.waterfall, deal.support, deal.horizon
+    trig_period = out.trig_period
+    for r in range(wf.trig_kind.shape[0]):
+        if trig_period[r] <= horizon:
+            continue
+        kind = wf.trig_kind[r]
+        fired = False
+        if kind == TRIG_CUMULATIVE_DEFAULT_RATE:
+            fired = cum_default > wf.trig_value[r] * deal.pool_balance
+        elif kind == TRIG_INTEREST_SHORTFALL:
+            fired = scratch.short[wf.trig_arg[r]] == 1
+        else:
+            j = wf.trig_arg[r]
+            fired = (supporter_default(j, obligor_default, su.as_supporter) <= t
+                     or (su.ob_default_on_exhaustion[j] == 1
+                         and scratch.exhausted[j] <= t))
+        if fired:
+            trig_period[r] = t
+            if accelerated_from > horizon:
+                accelerated_from = t
+    return accelerated_from
+
+
+@njit(cache=True, inline="always")
+def _use_reserve(t, deal, prog, acct, scratch, reserve, avail_int, avail_prin, post,
+                 senior_bal):
+    """The reserve at date ``t``: released at legal final or once what it covers is
+    repaid, else drawn by the least amount that pays the fees and covered interest.
+    Returns ``(reserve, avail_int, avail_prin, gap)``, ``gap`` what tops it up to target."""
+    wf, s_bal = deal.waterfall, scratch.bal
+    res_covers = wf.res_covers
+    covered_left = False
+    for k in range(res_covers.shape[0]):
+        if res_covers[k] and s_bal[k] > ROUNDING:
+            covered_left = True
+    if reserve > 0.0 and (t == deal.horizon or not covered_left):
+        avail_prin += reserve
+        reserve = 0.0
+    target = wf.res_target_amount + wf.res_target_share * senior_bal
+    gap = max(0.0, target - reserve)
+    if reserve > 0.0:
+        _zero_payments(acct)
+        ops = wf.ops_post if post else wf.ops_int
+        _, _, _, need = walk(ops, NEED_INTEREST, res_covers, avail_prin if post else avail_int,
+                             t, post, prog, acct, s_bal, gap)
+        draw = min(reserve, need)
+        if draw > 0.0:
+            reserve -= draw
+            if post:
+                avail_prin += draw
+            else:
+                avail_int += draw
+        gap = max(0.0, target - reserve)
+    return reserve, avail_int, avail_prin, gap
+
+
+@njit(cache=True, inline="always")
+def _guarantee_commitment(t, s, owed, paid, deal, obligor_default, out, scratch):
+    """``paid`` plus what the guarantees of shortfall commitment ``s`` pay, in listed
+    order, of the part of ``owed`` its provider (down at ``t``) did not pay."""
+    su = deal.support
+    sup_kind, sup_provider, as_supporter = su.kind, su.provider, su.as_supporter
+    for g in range(sup_kind.shape[0]):
+        if sup_kind[g] != SUP_COMMITMENT_GUARANTEE or su.target[g] != s:
+            continue
+        if not provider_up(sup_provider[g], t, obligor_default, as_supporter,
+                           scratch.exhausted):
+            continue
+        p = min(su.share[g] * (owed - paid), scratch.cap_left[g])
+        p = draw_capacity(sup_provider[g], p, t, su.ob_capacity, scratch.cap_used,
+                          scratch.exhausted)
+        if p > 0.0:
+            scratch.cap_left[g] -= p
+            out.sup_paid[t, g] += p
+            paid += p
+            if su.reimbursed[s]:
+                scratch.reimb_owed[g] += p
+    return paid
+
+
+@njit(cache=True, inline="always")
+def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_int,
+                      avail_prin, post, gap):
+    """Each shortfall commitment in listed order, for what all accounts together cannot
+    pay, then its guarantees for what its provider did not. Returns the accounts."""
+    su, wf = deal.support, deal.waterfall
+    sup_kind, sup_provider, sup_share, as_supporter = su.kind, su.provider, su.share, \
+        su.as_supporter
+    s_covered, s_cap_left, s_exhausted = scratch.covered, scratch.cap_left, scratch.exhausted
+    for s in range(sup_kind.shape[0]):
+        if sup_kind[s] != SUP_SHORTFALL:
+            continue
+        for k in range(su.covers_tranche.shape[1]):
+            s_covered[k] = su.covers_tranche[s, k]
+        _zero_payments(acct)
+        if post:
+            need_i = 0.0
+            _, _, _, need_p = walk(wf.ops_post, NEED, s_covered, avail_prin, t, post, prog, acct,
+                                   scratch.bal, gap)
+        else:
+            need_i, need_p = _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin,
+                                              deal.notes.int_in_prin, prog, acct, scratch.bal,
+                                              scratch.rem_dry, s_covered, gap)
+        need = need_i + need_p
+        if need <= 0.0:
+            continue
+        paid = 0.0
+        if provider_up(sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
+            paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),
+                                 t, su.ob_capacity, scratch.cap_used, s_exhausted)
+            s_cap_left[s] -= paid
+            out.sup_paid[t, s] += paid
+            if su.reimbursed[s]:
+                scratch.reimb_owed[s] += paid
+        if paid < sup_share[s] * need and not provider_up(
+                sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
+            paid = _guarantee_commitment(t, s, sup_share[s] * need, paid, deal,
+                                         obligor_default, out, scratch)
+        to_i = min(paid, need_i)
+        avail_int += to_i
+        avail_prin += paid - to_i
+    return avail_int, avail_prin
+
+
+@njit(cache=True, inline="always")
+def _pay(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
+    """The priority of payments of date ``t``: the post-acceleration list, or the interest
+    list and then the principal list with what the interest list passes on (one call site,
+    inlined). Returns ``(carry_int, carry_prin, topped)``: the accounts carried to the next
+    date and what went into the reserve."""
+    wf = deal.waterfall
+    for k in range(deal.notes.balance.shape[0]):
+        scratch.rem[k] = scratch.bal[k]
+    _zero_payments(acct)
+    topped = 0.0
+    carry_int = 0.0
+    cash = avail_prin if post else avail_int
+    left = 0.0
+    for part in range(1 if post else 2):
+        ops = wf.ops_post if post else (wf.ops_int if part == 0 else wf.ops_prin)
+        left, to_p, top, _ = pay_walk(ops, PAY, scratch.covered, cash, t, post, prog, acct,
+                                      scratch.rem, gap if part == 0 else gap - topped)
+        topped += top
+        if part == 0 and not post:
+            if to_p:
+                avail_prin += left
+                left = 0.0
+            carry_int = left
+            cash = avail_prin
+    return carry_int, left, topped
+
+
+@njit(cache=True, inline="always")
+def _record(t, deal, out, scratch):
+    """Date ``t``'s payments into the outputs, and what stays owed: fee arrears,
+    reimbursement, interest arrears (a shortfall beyond rounding marks the tranche short),
+    the tranches' balances."""
+    for f in range(deal.waterfall.fee_kind.shape[0]):
+        out.fee_paid[t, f] = scratch.pay_fee[f]
+        scratch.fee_arrears[f] = scratch.fee_due[f] - scratch.pay_fee[f]
+    for s in range(deal.support.kind.shape[0]):
+        out.reimb_paid[t, s] = scratch.pay_reimb[s]
+        scratch.reimb_owed[s] -= scratch.pay_reimb[s]
+    for k in range(deal.notes.balance.shape[0]):
+        out.int_paid[t, k] = scratch.pay_int[k]
+        out.prin_paid[t, k] = scratch.pay_prin[k]
+        out.res_paid[t, k] = scratch.pay_res[k]
+        if scratch.pay_int[k] < scratch.int_due[k] - PAYMENT_TOLERANCE:
+            scratch.short[k] = 1
+        # unpaid interest stays owed (a shortfall of a non-deferrable tranche is also a
+        # default: short), paid before the tranche's current interest later
+        scratch.arrears[k] = max(0.0, scratch.int_due[k] - scratch.pay_int[k])
+        scratch.bal[k] = scratch.rem[k]
+        out.tr_bal_end[t, k] = scratch.bal[k]
+
+
+@njit(cache=True, inline="always")
+def _loss_amount(deal, n_def, plain_loss, scratch):
+    """The pool's loss: each defaulted asset's principal at default less the collateral it
+    realised by legal final (before any support), plus the plain defaulted assets'."""
+    pl = deal.pool
+    loss_amount = plain_loss            # plain defaulted assets recover nothing
+    for d in range(np.uint64(n_def)):
+        i = np.uint64(scratch.def_assets[d])
+        tau = scratch.def_tau[d]
+        recovered = scratch.ead[d] - scratch.coll_left[d]
+        principal = (pl.past_principal[i] if tau <= 0
+                     else pl.out_start[np.uint64(pl.sched_row[i]), np.uint64(tau)])
+        loss_amount += max(0.0, principal - min(recovered, principal))
+    return loss_amount
+
+
+@njit(cache=True, _nrt=False)
+def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out, scratch):
+    """Cash flows of the deal on one path given default periods and haircuts.
+
+    Returns ``(default_rate, loss_rate, accelerated_from)``: the pool's principal
+    outstanding at default, and that less collateral realised by legal final (before any
+    support), as shares of the initial pool balance; and the first date of the
+    post-acceleration waterfall (``horizon + 1``: never).
+
+    Each date runs docs/model.md's order of events, one phase each: collections and
+    loan-level support (:func:`_collect`); what is due (:func:`_accrue`) and available
+    (:func:`_available`); triggers (:func:`_fire_triggers`, in listed order; an interest
+    shortfall accelerates from the next date); the reserve (:func:`_use_reserve`);
+    shortfall commitments and their guarantees (:func:`_call_commitments`, for what all
+    accounts together cannot pay); the priority of payments (:func:`_pay`); and the
+    outcomes (:func:`_record`). Commitment payments are owed back to their payers
+    (``reimbursement`` step); unpaid interest is carried as arrears.
+
+    ``deal`` is a :class:`engine.waterfall.bundles.Deal`, ``out`` a ``CashFlowsOut`` and
+    ``scratch`` a ``CashScratch``; this path is the default period of every obligor, the
+    defaulters and the realised haircut of every collateral item.
+
+    A tracked deal (:mod:`engine.tracking`) starts from its state: assets that defaulted
+    before date 1 (``pool.past_tau <= 0``) with what was received and paid on them, and the
+    ``waterfall.start_*`` balances; ``waterfall.stop`` ends the dates early (a snapshot:
+    the interest account is then left in ``carry[0]``).
+    """
+    wf, no = deal.waterfall, deal.notes
+    prog = Program(deal.horizon, wf.grp_ptr, wf.grp_idx, no.target_balance, no.pass_through,
+                   no.sub)
+    acct = Accounts(scratch.fee_due, scratch.int_due, scratch.reimb_owed, scratch.claim,
+                    scratch.pay_fee, scratch.pay_int, scratch.pay_prin, scratch.pay_res,
+                    scratch.pay_reimb, scratch.rem, scratch.int_counted)
+    _zero_outputs(deal, out, scratch)
+    n_def, default_amount, plain_loss = scheduled_collections(
+        deal.pool, obligor_default, defaulters, n_defaulters, deal.horizon, out.coll_int,
+        out.coll_prin, scratch)
+    _schedule_events(deal, n_def, scratch)
+    accelerated_from = _open_balances(deal, out, scratch)
+    carry_int, carry_prin = wf.start_int_cash, wf.start_prin_cash
+    reserve = wf.res_initial
+    out.reserve_bal[0] = reserve
     cum_default = wf.start_cum_default
     for t in range(1, wf.stop + 1):
-        # loan-level support and collateral of this date, assets in listed order
-        for e in range(scratch.event_ptr[t + 1], scratch.event_ptr[t + 2]):
-            d = scratch.event_slots[e]
-            _asset_events(t, d, s_def_assets[d], s_def_tau[d], obligor_default, deal,
-                          haircut, out, scratch)
-        cum_default += s_default_by_t[t]
-        senior_bal = 0.0
-        for k in range(n_tr):
-            if not tr_sub[k]:
-                senior_bal += s_bal[k]
-        for f in range(n_fee):
-            kind = fee_kind[f]
-            if kind == FEE_SHARE_OF_INTEREST:
-                accrual = fee_value[f] * coll_int[t]
-            elif kind == FEE_SENIOR_BALANCE:
-                accrual = (fee_value[f] * tr_accrual[t] * senior_bal if dated
-                           else fee_value[f] / ppy * senior_bal)
-            elif kind == FEE_POOL_BALANCE:
-                accrual = (fee_value[f] * tr_accrual[t] * s_perf_bal[t] if dated
-                           else fee_value[f] / ppy * s_perf_bal[t])
-            else:
-                accrual = fee_value[f]
-            s_fee_due[f] = s_fee_arrears[f] + accrual
-        if dated:                # calendar dates: each period's year fraction
-            for k in range(n_tr):
-                int_due[t, k] = s_bal[k] * tr_coupon[k] * tr_accrual[t]
-        elif exact_inverse:      # two loops: a select in one would still run the divide
-            for k in range(n_tr):
-                int_due[t, k] = s_bal[k] * tr_coupon[k] * per_period
-        else:
-            for k in range(n_tr):
-                int_due[t, k] = s_bal[k] * tr_coupon[k] / ppy
-        for k in range(n_tr):
-            s_int_due[k] = int_due[t, k] + s_arrears[k]
-        avail_int = carry_int + coll_int[t] + s_recv_int[t]
-        avail_prin = carry_prin + coll_prin[t] + coll_recovery[t] - s_recv_int[t]
-        for s in range(n_sup):
-            if sup_kind[s] != SUP_SHORTFALL and sup_kind[s] != SUP_COMMITMENT_GUARANTEE:
-                avail_prin += sup_paid[t, s]
-
-        # Triggers, in listed order, on what is known at this date.
-        for r in range(trig_kind.shape[0]):
-            if trig_period[r] <= horizon:
-                continue
-            kind = trig_kind[r]
-            fired = False
-            if kind == TRIG_CUMULATIVE_DEFAULT_RATE:
-                fired = cum_default > trig_value[r] * pool_balance
-            elif kind == TRIG_INTEREST_SHORTFALL:
-                fired = s_short[trig_arg[r]] == 1
-            else:
-                j = trig_arg[r]
-                fired = (supporter_default(j, obligor_default, as_supporter) <= t
-                         or (ob_default_on_exhaustion[j] == 1
-                             and s_exhausted[j] <= t))
-            if fired:
-                trig_period[r] = t
-                if accelerated_from > horizon:
-                    accelerated_from = t
+        _collect(t, deal, obligor_default, haircut, out, scratch)
+        cum_default += scratch.default_by_t[t]
+        senior_bal = _accrue(t, deal, out, scratch)
+        avail_int, avail_prin = _available(t, deal, out, scratch, carry_int, carry_prin)
+        accelerated_from = _fire_triggers(t, deal, obligor_default, out, scratch, cum_default,
+                                          accelerated_from)
         post = accelerated_from <= t
         if post:
             avail_prin += avail_int
             avail_int = 0.0
-
-        # The reserve: released when legal final comes or what it covers is repaid.
-        covered_left = False
-        for k in range(n_tr):
-            if res_covers[k] and s_bal[k] > ROUNDING:
-                covered_left = True
-        if reserve > 0.0 and (t == horizon or not covered_left):
-            avail_prin += reserve
-            reserve = 0.0
-        target = res_target_amount + res_target_share * senior_bal
-        gap = max(0.0, target - reserve)
-        if reserve > 0.0:
-            _zero_payments(acct)
-            ops = ops_post if post else ops_int
-            _, _, _, need = walk(ops, NEED_INTEREST, res_covers, avail_prin if post else avail_int,
-                                 t, post, prog, acct, s_bal, gap)
-            draw = min(reserve, need)
-            if draw > 0.0:
-                reserve -= draw
-                if post:
-                    avail_prin += draw
-                else:
-                    avail_int += draw
-            gap = max(0.0, target - reserve)
-
-        # Deal-level support: each shortfall commitment in listed order, for what all
-        # accounts together cannot pay.
-        for s in range(n_sup):
-            if sup_kind[s] != SUP_SHORTFALL:
-                continue
-            for k in range(n_tr):
-                s_covered[k] = sup_covers_tranche[s, k]
-            _zero_payments(acct)
-            if post:
-                need_i = 0.0
-                _, _, _, need_p = walk(ops_post, NEED, s_covered, avail_prin, t, post, prog, acct,
-                                       s_bal, gap)
-            else:
-                need_i, need_p = _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin,
-                                                  no.int_in_prin, prog, acct, s_bal,
-                                                  scratch.rem_dry, s_covered, gap)
-            need = need_i + need_p
-            if need <= 0.0:
-                continue
-            paid = 0.0
-            if provider_up(sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
-                paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),
-                                     t, ob_capacity, s_cap_used, s_exhausted)
-                s_cap_left[s] -= paid
-                sup_paid[t, s] += paid
-                if sup_reimbursed[s]:
-                    s_reimb_owed[s] += paid
-            if paid < sup_share[s] * need and not provider_up(
-                    sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
-                owed = sup_share[s] * need
-                for g in range(n_sup):
-                    if sup_kind[g] != SUP_COMMITMENT_GUARANTEE or sup_target[g] != s:
-                        continue
-                    if not provider_up(sup_provider[g], t, obligor_default, as_supporter,
-                                       s_exhausted):
-                        continue
-                    p = min(sup_share[g] * (owed - paid), s_cap_left[g])
-                    p = draw_capacity(sup_provider[g], p, t, ob_capacity, s_cap_used,
-                                      s_exhausted)
-                    if p > 0.0:
-                        s_cap_left[g] -= p
-                        sup_paid[t, g] += p
-                        paid += p
-                        if sup_reimbursed[s]:
-                            s_reimb_owed[g] += p
-            to_i = min(paid, need_i)
-            avail_int += to_i
-            avail_prin += paid - to_i
-
-        # The priority of payments.
-        for k in range(n_tr):
-            s_rem[k] = s_bal[k]
-        _zero_payments(acct)
-        # One call site (inlined): the post-acceleration list, or the interest list and then
-        # the principal list with what the interest list passes on.
-        topped = 0.0
-        carry_int = 0.0
-        cash = avail_prin if post else avail_int
-        for part in range(1 if post else 2):
-            ops = ops_post if post else (ops_int if part == 0 else ops_prin)
-            left, to_p, top, _ = pay_walk(ops, PAY, s_covered, cash, t, post, prog, acct,
-                                          s_rem, gap if part == 0 else gap - topped)
-            topped += top
-            if part == 0 and not post:
-                if to_p:
-                    avail_prin += left
-                    left = 0.0
-                carry_int = left
-                cash = avail_prin
-        carry_prin = left
+        reserve, avail_int, avail_prin, gap = _use_reserve(
+            t, deal, prog, acct, scratch, reserve, avail_int, avail_prin, post, senior_bal)
+        avail_int, avail_prin = _call_commitments(t, deal, obligor_default, prog, acct, out,
+                                                  scratch, avail_int, avail_prin, post, gap)
+        carry_int, carry_prin, topped = _pay(t, deal, prog, acct, scratch, avail_int,
+                                             avail_prin, post, gap)
         reserve += topped
-        reserve_bal[t] = reserve
-        for f in range(n_fee):
-            fee_paid[t, f] = s_pay_fee[f]
-            s_fee_arrears[f] = s_fee_due[f] - s_pay_fee[f]
-        for s in range(n_sup):
-            reimb_paid[t, s] = s_pay_reimb[s]
-            s_reimb_owed[s] -= s_pay_reimb[s]
-        for k in range(n_tr):
-            int_paid[t, k] = s_pay_int[k]
-            prin_paid[t, k] = s_pay_prin[k]
-            res_paid[t, k] = s_pay_res[k]
-            if s_pay_int[k] < s_int_due[k] - PAYMENT_TOLERANCE:
-                s_short[k] = 1
-            # unpaid interest stays owed (a shortfall of a non-deferrable tranche is also a
-            # default: s_short), paid before the tranche's current interest later
-            s_arrears[k] = max(0.0, s_int_due[k] - s_pay_int[k])
-            s_bal[k] = s_rem[k]
-            tr_bal_end[t, k] = s_bal[k]
-        carry[t] = carry_int + carry_prin
-    if wf.stop < horizon:      # a snapshot: row 0 (closing, unused) keeps the interest account
-        carry[0] = carry_int
-
-    loss_amount = plain_loss            # plain defaulted assets recover nothing
-    for d in range(np.uint64(n_def)):
-        i = np.uint64(s_def_assets[d])
-        tau = s_def_tau[d]
-        recovered = s_ead[d] - s_coll_left[d]
-        principal = (pl.past_principal[i] if tau <= 0
-                     else out_start[np.uint64(pl.sched_row[i]), np.uint64(tau)])
-        loss_amount += max(0.0, principal - min(recovered, principal))
-    return default_amount / pool_balance, loss_amount / pool_balance, accelerated_from
+        out.reserve_bal[t] = reserve
+        _record(t, deal, out, scratch)
+        out.carry[t] = carry_int + carry_prin
+    if wf.stop < deal.horizon:  # a snapshot: row 0 (closing, unused) keeps the interest account
+        out.carry[0] = carry_int
+    loss_amount = _loss_amount(deal, n_def, plain_loss, scratch)
+    return default_amount / deal.pool_balance, loss_amount / deal.pool_balance, accelerated_from

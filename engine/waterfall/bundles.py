@@ -62,8 +62,8 @@ class Support(NamedTuple):
     covers_tranche: np.ndarray     # (supports, tranches) 0/1 for shortfall commitments
     cov_ptr: np.ndarray            # asset -> supports covering it (CSR), in loss order
     cov_sup: np.ndarray
-    deductible: np.ndarray         # ip_insurance, per cov entry (a sliced asset's share)
-    limit: np.ndarray              # ip_insurance, per cov entry (inf: none)
+    deductible: np.ndarray         # insurance deductible per cov entry (a sliced asset's share)
+    limit: np.ndarray              # insurance limit per cov entry (inf: none)
     sharing: np.ndarray            # recovery_sharing (SHARE_*)
     reimbursed: np.ndarray         # commitments: paid back (with their guarantees)
     ob_capacity: np.ndarray        # per obligor (inf: none)

@@ -3,13 +3,15 @@ sharing and trigger, the steps of a payment program (plain integers, so the kern
 them cheaply), and the half-cent rounding rule."""
 from __future__ import annotations
 
-# Kinds of credit support.
-SUP_LOAN_GUARANTEE = 0     # 连带责任保证担保
-SUP_BANK_GUARANTEE = 1     # 银行保函
-SUP_SHORTFALL = 2          # 差额支付承诺
-SUP_COMMITMENT_GUARANTEE = 3
-SUP_RISK_COMPENSATION = 4  # 风险补偿资金池
-SUP_IP_INSURANCE = 5       # 知识产权保险
+from engine.scenario import supports
+
+# Kinds of credit support: each type's code in the registry (engine.scenario.supports).
+SUP_LOAN_GUARANTEE = supports.LoanGuarantee.code                # 连带责任保证担保
+SUP_BANK_GUARANTEE = supports.BankGuarantee.code                # 银行保函
+SUP_SHORTFALL = supports.ShortfallCommitment.code               # 差额支付承诺
+SUP_COMMITMENT_GUARANTEE = supports.CommitmentGuarantee.code
+SUP_RISK_COMPENSATION = supports.RiskCompensation.code          # 风险补偿资金池
+SUP_IP_INSURANCE = supports.IPInsurance.code                    # 知识产权保险
 
 # Kinds of fee.
 FEE_SHARE_OF_INTEREST = 0  # rate x interest collections of the period

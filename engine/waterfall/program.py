@@ -54,7 +54,7 @@ def _default_steps(scenario) -> dict[str, list]:
     current = [t.id for t in tranches if not t.subordinated and t.interest == "current"]
     subs = [t for t in tranches if t.subordinated]
     reimburse = ["reimbursement"] if any(
-        s.type == "shortfall_commitment" and s.reimbursed for s in scenario.credit_support) else []
+        s.owed_back() for s in scenario.credit_support) else []
     interest = ["fees"] + [{"interest": t} for t in seniors]
     if scenario.reserve is not None:
         interest.append("reserve_top_up")
@@ -79,8 +79,7 @@ def _default_steps(scenario) -> dict[str, list]:
 def _with_reimbursement(scenario, steps: list) -> list:
     """A custom list with a reimbursed commitment but no ``reimbursement`` step gets one
     before its first subordinated payment (or at its end)."""
-    if "reimbursement" in steps or not any(
-            s.type == "shortfall_commitment" and s.reimbursed for s in scenario.credit_support):
+    if "reimbursement" in steps or not any(s.owed_back() for s in scenario.credit_support):
         return steps
     subs = {t.id for t in scenario.tranches if t.subordinated}
 
