@@ -42,6 +42,28 @@ class BlockRows(NamedTuple):
     hist_sq: np.ndarray      # (blocks, bins) sum of w^2 per bin; (blocks, 0): not kept
 
 
+class BlockRow(NamedTuple):
+    """What one block writes: its row of each :class:`BlockRows` array."""
+
+    sums: np.ndarray
+    hist: np.ndarray
+    defaults: np.ndarray
+    hist_sq: np.ndarray
+
+
+class PathWork(NamedTuple):
+    """A block's working arrays, reused path after path."""
+
+    z: np.ndarray            # (factors,) the path's systematic factors
+    zero_shift: np.ndarray   # (factors,) zeros: the unshifted model of a defensive path
+    tau: np.ndarray          # (obligors,) default period of each obligor (horizon + 1: none)
+    defaulters: np.ndarray   # (obligors,) the path's defaulters, first n_def used
+    default_work: tuple      # engine.default's working arrays (make_default_work)
+    haircut: np.ndarray      # (collateral,) realised haircut of each item
+    cash: tuple              # CashFlowsOut of the path
+    scratch: tuple           # CashScratch of the path
+
+
 class RecordRows(NamedTuple):
     """Per-path outcomes of this call's paths (zero rows: not recorded)."""
 
@@ -146,15 +168,14 @@ def add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel):
 @njit(cache=True, _nrt=False)
 def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, work, row,
                    record):
-    """Paths ``start .. stop - 1`` of one block, serially, into its ``row = (sums, hist,
-    hist_sq, obligor defaults)``; ``record`` rows are ``path - offset``. ``work`` is
-    ``(z, zero shift, tau, defaulters, default work, haircuts, cash outputs, cash
-    scratch)``. Compiled without reference counting: it allocates nothing, and the per-path
-    work reads bundle members in tight loops. Returns the lowest and highest histogram bin
-    used."""
-    z, zero_shift, tau, defaulters, dwork, haircut, out, scratch = work
-    sums, hist, hist_sq, obl = row
-    path_weight, path_default, path_loss = record
+    """Paths ``start .. stop - 1`` of one block, serially, into its :class:`BlockRow`
+    ``row``; ``record`` rows are ``path - offset``; ``work`` a :class:`PathWork`. Compiled
+    without reference counting: it allocates nothing, and the per-path work reads bundle
+    members in tight loops. Returns the lowest and highest histogram bin used."""
+    z, zero_shift, tau, defaulters = work.z, work.zero_shift, work.tau, work.defaulters
+    dwork, haircut, out, scratch = work.default_work, work.haircut, work.cash, work.scratch
+    sums, hist, hist_sq, obl = row.sums, row.hist, row.hist_sq, row.defaults
+    path_weight, path_default, path_loss = record.weight, record.default, record.loss
     n_tr = deal.notes.balance.shape[0]
     hist_bins = hist.shape[0]
     sums[:] = 0.0
@@ -170,10 +191,10 @@ def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, w
         for k in range(n_tr):
             d, loss, wal = tranche_outcome(k, deal, out)
             if path_weight.shape[0] > 0:
-                row = path - offset
-                path_weight[row] = w
-                path_default[row, k] = d
-                path_loss[row, k] = loss
+                r = path - offset
+                path_weight[r] = w
+                path_default[r, k] = d
+                path_loss[r, k] = loss
             add_tranche(sums, k, w, d, loss, wal)
         add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
         bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
@@ -204,23 +225,26 @@ def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_yea
     range).
     """
     first_block, n_blocks, block_size, n_paths = blocks
-    block_sums, block_hist, block_defaults, block_hist_range, block_hist_sq = rows
+    block_sums, block_hist, block_defaults = rows.sums, rows.hist, rows.defaults
+    block_hist_range, block_hist_sq = rows.hist_range, rows.hist_sq
     n_obl = groups.members.shape[0]
     n_tr = notes.balance.shape[0]
     n_coll = collateral.value.shape[0]
     useed = np.uint64(seed)
     for b in prange(n_blocks):
-        deal = Deal(horizon, periods_per_year, pool_balance, pool, collateral, support, notes,
-                    waterfall)
+        deal = Deal(horizon=horizon, periods_per_year=periods_per_year,
+                    pool_balance=pool_balance, pool=pool, collateral=collateral,
+                    support=support, notes=notes, waterfall=waterfall)
         lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
                            support.cap_obligors.shape[0])
         n_f = model.z_shift.shape[0]
-        work = (np.zeros(n_f), np.zeros(n_f), np.full(n_obl, horizon + 1, dtype=np.int64),
-                np.zeros(n_obl, dtype=np.int64), make_default_work(groups), np.zeros(n_coll),
-                make_cash_outputs(deal), make_cash_scratch(deal, n_obl))
+        work = PathWork(np.zeros(n_f), np.zeros(n_f),
+                        np.full(n_obl, horizon + 1, dtype=np.int64),
+                        np.zeros(n_obl, dtype=np.int64), make_default_work(groups),
+                        np.zeros(n_coll), make_cash_outputs(deal), make_cash_scratch(deal, n_obl))
         start = (first_block + b) * block_size
         stop = min(start + block_size, n_paths)
-        row = (block_sums[b], block_hist[b], block_hist_sq[b], block_defaults[b])
+        row = BlockRow(block_sums[b], block_hist[b], block_defaults[b], block_hist_sq[b])
         lo_bin, hi_bin = simulate_block(useed, start, stop, first_block * block_size, model,
                                         groups, draws, deal, lay, work, row, record)
         block_hist_range[b, 0] = lo_bin

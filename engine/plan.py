@@ -174,34 +174,59 @@ class Plan:
         tk = self.tracking or closing_tracking(
             len(self.asset_ids), len(self.cov_sup), self.n_tranches, len(self.fee_ids),
             len(self.support_ids), len(self.trigger_ids), self.horizon)
+        return Deal(
+            horizon=self.horizon, periods_per_year=self.periods_per_year,
+            pool_balance=self.pool_balance, pool=self._pool_bundle(tk),
+            collateral=Collateral(ptr=self.coll_ptr, value=self.coll_value, lag=self.coll_lag,
+                                  pledgee=self.coll_pledgee),
+            support=self._support_bundle(), notes=self._notes_bundle(),
+            waterfall=self._waterfall_bundle(tk))
+
+    def _pool_bundle(self, tk) -> Pool:
         row, prin, intr, out, row_term = distinct_schedules(
             self.sched_prin, self.sched_int, self.out_start, self.asset_term)
-        return Deal(
-            self.horizon, self.periods_per_year, self.pool_balance,
-            Pool(self.asset_obligor, self.asset_term, row, prin, intr, out,
-                 self.pool_sched_int, self.pool_sched_prin, self.pool_out_start,
-                 self.pool_active, self.ob_asset_ptr, self.ob_asset_idx,
-                 tk.past_tau, tk.past_principal, tk.past_ead, tk.past_int_left,
-                 tk.past_coll_left, tk.past_coll_pool, tk.past_guar_paid, tk.past_guar_back,
-                 np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
-                 self.asset_classes(tk.past_tau), row_term),
-            Collateral(self.coll_ptr, self.coll_value, self.coll_lag, self.coll_pledgee),
-            Support(self.sup_kind, self.sup_provider, self.sup_share, self.sup_lag,
-                    self.sup_cap, self.sup_target, self.sup_covers_tranche, self.cov_ptr,
-                    self.cov_sup, self.cov_deductible, self.cov_limit, self.sup_sharing,
-                    self.sup_reimbursed, self.ob_capacity, self.ob_default_on_exhaustion,
-                    self.cap_obligors, self.supporter_dates()),
-            Notes(self.tr_balance, self.tr_coupon, self.tr_sub, self.tr_pass_through,
-                  self.tr_target_balance, self.tr_deferrable, self.tr_int_in_prin,
-                  self.tr_maturity, self.tr_accrual, self.tr_years),
-            Waterfall(self.fee_kind, self.fee_value, self.ops_int, self.ops_prin,
-                      self.ops_post, self.grp_ptr, self.grp_idx, self.trig_kind,
-                      self.trig_arg, self.trig_value, float(self.res_initial),
-                      float(self.res_target_amount), float(self.res_target_share),
-                      self.res_covers, tk.start_arrears, tk.start_fee_arrears,
-                      float(tk.start_int_cash), float(tk.start_prin_cash), tk.start_reimb_owed,
-                      tk.start_fired, float(tk.start_cum_default),
-                      int(self.stop or self.horizon)))
+        return Pool(
+            asset_obligor=self.asset_obligor, asset_term=self.asset_term, sched_row=row,
+            sched_prin=prin, sched_int=intr, out_start=out, pool_sched_int=self.pool_sched_int,
+            pool_sched_prin=self.pool_sched_prin, pool_out_start=self.pool_out_start,
+            pool_active=self.pool_active, ob_asset_ptr=self.ob_asset_ptr,
+            ob_asset_idx=self.ob_asset_idx, past_tau=tk.past_tau,
+            past_principal=tk.past_principal, past_ead=tk.past_ead,
+            past_int_left=tk.past_int_left, past_coll_left=tk.past_coll_left,
+            past_coll_pool=tk.past_coll_pool, past_guar_paid=tk.past_guar_paid,
+            past_guar_back=tk.past_guar_back,
+            past_assets=np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
+            asset_class=self.asset_classes(tk.past_tau), row_term=row_term)
+
+    def _support_bundle(self) -> Support:
+        return Support(
+            kind=self.sup_kind, provider=self.sup_provider, share=self.sup_share,
+            lag=self.sup_lag, cap=self.sup_cap, target=self.sup_target,
+            covers_tranche=self.sup_covers_tranche, cov_ptr=self.cov_ptr, cov_sup=self.cov_sup,
+            deductible=self.cov_deductible, limit=self.cov_limit, sharing=self.sup_sharing,
+            reimbursed=self.sup_reimbursed, ob_capacity=self.ob_capacity,
+            ob_default_on_exhaustion=self.ob_default_on_exhaustion,
+            cap_obligors=self.cap_obligors, as_supporter=self.supporter_dates())
+
+    def _notes_bundle(self) -> Notes:
+        return Notes(
+            balance=self.tr_balance, coupon=self.tr_coupon, sub=self.tr_sub,
+            pass_through=self.tr_pass_through, target_balance=self.tr_target_balance,
+            deferrable=self.tr_deferrable, int_in_prin=self.tr_int_in_prin,
+            maturity=self.tr_maturity, accrual=self.tr_accrual, years=self.tr_years)
+
+    def _waterfall_bundle(self, tk) -> Waterfall:
+        return Waterfall(
+            fee_kind=self.fee_kind, fee_value=self.fee_value, ops_int=self.ops_int,
+            ops_prin=self.ops_prin, ops_post=self.ops_post, grp_ptr=self.grp_ptr,
+            grp_idx=self.grp_idx, trig_kind=self.trig_kind, trig_arg=self.trig_arg,
+            trig_value=self.trig_value, res_initial=float(self.res_initial),
+            res_target_amount=float(self.res_target_amount),
+            res_target_share=float(self.res_target_share), res_covers=self.res_covers,
+            start_arrears=tk.start_arrears, start_fee_arrears=tk.start_fee_arrears,
+            start_int_cash=float(tk.start_int_cash), start_prin_cash=float(tk.start_prin_cash),
+            start_reimb_owed=tk.start_reimb_owed, start_fired=tk.start_fired,
+            start_cum_default=float(tk.start_cum_default), stop=int(self.stop or self.horizon))
 
     def supporter_dates(self) -> np.ndarray:
         """Per obligor: when it stops paying as a supporter in this run (-1: simulated)."""

@@ -21,7 +21,7 @@ from engine.waterfall._outcome_kernels import (
     make_cash_scratch,
     tranche_outcome,
 )
-from engine.waterfall.codes import ASSET_PLAIN
+from engine.waterfall._state_kernels import make_state_out, snapshot_state
 
 
 @dataclass(frozen=True)
@@ -234,37 +234,26 @@ def state_after(scenario, assumptions, dates: int) -> dict:
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
     run_path_cash(deal, tau, defaulters, len(defaulters), haircuts[plan.coll_draw], out,
                   scratch)
+    st = make_state_out(deal, plan.n_obligors)
+    snapshot_state(deal, tau, scratch, st)
     prior = scenario.state
     base = 0 if prior is None else prior.as_of
     K = dates
-    tk = deal.pool
-    slot = {}
-    n_def = 0
-    defaulted = set()
-    for i in range(len(plan.asset_ids)):          # the slots the kernel filled, in order
-        if tk.past_tau[i] <= 0 or tau[plan.asset_obligor[i]] <= plan.asset_term[i]:
-            defaulted.add(i)
-            if tk.asset_class[i] != ASSET_PLAIN:       # plain ones are only counted
-                slot[i] = n_def
-                n_def += 1
     assets = []
     for i, aid in enumerate(plan.asset_ids):
-        when = tk.past_tau[i] if tk.past_tau[i] <= 0 else tau[plan.asset_obligor[i]]
-        if i in defaulted and when <= K:
-            principal = tk.past_principal[i] if when <= 0 else plan.out_start[i, when]
-            if i not in slot:        # plain: its period's principal and interest, nothing back
+        when = int(st.defaulted_at[i])
+        if when <= K:
+            principal = deal.pool.past_principal[i] if when <= 0 else plan.out_start[i, when]
+            if not st.slotted[i]:    # plain: its period's principal and interest, nothing back
                 paid, back = {}, {}
                 exposure, received = principal + plan.sched_int[i, when], 0.0
             else:
-                d = slot[i]
-                base_q = plan.cov_ptr[i]
-                paid = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_paid[d, q - base_q])
-                        for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
-                        if scratch.guar_paid[d, q - base_q] > 0}
-                back = {plan.support_ids[plan.cov_sup[q]]: float(scratch.guar_back[d, q - base_q])
-                        for q in range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
-                        if scratch.guar_back[d, q - base_q] > 0}
-                exposure, received = scratch.ead[d], scratch.coll_pool[d]
+                covers = range(plan.cov_ptr[i], plan.cov_ptr[i + 1])
+                paid = {plan.support_ids[plan.cov_sup[q]]: float(st.support_paid[q])
+                        for q in covers if st.support_paid[q] > 0}
+                back = {plan.support_ids[plan.cov_sup[q]]: float(st.paid_back[q])
+                        for q in covers if st.paid_back[q] > 0}
+                exposure, received = st.exposure[i], st.received[i]
             row = {"id": aid, "defaulted_in": int(base + when), "exposure": float(exposure),
                    "principal": float(principal), "received": float(received)}
             if paid:
@@ -285,8 +274,8 @@ def state_after(scenario, assumptions, dates: int) -> dict:
         ob = {}
         if prior is not None and oid in prior.obligors:
             ob = prior.obligors[oid].model_dump(exclude_defaults=True, exclude_none=True)
-        if np.isfinite(plan.ob_capacity[j]) and scratch.cap_used[j] > 0:
-            ob["capacity_used"] = ob.get("capacity_used", 0.0) + float(scratch.cap_used[j])
+        if np.isfinite(plan.ob_capacity[j]) and st.cap_used[j] > 0:
+            ob["capacity_used"] = ob.get("capacity_used", 0.0) + float(st.cap_used[j])
         is_pool = any(plan.asset_obligor[i] == j for i in range(len(plan.asset_ids)))
         if tau[j] <= K and not is_pool:
             ob = {"defaulted": True}
@@ -298,22 +287,21 @@ def state_after(scenario, assumptions, dates: int) -> dict:
         "as_of": int(base + K),
         "assets": assets,
         "tranches": [dict({"id": tid, "balance": float(out.tr_bal_end[K, k])},
-                          **({"interest_arrears": float(scratch.arrears[k])}
-                             if scratch.arrears[k] > 0 else {}))
+                          **({"interest_arrears": float(st.arrears[k])}
+                             if st.arrears[k] > 0 else {}))
                      for k, tid in enumerate(plan.tranche_ids)],
         "reserve": float(out.reserve_bal[K]),
         "cash": {"interest": float(out.carry[0]),
                  "principal": float(out.carry[K] - out.carry[0])},
         "support_used": used,
-        "reimbursement_owed": {sid: float(scratch.reimb_owed[s])
+        "reimbursement_owed": {sid: float(st.reimb_owed[s])
                                for s, sid in enumerate(plan.support_ids)
-                               if scratch.reimb_owed[s] > 0},
-        "fee_arrears": {fid: float(scratch.fee_arrears[f]) for f, fid in enumerate(plan.fee_ids)
-                        if scratch.fee_arrears[f] > 0},
+                               if st.reimb_owed[s] > 0},
+        "fee_arrears": {fid: float(st.fee_arrears[f]) for f, fid in enumerate(plan.fee_ids)
+                        if st.fee_arrears[f] > 0},
         "obligors": obligors,
         "triggers_fired": [tid for r, tid in enumerate(plan.trigger_ids)
                            if out.trig_period[r] <= K],
-        "cumulative_defaults": float(deal.waterfall.start_cum_default
-                                     + scratch.default_by_t[1:K + 1].sum()),
+        "cumulative_defaults": float(st.cum_default[0]),
     }
     return doc

@@ -7,8 +7,10 @@ flows of the deal into preallocated arrays (row ``t`` = payment date ``t``, row 
 closing, unused). Nothing here knows how defaults were drawn. A plain-Python twin in
 ``tests/naive_waterfall.py`` re-implements the same rules independently.
 
-The priority of payments is data: integer programs walked by
-:mod:`engine.waterfall._program_kernels`.
+Each date runs the phases below in docs/model.md's order of events. A defaulted loan's
+events (collateral, loan-level support) are in :mod:`engine.waterfall._loan_kernels`, the
+scheduled collections in :mod:`engine.waterfall._collection_kernels`; the priority of
+payments is data: integer programs walked by :mod:`engine.waterfall._program_kernels`.
 """
 from __future__ import annotations
 
@@ -23,210 +25,27 @@ from engine.waterfall._program_kernels import (
     pay_walk,
     walk,
 )
+from engine.waterfall._collection_kernels import _bucket_events, scheduled_collections
+from engine.waterfall._loan_kernels import (
+    _asset_events,
+    _asset_offsets,
+    draw_capacity,
+    provider_up,
+    supporter_default,
+)
 from engine.waterfall.bundles import Accounts, Program
-from engine.waterfall.codes import (  # noqa: F401  (the kernel's names for them)
-    ASSET_PAST,
-    ASSET_PLAIN,
-    SUP_LOAN_GUARANTEE,
-    SUP_BANK_GUARANTEE,
+from engine.waterfall.codes import (
     SUP_SHORTFALL,
     SUP_COMMITMENT_GUARANTEE,
-    SUP_RISK_COMPENSATION,
-    SUP_IP_INSURANCE,
     FEE_SHARE_OF_INTEREST,
     FEE_SENIOR_BALANCE,
     FEE_POOL_BALANCE,
-    FEE_AMOUNT,
-    SHARE_CREDITOR_FIRST,
-    SHARE_PRO_RATA,
-    SHARE_GUARANTOR_FIRST,
     TRIG_CUMULATIVE_DEFAULT_RATE,
     TRIG_INTEREST_SHORTFALL,
-    TRIG_PROVIDER_DEFAULT,
 )
 
 #: Cash shortfalls smaller than this (currency units, half a cent) are rounding, not default.
 PAYMENT_TOLERANCE = ROUNDING
-
-
-@njit(cache=True, inline="always")
-def supporter_default(j, obligor_default, as_supporter):
-    """The date obligor ``j`` defaults as a supporter: fixed by the run, or simulated."""
-    fixed = as_supporter[j]
-    return obligor_default[j] if fixed < 0 else fixed
-
-
-@njit(cache=True, inline="always")
-def provider_up(j, t, obligor_default, as_supporter, exhausted_at):
-    """Can provider ``j`` pay on date ``t`` (not defaulted, capacity not exhausted)?
-    ``j < 0`` is a riskless sponsor. ``as_supporter[j]`` fixes when ``j`` stops paying as a
-    supporter in a run of the rating ladder (0: defaulted from the start; a date past the
-    horizon: never), or is -1 for its simulated default date."""
-    if j < 0:
-        return True
-    return supporter_default(j, obligor_default, as_supporter) > t and exhausted_at[j] > t
-
-
-@njit(cache=True, inline="always")
-def draw_capacity(j, amount, t, ob_capacity, cap_used, exhausted_at):
-    """What provider ``j`` pays of ``amount`` within its capacity; a claim it cannot meet in
-    full exhausts it on date ``t`` (it pays what is left and nothing more)."""
-    if j < 0 or amount <= 0.0:
-        return amount
-    left = ob_capacity[j] - cap_used[j]
-    if amount > left:
-        amount = max(left, 0.0)
-        exhausted_at[j] = t
-    cap_used[j] += amount
-    return amount
-
-
-@njit(cache=True, inline="always")
-def _asset_offsets(d, i, cov_ptr, cov_sup, sup_kind, sup_lag, coll_ptr, coll_lag, s_offset):
-    """Periods from asset ``i``'s default to each of its supports' payment: a guarantee's
-    own lag; insurance and risk compensation pay ``lag`` after the loss is known, i.e. after
-    its collateral and every support ranked before them have paid."""
-    known = 0
-    for c in range(coll_ptr[i], coll_ptr[i + 1]):
-        known = max(known, coll_lag[c])
-    for q in range(cov_ptr[i], cov_ptr[i + 1]):
-        s = cov_sup[q]
-        if sup_kind[s] == SUP_LOAN_GUARANTEE or sup_kind[s] == SUP_BANK_GUARANTEE:
-            off = sup_lag[s]
-        else:
-            off = known + sup_lag[s]
-        s_offset[d, q - cov_ptr[i]] = off
-        known = max(known, off)
-    return known
-
-
-@njit(cache=True, inline="always")
-def _to_pool(d, t, amount, s_int_left, s_recv_int):
-    """Book ``amount`` received by the pool on defaulted asset ``d``: its interest part
-    (the interest of the period of default still unrecovered) to the interest account."""
-    part = min(amount, s_int_left[d])
-    if part > 0.0:
-        s_int_left[d] -= part
-        s_recv_int[t] += part
-
-
-@njit(cache=True, inline="always")
-def _pay_back(d, base, end, mode, cash, cov_sup, sup_sharing, s_guar_paid, s_guar_back):
-    """Providers sharing recoveries by ``mode`` are paid back what they paid on defaulted
-    asset ``d``, in listed order; returns the cash left."""
-    for q in range(base, end):
-        g = q - base
-        if sup_sharing[cov_sup[q]] == mode:
-            back = min(cash, s_guar_paid[d, g] - s_guar_back[d, g])
-            if back > 0.0:
-                s_guar_back[d, g] += back
-                cash -= back
-    return cash
-
-
-@njit(cache=True, inline="always")
-def _share_collateral(d, base, end, cash, cov_sup, sup_sharing, s_ead, s_coll_pool,
-                      s_guar_paid, s_guar_back):
-    """Split collateral ``cash`` of defaulted asset ``d`` between the noteholders and the
-    providers that paid on it, by each provider's ``recovery_sharing``; the pool's part."""
-    paid = 0.0
-    for q in range(base, end):
-        paid += s_guar_paid[d, q - base]
-    owed_pool = max(0.0, s_ead[d] - s_coll_pool[d] - paid)
-    pool = 0.0
-    cash = _pay_back(d, base, end, SHARE_GUARANTOR_FIRST, cash, cov_sup, sup_sharing,
-                     s_guar_paid, s_guar_back)
-    total = owed_pool                                # pro_rata providers beside the pool
-    for q in range(base, end):
-        if sup_sharing[cov_sup[q]] == SHARE_PRO_RATA:
-            total += max(0.0, s_guar_paid[d, q - base] - s_guar_back[d, q - base])
-    if total > owed_pool and cash > 0.0:
-        amount = min(cash, total)
-        for q in range(base, end):
-            g = q - base
-            if sup_sharing[cov_sup[q]] == SHARE_PRO_RATA:
-                back = amount * max(0.0, s_guar_paid[d, g] - s_guar_back[d, g]) / total
-                s_guar_back[d, g] += back
-                cash -= back
-        take = min(cash, amount * owed_pool / total)
-        pool += take
-        owed_pool -= take
-        cash -= take
-    take = min(cash, owed_pool)                      # the noteholders (creditor_first)
-    pool += take
-    cash -= take
-    cash = _pay_back(d, base, end, SHARE_CREDITOR_FIRST, cash, cov_sup, sup_sharing,
-                     s_guar_paid, s_guar_back)
-    return pool + max(cash, 0.0)
-
-
-@njit(cache=True, inline="always")
-def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
-    """Date ``t`` for defaulted asset ``i`` (slot ``d``): support claims in loss order, then
-    collateral pledged to the pool (shared with the providers that paid, by their
-    ``recovery_sharing``). What the pool receives books interest first."""
-    su, co = deal.support, deal.collateral
-    cov_ptr, cov_sup, sup_kind, sup_provider = su.cov_ptr, su.cov_sup, su.kind, su.provider
-    sup_share, sup_deductible, sup_limit, sup_sharing = (su.share, su.deductible, su.limit,
-                                                         su.sharing)
-    ob_capacity = su.ob_capacity
-    coll_ptr, coll_lag, coll_value, coll_pledgee = co.ptr, co.lag, co.value, co.pledgee
-    s_ead, s_coll_left, s_coll_pool = scratch.ead, scratch.coll_left, scratch.coll_pool
-    s_guar_paid, s_guar_back, s_cap_left = scratch.guar_paid, scratch.guar_back, scratch.cap_left
-    s_offset, s_cap_used, s_exhausted = scratch.offset, scratch.cap_used, scratch.exhausted
-    s_int_left, s_recv_int = scratch.int_left, scratch.recv_int
-    sup_paid, coll_recovery = out.sup_paid, out.coll_recovery
-    base = cov_ptr[i]
-    for q in range(base, cov_ptr[i + 1]):
-        s = cov_sup[q]
-        if tau + s_offset[d, q - base] != t:
-            continue
-        j = sup_provider[s]
-        if not provider_up(j, t, obligor_default, su.as_supporter, s_exhausted):
-            continue  # provider has defaulted or run out: pays nothing
-        received = s_coll_pool[d]
-        for q2 in range(base, cov_ptr[i + 1]):
-            received += s_guar_paid[d, q2 - base]
-        uncovered = s_ead[d] - received
-        kind = sup_kind[s]
-        if kind == SUP_IP_INSURANCE:
-            p = min(sup_share[s] * max(0.0, uncovered - sup_deductible[q]), sup_limit[q])
-        elif kind == SUP_RISK_COMPENSATION:
-            p = sup_share[s] * uncovered
-        else:
-            p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
-        p = min(p, uncovered, s_cap_left[s])
-        p = draw_capacity(j, p, t, ob_capacity, s_cap_used, s_exhausted)
-        if p > 0.0:
-            s_cap_left[s] -= p
-            s_guar_paid[d, q - base] += p
-            sup_paid[t, s] += p
-            _to_pool(d, t, p, s_int_left, s_recv_int)
-    for c in range(coll_ptr[i], coll_ptr[i + 1]):
-        if tau + coll_lag[c] != t or coll_pledgee[c] == 1:
-            continue  # a counter-pledge (反担保) never reaches the pool
-        cash = coll_value[c] * (1.0 - haircut[c])
-        if cash > s_coll_left[d]:
-            cash = s_coll_left[d]
-        if cash <= 0.0:
-            continue
-        s_coll_left[d] -= cash
-        pool = _share_collateral(d, base, cov_ptr[i + 1], cash, cov_sup, sup_sharing, s_ead,
-                                 s_coll_pool, s_guar_paid, s_guar_back)
-        s_coll_pool[d] += pool
-        coll_recovery[t] += pool
-        _to_pool(d, t, pool, s_int_left, s_recv_int)
-
-
-@njit(cache=True, inline="always")
-def _insert_sorted(items, n, i):
-    """Insert ``i`` into the ascending ``items[:n]``; returns the new count."""
-    pos = n
-    while pos > 0 and items[pos - 1] > i:
-        items[pos] = items[pos - 1]
-        pos -= 1
-    items[pos] = i
-    return n + 1
 
 
 @njit(cache=True, inline="always")
@@ -276,148 +95,6 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     _, _, _, need_p = walk(ops_prin, NEED, covered, avail_prin + flow, t, pre, prog, acct,
                            rem_dry, gap - topped)
     return need_i, need_p
-
-
-@njit(cache=True, _nrt=False)
-def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon, coll_int,
-                          coll_prin, scratch):
-    """The pool's scheduled collections of one path, and its defaulted assets.
-
-    Writes the pool's scheduled interest and principal (``coll_int``, ``coll_prin``),
-    performing balance and count by date: the pool's totals less what defaulted assets no
-    longer pay, row by row of the distinct schedules (a row's amounts times the number of
-    its assets defaulted by each date, up to the row's term). The count of performing
-    assets is exact, so a date on which none performs collects exactly zero (no rounding
-    dust).
-
-    A defaulted asset with collateral or support (``ASSET_SLOT``), or one that defaulted
-    before the first date (``ASSET_PAST``, a tracked deal), gets a slot: listed in asset
-    order in ``scratch.def_assets`` with its default date, exposure at default and what is
-    left to recover. A plain one (``ASSET_PLAIN``) is only counted by row and date: it
-    recovers nothing, so its loss is its principal at default. Returns ``(number of slots,
-    principal outstanding at default of all defaulted assets, that of the plain ones)``.
-
-    A kernel of its own (not inlined): its loops run over contiguous rows with unsigned
-    indices, which the compiler vectorises when they are not squeezed into the registers of
-    the whole path's kernel."""
-    asset_obligor, asset_term, asset_class = pl.asset_obligor, pl.asset_term, pl.asset_class
-    sched_prin, sched_int, out_start = pl.sched_prin, pl.sched_int, pl.out_start
-    ob_asset_ptr, ob_asset_idx, sched_row = pl.ob_asset_ptr, pl.ob_asset_idx, pl.sched_row
-    s_def_assets, s_ead, s_coll_left, s_coll_pool = (scratch.def_assets, scratch.ead,
-                                                     scratch.coll_left, scratch.coll_pool)
-    s_perf_bal, s_perf_count, s_int_left = scratch.perf_bal, scratch.perf_count, scratch.int_left
-    s_default_by_t, s_def_tau = scratch.default_by_t, scratch.def_tau
-    s_row_lost, s_plain_lost, s_rows_hit, s_row_from = (scratch.row_lost, scratch.plain_lost,
-                                                        scratch.rows_hit, scratch.row_from)
-    for t in range(horizon + 1):
-        coll_int[t] = pl.pool_sched_int[t]
-        coll_prin[t] = pl.pool_sched_prin[t]
-        s_perf_bal[t] = pl.pool_out_start[t]
-        s_perf_count[t] = pl.pool_active[t]
-    # defaulted assets (obligor defaulted within the asset's term): counted by schedule row
-    # and date; slots for those with collateral or support, in asset order. Indices
-    # unsigned in the per-defaulter loops (no negative-index wraparound code).
-    one = np.uint64(1)
-    n_def = 0
-    n_rows_hit = 0
-    for r in range(np.uint64(n_defaulters)):
-        j = np.uint64(defaulters[r])
-        tau = obligor_default[j]
-        ut = np.uint64(tau)
-        for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
-            i = ob_asset_idx[q]
-            ui = np.uint64(i)
-            kind = asset_class[ui]
-            if tau > asset_term[ui] or kind == ASSET_PAST:
-                continue
-            k = np.uint64(sched_row[ui])
-            if s_row_from[k] == 0:                   # the row's first defaulted asset
-                s_rows_hit[n_rows_hit] = k
-                n_rows_hit += 1
-                s_row_from[k] = tau
-            elif tau < s_row_from[k]:
-                s_row_from[k] = tau
-            s_row_lost[k, ut] += 1.0
-            if kind == ASSET_PLAIN:
-                s_plain_lost[k, ut] += 1.0
-            else:
-                n_def = _insert_sorted(s_def_assets, n_def, i)
-    for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
-        n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
-    default_amount = 0.0
-    for d in range(np.uint64(n_def)):
-        i = np.uint64(s_def_assets[d])
-        if asset_class[i] == ASSET_PAST:
-            s_def_tau[d] = pl.past_tau[i]
-            s_ead[d] = pl.past_ead[i]
-            default_amount += pl.past_principal[i]
-            s_coll_left[d] = pl.past_coll_left[i]
-            s_coll_pool[d] = pl.past_coll_pool[i]
-            s_int_left[d] = pl.past_int_left[i]
-            continue
-        tau = obligor_default[np.uint64(asset_obligor[i])]
-        s_def_tau[d] = tau
-        ut = np.uint64(tau)
-        k = np.uint64(sched_row[i])
-        row_int, row_out = sched_int[k], out_start[k]
-        s_ead[d] = row_out[ut] + row_int[ut]
-        default_amount += row_out[ut]
-        s_default_by_t[ut] += row_out[ut]
-        s_coll_left[d] = s_ead[d]
-        s_coll_pool[d] = 0.0
-        s_int_left[d] = row_int[ut]
-    # What the defaulted assets no longer pay, row by row up to its term (a row is zero
-    # after it): its amounts times the number of its assets defaulted by each date; and the
-    # principal of the plain ones at their default.
-    plain_amount = 0.0
-    for h in range(n_rows_hit):
-        k = s_rows_hit[h]
-        row_int, row_prin, row_out = sched_int[k], sched_prin[k], out_start[k]
-        lost, plain = s_row_lost[k], s_plain_lost[k]
-        n = 0.0
-        last = np.uint64(min(pl.row_term[k], horizon))
-        for t in range(np.uint64(s_row_from[k]), last + one):
-            n += lost[t]
-            lost[t] = 0.0
-            coll_int[t] -= row_int[t] * n
-            coll_prin[t] -= row_prin[t] * n
-            s_perf_bal[t] -= row_out[t] * n
-            s_perf_count[t] -= np.int64(n)
-            if plain[t] > 0.0:
-                amount = row_out[t] * plain[t]
-                plain[t] = 0.0
-                s_default_by_t[t] += amount
-                plain_amount += amount
-        s_row_from[k] = 0
-    for t in range(horizon + 1):
-        if s_perf_count[t] == 0:
-            coll_int[t] = 0.0
-            coll_prin[t] = 0.0
-            s_perf_bal[t] = 0.0
-        else:
-            coll_int[t] = max(coll_int[t], 0.0)
-            coll_prin[t] = max(coll_prin[t], 0.0)
-            s_perf_bal[t] = max(s_perf_bal[t], 0.0)
-    return n_def, default_amount + plain_amount, plain_amount
-
-
-@njit(cache=True, inline="always")
-def _bucket_events(n_def, first, last, stop, ptr, slots):
-    """Group the defaulted-asset slots ``d`` by the dates ``max(first[d], 1) ..
-    min(last[d], stop)`` of their events: on return date ``t``'s slots, in ascending
-    order, are ``slots[ptr[t + 1]:ptr[t + 2]]`` (a counting sort: each date visits only
-    the assets with events on it)."""
-    for t in range(stop + 3):
-        ptr[t] = 0
-    for d in range(n_def):
-        for t in range(max(first[d], 1), min(last[d], stop) + 1):
-            ptr[t + 1] += 1
-    for t in range(1, stop + 3):
-        ptr[t] += ptr[t - 1]
-    for d in range(n_def - 1, -1, -1):
-        for t in range(max(first[d], 1), min(last[d], stop) + 1):
-            ptr[t + 1] -= 1
-            slots[ptr[t + 1]] = d
 
 
 @njit(cache=True, inline="always")
@@ -812,6 +489,7 @@ def run_path_cash(deal, obligor_default, defaulters, n_defaulters, haircut, out,
     n_def, default_amount, plain_loss = scheduled_collections(
         deal.pool, obligor_default, defaulters, n_defaulters, deal.horizon, out.coll_int,
         out.coll_prin, scratch)
+    scratch.n_slots[0] = n_def
     _schedule_events(deal, n_def, scratch)
     accelerated_from = _open_balances(deal, out, scratch)
     carry_int, carry_prin = wf.start_int_cash, wf.start_prin_cash

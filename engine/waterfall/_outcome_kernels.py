@@ -82,10 +82,12 @@ def make_cash_outputs(deal):
     n_fee = deal.waterfall.fee_kind.shape[0]
     n_trig = deal.waterfall.trig_kind.shape[0]
     return CashFlowsOut(
-        np.zeros(t1), np.zeros(t1), np.zeros(t1), np.zeros((t1, n_sup)),
-        np.zeros((t1, n_fee)), np.zeros((t1, n_tr)), np.zeros((t1, n_tr)),
-        np.zeros((t1, n_tr)), np.zeros((t1, n_tr)), np.zeros((t1, n_sup)), np.zeros(t1),
-        np.zeros((t1, n_tr)), np.zeros(t1), np.zeros(n_trig, dtype=np.int64))
+        coll_int=np.zeros(t1), coll_prin=np.zeros(t1), coll_recovery=np.zeros(t1),
+        sup_paid=np.zeros((t1, n_sup)), fee_paid=np.zeros((t1, n_fee)),
+        int_due=np.zeros((t1, n_tr)), int_paid=np.zeros((t1, n_tr)),
+        prin_paid=np.zeros((t1, n_tr)), res_paid=np.zeros((t1, n_tr)),
+        reimb_paid=np.zeros((t1, n_sup)), carry=np.zeros(t1), tr_bal_end=np.zeros((t1, n_tr)),
+        reserve_bal=np.zeros(t1), trig_period=np.zeros(n_trig, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -101,18 +103,23 @@ def make_cash_scratch(deal, n_obligors):
     max_cov = 1
     for i in range(n_assets):
         max_cov = max(max_cov, cov_ptr[i + 1] - cov_ptr[i])
+    i64 = np.int64
     return CashScratch(
-        np.zeros(n_assets, dtype=np.int64), np.zeros(n_assets), np.zeros(n_assets),
-        np.zeros(n_assets), np.zeros((n_assets, max_cov)), np.zeros((n_assets, max_cov)),
-        np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_fee),
-        np.zeros(n_tr), np.zeros(n_fee), np.zeros(n_tr), np.zeros(n_tr), np.zeros(n_tr),
-        np.zeros(n_sup), np.zeros(n_tr, dtype=np.int64), np.zeros(t1),
-        np.zeros(t1, dtype=np.int64), np.zeros(n_tr), np.zeros(n_tr),
-        np.zeros(n_tr, dtype=np.int64), np.zeros(t1 + 1),
-        np.zeros((n_assets, max_cov), dtype=np.int64), np.zeros(n_assets, dtype=np.int64),
-        np.zeros(n_obligors), np.full(n_obligors, deal.horizon + 1, dtype=np.int64),
-        np.zeros(n_assets), np.zeros(t1), np.zeros(n_sup), np.zeros(n_sup), np.zeros(n_tr),
-        np.zeros(n_assets, dtype=np.int64), np.zeros(t1 + 2, dtype=np.int64),
-        np.zeros(n_assets * deal.horizon, dtype=np.int64),
-        np.zeros((n_rows, t1 + 1)), np.zeros((n_rows, t1 + 1)), np.zeros(n_rows, dtype=np.int64),
-        np.zeros(n_rows, dtype=np.int64), np.zeros(n_tr))
+        def_assets=np.zeros(n_assets, dtype=i64), ead=np.zeros(n_assets),
+        coll_left=np.zeros(n_assets), coll_pool=np.zeros(n_assets),
+        guar_paid=np.zeros((n_assets, max_cov)), guar_back=np.zeros((n_assets, max_cov)),
+        bal=np.zeros(n_tr), rem=np.zeros(n_tr), fee_arrears=np.zeros(n_fee),
+        fee_due=np.zeros(n_fee), int_due=np.zeros(n_tr), pay_fee=np.zeros(n_fee),
+        pay_int=np.zeros(n_tr), pay_prin=np.zeros(n_tr), pay_res=np.zeros(n_tr),
+        cap_left=np.zeros(n_sup), covered=np.zeros(n_tr, dtype=i64), perf_bal=np.zeros(t1),
+        perf_count=np.zeros(t1, dtype=i64), rem_dry=np.zeros(n_tr), claim=np.zeros(n_tr),
+        short=np.zeros(n_tr, dtype=i64), default_by_t=np.zeros(t1 + 1),
+        offset=np.zeros((n_assets, max_cov), dtype=i64), events_end=np.zeros(n_assets, dtype=i64),
+        cap_used=np.zeros(n_obligors), exhausted=np.full(n_obligors, deal.horizon + 1, dtype=i64),
+        int_left=np.zeros(n_assets), recv_int=np.zeros(t1), reimb_owed=np.zeros(n_sup),
+        pay_reimb=np.zeros(n_sup), arrears=np.zeros(n_tr), def_tau=np.zeros(n_assets, dtype=i64),
+        event_ptr=np.zeros(t1 + 2, dtype=i64),
+        event_slots=np.zeros(n_assets * deal.horizon, dtype=i64),
+        row_lost=np.zeros((n_rows, t1 + 1)), plain_lost=np.zeros((n_rows, t1 + 1)),
+        rows_hit=np.zeros(n_rows, dtype=i64), row_from=np.zeros(n_rows, dtype=i64),
+        int_counted=np.zeros(n_tr), n_slots=np.zeros(1, dtype=i64))

@@ -229,3 +229,22 @@ class CashScratch(NamedTuple):
     rows_hit: np.ndarray           # schedule rows with a defaulted asset, in first-hit order
     row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
     int_counted: np.ndarray        # per tranche: interest counted by a top-up walk
+    n_slots: np.ndarray            # (1,) defaulted-asset slots the path used (def_assets[:n])
+
+
+class StateOut(NamedTuple):
+    """Where a snapshot run (``waterfall.stop``) leaves the deal, per asset, support,
+    obligor, tranche and fee of the Plan: written by
+    :func:`engine.waterfall._state_kernels.snapshot_state` from the cash kernel's work."""
+
+    defaulted_at: np.ndarray       # (assets,) default date (<= 0: before the run; horizon+1: none)
+    slotted: np.ndarray            # (assets,) 1: defaulted with collateral or support events
+    exposure: np.ndarray           # (assets,) exposure at default of a slotted asset
+    received: np.ndarray           # (assets,) its collateral that reached the pool
+    support_paid: np.ndarray       # (cov entries,) what each loan-level support paid on it
+    paid_back: np.ndarray          # (cov entries,) collateral paid back to that support
+    cap_used: np.ndarray           # (obligors,) capacity used
+    arrears: np.ndarray            # (tranches,) interest owed
+    reimb_owed: np.ndarray         # (supports,) commitment payments owed back
+    fee_arrears: np.ndarray        # (fees,)
+    cum_default: np.ndarray        # (1,) principal defaulted up to the stop, state included
