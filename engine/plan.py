@@ -44,6 +44,8 @@ from engine.waterfall.schedules import (
     distinct_schedules,
     tranche_target_balance,
 )
+from engine.rating.tables import domestic_el_table
+from engine.tracking import closing_tracking, tracked_plan
 
 _SHARING = {"creditor_first": wk.SHARE_CREDITOR_FIRST, "pro_rata": wk.SHARE_PRO_RATA,
             "guarantor_first": wk.SHARE_GUARANTOR_FIRST}
@@ -57,7 +59,6 @@ _FEE_KIND = {
 @dataclass(frozen=True)
 class Plan:
     """Everything the simulation needs, as arrays (float64 / int64), plus labels."""
-
     horizon: int
     periods_per_year: int
     pool_balance: float
@@ -169,8 +170,6 @@ class Plan:
 
     def deal(self) -> Deal:
         """The cash side as the kernels' :class:`engine.waterfall.bundles.Deal`."""
-        from engine.tracking import closing_tracking
-
         tk = self.tracking or closing_tracking(
             len(self.asset_ids), len(self.cov_sup), self.n_tranches, len(self.fee_ids),
             len(self.support_ids), len(self.trigger_ids), self.horizon)
@@ -286,8 +285,6 @@ def rating_table(scenario):
 
 def rating_tables(scenario) -> dict:
     """The tables the scenario's rating method uses (``pd``, and ``el`` for expected loss)."""
-    from engine.rating.tables import domestic_el_table
-
     pd_table = rating_table(scenario)
     el = domestic_el_table() if scenario.rating.table == "domestic" else pd_table
     return {"pd": pd_table, "el": el}
@@ -333,8 +330,6 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     )
     if scenario.state is None:
         return plan
-    from engine.tracking import tracked_plan
-
     return tracked_plan(plan, scenario, scenario.state, pd_multiplier=pd_multiplier,
                         concentration=concentration, table=table, dof=dof,
                         by_exposure=by_exposure)

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import yaml
+from engine.api import cashflows, run
+from engine.scenario import load_scenario_text
 
 #: A two-loan deal that reaches every compiled entry point (collateral, a loan guarantee,
 #: a shortfall commitment, a reserve and a trigger).
@@ -60,9 +62,6 @@ def kernels_cached() -> bool:
 def warm_up(say=print) -> float:
     """Compile (or load from the cache) every kernel; returns the seconds it took. ``say``
     receives one line per step."""
-    from engine.api import cashflows, run
-    from engine.scenario import load_scenario_text
-
     scenario = load_scenario_text(yaml.safe_dump(WARMUP_DEAL, sort_keys=False))
     started = time.perf_counter()
     steps = (("simulation kernel (defaults, collateral, support, waterfall)",

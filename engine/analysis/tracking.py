@@ -25,6 +25,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.rating.scale import SF_SCALE
+from engine.api import run
+from engine.deterministic.assumptions import DefaultAssumptions
+from engine.deterministic.run import state_after
+from engine.rating.deal import resolve_paths_seed
+from engine.scenario.state import DealState, closing_state, resolve_as_of
 
 #: The steps of the attribution, in order.
 STEPS = ("time_elapsed", "pool_performance", "supporter_ratings")
@@ -46,10 +51,6 @@ def notches(before: str | None, after: str | None) -> int | None:
 
 def scheduled_state(scenario, as_of: int):
     """The deal at ``as_of`` had everything paid on schedule and nobody defaulted."""
-    from engine.deterministic.assumptions import DefaultAssumptions
-    from engine.deterministic.run import state_after
-    from engine.scenario.state import DealState, closing_state
-
     if as_of == 0:
         return DealState.model_validate(closing_state(scenario))
     return DealState.model_validate(state_after(scenario, DefaultAssumptions(), as_of))
@@ -111,9 +112,6 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
     labels : list of str, optional
         A name per state (default: its file's name without the suffix, else its ``name``).
     """
-    from engine.api import run
-    from engine.rating.deal import resolve_paths_seed
-
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     cache: dict = {}
 
@@ -128,8 +126,6 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
     closing = rate(None)
     out_states = [{"label": "closing", "name": None, "as_of": 0, "source": None,
                    "tranches": closing, "position": position(scenario, None)}]
-    from engine.scenario.state import resolve_as_of
-
     for n, state in enumerate(states):
         state = resolve_as_of(scenario, state)          # a date as payment dates elapsed
         label = ((labels[n] if labels else None)

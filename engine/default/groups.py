@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.default.factors import FactorStructure
+from engine.default.bundles import Groups
 
 
 @dataclass(frozen=True)
 class DefaultGroups:
     """CSR loadings per group, thresholds per group, and the obligors of each group."""
-
     g_ptr: np.ndarray        # int64 (n_groups + 1,)
     g_idx: np.ndarray        # int64 factor index of each loading
     g_val: np.ndarray        # float64 loading
@@ -33,8 +33,6 @@ class DefaultGroups:
 
     def bundle(self):
         """The kernel's :class:`engine.default.bundles.Groups`."""
-        from engine.default.bundles import Groups
-
         return Groups(self.g_ptr, self.g_idx, self.g_val, self.g_idio, self.g_thr, self.g_size,
                       self.g_expo, self.members_ptr, self.members, self.member_key)
 

@@ -22,6 +22,7 @@ from engine.limits import MAX_PERIODS
 from engine.scenario.edit import canonical
 from engine.scenario.models import ASSET_SUPPORT_TYPES
 from engine.waterfall.schedules import asset_schedules
+from engine.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,6 @@ def sliced_scenario(scenario, a: DefaultAssumptions):
     doc.update(obligors=new_obligors, assets=new_assets, collateral=new_coll)
     doc.pop("assets_file", None)
     doc.pop("sensitivities", None)
-    from engine.scenario import Scenario
-
     # Derived from a checked scenario, so its cross-reference checks (a correlation matrix
     # over every slice among them) are not run again for every probe; the test suite runs
     # them on the slices of every shipped deal (tests/test_rating_engine.py).

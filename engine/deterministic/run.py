@@ -22,12 +22,14 @@ from engine.waterfall._outcome_kernels import (
     tranche_outcome,
 )
 from engine.waterfall._state_kernels import make_state_out, snapshot_state
+from engine.deterministic.assumptions import DefaultAssumptions, slice_shares, sliced_scenario, with_slice_terms
+from engine.errors import Problem, ScenarioError
+from engine.plan import compile_plan
 
 
 @dataclass(frozen=True)
 class CashFlows:
     """Per-date cash flows of one path (row ``t`` = payment date ``t``; row 0 unused)."""
-
     interest_collections: np.ndarray
     principal_collections: np.ndarray
     collateral_recoveries: np.ndarray
@@ -88,7 +90,6 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
 @dataclass(frozen=True)
 class CashFlowReport:
     """One deterministic run: the per-date table and what it means for each tranche."""
-
     table: "pd.DataFrame"
     summary: dict
 
@@ -135,9 +136,6 @@ def cashflow_table(plan, cf: CashFlows) -> "pd.DataFrame":
 def _deterministic_plan(scenario, a):
     """``(plan, default dates, haircuts, sliced scenario)`` of one deterministic run; a
     tracked scenario's named defaults are the deal's periods (after its ``as_of``)."""
-    from engine.deterministic.assumptions import slice_shares, sliced_scenario, with_slice_terms
-    from engine.plan import compile_plan
-
     state = scenario.state
     if state is not None:
         _check_tracked(scenario, a)
@@ -156,8 +154,6 @@ def _deterministic_plan(scenario, a):
 
 
 def _check_tracked(scenario, a) -> None:
-    from engine.errors import Problem, ScenarioError
-
     as_of = scenario.state.as_of
     problems = [Problem("defaults", f"{oid}: period {t} is not after the state's as_of "
                                     f"({as_of}); the state reports what happened by then")
@@ -181,8 +177,6 @@ def deterministic_cashflows(scenario, assumptions=None) -> CashFlowReport:
     assumptions : engine.deterministic.assumptions.DefaultAssumptions, optional
         Default: nothing defaults.
     """
-    from engine.deterministic.assumptions import DefaultAssumptions
-
     a = assumptions if assumptions is not None else DefaultAssumptions()
     plan, tau, haircuts, sliced = _deterministic_plan(scenario, a)
     cf = run_cash(plan, tau, haircuts)
@@ -214,9 +208,6 @@ def state_after(scenario, assumptions, dates: int) -> dict:
     :func:`deterministic_cashflows`), it gives the full run's later dates to the cent.
     Named defaults only: a state holds whole assets (``--cdr`` slices them).
     """
-    from engine.deterministic.assumptions import DefaultAssumptions
-    from engine.errors import Problem, ScenarioError
-
     a = assumptions if assumptions is not None else DefaultAssumptions()
     if a.cdr > 0 or a.recovery is not None:
         raise ScenarioError(Problem("--state-at", "a deal state holds whole assets: use named "

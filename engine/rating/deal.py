@@ -37,6 +37,9 @@ from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
 from engine.scenario.models import SEED_LIMIT
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate
+from engine.analysis.breakeven import break_even_rates
+from engine.analysis.large_obligor import apply_large_obligor_test
+from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
 
 
 def engine_version() -> str:
@@ -97,7 +100,6 @@ class Stages:
 @dataclass
 class DealRuns:
     """The full deal, its standalone structure and the ladder's runs, on the same paths."""
-
     plan: Plan
     totals: Totals
     standalone_scenario: object     # the Scenario with every credit support removed
@@ -156,8 +158,6 @@ def joint_default_result(scenario, plan, totals, tables, info) -> Result:
     """Estimates of the full simulation, rated by default probability (or expected loss)."""
     result = build_result(scenario, plan, totals, tables, info, simulated_method(scenario))
     if scenario.rating.large_obligor_test:
-        from engine.analysis.large_obligor import apply_large_obligor_test
-
         apply_large_obligor_test(result, scenario)
     return result
 
@@ -169,8 +169,6 @@ def standalone_result(scenario, alone, plan, totals, tables, info) -> Result:
     if scenario.rating.method == "tdr_bdr":
         rate_tdr_bdr(result, alone, plan, totals, tables["pd"])
     if scenario.rating.large_obligor_test:
-        from engine.analysis.large_obligor import apply_large_obligor_test
-
         apply_large_obligor_test(result, alone)
     return result
 
@@ -179,9 +177,6 @@ def rate_tdr_bdr(result, scenario, plan, totals, table, supporters=None) -> None
     """Each tranche's TDR/BDR grade (``bdr`` on the scenario as given, with ``supporters``
     ({obligor id: the date it stops paying as a supporter}) fixed as in a ladder run);
     ``pool.tdr``."""
-    from engine.analysis.breakeven import break_even_rates
-    from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
-
     wal = pool_wal_years(plan)
     tdrs = target_default_rates(totals.default_rate_hist, totals.paths, wal, table,
                                 totals.default_rate_hist_sq)

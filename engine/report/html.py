@@ -37,6 +37,10 @@ from engine.report.table import (
     quantile_range,
     sampling_lines,
 )
+from engine.report.i18n import state_heading
+from engine.report.plots import industry_png, tracking_png
+from engine.report.strata import industry_shares, strata_tables, stratification
+from engine.report.table import _change
 
 _CSS = """
 body{font-family:'%s',Helvetica,Arial,'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',
@@ -209,9 +213,6 @@ def _strata_section(scenario, lang) -> list[str]:
     """The pool stratified (tables and the industry chart)."""
     T = _translator(lang)
     body: list[str] = []
-    from engine.report.plots import industry_png
-    from engine.report.strata import industry_shares, strata_tables, stratification
-
     body.append(f"<h2>{T('Pool stratification')}</h2>")
     for dim, head, rows in strata_tables(stratification(scenario, lang), lang):
         body.append(f"<h3>{html.escape(dim)}</h3>")
@@ -336,8 +337,6 @@ def _sensitivity_section(sens, doc, lang) -> list[str]:
     run = doc["run"]
     if sens is not None and sens["cases"]:
         body.append(f"<h2>{T('Sensitivities (same random numbers as the base case)')}</h2>")
-        from engine.report.table import _change
-
         srows = []
         for t in sens["base"]["tranches"]:
             srows.append((T("base"), t["id"], grade(t["rating"], lang),
@@ -410,9 +409,6 @@ def track_report(doc: dict, lang: str = "en") -> str:
     embedded font: each tranche's rating at closing and at each state side by side, where
     the deal stands at each (pool, tranches, reserve, support used and left), what moved
     each rating, and the plot."""
-    from engine.report.i18n import state_heading
-    from engine.report.plots import tracking_png
-
     def T(text, **kw):
         return tr(text, lang, **kw)
 

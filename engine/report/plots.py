@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.report.fonts import plot_context
 from engine.report.i18n import state_heading, tr
+from engine.rating.scale import SF_SCALE
 
 GRADES_SHOWN = ("AAAsf", "AA+sf", "AAsf", "Asf", "BBBsf")
 
@@ -189,8 +190,6 @@ def tracking_png(doc: dict, lang: str = "en") -> bytes:
     """Each rated tranche's rating at closing and at each state (in the order given, with
     its ``as_of``), the best grade at the top; tranches on the same grade are drawn a
     little apart."""
-    from engine.rating.scale import SF_SCALE
-
     with plot_context():
         import matplotlib.pyplot as plt
 
@@ -227,8 +226,6 @@ def frontier_png(doc: dict, tranche: str | None = None, lang: str = "en") -> byt
     """The sweep's frontier: each design's rating of ``tranche`` (default the first rated
     one) against its all-in cost a year (notes' coupon, fees and support fees over the
     pool), designs numbered as in the table; the designs no cheaper one beats joined."""
-    from engine.rating.scale import SF_SCALE
-
     designs = doc["designs"]
     first = designs[0]["tranches"]
     tid = tranche or next((t["id"] for t in first if t.get("rating")), first[0]["id"])

@@ -16,6 +16,9 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from engine.report.i18n import column_label
+from engine.report.safe_text import csv_safe, xlsx_text
+from engine.report.table import width
 
 #: Columns holding amounts of money (rounded to cents, shown as ``#,##0.00``).
 MONEY_COLUMNS = {"balance", "expected_payment", "expected_payment_se", "expected_reimbursement",
@@ -168,9 +171,6 @@ def csv_text(frame: pd.DataFrame, index: bool = False, lang: str = "en") -> str:
     """``frame`` as CSV text, starting with the byte-order mark (write it as UTF-8), with
     every text cell safe to open in a spreadsheet (no formula prefixes) and the headers in
     ``lang`` (:func:`engine.report.i18n.column_label`)."""
-    from engine.report.i18n import column_label
-    from engine.report.safe_text import csv_safe
-
     labelled = frame.copy()
     labelled.columns = [column_label(c, lang) for c in frame.columns]
     return "\ufeff" + csv_safe(labelled).to_csv(index=index)
@@ -193,8 +193,6 @@ ZH_SHEET_NAMES = {"tranches": "证券档次", "pool": "资产池", "support": "�
 def _append_text_safe(ws, values: list) -> None:
     """Append a row whose text is always a string cell (a name starting with ``=`` is never
     a formula) with no character a workbook cannot hold."""
-    from engine.report.safe_text import xlsx_text
-
     texts = {j: xlsx_text(v) for j, v in enumerate(values) if isinstance(v, str)}
     ws.append([None if j in texts else v for j, v in enumerate(values)])
     row = ws.max_row
@@ -207,13 +205,9 @@ def _append_text_safe(ws, values: list) -> None:
 def write_xlsx(frames: dict[str, pd.DataFrame], path: str | Path, lang: str = "en") -> None:
     """One sheet per table: percentages as ``0.00%``, amounts as ``#,##0.00``, a frozen
     header row and columns wide enough to read; sheet names and headers in ``lang``."""
-    from engine.report.i18n import column_label
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
-
-    from engine.report.table import width
 
     wb = Workbook()
     wb.remove(wb.active)

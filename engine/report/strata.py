@@ -9,6 +9,7 @@ from collections import defaultdict
 import pandas as pd
 
 from engine.report.i18n import tr
+from engine.report.i18n import column_label, money, pct
 
 #: Appraisal coverage bands: appraised value of the IP pledged to the pool over the loan.
 COVERAGE_BANDS = ((0.0, "none"), (0.5, "below 0.5x"), (1.0, "0.5x to 1x"), (2.0, "1x to 2x"),
@@ -92,8 +93,6 @@ def stratification(scenario, lang: str = "en") -> pd.DataFrame:
 def strata_tables(frame: pd.DataFrame, lang: str = "en") -> list[tuple[str, list, list]]:
     """The stratification as ``(dimension, header, rows)`` tables for a page: each
     dimension with the columns it fills, amounts with separators, shares in percent."""
-    from engine.report.i18n import column_label, money, pct
-
     out = []
     for dim, part in frame.groupby("dimension", sort=False):
         cols = [c for c in frame.columns[1:] if part[c].notna().any()]
