@@ -26,7 +26,7 @@ from engine.waterfall.calendar import (
     note_accrual,
     years_after_closing,
 )
-from engine.scenario.models import covered_assets
+from engine.scenario.models import covered_assets, full_loss_order
 from engine.waterfall import codes as wk
 from engine.waterfall.bundles import (
     Collateral,
@@ -428,7 +428,7 @@ def _support_fields(scenario, ob_index) -> dict:
             cov[i].append(n)
         for tid in sup.covered_tranches():
             covers_tranche[n, tranche_index[tid]] = 1
-    order = {kind: r for r, kind in enumerate(scenario.loss_order)}
+    order = {kind: r for r, kind in enumerate(full_loss_order(scenario.loss_order))}
     rank = [order[s.loss_kind] if s.loss_kind is not None else 0 for s in supports]
     cov = [sorted(c, key=lambda n: rank[n]) for c in cov]      # stable: listed order within a kind
     terms = [supports[n].per_asset_terms() for c in cov for n in c]

@@ -85,6 +85,7 @@ def coverage(scenario):
     in loss order (bank guarantees rank with loan guarantees), listed order within a kind."""
     sup = scenario.credit_support
     order = list(scenario.loss_order)
+    order += [k for k in ("loan_guarantee", "ip_insurance", "risk_compensation") if k not in order]
 
     def rank(n):
         kind = sup[n].type

@@ -146,3 +146,28 @@ def test_cash_is_conserved_with_every_support_combined():
                objs, n=5, simulation={"paths": 20_000, "seed": 2})
     res = engine.run(sc)
     assert res.diagnostics["max_cash_error"] < 1e-4
+
+
+def test_a_partial_loss_order_means_the_listed_kinds_then_the_default_order():
+    """``loss_order: [risk_compensation]`` is ``[risk_compensation, loan_guarantee,
+    ip_insurance]``: the same Plan, and a kind listed twice is refused."""
+    import numpy as np
+    import pytest
+
+    from engine.errors import ScenarioError
+    from engine.plan import compile_plan
+    from engine.scenario import load_scenario
+
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(root / "scenarios" / "shenzhen_rc_insurance.yaml")
+    short = compile_plan(sc.with_changes(loss_order=["risk_compensation"]))
+    full = compile_plan(sc.with_changes(
+        loss_order=["risk_compensation", "loan_guarantee", "ip_insurance"]))
+    default = compile_plan(sc.with_changes(
+        loss_order=["loan_guarantee", "ip_insurance", "risk_compensation"]))
+    assert np.array_equal(short.cov_sup, full.cov_sup)
+    assert not np.array_equal(short.cov_sup, default.cov_sup)     # the order matters here
+    with pytest.raises(ScenarioError, match="at most once"):
+        sc.with_changes(loss_order=["ip_insurance", "ip_insurance"])

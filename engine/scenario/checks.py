@@ -358,8 +358,8 @@ def _check_support(s: ScenarioFields, report: Report) -> None:
     tranche_ids = [t.id for t in s.tranches]
     commitments = [sp.id for sp in s.credit_support if isinstance(sp, ShortfallCommitment)]
     if len(set(s.loss_order)) != len(s.loss_order):
-        report(Problem("loss_order", f"each of {', '.join(LOSS_ORDER_DEFAULT)} must appear "
-                                     "once"))
+        report(Problem("loss_order", f"list each of {', '.join(LOSS_ORDER_DEFAULT)} at most "
+                                     "once (those not listed follow in this order)"))
     for i, sp in enumerate(s.credit_support):
         if sp.cap_key != "cap" and sp.cap is not None:
             report(Problem(_path("credit_support", i, "cap"),

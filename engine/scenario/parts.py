@@ -64,6 +64,10 @@ from engine.scenario.supports import (
     IPInsurance,
     LOSS_ORDER_DEFAULT,
     LossKind,
+    full_loss_order,
+    SUPPORT_MODELS,
+    support_model,
+    support_labels,
     ASSET_SUPPORT_TYPES,
     covered_assets,
 )
@@ -110,7 +114,8 @@ __all__ = [
     "TriggerCondition", "Trigger", "Importance", "Simulation", "RatingSpec", "Stress",
     "RecoveryDelay", "Concentration", "ConcentrationStep", "Sensitivity", "ScenarioFields",
     "SUPPORT_TYPES", "PERIODS_PER_YEAR", "RiskCompensation", "IPInsurance",
-    "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets",
+    "LOSS_ORDER_DEFAULT", "ASSET_SUPPORT_TYPES", "covered_assets", "full_loss_order",
+    "SUPPORT_MODELS", "support_model", "support_labels",
     "PARENT_CORRELATION_DEFAULT", "region_nodes", "ReportSpec", "ReportStress",
     "SEED_LIMIT", "SENSITIVITY_CHANGES", "format_amount",
 ]
@@ -143,9 +148,10 @@ class ScenarioFields(_Model):
     reserve: Reserve | None = None
     dates: Dates | None = Field(None, description="calendar dates and day counts (optional)")
     loss_order: list[LossKind] = Field(
-        list(LOSS_ORDER_DEFAULT), min_length=3, max_length=3,
+        list(LOSS_ORDER_DEFAULT), min_length=1, max_length=len(LOSS_ORDER_DEFAULT),
         description="the order in which a defaulted asset's loss is met after its collateral "
-                    "(bank guarantees rank with loan guarantees)")
+                    "(bank guarantees rank with loan guarantees); kinds not listed follow "
+                    "in their default order")
     waterfall: Waterfall | None = None
     triggers: list[Trigger] = []
     simulation: Simulation = Simulation()

@@ -37,6 +37,8 @@ class _SupportBase(_Model):
     level: ClassVar[str] = "asset"
     #: Its kind in ``loss_order`` (asset level), the kind it ranks with when not its own.
     loss_kind: ClassVar[str | None] = None
+    #: Where its own loss kind ranks by default (``None``: it ranks with another type's).
+    loss_rank: ClassVar[int | None] = None
     #: The key of its aggregate limit.
     cap_key: ClassVar[str] = "cap"
     #: A counter-pledge (``pledgee: guarantor``) goes to its provider.
@@ -123,6 +125,7 @@ class LoanGuarantee(_GuaranteeBase):
     code: ClassVar[int] = 0
     labels: ClassVar[tuple[str, str]] = ("loan guarantee", "连带责任保证担保")
     loss_kind: ClassVar[str] = "loan_guarantee"
+    loss_rank: ClassVar[int] = 0
     takes_counter_pledge: ClassVar[bool] = True
 
     type: Literal["loan_guarantee"]
@@ -190,6 +193,7 @@ class RiskCompensation(_GuaranteeBase):
     code: ClassVar[int] = 4
     labels: ClassVar[tuple[str, str]] = ("risk-compensation fund", "风险补偿资金池")
     loss_kind: ClassVar[str] = "risk_compensation"
+    loss_rank: ClassVar[int] = 2
     cap_key: ClassVar[str] = "size"
 
     type: Literal["risk_compensation"]
@@ -211,6 +215,7 @@ class IPInsurance(_GuaranteeBase):
     code: ClassVar[int] = 5
     labels: ClassVar[tuple[str, str]] = ("IP insurance", "知识产权保险")
     loss_kind: ClassVar[str] = "ip_insurance"
+    loss_rank: ClassVar[int] = 1
 
     type: Literal["ip_insurance"]
     deductible: NonNegative = Field(0.0, description="per asset, in currency")
@@ -239,12 +244,21 @@ ASSET_SUPPORT_TYPES: tuple[str, ...] = tuple(m.type_name() for m in SUPPORT_MODE
                                              if m.level == "asset")
 
 #: The order in which a defaulted asset's loss is met, after its collateral (``loss_order``):
-#: guarantees first, then insurance, then a risk-compensation fund.
-LOSS_ORDER_DEFAULT: tuple[str, ...] = (LoanGuarantee.loss_kind, IPInsurance.loss_kind,
-                                       RiskCompensation.loss_kind)
+#: each type's own loss kind by its ``loss_rank`` (guarantees, insurance, then a
+#: risk-compensation fund).
+LOSS_ORDER_DEFAULT: tuple[str, ...] = tuple(
+    m.loss_kind for m in sorted((m for m in SUPPORT_MODELS if m.loss_rank is not None),
+                                key=lambda m: m.loss_rank))
 
 #: The kinds ``loss_order`` ranks.
 LossKind = Literal[LOSS_ORDER_DEFAULT]
+
+
+def full_loss_order(listed) -> tuple[str, ...]:
+    """The loss order a scenario's ``loss_order`` means: the kinds it lists, in its order,
+    then the others in their default order (so a file stays valid when a kind is added)."""
+    listed = tuple(listed)
+    return listed + tuple(k for k in LOSS_ORDER_DEFAULT if k not in listed)
 
 
 def support_model(name: str) -> type[_SupportBase]:
