@@ -15,7 +15,7 @@ from __future__ import annotations
 from engine.errors import Problem, ScenarioError, UnsupportedFeature
 
 __all__ = ["Problem", "Result", "Scenario", "ScenarioError", "UnsupportedFeature",
-           "cashflows", "compare", "load_scenario", "load_scenario_text", "load_state", "run",
+           "book", "cashflows", "compare", "load_scenario", "load_scenario_text", "load_state", "run",
            "state_after", "track", "with_state",
            "scenario_json_schema", "sensitivity", "size_tranche", "sweep", "with_changes"]
 __version__ = "0.1.0"
@@ -37,6 +37,7 @@ _LAZY = {
     "sweep": "engine.api",
     "with_changes": "engine.api",
     "Result": "engine.result",
+    "book": "engine.books",
 }
 
 

@@ -291,11 +291,14 @@ def rating_tables(scenario) -> dict:
 
 
 def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: float = 0.0,
-                 recovery_multiplier: float = 1.0) -> Plan:
+                 recovery_multiplier: float = 1.0, key_space: str | None = None) -> Plan:
     """Turn a validated :class:`engine.Scenario` into a :class:`Plan`.
 
     The keyword arguments are the stresses sensitivities apply; they change numbers,
     never the shape of the Plan, so stressed runs reuse the base case's random numbers.
+    ``key_space`` (a book's name for the deal) makes the draw keys of the obligors without
+    an ``entity`` and of the collateral private to the deal; an obligor's ``entity`` keys
+    its draws whatever the deal.
     Each part of the Plan has its builder (the default side, the pool, collateral, credit
     support, the notes, the waterfall), each returning its fields by name.
 
@@ -314,7 +317,8 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     imp = scenario.simulation.importance
     by_exposure = bool(imp and imp.twist)
     default_side, concentration, dof = _default_fields(scenario, table, pd_multiplier,
-                                                       correlation_shift, by_exposure)
+                                                       correlation_shift, by_exposure,
+                                                       key_space)
     plan = Plan(
         horizon=scenario.legal_final, periods_per_year=scenario.periods_per_year,
         pool_balance=float(sum(a.balance for a in scenario.assets)),
@@ -324,7 +328,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
         support_ids=tuple(s.id for s in scenario.credit_support),
         fee_ids=tuple(f.id for f in scenario.fees),
         **default_side, **_pool_fields(scenario, ob_index),
-        **_collateral_fields(scenario, given, recovery_multiplier),
+        **_collateral_fields(scenario, given, recovery_multiplier, key_space),
         **_support_fields(scenario, ob_index), **_note_fields(scenario),
         **_waterfall_fields(scenario, ob_index),
     )
@@ -343,7 +347,15 @@ def _f64(xs) -> np.ndarray:
     return np.asarray(list(xs), dtype=np.float64)
 
 
-def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposure):
+def obligor_key_names(obligors, key_space: str | None = None) -> list[str]:
+    """What keys each obligor's random numbers: its ``entity`` (the real firm, the same in
+    every deal), else its id (inside ``key_space``, a book's name for the deal)."""
+    return [f"entity:{o.entity}" if o.entity is not None
+            else (o.id if key_space is None else f"{key_space}/{o.id}") for o in obligors]
+
+
+def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposure,
+                    key_space=None):
     """The default side: PD curves, the factor structure, thresholds and default groups.
     Returns ``(fields, concentration multipliers, dof or None)``."""
     obligors, assets, horizon = scenario.obligors, scenario.assets, scenario.legal_final
@@ -362,7 +374,7 @@ def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposu
         exposure[ob_index[a.obligor]] += a.balance
         ob_assets[ob_index[a.obligor]].append(i)
     exposure /= sum(a.balance for a in assets)
-    ob_key = draw_keys("obligor", [o.id for o in obligors])
+    ob_key = draw_keys("obligor", obligor_key_names(obligors, key_space))
     groups = build_groups(factors, thresholds, exposure, by_exposure=by_exposure, keys=ob_key)
     fields = dict(
         factors=factors, pd_curves=curves, thresholds=thresholds, dof=float(dof or 0.0),
@@ -389,7 +401,7 @@ def _pool_fields(scenario, ob_index) -> dict:
         pool_active=_i64((terms[:, None] >= dates[None, :]).sum(axis=0) * (dates > 0)))
 
 
-def _collateral_fields(scenario, given, recovery_multiplier) -> dict:
+def _collateral_fields(scenario, given, recovery_multiplier, key_space=None) -> dict:
     """Each asset's pledged items (CSR), their values, lags and haircut laws; an item's draw
     is its place in the scenario as given (haircut arrays come so)."""
     coll_by_id = {c.id: (n, c) for n, c in enumerate(given.collateral)}
@@ -406,7 +418,8 @@ def _collateral_fields(scenario, given, recovery_multiplier) -> dict:
               if laws else np.zeros((0, points)))
     return dict(
         coll_ptr=_i64(coll_ptr), coll_draw=_i64(n for n, _ in rows),
-        coll_key=draw_keys("collateral", [c.id for c in given.collateral]),
+        coll_key=draw_keys("collateral", [c.id if key_space is None else f"{key_space}/{c.id}"
+                                          for c in given.collateral]),
         coll_value=_f64(c.appraised_value * recovery_multiplier for _, c in rows),
         coll_lag=_i64(c.lag for _, c in rows),
         coll_pledgee=_i64(c.pledgee == "guarantor" for _, c in rows),

@@ -46,7 +46,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
                  "engine.backends", "engine.accumulate")),
     ("rating and analysis", ("engine.rating", "engine.analysis", "engine.result")),
     # track runs engine.api.run at closing and at every state
-    ("api", ("engine.api", "engine.analysis.tracking")),
+    ("api", ("engine.api", "engine.analysis.tracking", "engine.books")),
     # the golden check writes the result files of engine.report.files
     ("cli and report", ("engine.cli", "engine.__main__", "engine.warmup", "engine.report",
                         "engine.analysis.regression", "engine")),

@@ -86,6 +86,11 @@ class Obligor(_Model):
     """A name that can default: a borrower or a support provider."""
 
     id: Id
+    entity: Id | None = Field(
+        None, description="the real firm (a registry code such as the unified social credit "
+                          "code, 统一社会信用代码): obligors of the same entity are one name "
+                          "across the deals of a book (`ipabs book`); its random numbers "
+                          "follow the entity")
     kind: ObligorKind
     rating: Notch | None = None
     pd: PD | None = None

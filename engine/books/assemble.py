@@ -1,0 +1,236 @@
+"""A book's deals as Plans on one set of random numbers: each deal's scenario (and state),
+the book's correlation if it has one, draw keys private to the deal except a shared
+entity's (keyed by the entity) and the factors (keyed by label); which obligor and which
+supports of each deal are each modelled entity's; the outside books as factor loadings."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from engine.api import load_state, with_state
+from engine.books.format import Book
+from engine.default.draw_keys import draw_keys
+from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
+from engine.errors import Problem, ScenarioError
+from engine.plan import Plan, compile_plan, rating_table
+from engine.scenario import load_scenario
+from engine.scenario.checks import check_scenario
+from engine.scenario.correlation import factor_names, obligor_region_loadings
+from engine.scenario.supports import covered_assets
+
+#: A capacity no claim reaches: puts an entity among the deal's capacity obligors (its
+#: payments counted per path) without limiting it until the book fixes its capital.
+UNLIMITED = 1e300
+
+
+@dataclass
+class BookDeal:
+    """One deal of the book, ready for the kernels."""
+
+    file: str
+    scenario: object
+    plan: Plan
+    ent_obligor: np.ndarray    # (entities,) the deal's obligor index of each entity, -1: none
+    ent_sup: np.ndarray        # (supports,) the entity whose capital a support draws on, -1
+    guaranteed: np.ndarray     # (entities,) what the entity's supports cover, in currency
+    largest: np.ndarray        # (entities,) its largest single borrower covered, in currency
+
+
+@dataclass
+class Outside:
+    """An entity's outside book as the kernel reads it."""
+
+    factor_keys: np.ndarray
+    loadings: np.ndarray
+    idio: float
+    thresholds: np.ndarray     # (horizon,) latent thresholds of its cumulative PD by date
+    amount_lgd: float
+    amount: float
+
+
+@dataclass
+class Assembled:
+    book: Book
+    deals: list[BookDeal]
+    entities: list[str]
+    horizon: int
+    periods_per_year: int
+    dof: float
+    stated: dict               # entity -> its rating (or PD) as the deals state it
+    outside: dict              # entity -> Outside
+
+
+def assemble(book: Book) -> Assembled:
+    """Read and check every deal of ``book`` and build their Plans (raises ScenarioError
+    naming the deal and what disagrees)."""
+    entities = list(book.entities)
+    deals = [_book_deal(book, n, ref, entities) for n, ref in enumerate(book.deal_refs)]
+    _check_alike(deals)
+    _check_one_name(deals)
+    stated = _check_entities(book, deals, entities)
+    horizon = max(d.plan.horizon for d in deals)
+    ppy = deals[0].plan.periods_per_year
+    dof = deals[0].plan.dof
+    outside = {e: _outside(book, deals, e, horizon, ppy, dof) for e in entities
+               if book.entities[e].outside_book is not None}
+    return Assembled(book, deals, entities, horizon, ppy, dof, stated, outside)
+
+
+def _deal_error(file: str, message: str, path: str = "deals") -> ScenarioError:
+    return ScenarioError(Problem(path, f"{file}: {message}"))
+
+
+def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
+    base = book.base_dir
+    path = ref.file if base is None else base / ref.file
+    try:
+        sc = load_scenario(path)
+        if ref.state is not None:
+            sc = with_state(sc, load_state(ref.state if base is None else base / ref.state))
+    except ScenarioError as exc:
+        raise ScenarioError([Problem(f"deals.{n}", f"{ref.file}: {p}") for p in exc.problems],
+                            source=book.source) from None
+    if book.correlation is not None:
+        sc = sc.model_copy(update={"correlation": book.correlation})
+        problems = check_scenario(sc)
+        if problems:
+            raise ScenarioError([Problem(f"deals.{n}", f"{ref.file} with the book's "
+                                                       f"correlation: {p}") for p in problems],
+                                source=book.source)
+    if sc.correlation.pairwise is not None:
+        raise ScenarioError(Problem(f"deals.{n}", f"{ref.file}: pairwise correlation in a book "
+                                                  "is not supported yet; give the book a "
+                                                  "`correlation` of factors or uniform"),
+                            source=book.source)
+    plan = compile_plan(sc, key_space=f"deal:{ref.file}")
+    by_entity = {o.entity: j for j, o in enumerate(_plan_obligors(sc, plan))
+                 if o.entity is not None}
+    ent_obligor = np.array([by_entity.get(e, -1) for e in entities], dtype=np.int64)
+    capacity = plan.ob_capacity.copy()
+    for j in ent_obligor[ent_obligor >= 0]:
+        if not np.isfinite(capacity[j]):
+            capacity[j] = UNLIMITED
+    plan = dataclasses.replace(plan, ob_capacity=capacity,
+                               cap_obligors=np.flatnonzero(np.isfinite(capacity)).astype(np.int64))
+    ent_of = {int(j): e for e, j in enumerate(ent_obligor) if j >= 0}
+    ent_sup = np.array([ent_of.get(int(p), -1) for p in plan.sup_provider], dtype=np.int64)
+    guaranteed, largest = _exposures(sc, entities, by_entity)
+    return BookDeal(ref.file, sc, plan, ent_obligor, ent_sup, guaranteed, largest)
+
+
+def _plan_obligors(sc, plan):
+    by_id = {o.id: o for o in sc.obligors}
+    return [by_id[i] for i in plan.obligor_ids]
+
+
+def _exposures(sc, entities, by_entity):
+    """Per entity: what its supports in the deal cover, and the largest single borrower."""
+    ids = {o.id: o.entity for o in sc.obligors}
+    guaranteed = np.zeros(len(entities))
+    largest = np.zeros(len(entities))
+    for s in sc.credit_support:
+        e = ids.get(s.provider)
+        if e not in entities:
+            continue
+        k = entities.index(e)
+        guaranteed[k] += s.covered_amount(sc)
+        owed: dict[str, float] = {}
+        for i in covered_assets(sc, s):
+            a = sc.assets[i]
+            owed[a.obligor] = owed.get(a.obligor, 0.0) + a.balance * s.share
+        largest[k] = max(largest[k], max(owed.values(), default=0.0))
+    return guaranteed, largest
+
+
+def _check_alike(deals: list[BookDeal]) -> None:
+    """One calendar and one copula for the book."""
+    first = deals[0]
+    for d in deals[1:]:
+        if d.plan.periods_per_year != first.plan.periods_per_year:
+            raise ScenarioError(Problem("deals", f"{d.file} pays {d.scenario.payment_frequency}"
+                                                 f", {first.file} "
+                                                 f"{first.scenario.payment_frequency}: deals "
+                                                 "of other frequencies in one book are not "
+                                                 "supported yet"))
+        if d.plan.dof != first.plan.dof:
+            raise ScenarioError(Problem("deals", f"{d.file} and {first.file} use other copulas; "
+                                                 "give the book one `correlation`"))
+
+
+def _check_one_name(deals: list[BookDeal]) -> None:
+    """Obligors of the same ``entity`` in several deals are one name: the same default
+    model everywhere (else they could not default on the same date)."""
+    first: dict[str, tuple[BookDeal, int]] = {}
+    for d in deals:
+        for j, ob in enumerate(_plan_obligors(d.scenario, d.plan)):
+            if ob.entity is None:
+                continue
+            if ob.entity not in first:
+                first[ob.entity] = (d, j)
+                continue
+            d0, j0 = first[ob.entity]
+            h = min(d.plan.horizon, d0.plan.horizon)
+            if not (np.array_equal(d.plan.thresholds[j, :h], d0.plan.thresholds[j0, :h])
+                    and _loadings(d.plan, j) == _loadings(d0.plan, j0)):
+                raise ScenarioError(Problem(
+                    "deals", f"entity {ob.entity} is modelled differently in {d0.file} "
+                             f"({d0.plan.obligor_ids[j0]}) and {d.file} "
+                             f"({d.plan.obligor_ids[j]}): rating, PD, region, industry or "
+                             "correlation (or a state's conditional PDs); one name needs one "
+                             "model"))
+
+
+def _check_entities(book: Book, deals: list[BookDeal], entities: list[str]) -> dict:
+    """Each modelled entity is in some deal; its stated rating."""
+    stated = {}
+    for k, e in enumerate(entities):
+        seen = [(d, int(d.ent_obligor[k])) for d in deals if d.ent_obligor[k] >= 0]
+        if not seen:
+            raise ScenarioError(Problem(f"entities.{e}", f"no obligor of the book's deals has "
+                                                         f"`entity: {e}`"))
+        d0, j0 = seen[0]
+        ob0 = _plan_obligors(d0.scenario, d0.plan)[j0]
+        stated[e] = ob0.rating or (f"PD {ob0.pd.annual:.2%}" if ob0.pd.annual is not None
+                                   else "PD curve")
+    return stated
+
+
+def _loadings(plan: Plan, j: int) -> dict:
+    fs = plan.factors
+    lo, hi = fs.load_ptr[j], fs.load_ptr[j + 1]
+    return {fs.names[int(q)]: float(v) for q, v in zip(fs.load_idx[lo:hi], fs.load_val[lo:hi])}
+
+
+def _outside(book: Book, deals, e: str, horizon: int, ppy: int, dof: float) -> Outside:
+    """The outside book's loadings: those an obligor of its region and industry has in the
+    book's correlation (else in the first deal that models the entity)."""
+    ob = book.entities[e].outside_book
+    k = list(book.entities).index(e)
+    d = next(d for d in deals if d.ent_obligor[k] >= 0)
+    corr = book.correlation or d.scenario.correlation
+    names, loads = ["global"], [0.0]
+    if corr.uniform is not None:
+        loads = [float(np.sqrt(corr.uniform))]
+    elif corr.factors is not None:
+        fac = corr.factors
+        names = factor_names([], corr)
+        loads = [0.0] * len(names)
+        loads[0] = fac.global_
+        pseudo = SimpleNamespace(region=ob.region, industry=ob.industry)
+        for node, v in obligor_region_loadings(pseudo, fac):
+            loads[names.index(f"region:{node}")] = v
+        if ob.industry in fac.industry:
+            loads[names.index(f"industry:{ob.industry}")] = fac.industry[ob.industry]
+    idio2 = 1.0 - sum(v * v for v in loads)
+    if idio2 < 0.0:
+        raise ScenarioError(Problem(f"entities.{e}.outside_book",
+                                    "its factor loadings square to more than 1"))
+    curve = cumulative_pd_curve(SimpleNamespace(rating=None, pd=ob.pd), horizon, ppy,
+                                rating_table(d.scenario))
+    thresholds = latent_thresholds(curve[None, :], dof if dof > 0 else None)[0]
+    return Outside(draw_keys("factor", names), np.asarray(loads, dtype=np.float64),
+                   float(np.sqrt(idio2)), np.ascontiguousarray(thresholds, dtype=np.float64),
+                   ob.amount * ob.lgd, ob.amount)

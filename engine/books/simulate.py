@@ -1,0 +1,160 @@
+"""The book's paths: every deal on the same random numbers (first pass, as simulated),
+each entity's claims by date (its supports in every deal and its outside book), the date
+its capital is exhausted, and the paths replayed with that exhaustion fixed (the entity
+pays its capital's rest pro rata across the deals' claims of that date, then nothing, and
+counts as defaulted everywhere), until no entity's exhaustion moves."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.books._kernels import book_deal_blocks, book_deal_paths, outside_claims
+from engine.books.assemble import Assembled, BookDeal
+
+#: Paths per block of the first pass (a thread's share of work at a time).
+BOOK_BLOCK = 1024
+
+
+@dataclass
+class DealPaths:
+    """One deal's outcome on every path of the book."""
+
+    default: np.ndarray        # (paths, tranches) uint8
+    loss: np.ndarray           # (paths, tranches) float64
+    claims: np.ndarray         # (paths, entities) what each entity paid in the deal
+    demand: np.ndarray         # (paths, entities) what it was asked for as simulated (its
+                               # own default aside, its capital unlimited): the first pass
+
+
+@dataclass
+class BookPaths:
+    """Every path of the book after the exhaustion replays."""
+
+    deals: list[DealPaths]
+    claims: np.ndarray         # (paths, entities, dates + 1) paid by each entity by date
+    demand: np.ndarray         # (paths, entities) claims in all as simulated (first pass)
+    own_default: np.ndarray    # (paths, entities) the entity's own default date (T + 1: none)
+    exhausted: np.ndarray      # (paths, entities) date its capital ran out (T + 1: never)
+    outside: np.ndarray        # (paths, entities) the outside book's claims in all
+    replayed: int              # paths replayed for an exhaustion
+
+
+def _run(deal: BookDeal, seed: int, paths: np.ndarray, n_ent: int, tau_fix=None, cap_fix=None):
+    """``deal`` on ``paths`` (serially), optionally with fixes: (default, loss, claims by
+    date, own default)."""
+    plan = deal.plan
+    n, n_tr = len(paths), plan.n_tranches
+    out = (np.zeros((n, n_tr), dtype=np.uint8), np.zeros((n, n_tr)),
+           np.zeros((n, n_ent, plan.horizon + 1)), np.zeros((n, n_ent), dtype=np.int64))
+    tau_fix = np.full((n, n_ent), -1, dtype=np.int64) if tau_fix is None else tau_fix
+    cap_fix = np.full((n, n_ent), -1.0) if cap_fix is None else cap_fix
+    book_deal_paths(np.uint64(seed), np.asarray(paths, dtype=np.int64), plan.default_model(),
+                    plan.groups.bundle(), plan.haircut_draws(), plan.deal(), deal.ent_obligor,
+                    deal.ent_sup, tau_fix, cap_fix, *out)
+    return out
+
+
+def _first_pass(deal: BookDeal, seed: int, n_paths: int, n_ent: int):
+    plan = deal.plan
+    d = plan.deal()
+    n_tr = plan.n_tranches
+    out = (np.zeros((n_paths, n_tr), dtype=np.uint8), np.zeros((n_paths, n_tr)),
+           np.zeros((n_paths, n_ent, plan.horizon + 1)),
+           np.zeros((n_paths, n_ent), dtype=np.int64))
+    book_deal_blocks(np.uint64(seed), n_paths, BOOK_BLOCK, plan.default_model(),
+                     plan.groups.bundle(), plan.haircut_draws(), d.horizon, d.periods_per_year,
+                     d.pool_balance, d.pool, d.collateral, d.support, d.notes, d.waterfall,
+                     deal.ent_obligor, deal.ent_sup, *out)
+    return out
+
+
+def exhaustion_dates(claims: np.ndarray, capital: np.ndarray, horizon: int) -> np.ndarray:
+    """``(paths, entities)``: the first date each entity's cumulative claims exceed its
+    capital (``horizon + 1``: never)."""
+    over = np.cumsum(claims, axis=2) > capital[None, :, None]
+    first = np.argmax(over, axis=2)
+    return np.where(over.any(axis=2), first, horizon + 1).astype(np.int64)
+
+
+def simulate_book(asm: Assembled, paths: int, seed: int) -> BookPaths:
+    """Every deal of the book on ``paths`` paths of ``seed``, exhaustions replayed."""
+    n_ent, T = len(asm.entities), asm.horizon
+    capital = np.array([asm.book.entities[e].capital for e in asm.entities])
+    total = np.zeros((paths, n_ent, T + 1))
+    own = np.full((paths, n_ent), T + 1, dtype=np.int64)
+    results = []
+    for deal in asm.deals:
+        default, loss, claims, ent_tau = _first_pass(deal, seed, paths, n_ent)
+        total[:, :, :deal.plan.horizon + 1] += claims
+        present = deal.ent_obligor >= 0
+        own[:, present] = np.minimum(own[:, present], ent_tau[:, present])
+        results.append(DealPaths(default, loss, claims.sum(axis=2), claims.sum(axis=2)))
+    ob = np.zeros((paths, n_ent, T + 1))
+    for e, spec in asm.outside.items():
+        outside_claims(np.uint64(seed), paths, asm.dof, spec.factor_keys, spec.loadings,
+                       spec.idio, spec.thresholds, spec.amount_lgd,
+                       ob[:, asm.entities.index(e), :])
+    total += ob
+    demand = total.sum(axis=2)
+    exhausted, replayed = _replay_exhaustions(asm, seed, total, own, capital, results, ob)
+    return BookPaths(results, total, demand, own, exhausted, ob.sum(axis=2), replayed)
+
+
+def _replay_exhaustions(asm, seed, total, own, capital, results, ob):
+    """Replay the paths where an entity's capital runs out before its own default, one
+    exhaustion date at a time (the earliest first: what it changes comes after it), until
+    none is left. Updates ``total`` and ``results`` in place; returns each entity's
+    exhaustion date on every path and the number of paths replayed."""
+    n_ent, T = len(asm.entities), asm.horizon
+    fixed = np.full(own.shape, T + 1, dtype=np.int64)
+    ex = exhaustion_dates(total, capital, T)
+    rows = np.flatnonzero(((ex <= T) & (ex < own)).any(axis=1))
+    if len(rows) == 0:
+        return fixed, 0
+    n = len(rows)
+    cur = [_pad(_run(d, seed, rows, n_ent)[2], T) for d in asm.deals]   # as simulated
+    tau_fix = [np.full((n, n_ent), -1, dtype=np.int64) for _ in asm.deals]
+    cap_fix = [np.full((n, n_ent), -1.0) for _ in asm.deals]
+    sub_own = own[rows]
+    for _ in range(n_ent):
+        demand = ob[rows] + sum(cur)
+        ex = exhaustion_dates(demand, capital, T)
+        ex = np.where((ex < sub_own) & (fixed[rows] > T), ex, T + 1)
+        first = ex.min(axis=1)
+        todo = np.flatnonzero(first <= T)
+        if len(todo) == 0:
+            break
+        for r in todo:
+            for e in np.flatnonzero(ex[r] == first[r]):
+                E = first[r]
+                fixed[rows[r], e] = E
+                left = max(capital[e] - demand[r, e, :E].sum(), 0.0)
+                for k, deal in enumerate(asm.deals):
+                    if deal.ent_obligor[e] < 0:
+                        continue
+                    mine = cur[k][r, e]
+                    if mine[E] > 0.0:     # it shares the capital left, then is exhausted
+                        # (+ a micro-unit: the kernel's running sum before E rounds
+                        # apart from this one by far less, and must not exhaust early)
+                        cap_fix[k][r, e] = (mine[:E].sum() + left * mine[E] / demand[r, e, E]
+                                            + 1e-6)
+                    else:                 # no claim that date: defaulted from it
+                        tau_fix[k][r, e] = E
+        for k, deal in enumerate(asm.deals):
+            default, loss, claims, _ = _run(deal, seed, rows, n_ent, tau_fix[k], cap_fix[k])
+            results[k].default[rows] = default
+            results[k].loss[rows] = loss
+            results[k].claims[rows] = claims.sum(axis=2)
+            cur[k] = _pad(claims, T)
+    total[rows] = ob[rows] + sum(cur)
+    return fixed, n
+
+
+def _pad(row: np.ndarray, T: int) -> np.ndarray:
+    """A deal's claims by date on the book's dates (zeros after its legal final)."""
+    if row.shape[-1] == T + 1:
+        return row
+    out = np.zeros(row.shape[:-1] + (T + 1,))
+    out[..., :row.shape[-1]] = row
+    return out
