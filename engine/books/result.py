@@ -89,7 +89,8 @@ def _entity_row(asm, k, bp) -> dict:
            "guaranteed_in_book": guaranteed, "outside_book": outside,
            "outside_claims_mean": float(bp.outside[:, k].mean()),
            "net_assets": spec.net_assets, "leverage": None, "largest_obligor_share": None,
-           "marginal": _marginal(asm, k, bp, claims)}
+           "marginal": _marginal(asm, k, bp, claims),
+           "claims_histogram": _histogram(claims)}
     warnings = []
     if spec.net_assets:
         row["leverage"] = (guaranteed + outside) / spec.net_assets
@@ -103,6 +104,13 @@ def _entity_row(asm, k, bp) -> dict:
                             f"of net assets, above the {SINGLE_OBLIGOR_CAP:.0%} cap")
     row["_warnings"] = warnings
     return row
+
+
+def _histogram(claims: np.ndarray, bins: int = 40) -> dict:
+    """The claims' distribution: ``bins`` equal bins from 0 to the largest claim."""
+    top = float(claims.max()) if claims.size and claims.max() > 0 else 1.0
+    counts, edges = np.histogram(claims, bins=bins, range=(0.0, top))
+    return {"edges": edges.tolist(), "probability": (counts / claims.size).tolist()}
 
 
 def _implied_grade(p: float, years: float, table) -> str:

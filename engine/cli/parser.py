@@ -176,6 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state(p)
     _add_lang(p)
 
+    p = sub.add_parser("book", help="a guarantor's book: its deals simulated together "
+                                    "against one capital (ipabs-book/v1)")
+    p.add_argument("book")
+    p.add_argument("--paths", type=_paths, help="number of Monte Carlo paths "
+                   "(default: the book's simulation.paths)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the book's)")
+    p.add_argument("--json", metavar="FILE", help="write the ipabs-book-result/v1 document")
+    p.add_argument("--out", metavar="DIR", help="write book.json, the CSV tables, book.xlsx "
+                                                "and claims.png into DIR")
+    p.add_argument("--backend", choices=("local",), default="local",
+                   help="where the paths run: here (Dask for books is not built yet)")
+    p.add_argument("--no-alone", action="store_true",
+                   help="skip rating each deal alone (its market and joint-default rating)")
+    _add_lang(p)
+
     p = sub.add_parser("check", help="every scenario of a folder against its golden result")
     p.add_argument("folder")
     _add_sim_options(p)

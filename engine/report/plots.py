@@ -277,3 +277,32 @@ def industry_png(shares: list[tuple[str, float]], lang: str = "en") -> bytes:
         ax.set_xlabel(tr("share of the pool by industry", lang) + " (%)")
         fig.tight_layout()
         return _png(fig)
+
+
+def claims_png(doc: dict, lang: str = "en") -> bytes:
+    """Each modelled entity's claims in the book (as simulated, capital unlimited): the
+    distribution beside its capital, and where the AAA/AA/A stresses fall."""
+    entities = doc["entities"]
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(len(entities), 1, figsize=(7, 3.2 * len(entities)),
+                                 squeeze=False)
+        for ax, e in zip(axes[:, 0], entities):
+            h = e["claims_histogram"]
+            edges = np.asarray(h["edges"]) / 1e6
+            ax.bar(edges[:-1], np.asarray(h["probability"]) * 100.0, width=np.diff(edges),
+                   align="edge", color="#5b8fbf")
+            ax.set_yscale("log")
+            ax.axvline(e["capital"] / 1e6, color="#c0392b", lw=1.5,
+                       label=tr("capital", lang))
+            for g, v in e["claims_at_stress"].items():
+                if v is not None:
+                    ax.axvline(v / 1e6, color="#555555", lw=0.8, ls="--")
+                    ax.annotate(f" {g}", (v / 1e6, ax.get_ylim()[1]), fontsize=8, va="top")
+            ax.set_title(_plain(e["entity"]), fontsize=10)
+            ax.set_xlabel(tr("claims in the book (millions)", lang))
+            ax.set_ylabel("%")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        return _png(fig)
