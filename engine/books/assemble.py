@@ -100,12 +100,8 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
             raise ScenarioError([Problem(f"deals.{n}", f"{ref.file} with the book's "
                                                        f"correlation: {p}") for p in problems],
                                 source=book.source)
-    if sc.correlation.pairwise is not None:
-        raise ScenarioError(Problem(f"deals.{n}", f"{ref.file}: pairwise correlation in a book "
-                                                  "is not supported yet; give the book a "
-                                                  "`correlation` of factors or uniform"),
-                            source=book.source)
-    plan = compile_plan(sc, key_space=f"deal:{ref.file}")
+    key_space = f"deal:{ref.file}"
+    plan = _private_factors(compile_plan(sc, key_space=key_space), key_space)
     by_entity = {o.entity: j for j, o in enumerate(_plan_obligors(sc, plan))
                  if o.entity is not None}
     ent_obligor = np.array([by_entity.get(e, -1) for e in entities], dtype=np.int64)
@@ -119,6 +115,16 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
     ent_sup = np.array([ent_of.get(int(p), -1) for p in plan.sup_provider], dtype=np.int64)
     guaranteed, largest = _exposures(sc, entities, by_entity)
     return BookDeal(ref.file, sc, plan, ent_obligor, ent_sup, guaranteed, largest)
+
+
+def _private_factors(plan: Plan, key_space: str) -> Plan:
+    """The deal's own statistical factors (a pairwise table's, stated correlations') drawn
+    apart from every other deal's; ``global``, ``region:`` and ``industry:`` factors are the
+    book's, shared by label."""
+    shared = ("region:", "industry:")
+    names = tuple(n if n == "global" or n.startswith(shared) else f"{key_space}/{n}"
+                  for n in plan.factors.names)
+    return dataclasses.replace(plan, factors=dataclasses.replace(plan.factors, names=names))
 
 
 def _plan_obligors(sc, plan):

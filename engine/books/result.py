@@ -53,9 +53,10 @@ def _deal_row(asm, n, bp, alone) -> dict:
         own = by_id.get(tid, {})
         wal = own.get("wal_years")
         tenor = 1.0 if wal is None or not math.isfinite(wal) else max(wal, 1.0)
+        rated = deal.scenario.tranches[k].rated and (not own or own.get("rating") is not None)
         rows.append({"id": tid, "default_probability": pd_, "default_probability_se": pd_se,
                      "expected_loss": el, "expected_loss_se": el_se,
-                     "rating_in_book": rate_by_pd(pd_, tenor, tables["pd"]),
+                     "rating_in_book": rate_by_pd(pd_, tenor, tables["pd"]) if rated else None,
                      "rating_alone": own.get("rating_joint_default"),
                      "rating": own.get("rating"),
                      "default_probability_alone": own.get("default_probability")})
