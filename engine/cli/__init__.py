@@ -20,8 +20,8 @@ from engine.cli.parser import build_parser
 from engine.cli.progress import threading_main
 from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
                                  _cmd_sensitivity, _cmd_size, _cmd_sweep)
-from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_track, _cmd_validate,
-                                       _cmd_warmup)
+from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_template, _cmd_track,
+                                       _cmd_validate, _cmd_warmup)
 
 
 class Terminated(KeyboardInterrupt):
@@ -121,7 +121,7 @@ def _dispatch(args) -> int:
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
                "sweep": _cmd_sweep,
                "report": _cmd_report, "track": _cmd_track,
-               "warmup": _cmd_warmup}[args.command]
+               "warmup": _cmd_warmup, "template": _cmd_template}[args.command]
     args.backend_obj = None
     try:
         if getattr(args, "backend", "local") == "dask":

@@ -172,7 +172,8 @@ def _read_grid(out: TapeRows, grid: Iterable[tuple[int, list[str]]], whole: str)
         out.errors.append(f"{whole}: {what} is empty; expected a header row: "
                           f"{','.join(out.table.names)}")
     elif not out.rows and not out.errors:
-        out.errors.append(f"{whole}: {what} has a header but no {out.table.noun} rows")
+        hint = "; fill it, or delete the sheet" if out.key == TAPE_KEY else ""
+        out.errors.append(f"{whole}: {what} has a header but no {out.table.noun} rows{hint}")
 
 
 def _csv_grid(text: str, out: TapeRows) -> Iterable[tuple[int, list[str]]]:
