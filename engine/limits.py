@@ -40,4 +40,4 @@ MAX_TAPE_COLUMNS = 256
 #: up before anything is parsed, so a small file that inflates to gigabytes (or a sheet whose
 #: one cell sits at XFD1048576) is refused at once, in little memory.
 MAX_XLSX_MEMBERS = 1_000
-MAX_XLSX_UNCOMPRESSED_BYTES = 128 * 2**20
+MAX_XLSX_UNCOMPRESSED_BYTES = 64 * 2**20
