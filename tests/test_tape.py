@@ -16,7 +16,7 @@ import engine
 from engine.cli import main
 from engine.errors import ScenarioError
 from engine.scenario.tape_columns import TABLES
-from engine.scenario.template import tape_workbook
+from engine.report.tape_template import tape_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHENGDU = ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml"
@@ -283,7 +283,7 @@ def test_a_workbook_of_two_million_rows_is_refused_before_parsing(tmp_path):
 
 
 def test_a_hidden_sheet_is_never_read_in_place_of_the_visible_one(tmp_path):
-    from engine.scenario.template import row_cells
+    from engine.report.tape_template import row_cells
 
     table = TABLES["assets"]
     good = [list(table.names)] + [row_cells(table, a.model_dump())

@@ -197,7 +197,7 @@ def _cmd_template(args) -> int:
 
     from engine.errors import InputError
     from engine.report.files import Outputs
-    from engine.scenario.template import tape_workbook, template_yaml
+    from engine.report.tape_template import tape_workbook, template_yaml
 
     folder, lang = Path(args.out), args.lang or "en"
     created = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from engine.report.sheets import _append_text_safe
 from engine.scenario.tape_columns import TABLES, Column, Table
 
 __all__ = ["tape_workbook", "template_yaml", "sheet_name", "row_cells", "ZH_COLUMNS"]
@@ -85,12 +86,6 @@ def row_cells(table: Table, item: dict[str, Any]) -> list[Any]:
     return cells
 
 
-def _append(ws, values: list[Any]) -> None:
-    from engine.report.sheets import _append_text_safe
-
-    _append_text_safe(ws, values)
-
-
 def tape_workbook(lists: dict[str, list[dict[str, Any]]] | None = None, lang: str = "en",
                   keys: tuple[str, ...] = tuple(TABLES)) -> bytes:
     """The workbook (``.xlsx`` bytes) with a sheet per list of ``keys``: a bold, frozen
@@ -105,14 +100,14 @@ def tape_workbook(lists: dict[str, list[dict[str, Any]]] | None = None, lang: st
     for key in keys:
         table = TABLES[key]
         ws = book.create_sheet(sheet_name(table, lang))
-        _append(ws, list(table.names))
+        _append_text_safe(ws, list(table.names))
         for j, column in enumerate(table.columns, start=1):
             cell = ws.cell(row=1, column=j)
             cell.font = Font(bold=True)
             cell.comment = Comment(_note(column, lang), "ipabs", width=320, height=160)
             ws.column_dimensions[get_column_letter(j)].width = max(12, len(column.name) + 4)
         for item in (lists or {}).get(key, []):
-            _append(ws, row_cells(table, item))
+            _append_text_safe(ws, row_cells(table, item))
         ws.freeze_panes = "B2"
     buffer = io.BytesIO()
     book.save(buffer)
