@@ -282,6 +282,15 @@ def test_a_workbook_of_two_million_rows_is_refused_before_parsing(tmp_path):
     assert time.perf_counter() - start < 5.0
 
 
+def test_a_csv_tape_past_the_row_bound_is_refused(tmp_path):
+    from engine.limits import MAX_TAPE_ROWS
+
+    rows = "".join(f"L{i},B01,1000000,0.05,4\n" for i in range(MAX_TAPE_ROWS + 1))
+    (tmp_path / "pool.csv").write_text("id,obligor,balance,rate,term\n" + rows)
+    with pytest.raises(ScenarioError, match="pool.csv: more than 100,000 rows"):
+        engine.load_scenario(_assets_file_scenario(tmp_path, "pool.csv"))
+
+
 def test_a_hidden_sheet_is_never_read_in_place_of_the_visible_one(tmp_path):
     from engine.report.tape_template import row_cells
 
