@@ -16,7 +16,7 @@ import engine
 from engine.cli import main
 from engine.errors import ScenarioError
 from engine.scenario.tape_columns import TABLES
-from engine.report.tape_template import tape_workbook
+from engine.report.tape_template import ZH_COLUMNS, tape_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHENGDU = ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml"
@@ -291,6 +291,16 @@ def test_a_csv_tape_past_the_row_bound_is_refused(tmp_path):
         engine.load_scenario(_assets_file_scenario(tmp_path, "pool.csv"))
 
 
+def test_a_tape_full_of_bad_cells_lists_the_first_fifty_problems_then_stops(tmp_path):
+    rows = "".join(f"L{i},B01,lots,0.05,4\n" for i in range(500))
+    (tmp_path / "pool.csv").write_text("id,obligor,balance,rate,term\n" + rows)
+    with pytest.raises(ScenarioError) as info:
+        engine.load_scenario(_assets_file_scenario(tmp_path, "pool.csv"))
+    problems = [str(p) for p in info.value.problems]
+    assert len(problems) == 51 and "pool.csv line 2, column balance" in problems[0]
+    assert "reading stopped after 50 problems" in problems[-1]
+
+
 def test_a_hidden_sheet_is_never_read_in_place_of_the_visible_one(tmp_path):
     from engine.report.tape_template import row_cells
 
@@ -320,7 +330,11 @@ def test_template_writes_a_documented_blank_deal_that_runs_once_filled(tmp_path,
     assert book.sheetnames == names[lang]
     for ws, table in zip(book.worksheets, TABLES.values()):
         assert [c.value for c in ws[1]] == list(table.names)
-        assert all(c.comment is not None and c.value in c.comment.text for c in ws[1])
+        for cell, column in zip(ws[1], table.columns):
+            note = cell.comment.text
+            assert column.description and column.description in note, column.name
+            assert ("必填" if column.required else "可空") in note
+            assert lang == "en" or ZH_COLUMNS[column.name] in note
     ws_ob, ws_as, ws_co = book.worksheets
     ws_ob.append(["GC", "guarantee_company", "AAA", None, None, "sz", "guarantee"])
     for i in range(1, 5):

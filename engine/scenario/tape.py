@@ -38,6 +38,9 @@ __all__ = ["TapeRows", "read_list_file", "read_tape", "is_workbook", "TAPE_KEY"]
 
 #: The scenario key of the one workbook holding every list.
 TAPE_KEY = "tape"
+#: Problems listed for one file or sheet before reading stops (a shifted column would
+#: otherwise give one per row).
+_MAX_ERRORS = 50
 
 
 @dataclass
@@ -142,7 +145,12 @@ def _read_row(out: TapeRows, columns: list[str], cells: list[str], line: int) ->
 def _read_grid(out: TapeRows, grid: Iterable[tuple[int, list[str]]], whole: str) -> None:
     """Header and rows from ``(line, cells)`` pairs; ``whole`` names the file or sheet."""
     columns: list[str] | None = None
+    seen = 0
     for line, cells in grid:
+        if len(out.errors) >= _MAX_ERRORS:
+            out.errors.append(f"{whole}: reading stopped after {_MAX_ERRORS} problems; fix "
+                              "these first")
+            return
         if columns is None:
             if not any(c.strip() for c in cells):
                 continue
@@ -162,7 +170,8 @@ def _read_grid(out: TapeRows, grid: Iterable[tuple[int, list[str]]], whole: str)
             cells = (cells + [""] * len(columns))[:len(columns)]
         if not any(c.strip() for c in cells):
             continue
-        if len(out.rows) + len(out.errors) >= MAX_TAPE_ROWS:
+        seen += 1
+        if seen > MAX_TAPE_ROWS:
             out.errors.append(f"{whole}: more than {MAX_TAPE_ROWS:,} rows; at most "
                               f"{MAX_TAPE_ROWS:,} are read")
             return
