@@ -125,7 +125,13 @@ def test_yaml_list_and_file_go_together_and_a_repeated_id_names_the_file_row(tmp
     (tmp_path / "borrowers.csv").write_text("\n".join(rows + ["GC,borrower,BB,x,y"]) + "\n")
     with pytest.raises(ScenarioError) as info:
         engine.load_scenario(tmp_path / "deal.yaml")
-    assert "borrowers.csv line 14, column id: duplicate id 'GC'" in str(info.value)
+    assert "borrowers.csv line 14, column id: duplicate id 'GC': already used by obligors.0" \
+        in str(info.value)                               # GC of the YAML
+    (tmp_path / "borrowers.csv").write_text("\n".join(rows + ["B03,borrower,BB,x,y"]) + "\n")
+    with pytest.raises(ScenarioError) as info:
+        engine.load_scenario(tmp_path / "deal.yaml")
+    assert ("borrowers.csv line 14, column id: duplicate id 'B03': already used by "
+            "borrowers.csv line 4") in str(info.value)
 
 
 def test_every_column_of_an_obligor_reads_from_a_csv(tmp_path):

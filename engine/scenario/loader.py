@@ -126,7 +126,9 @@ class _Report:
         parts: tuple[Any, ...] = tuple(loc.split(".")) if isinstance(loc, str) else tuple(loc)
         if isinstance(loc, str) and not loc:
             parts = ()
-        found = self.sources.locate(parts) if self.sources is not None else None
+        found = None
+        if self.sources is not None:
+            found, message = self.sources.locate(parts), self.sources.named(message)
         if found is not None:          # an item read from a tape: point at its row and column
             key, where = found
             self.problems.append(Problem(key, f"{where}: {message}", self.lines.line_for((key,))))

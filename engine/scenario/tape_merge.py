@@ -9,6 +9,7 @@ list, ``assets_file`` or the ``assets`` sheet of ``tape``. A list's own file and
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -52,6 +53,18 @@ class TapeSources:
             return None
         column = source.rows.table.column_of(tuple(parts[2:])) if len(parts) > 2 else None
         return source.rows.key, source.rows.where(index - source.start, column)
+
+    def named(self, message: str) -> str:
+        """``message`` with each item it names by path (``already used by obligors.14``)
+        named by its file and row instead, where it was read from a tape."""
+        def place(match: re.Match) -> str:
+            found = self.locate((match.group(1), int(match.group(2))))
+            return match.group(0) if found is None else found[1]
+
+        return _ITEM_PATH.sub(place, message) if self.by_list else message
+
+
+_ITEM_PATH = re.compile(r"\b(obligors|assets|collateral)\.(\d+)\b")
 
 
 def _read_files(data: dict[str, Any], base_dir: Path, add: Add,
