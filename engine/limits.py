@@ -31,3 +31,13 @@ MAX_RECORD_BYTES = 2 * 2**30
 MIN_HAIRCUT_SD = 1e-4
 #: Seconds a Dask scheduler has to answer the connection handshake.
 SCHEDULER_TIMEOUT_S = 10.0
+#: Most data rows of one tape (a CSV file or one workbook sheet: obligors, assets or
+#: collateral); an IP-ABS pool has tens to hundreds of loans.
+MAX_TAPE_ROWS = 100_000
+#: Most columns of a tape sheet (its declared used range included); a tape has at most 13.
+MAX_TAPE_COLUMNS = 256
+#: An Excel workbook is a zip file: its parts are counted and their uncompressed sizes added
+#: up before anything is parsed, so a small file that inflates to gigabytes (or a sheet whose
+#: one cell sits at XFD1048576) is refused at once, in little memory.
+MAX_XLSX_MEMBERS = 1_000
+MAX_XLSX_UNCOMPRESSED_BYTES = 64 * 2**20

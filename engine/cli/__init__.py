@@ -21,8 +21,8 @@ from engine.cli.progress import threading_main
 from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
                                  _cmd_sensitivity, _cmd_size, _cmd_sweep)
 from engine.cli.book_command import _cmd_book
-from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_track, _cmd_validate,
-                                       _cmd_warmup)
+from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_template, _cmd_track,
+                                       _cmd_validate, _cmd_warmup)
 
 
 class Terminated(KeyboardInterrupt):
@@ -122,7 +122,8 @@ def _dispatch(args) -> int:
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
                "sweep": _cmd_sweep,
                "report": _cmd_report, "track": _cmd_track,
-               "warmup": _cmd_warmup, "book": _cmd_book}[args.command]
+               "warmup": _cmd_warmup, "template": _cmd_template,
+               "book": _cmd_book}[args.command]
     args.backend_obj = None
     try:
         if getattr(args, "backend", "local") == "dask":

@@ -1,7 +1,8 @@
 """The commands that write reports or read files only: ``report``, ``track``,
-``validate``, ``warmup`` and ``schema``."""
+``validate``, ``warmup``, ``schema`` and ``template``."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -182,4 +183,47 @@ def _cmd_schema(args) -> int:
         print(json.dumps(DealState.model_json_schema(), indent=2))
         return EXIT_OK
     print(json.dumps(scenario_json_schema(), indent=2))
+    return EXIT_OK
+
+
+#: The files ``ipabs template`` writes into its folder.
+TEMPLATE_YAML, TEMPLATE_TAPE = "deal.yaml", "deal.xlsx"
+
+
+def _cmd_template(args) -> int:
+    """A blank deal in ``--out DIR``: ``deal.yaml`` (the deal-level terms) and ``deal.xlsx``
+    (the lists, headed and documented). Creates DIR if needed; never replaces a file."""
+    import os
+
+    from engine.errors import InputError
+    from engine.report.files import Outputs
+    from engine.report.tape_template import tape_workbook, template_yaml
+
+    folder, lang = Path(args.out), args.lang or "en"
+    created = False
+    if not folder.exists() and not folder.is_symlink():
+        if not folder.absolute().parent.is_dir():
+            raise InputError(f"--out {args.out}: folder {folder.absolute().parent} does not "
+                             "exist")
+        os.mkdir(folder)
+        created = True
+    elif not folder.is_dir():
+        raise InputError(f"--out {args.out}: is not a folder; give a folder (it may exist: "
+                         "ipabs adds deal.yaml and deal.xlsx and never replaces a file)")
+    try:
+        with Outputs() as outs:
+            scenario = outs.add("--out", folder / TEMPLATE_YAML, new=True)
+            tape = outs.add("--out", folder / TEMPLATE_TAPE, new=True)
+            outs.check()
+            outs.stage_text(scenario, template_yaml(TEMPLATE_TAPE, TEMPLATE_YAML, lang))
+            outs.stage_bytes(tape, tape_workbook(lang=lang))
+            outs.commit()
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()                  # only if still empty: nothing of ours left
+        raise
+    shown = folder / TEMPLATE_YAML
+    print(f"wrote {shown} and {folder / TEMPLATE_TAPE}: fill the workbook, then "
+          f"`ipabs run {shown}`")
     return EXIT_OK

@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", action="store_true",
                    help="the deal state's (ipabs-state/v1) JSON Schema instead")
 
+    p = sub.add_parser("template", help="write a blank deal to fill: deal.yaml (the deal-level "
+                                        "terms) and deal.xlsx (obligors, assets, collateral: "
+                                        "a headed sheet each, a note per column)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="the folder (created if it does not exist); an existing deal.yaml or "
+                        "deal.xlsx in it is never replaced (exit 2)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="zh: Chinese sheet names (借款人, 基础资产, 质押物), comments and "
+                        "column notes, and report: {language: zh}")
+
     sub.add_parser("warmup", help="compile the simulation kernels now (a fresh install "
                                   "otherwise compiles them in its first run)")
 

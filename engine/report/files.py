@@ -259,11 +259,15 @@ class Outputs:
 
     def stage_text(self, t: Target, text: str) -> None:
         """Write ``text`` (UTF-8) to a temporary beside ``t``."""
+        self.stage_bytes(t, text.encode("utf-8"))
+
+    def stage_bytes(self, t: Target, data: bytes) -> None:
+        """Write ``data`` to a temporary beside ``t``."""
         t.tmp = self._tmp_name(t)
         try:
             fd = os.open(t.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)   # umask applies
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:

@@ -16,10 +16,12 @@ DESCRIPTIONS: dict[str, str] = {
     "Scenario.payment_frequency": "payment dates per year: monthly, quarterly, semiannual or "
                                   "annual; every `term`, `lag` and period counts these dates",
     "Scenario.obligors": "every name that can default: the borrowers and the support providers "
-                         "(债务人与增信方)",
+                         "(债务人与增信方); more may come from `obligors_file` or the sheet "
+                         "`obligors` / 借款人 of `tape`",
     "Scenario.assets": "the pool (基础资产): one entry per loan, lease or licence-fee claim; or "
-                       "give `assets_file`",
-    "Scenario.collateral": "IP pledged to the assets (质押的知识产权)",
+                       "give `assets_file`, or the sheet `assets` / 基础资产 of `tape`",
+    "Scenario.collateral": "IP pledged to the assets (质押的知识产权); more may come from "
+                           "`collateral_file` or the sheet `collateral` / 质押物 of `tape`",
     "Scenario.credit_support": "credit support (增信措施): guarantees, bank letters of guarantee, "
                                "shortfall commitments, their guarantees, risk-compensation funds, "
                                "IP insurance",

@@ -5,7 +5,8 @@ This module owns the order of the stages and how their problems are reported:
 1. read the file (bytes, for the digest; a regular file of bounded size, see
    :mod:`engine.inputs`) and decode it as UTF-8;
 2. parse the YAML safely with a line for every value (:mod:`.yaml_lines`);
-3. bring in ``assets_file`` if given (:mod:`.assets_csv`);
+3. bring in the tape: ``obligors_file``, ``assets_file``, ``collateral_file``, ``tape``
+   (:mod:`.tape_merge`);
 4. validate the models (:mod:`.models`), translating pydantic's errors
    (:mod:`.validation_errors`);
 5. if the models are valid, run the cross-reference checks (:mod:`.checks`);
@@ -27,10 +28,10 @@ from pydantic import ValidationError
 from engine.errors import Problem, ScenarioError, ScenarioWarning
 from engine.inputs import Unreadable, read_user_file
 from engine.rating.tables import resolve_table
-from engine.scenario.assets_csv import AssetRows, read_assets_file
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
 from engine.scenario.plausibility import plausibility_warnings
+from engine.scenario.tape_merge import TAPE_KEYS, TapeSources, merge_tapes
 from engine.scenario.validation_errors import translate_validation_error
 from engine.scenario.yaml_lines import LineMap, read_yaml
 
@@ -100,10 +101,11 @@ def load_scenario_text(text: str, source: str = "<string>", base_dir: Path | Non
 
 
 def scenario_files(scenario: Scenario) -> list[Path]:
-    """The files a loaded scenario named and were read with it (``assets_file``, a rating
-    table CSV), as paths under its folder."""
+    """The files a loaded scenario named and were read with it (its tape: ``obligors_file``,
+    ``assets_file``, ``collateral_file``, ``tape``; a rating table CSV), as paths under its
+    folder."""
     base = scenario.base_dir
-    names = [scenario.assets_file,
+    names = [*(getattr(scenario, key) for key in TAPE_KEYS),
              None if scenario.rating.table == "domestic" else scenario.rating.table]
     return [base / n for n in names if n and base is not None]
 
@@ -112,71 +114,32 @@ def scenario_files(scenario: Scenario) -> list[Path]:
 
 
 class _Report:
-    """Collects problems, attaching YAML lines and CSV positions."""
+    """Collects problems, attaching YAML lines and tape positions (file, sheet, row,
+    column)."""
 
-    def __init__(self, lines: LineMap, csv_rows: AssetRows | None = None):
+    def __init__(self, lines: LineMap, sources: TapeSources | None = None):
         self.lines = lines
-        self.csv_rows = csv_rows
+        self.sources = sources
         self.problems: list[Problem] = []
 
     def add(self, loc: tuple[Any, ...] | str, message: str) -> None:
         parts: tuple[Any, ...] = tuple(loc.split(".")) if isinstance(loc, str) else tuple(loc)
         if isinstance(loc, str) and not loc:
             parts = ()
-        if self.csv_rows is not None and parts[:1] == ("assets",):
-            self._add_csv(parts, message)
+        found = None
+        if self.sources is not None:
+            found, message = self.sources.locate(parts), self.sources.named(message)
+        if found is not None:          # an item read from a tape: point at its row and column
+            key, where = found
+            self.problems.append(Problem(key, f"{where}: {message}", self.lines.line_for((key,))))
             return
         path = ".".join(str(p) for p in parts)
         self.problems.append(Problem(path, message, self.lines.line_for(parts)))
-
-    def _add_csv(self, parts: tuple[Any, ...], message: str) -> None:
-        """A problem in an asset read from ``assets_file``: point at the CSV row and column."""
-        rows = self.csv_rows
-        assert rows is not None
-        index = column = None
-        if len(parts) > 1:
-            try:
-                index = int(parts[1])
-            except (TypeError, ValueError):
-                index = None
-        if len(parts) > 2:
-            column = str(parts[2])
-        where = rows.where(index, column)
-        self.problems.append(Problem("assets_file", f"{where}: {message}", self.lines.line_for(("assets_file",))))
 
     def raise_if_any(self, source: str) -> None:
         if self.problems:
             ordered = sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
             raise ScenarioError(ordered, source=source)
-
-
-def _assets_from_file(data: dict[str, Any], base_dir: Path | None, report: _Report) -> bool:
-    """Resolve ``assets`` / ``assets_file`` in ``data`` in place; False if assets are unusable."""
-    has_assets, has_file = "assets" in data, "assets_file" in data
-    if has_assets and has_file:
-        report.add(("assets_file",), "give either `assets` or `assets_file`, not both")
-        return False
-    if not has_assets and not has_file:
-        report.add(("assets",), "missing required key: give `assets` (a list) or `assets_file` "
-                               "(a CSV or .xlsx path)")
-        return False
-    if has_assets:
-        return True
-    name = data["assets_file"]
-    if not isinstance(name, str):
-        return False  # the model reports the type
-    if base_dir is None:
-        report.add(("assets_file",), "assets_file needs the scenario's folder: load the scenario "
-                                     "from a file, or pass base_dir")
-        return False
-    rows = read_assets_file(name, base_dir)
-    for message in rows.errors:
-        report.add(("assets_file",), message)
-    if rows.errors:
-        return False
-    data["assets"] = rows.rows
-    report.csv_rows = rows
-    return True
 
 
 def _read_rating_table(scenario: Scenario, base_dir: Path | None, report: _Report) -> None:
@@ -205,15 +168,15 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
         )
     data = dict(data)
     report = _Report(lines)
-    assets_ok = _assets_from_file(data, base_dir, report)
+    report.sources = merge_tapes(data, base_dir, report.add)
     try:
         scenario = Scenario.model_validate(data, context={"cross_checks": False})
     except ValidationError as exc:
         for located in translate_validation_error(exc):
-            if not assets_ok and located.loc[:1] == ("assets",):
-                continue  # already reported why there are no assets
+            if located.loc[:1] and located.loc[0] in report.sources.failed:
+                continue  # already reported why this list is unusable
             report.add(located.loc, located.message)
-        if not report.problems:  # every error was about assets already reported; be safe
+        if not report.problems:  # every error was about a list already reported; be safe
             report.add((), "the scenario is invalid")
         report.raise_if_any(source)
     report.raise_if_any(source)

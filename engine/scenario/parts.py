@@ -138,9 +138,26 @@ class ScenarioFields(_Model):
     obligors: list[Obligor] = Field(min_length=1)
     assets: list[Asset] = Field(min_length=1)
     assets_file: str | None = Field(
-        None, description="CSV of assets (same columns), relative to the scenario's folder"
-    )
+        None, description="the assets as a tape: a CSV file or an Excel workbook (the sheet "
+                          "`assets` / 基础资产, else the first visible one) with the YAML "
+                          "fields as columns, relative to the scenario's folder; instead of "
+                          "`assets`")
+    obligors_file: str | None = Field(
+        None, description="more obligors from a tape: a CSV file or an Excel workbook (the "
+                          "sheet `obligors` / 借款人, else the first visible one), the YAML "
+                          "fields as columns (`pd.annual`, ...); added after the `obligors` "
+                          "list, ids not repeated")
     collateral: list[Collateral] = []
+    collateral_file: str | None = Field(
+        None, description="more collateral from a tape: a CSV file or an Excel workbook (the "
+                          "sheet `collateral` / 质押物, else the first visible one), the YAML "
+                          "fields as columns (`haircut.mean`, ...); added after the "
+                          "`collateral` list, ids not repeated")
+    tape: str | None = Field(
+        None, description="one Excel workbook holding the lists: sheets `obligors` / 借款人, "
+                          "`assets` / 基础资产 and `collateral` / 质押物, each optional, the "
+                          "YAML fields as columns; relative to the scenario's folder "
+                          "(`ipabs template` writes a blank one)")
     credit_support: list[Support] = []
     correlation: Correlation
     tranches: list[Tranche] = Field(min_length=1, description="most senior first")

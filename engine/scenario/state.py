@@ -43,6 +43,8 @@ from engine.scenario.parts import (
 )
 from engine.scenario.validation_errors import translate_validation_error
 from engine.scenario.yaml_lines import LineMap, read_yaml
+from engine.scenario.workbook import (XLSX_SUFFIXES, WorkbookError, choose_sheet, opened,
+                                      sheet_rows)
 
 __all__ = ["DealState", "AssetState", "TrancheState", "ObligorState", "load_state",
            "load_state_text", "check_state", "tracked", "STATE_FORMAT", "COVERAGE_TOLERANCE"]
@@ -202,16 +204,13 @@ def _asset_rows(name: str, base_dir: Path) -> tuple[list[dict], list[str]]:
         raw = read_user_file(path)
     except Unreadable as exc:
         return [], [str(exc)]
-    if PurePosixPath(name).suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            from openpyxl import load_workbook
-
-            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-            table = [["" if v is None else str(v) for v in row]
-                     for row in book.worksheets[0].iter_rows(values_only=True)]
-            book.close()
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook
-            return [], [f"{name}: cannot read the workbook ({type(exc).__name__})"]
+    if PurePosixPath(name).suffix.lower() in XLSX_SUFFIXES:
+        try:                                  # bounded and streamed (engine.scenario.workbook)
+            with opened(raw, name) as book:
+                table = [cells for _, cells in sheet_rows(choose_sheet(book, name, (), True),
+                                                          name)]
+        except WorkbookError as exc:
+            return [], [str(exc)]
     else:
         try:
             table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
