@@ -157,7 +157,7 @@ def test_several_independent_model_errors_are_all_reported_with_lines():
         load_scenario(DATA / "three_errors.yaml")
     got = [str(p) for p in info.value.problems]
     assert got == [
-        "obligors.0.sector: unknown key; allowed: id, kind, rating, pd, region, industry, "
+        "obligors.0.sector: unknown key; allowed: id, entity, kind, rating, pd, region, industry, "
         "correlation_with, parent, parent_correlation, capacity, default_on_exhaustion (line 7)",
         "assets.0.rate: Input should be greater than or equal to 0, got the integer -1 (line 13)",
         "simulation.paths: Input should be greater than or equal to 1, got the integer 0 (line 37)",

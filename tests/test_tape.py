@@ -342,9 +342,9 @@ def test_template_writes_a_documented_blank_deal_that_runs_once_filled(tmp_path,
             assert ("必填" if column.required else "可空") in note
             assert lang == "en" or ZH_COLUMNS[column.name] in note
     ws_ob, ws_as, ws_co = book.worksheets
-    ws_ob.append(["GC", "guarantee_company", "AAA", None, None, "sz", "guarantee"])
+    ws_ob.append(["GC", None, "guarantee_company", "AAA", None, None, "sz", "guarantee"])
     for i in range(1, 5):
-        ws_ob.append([f"B{i}", "borrower", "BBB", None, None, "sz", "ai"])
+        ws_ob.append([f"B{i}", f"SME{i}", "borrower", "BBB", None, None, "sz", "ai"])
         ws_as.append([f"L{i}", f"B{i}", "micro_loan", 25_000_000, 0.05, 4, "bullet", f"P{i}"])
         ws_co.append([f"P{i}", "invention_patent", 50_000_000, 0.9, 0.05, 4, 0.3])
     book.save(out / "deal.xlsx")

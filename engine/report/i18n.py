@@ -308,7 +308,7 @@ def grade_range(rng) -> str:
 #: Column names of the CSV tables and workbook sheets, in Chinese (the English headers are
 #: the JSON keys themselves).
 ZH_COLUMNS = {
-    "id": "编号", "balance": "金额", "rated": "是否评级", "rating": "评级",
+    "id": "编号", "entity": "主体代码(统一社会信用代码)", "balance": "金额", "rated": "是否评级", "rating": "评级",
     "rating_range": "评级95%区间", "rating_by": "评级依据", "rating_standalone": "独立评级",
     "rating_substitution": "交易对手规则评级", "rating_joint_default": "联合违约评级",
     "rating_range_standalone": "独立评级95%区间",

@@ -20,7 +20,7 @@ __all__ = ["tape_workbook", "template_yaml", "sheet_name", "row_cells", "ZH_COLU
 
 #: The domestic term of each column, shown in its header note under ``lang="zh"``.
 ZH_COLUMNS: dict[str, str] = {
-    "id": "编号", "kind": "类型(借款人/担保公司/银行/原始权益人/股东/保险公司/被许可方)",
+    "id": "编号", "entity": "主体代码(统一社会信用代码, 同一主体跨交易为同一名称)", "kind": "类型(借款人/担保公司/银行/原始权益人/股东/保险公司/被许可方)",
     "rating": "主体信用等级", "pd.annual": "年违约概率", "pd.cumulative": "各期累计违约概率",
     "region": "地区", "industry": "行业", "correlation_with.pool": "与资产池债务人的相关性",
     "correlation_with.obligors": "与指定债务人的相关性", "parent": "母公司(债务人编号)",
