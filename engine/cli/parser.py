@@ -143,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("warmup", help="compile the simulation kernels now (a fresh install "
                                   "otherwise compiles them in its first run)")
 
+    _design_commands(sub)
+    _output_commands(sub)
+    return parser
+
+
+def _design_commands(sub) -> None:
+    """Commands that compare designs and books: sensitivity, size, compare, sweep, book."""
     p = sub.add_parser("sensitivity", help="the base case beside each sensitivity, on the "
                                            "same random numbers")
     p.add_argument("scenario")
@@ -201,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip rating each deal alone (its market and joint-default rating)")
     _add_lang(p)
 
+
+
+def _output_commands(sub) -> None:
+    """Goldens, reports and tracking: check, report, track."""
     p = sub.add_parser("check", help="every scenario of a folder against its golden result")
     p.add_argument("folder")
     _add_sim_options(p)
@@ -222,4 +233,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write track.json, track.csv, tracking.png "
                                                 "and report.html into DIR")
     _add_lang(p)
-    return parser
