@@ -60,3 +60,15 @@ def test_sensitivity_run_is_identical_to_local(backend):
     for doc in (local, dist):
         doc["base"]["run"].pop("elapsed_s")
     assert local == dist
+
+
+def test_a_book_is_identical_to_local(backend, monkeypatch):
+    """A guarantor's book on Dask (in chunks of 1,000 paths): the same document, bit for
+    bit (the deals' own ratings beside it included)."""
+    import engine.books.simulate as book_sim
+
+    monkeypatch.setattr(book_sim, "DASK_CHUNK", 1000)
+    book = ROOT / "scenarios" / "books" / "shenzhen_group.yaml"
+    local = engine.book(book, paths=3000, seed=4)
+    remote = engine.book(book, paths=3000, seed=4, backend=backend)
+    assert local == remote

@@ -21,14 +21,30 @@ __all__ = ["book", "load_book", "Book"]
 
 
 def book(book, paths: int | None = None, seed: int | None = None, *, alone: bool = True,
-         backend: str = "local") -> dict:
+         backend="local") -> dict:
     """Simulate a book (a path to an ``ipabs-book/v1`` file, or a :class:`Book`) and
     return its ``ipabs-book-result/v1`` document. ``alone``: also rate every deal alone on
     the same paths and seed (its market rating and joint-default rating beside the
-    book's)."""
-    if backend != "local":
-        raise InputError(f"backend {backend!r}: a book runs locally in this version "
-                         "(`--backend dask` for books is not built yet)")
+    book's). ``backend``: ``"local"``, ``"dask"`` (a local Dask cluster) or a
+    :class:`engine.backends.DaskBackend`; the same document, bit for bit."""
+    owned = None
+    if backend == "dask":
+        from engine.backends import DaskBackend
+
+        backend = owned = DaskBackend()
+    elif backend == "local":
+        backend = None
+    elif not hasattr(backend, "client"):
+        raise InputError(f"backend {backend!r}: 'local', 'dask' or an "
+                         "engine.backends.DaskBackend")
+    try:
+        return _book(book, paths, seed, alone, backend)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _book(book, paths, seed, alone, backend) -> dict:
     if isinstance(book, (str, os.PathLike)):
         book = load_book(book)
     elif not isinstance(book, Book):
@@ -39,7 +55,13 @@ def book(book, paths: int | None = None, seed: int | None = None, *, alone: bool
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"{name}: an integer, not {type(value).__name__}")
     asm = assemble(book)
-    bp = simulate_book(asm, paths, seed)
-    own = [run(d.scenario, paths=paths, seed=seed).to_dict() for d in asm.deals] if alone \
-        else None
+    bp = simulate_book(asm, paths, seed, backend)
+    own = [_without_timing(run(d.scenario, paths=paths, seed=seed, backend=backend).to_dict())
+           for d in asm.deals] if alone else None
     return book_document(asm, bp, paths, seed, own)
+
+
+def _without_timing(doc: dict) -> dict:
+    """A deal's own result without its wall-clock time (the book's is reproducible)."""
+    doc.get("run", {}).pop("elapsed_s", None)
+    return doc

@@ -55,7 +55,11 @@ def _run(deal: BookDeal, seed: int, paths: np.ndarray, n_ent: int, tau_fix=None,
     return out
 
 
-def _first_pass(deal: BookDeal, seed: int, n_paths: int, n_ent: int):
+def _first_pass(deal: BookDeal, seed: int, n_paths: int, n_ent: int, backend=None):
+    """Every path of ``deal`` as simulated: here on the threads, or in chunks on a Dask
+    cluster (``backend``, a :class:`engine.backends.DaskBackend`), the same arrays."""
+    if backend is not None:
+        return _first_pass_dask(deal, seed, n_paths, n_ent, backend)
     plan = deal.plan
     d = plan.deal()
     n_tr = plan.n_tranches
@@ -69,6 +73,29 @@ def _first_pass(deal: BookDeal, seed: int, n_paths: int, n_ent: int):
     return out
 
 
+#: Paths per Dask task of a book's first pass.
+DASK_CHUNK = 16_384
+
+
+def _book_chunk(deal: BookDeal, seed: int, start: int, stop: int, n_ent: int):
+    """A Dask task: paths ``start .. stop - 1`` of one deal."""
+    return _run(deal, seed, np.arange(start, stop, dtype=np.int64), n_ent)
+
+
+def _first_pass_dask(deal, seed, n_paths, n_ent, backend):
+    client = backend.client
+    deal_future = client.scatter(deal, broadcast=True, hash=False)
+    starts = list(range(0, n_paths, DASK_CHUNK))
+    futures = [client.submit(_book_chunk, deal_future, seed, a, min(a + DASK_CHUNK, n_paths),
+                             n_ent, pure=False) for a in starts]
+    try:
+        parts = client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+
 def exhaustion_dates(claims: np.ndarray, capital: np.ndarray, horizon: int) -> np.ndarray:
     """``(paths, entities)``: the first date each entity's cumulative claims exceed its
     capital (``horizon + 1``: never)."""
@@ -77,15 +104,16 @@ def exhaustion_dates(claims: np.ndarray, capital: np.ndarray, horizon: int) -> n
     return np.where(over.any(axis=2), first, horizon + 1).astype(np.int64)
 
 
-def simulate_book(asm: Assembled, paths: int, seed: int) -> BookPaths:
-    """Every deal of the book on ``paths`` paths of ``seed``, exhaustions replayed."""
+def simulate_book(asm: Assembled, paths: int, seed: int, backend=None) -> BookPaths:
+    """Every deal of the book on ``paths`` paths of ``seed``, exhaustions replayed (the
+    first pass on a Dask cluster if ``backend`` is one: the same result, bit for bit)."""
     n_ent, T = len(asm.entities), asm.horizon
     capital = np.array([asm.book.entities[e].capital for e in asm.entities])
     total = np.zeros((paths, n_ent, T + 1))
     own = np.full((paths, n_ent), T + 1, dtype=np.int64)
     results = []
     for deal in asm.deals:
-        default, loss, claims, ent_tau = _first_pass(deal, seed, paths, n_ent)
+        default, loss, claims, ent_tau = _first_pass(deal, seed, paths, n_ent, backend)
         total[:, :, :deal.plan.horizon + 1] += claims
         present = deal.ent_obligor >= 0
         own[:, present] = np.minimum(own[:, present], ent_tau[:, present])

@@ -38,7 +38,8 @@ def _cmd_book(args) -> int:
         out = outs.add("--out", args.out, folder=True)
         outs.check()
         doc = _finite(engine.book(book, paths=args.paths, seed=args.seed,
-                                  alone=not args.no_alone))
+                                  alone=not args.no_alone,
+                                  backend=args.backend_obj or "local"))
         if js:
             outs.stage_text(js, result_json(doc))
         if out:

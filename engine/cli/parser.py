@@ -202,8 +202,10 @@ def _design_commands(sub) -> None:
     p.add_argument("--json", metavar="FILE", help="write the ipabs-book-result/v1 document")
     p.add_argument("--out", metavar="DIR", help="write book.json, the CSV tables, book.xlsx "
                                                 "and claims.png into DIR")
-    p.add_argument("--backend", choices=("local",), default="local",
-                   help="where the paths run: here (Dask for books is not built yet)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the paths run: here, or on a Dask cluster (same results)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a Dask scheduler (tcp://host:8786); default a local cluster")
     p.add_argument("--no-alone", action="store_true",
                    help="skip rating each deal alone (its market and joint-default rating)")
     _add_lang(p)
