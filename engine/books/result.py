@@ -37,7 +37,7 @@ def book_document(asm: Assembled, bp: BookPaths, paths: int, seed: int,
     warnings = [w for e in entities for w in e.pop("_warnings")]
     return {"format": BOOK_RESULT_FORMAT, "name": asm.book.name,
             "run": {"paths": paths, "seed": seed, "horizon": asm.horizon,
-                    "paths_replayed": bp.replayed},
+                    "paths_replayed": bp.replayed, "rated_alone": alone is not None},
             "deals": deals, "entities": entities, "contagion": _contagion(asm, bp),
             "warnings": warnings}
 

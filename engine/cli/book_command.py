@@ -44,11 +44,13 @@ def _cmd_book(args) -> int:
             outs.stage_text(js, result_json(doc))
         if out:
             def fill(folder):
+                from engine.report.book_html import book_report
                 from engine.report.plots import claims_png
                 from engine.report.sheets import write_csv, write_xlsx
 
                 frames = book_frames(doc)
                 (folder / "book.json").write_text(result_json(doc), encoding="utf-8")
+                (folder / "book.html").write_text(book_report(doc, lang), encoding="utf-8")
                 for name, frame in frames.items():
                     write_csv(frame, folder / name, lang=lang)
                 write_xlsx(frames, folder / "book.xlsx", lang)

@@ -200,8 +200,8 @@ def _design_commands(sub) -> None:
                    "(default: the book's simulation.paths)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the book's)")
     p.add_argument("--json", metavar="FILE", help="write the ipabs-book-result/v1 document")
-    p.add_argument("--out", metavar="DIR", help="write book.json, the CSV tables, book.xlsx "
-                                                "and claims.png into DIR")
+    p.add_argument("--out", metavar="DIR", help="write book.json, book.html, the CSV tables, "
+                                                "book.xlsx and claims.png into DIR")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="where the paths run: here, or on a Dask cluster (same results)")
     p.add_argument("--scheduler", metavar="ADDRESS",

@@ -13,6 +13,33 @@ import math
 LANGUAGES = ("en", "zh")
 
 ZH: dict[str, str] = {
+    # a guarantor's book (ipabs book)
+    "deal": "交易", "PD in the book": "组合中违约概率", "rating in the book": "组合中评级",
+    "rating alone (joint default)": "单独评级(联合违约)", "entity": "主体", "capital": "代偿资本",
+    "stated rating": "公开评级", "implied grade": "隐含等级", "claims: mean": "代偿需求: 均值",
+    "claims: 99% / 99.9% / 99.99%": "代偿需求: 99% / 99.9% / 99.99%分位",
+    "of which the outside book (mean)": "其中表外业务(均值)",
+    "exhaustion probability": "资本耗尽概率", "exhaustion by year": "逐年资本耗尽概率",
+    "failure (exhaustion or own default)": "失效概率(资本耗尽或自身违约)",
+    "claims at the rating stresses": "各等级压力下的代偿需求",
+    "leverage (guarantees / net assets)": "放大倍数(担保余额/净资产)",
+    "largest borrower / net assets": "最大单一借款人/净资产",
+    "ES share of 99.9% claims": "99.9%代偿需求的预期短缺贡献",
+    "claims above capital without it": "去掉该交易后代偿需求超过资本的概率",
+    "seniors defaulting together": "同时违约的优先级档数", "probability": "概率",
+    "Tranches in the book": "组合中的证券档次", "Contagion": "违约传染",
+    "claims in the book": "组合代偿需求", "claims in the book (millions)": "组合代偿需求(百万)",
+    "senior default correlation": "优先级违约相关性",
+    "The deals run on one set of random numbers: the same firm (its entity code) defaults on "
+    "the same date in every deal, factors are shared by label. Each modelled entity pays "
+    "from one capital: on the first date its claims (every deal's and its outside book's) "
+    "exceed it, the capital left is shared pro rata among that date's claims and the entity "
+    "pays nothing more anywhere. Ratings in the book are the tranche-PD method's; alone is "
+    "the deal's own joint-default rating, rating the market's (the counterparty rule).":
+        "各交易使用同一组随机数: 同一主体(按主体代码)在每笔交易中于同一日期违约, 同名因子共用。"
+        "每个建模主体以同一笔资本代偿: 在其代偿需求(各交易及表外业务)首次超过资本的日期, "
+        "剩余资本按当日需求比例分配, 此后该主体在任何交易中均不再代偿。组合中评级采用证券违约概率法; "
+        "单独评级为交易自身的联合违约评级, 评级为市场口径(交易对手规则)。",
     # tracking ratings
     "tracking ratings": "跟踪评级",
     "Tracking rating from the deal's state after {n} payment dates ({name}): the dates after "

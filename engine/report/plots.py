@@ -306,3 +306,28 @@ def claims_png(doc: dict, lang: str = "en") -> bytes:
             ax.legend(fontsize=8)
         fig.tight_layout()
         return _png(fig)
+
+
+def contagion_png(doc: dict, lang: str = "en") -> bytes:
+    """How many of the book's senior tranches default together (probability, log scale),
+    and their pairwise default correlation."""
+    dist = doc["contagion"]["senior_defaults"]
+    corr = doc["contagion"]["senior_default_correlation"]
+    with plot_context():
+        import matplotlib.pyplot as plt
+
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.4))
+        ns = [int(n) for n in dist]
+        ax.bar(ns, [100.0 * p for p in dist.values()], color="#5b8fbf")
+        ax.set_yscale("log")
+        ax.set_xticks(ns)
+        ax.set_xlabel(tr("seniors defaulting together", lang))
+        ax.set_ylabel("%")
+        m = np.array([[np.nan if v is None else v for v in row] for row in corr])
+        im = bx.imshow(m, vmin=0.0, vmax=1.0, cmap="Blues")
+        bx.set_xticks(range(len(m)))
+        bx.set_yticks(range(len(m)))
+        bx.set_title(tr("senior default correlation", lang), fontsize=10)
+        fig.colorbar(im, ax=bx, fraction=0.046)
+        fig.tight_layout()
+        return _png(fig)
