@@ -177,3 +177,24 @@ def test_an_entity_modelled_two_ways_is_refused(tmp_path):
     book = _write_book(tmp_path, [a, b], {"GROUP": {"capital": 1e9}})
     with pytest.raises(engine.ScenarioError, match="SME0 is modelled differently"):
         assemble(load_book(book))
+
+
+def test_book_out_writes_every_file_with_user_text_inert(tmp_path):
+    """`--out` writes the page, tables, workbook and plot; an entity code a user wrote is
+    text in every one of them (no markup, no formula)."""
+    odd = "=HYPERLINK(1)<b>x</b>"
+    deals = [_one_loan_deal(i, 0.3) for i in range(2)]
+    for d in deals:
+        d["obligors"][1]["entity"] = odd
+    book = _write_book(tmp_path, deals, {odd: {"capital": 1_500_000}},
+                       correlation={"uniform": 0.2}, simulation={"paths": 2000, "seed": 1})
+    out = tmp_path / "out"
+    assert main(["book", str(book), "--out", str(out), "--lang", "zh", "--no-alone"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"book.html", "book.json", "book.xlsx", "claims.png", "book_tranches.csv",
+            "book_entities.csv", "book_marginal.csv"} <= names
+    page = (out / "book.html").read_text(encoding="utf-8")
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "组合中的证券档次" in page
+    csv = (out / "book_entities.csv").read_text(encoding="utf-8-sig")
+    assert "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
