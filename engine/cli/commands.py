@@ -209,7 +209,7 @@ def _cmd_size(args) -> int:
 def _parse_vary(texts: list[str]) -> dict:
     """``PATH=V1,V2,...`` options as ``{path: [values]}`` (each value read as YAML: numbers,
     grades, true/false)."""
-    import yaml
+    from engine.scenario.yaml_lines import read_yaml
 
     out: dict = {}
     for text in texts:
@@ -222,10 +222,10 @@ def _parse_vary(texts: list[str]) -> dict:
             raise InputError(f"--vary {path}: given twice")
         parsed = []
         for v in values.split(","):
-            try:
-                x = yaml.safe_load(v.strip())
-            except yaml.YAMLError:
-                x = v.strip()
+            x, _, problems = read_yaml(v.strip())   # as a scenario file reads it
+            if problems:
+                raise InputError(f"--vary {path}: cannot read {v.strip()!r}: "
+                                 f"{problems[0].message}")
             if isinstance(x, str):
                 try:
                     x = float(x) if any(c in x for c in "eE.") else x

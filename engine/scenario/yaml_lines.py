@@ -103,6 +103,36 @@ def _dotted(path: Sequence[Any]) -> str:
     return ".".join(str(p) for p in path)
 
 
+def _kind(value: Any) -> str:
+    """How a YAML value reads, for a message: ``a number (1)``, ``no value (null)``."""
+    if value is None:
+        return "no value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"the date {value.isoformat()}" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _yaml11_surprise(node: ScalarNode) -> str | None:
+    """Why a number YAML 1.1 reads differently from how it looks is refused: ``1:00``
+    (base 60: 60) and ``017`` (octal: 15). Explicit ``0x`` / ``0b`` prefixes and ``1_000``
+    mean what they say and are kept."""
+    if node.tag not in (_Y + "int", _Y + "float"):
+        return None
+    text = node.value
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text:
+        how = "a base-60 (sexagesimal) number"
+    elif node.tag == _Y + "int" and len(digits) > 1 and digits[0] == "0" and digits[1] not in "xb":
+        how = "an octal number"
+    else:
+        return None
+    value = _SCALAR_CONSTRUCTORS[node.tag](node)
+    return (f"{text!r} is read by YAML 1.1 as {how} ({value!r}); write the number in plain "
+            f"digits (e.g. {value!r}), or quote it ('{text}') if it is text")
+
+
 class _Builder:
     """Builds Python values from a node tree, recording lines and refusing unsafe input."""
 
@@ -158,6 +188,9 @@ class _Builder:
         constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
         if constructor is None:
             self._expect_tag(node, _Y + "str", path)  # raises with the tag named
+        surprise = _yaml11_surprise(node)
+        if surprise is not None:
+            raise _YamlProblem(Problem(_dotted(path), surprise, _line(node)))
         try:
             return constructor(node)  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - e.g. `!!timestamp x` fails with AttributeError
@@ -166,12 +199,18 @@ class _Builder:
                 _line(node),
             )) from None
 
-    def _key(self, node: Node, path: tuple[Any, ...]) -> Any:
+    def _key(self, node: Node, path: tuple[Any, ...]) -> str:
         if not isinstance(node, ScalarNode):
             raise _YamlProblem(Problem(
                 _dotted(path), "a mapping key must be a plain value, not a list or mapping", _line(node)
             ))
-        return self._scalar(node, path)
+        key = self._scalar(node, path)
+        if not isinstance(key, str):
+            raise _YamlProblem(Problem(
+                _dotted(path + (node.value,)),
+                f"the key {node.value!r} is read as {_kind(key)}; keys are names: quote it "
+                f"('{node.value}') if it is one", _line(node)))
+        return key
 
     def _mapping(self, node: MappingNode, path: tuple[Any, ...], lines: LineMap) -> dict[Any, Any]:
         merged: dict[Any, Any] = {}
