@@ -8,6 +8,12 @@ from __future__ import annotations
 
 #: Largest file ipabs reads (scenario, ``assets_file``, rating table, golden result).
 MAX_INPUT_BYTES = 64 * 2**20
+#: Most values (scalars, lists, mappings, aliases) in one YAML document, and its deepest
+#: nesting: counted while the text is parsed, before anything is built, so a huge list or a
+#: deep nest is refused in about a second. A scenario with a few hundred assets written out
+#: has some 10,000 values and 6 levels; a larger pool belongs in an ``assets_file``.
+MAX_YAML_NODES = 500_000
+MAX_YAML_DEPTH = 100
 #: Longest horizon and lag, in payment periods (100 years of monthly dates).
 MAX_PERIODS = 1_200
 #: Largest money amount (balances, appraised values, caps, fees): 10^15 keeps sums of a

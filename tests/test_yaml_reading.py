@@ -3,7 +3,10 @@ that are not names, base-60 and octal numbers; and the size of a document is bou
 it is read, before any model is built (issue #30)."""
 from __future__ import annotations
 
-import shutil
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,41 @@ def test_vary_values_are_read_like_the_file(capsys):
     argv = ["sweep", str(WUHAN), "--vary", "legal_final=1:00,20", "--paths", "100"]
     assert main(argv) == 2
     assert "base-60" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- size bounds
+
+
+def _refused_before_composing(monkeypatch, text: str):
+    import yaml
+
+    def compose(*args, **kwargs):
+        raise AssertionError("composed a document that is too large")
+
+    monkeypatch.setattr(yaml, "compose", compose)
+    return _problem(text)
+
+
+def test_too_many_values_are_refused_before_any_is_built(monkeypatch):
+    from engine.limits import MAX_YAML_NODES
+
+    text = BASE + "junk: [" + "1," * MAX_YAML_NODES + "1]\n"
+    problem = _refused_before_composing(monkeypatch, text)
+    assert f"more than {MAX_YAML_NODES:,} values" in problem.message
+    assert problem.line == BASE.count("\n") + 1 and "assets_file" in problem.message
+
+
+def test_a_63_mib_list_is_refused_in_seconds_with_little_memory(tmp_path):
+    path = tmp_path / "junk.yaml"
+    with open(path, "w") as fh:
+        fh.write(BASE + "junk: [")
+        fh.write("1," * ((63 * 2**20 - len(BASE)) // 2) + "1]\n")
+    code = ("import resource, sys; from engine.cli import main; status = main(['validate', "
+            f"{str(path)!r}]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); "
+            "sys.exit(status)")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert time.monotonic() - started < 30      # minutes before the bound (5 s alone here)
+    assert done.returncode == 2 and "values" in done.stderr and "Traceback" not in done.stderr
+    assert int(done.stdout.split()[-1]) < 2**20            # KiB: below 1 GiB
