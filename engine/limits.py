@@ -19,6 +19,11 @@ MAX_PERIODS = 1_200
 #: Largest money amount (balances, appraised values, caps, fees): 10^15 keeps sums of a
 #: pool and their squares (standard errors) exact enough and finite.
 MAX_AMOUNT = 1e15
+#: Largest multiplier of a stress or sensitivity (``pd_multiplier``, ``recovery_multiplier``):
+#: agencies stress by 1.5 to 5; 1,000 turns any PD above 0.1% into a certain default.
+MAX_MULTIPLIER = 1_000.0
+#: Largest ``dof`` of a student_t copula: above a few dozen it is the Gaussian one.
+MAX_DOF = 1_000.0
 #: Coupons, asset rates and fee rates above this (100% a year) are refused unless the
 #: scenario says ``allow_high_rates: true``; even then they stay below the second bound.
 MAX_ANNUAL_RATE = 1.0

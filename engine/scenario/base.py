@@ -62,6 +62,18 @@ def format_amount(x: float) -> str:
     return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)
 
 
+def front_loading(timing: str) -> float:
+    """The ``x`` of a ``front:x`` default timing (a linear tilt), in ``[-1, 1]``; a
+    ValueError saying what is allowed otherwise."""
+    try:
+        x = float(timing.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"timing {timing!r}: front:x needs a number x in [-1, 1]") from None
+    if not -1.0 <= x <= 1.0:
+        raise ValueError(f"timing {timing!r}: front-loading must be in [-1, 1], got {x:g}")
+    return x
+
+
 # ----------------------------------------------------------------------------- basic types
 
 #: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).

@@ -773,6 +773,21 @@ def _check_rating(s: ScenarioFields, report: Report) -> None:
                                            "scenario's folder (relative, without '..')"))
 
 
+def _check_report(s: ScenarioFields, report: Report) -> None:
+    """The report's stressed run stays within the deal: its period by legal final, the
+    number of borrowers (when written) by those the pool has."""
+    stress = s.report.stress
+    if stress.period > s.legal_final:
+        report(Problem("report.stress.period", f"period {_count(stress.period)} is after "
+                                               f"legal_final {s.legal_final}; use 1.."
+                                               f"{s.legal_final}"))
+    borrowers = len({a.obligor for a in s.assets})
+    if "largest_borrowers" in stress.model_fields_set and stress.largest_borrowers > borrowers:
+        report(Problem("report.stress.largest_borrowers",
+                       f"{_count(stress.largest_borrowers)} is more than the {borrowers} "
+                       f"borrowers of the pool; use 0..{borrowers}"))
+
+
 _CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (
     _check_bounds,
     _check_unique_ids,
@@ -787,4 +802,5 @@ _CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (
     _check_sensitivities,
     _check_importance,
     _check_rating,
+    _check_report,
 )
