@@ -68,3 +68,89 @@ def test_a_huge_command_line_change_is_refused_before_simulating(capsys):
             "pd_multiplier=1e308", "--paths", "100"]
     assert main(argv) == 2
     assert "--change pd_multiplier=1e308" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- deal states
+
+WUHAN = ROOT / "scenarios" / "wuhan_multi_tranche_triggers.yaml"
+BAD_YEAR = yaml.safe_load((ROOT / "scenarios" / "trustee_reports" / "wuhan_year1_bad.yaml")
+                          .read_text())
+
+#: (a change to the state, the field refused)
+STATE_AMOUNTS = [
+    (lambda d, x: d.update(fee_arrears={"vat": x}), "fee_arrears.vat"),
+    (lambda d, x: d.update(cash={"interest": x, "principal": 0.0}), "cash.interest"),
+    (lambda d, x: d.update(reserve=x), "reserve"),
+    (lambda d, x: d.update(reimbursement_owed={"SCB": x}), "reimbursement_owed.SCB"),
+    (lambda d, x: d.update(support_used={"SCB": x}), "support_used.SCB"),
+    (lambda d, x: d.update(cumulative_defaults=x), "cumulative_defaults"),
+    (lambda d, x: d["tranches"][0].update(interest_arrears=x), "tranches.0.interest_arrears"),
+]
+
+
+def _state(folder: Path, change) -> Path:
+    doc = copy.deepcopy(BAD_YEAR)
+    change(doc)
+    return _write(folder, doc, "state.yaml")
+
+
+@pytest.mark.parametrize("change, field", STATE_AMOUNTS, ids=[f for _, f in STATE_AMOUNTS])
+def test_every_state_amount_is_bounded_by_the_deal(tmp_path, capsys, change, field):
+    for x, words in ((HUGE, "more than the largest amount ipabs accepts (1e+15)"),
+                     (1e13, "more than th")):
+        state = _state(tmp_path, lambda d: change(d, x))
+        assert main(["validate", str(WUHAN), "--state", str(state)]) == 2
+        err = capsys.readouterr().err
+        assert f"{field}: " in err and words in err and "(line " in err, err
+        assert "Traceback" not in err
+
+
+def test_a_huge_state_amount_is_exit_2_before_a_run_not_an_internal_error(tmp_path, capsys):
+    state = _state(tmp_path, lambda d: d.update(fee_arrears={"vat": 1e14}))
+    assert main(["run", str(WUHAN), "--state", str(state), "--paths", "200", "--quiet"]) == 2
+    assert "fee_arrears.vat: 1e+14 is more than this deal can owe" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(obligors={"F01": {"defaulted": True}}),
+     "assets.0.balance: obligor F01 is reported defaulted (obligors.F01.defaulted) but its "
+     "asset L01 still performs"),
+    (lambda d: d.update(triggers_fired=["cdr", "cdr"]),
+     "triggers_fired.1: trigger 'cdr' is listed twice"),
+], ids=["borrower_defaulted_loan_performs", "trigger_twice"])
+def test_a_state_that_contradicts_itself_is_refused(tmp_path, capsys, change, message):
+    assert main(["validate", str(WUHAN), "--state", str(_state(tmp_path, change))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "(line " in err, err
+
+
+def test_a_defaulted_provider_without_its_trigger_is_a_warning_that_it_fires_next(tmp_path):
+    import engine
+    from engine.errors import ScenarioWarning
+
+    scenario = engine.load_scenario(WUHAN)
+    waived = _state(tmp_path, lambda d: d.update(obligors={"LESSOR": {"defaulted": True}}))
+    message = ("obligor LESSOR is reported defaulted but trigger lessor_default "
+               r"\(provider_default: LESSOR\) is not in triggers_fired")
+    with pytest.warns(ScenarioWarning, match=message):
+        tracked = engine.with_state(scenario, engine.load_state(waived))
+    assert any("fires it on the first simulated date" in w for w in tracked.warnings)
+    fired = _state(tmp_path, lambda d: d.update(obligors={"LESSOR": {"defaulted": True}},
+                                                triggers_fired=["cdr", "lessor_default"]))
+    assert not engine.with_state(scenario, engine.load_state(fired)).warnings
+
+
+def test_capacity_used_is_within_the_capacity(tmp_path, capsys):
+    import engine
+    from engine.scenario.state import closing_state, state_yaml
+
+    path = ROOT / "scenarios" / "shenzhen_rc_insurance.yaml"
+    scenario = engine.load_scenario(path)
+    provider = next(o for o in scenario.obligors if o.capacity is not None)
+    doc = dict(closing_state(scenario), obligors={provider.id: {
+        "capacity_used": 2 * provider.capacity}})
+    state = tmp_path / "state.yaml"
+    state.write_text(state_yaml(doc))
+    assert main(["validate", str(path), "--state", str(state)]) == 2
+    assert (f"obligors.{provider.id}.capacity_used: " in (err := capsys.readouterr().err)
+            and "is more than its capacity" in err), err

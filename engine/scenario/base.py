@@ -12,6 +12,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from engine.limits import MAX_AMOUNT
 from engine.rating.scale import OBLIGOR_NOTCHES
 
 
@@ -79,6 +80,25 @@ def front_loading(timing: str) -> float:
 #: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).
 Id = Annotated[str, Field(min_length=1)]
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def amount_problem(x: float) -> str | None:
+    """Why a money amount is too large for ipabs (above :data:`~engine.limits.MAX_AMOUNT`)."""
+    if abs(x) > MAX_AMOUNT:
+        return (f"{x:.6g} is more than the largest amount ipabs accepts ({MAX_AMOUNT:.0e}); "
+                "amounts are in currency units")
+    return None
+
+
+def _check_amount(x: float) -> float:
+    problem = amount_problem(x)
+    if problem is not None:
+        raise ValueError(problem)
+    return x
+
+
+#: A money amount of a deal state: non-negative, at most :data:`~engine.limits.MAX_AMOUNT`.
+Amount = Annotated[float, Field(ge=0.0), AfterValidator(_check_amount)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Share = Annotated[float, Field(gt=0.0, le=1.0)]
 Loading = Annotated[float, Field(ge=-1.0, le=1.0)]

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 from engine.errors import Problem
 from engine.limits import (
-    MAX_AMOUNT,
     MAX_ANNUAL_RATE,
     MAX_ANNUAL_RATE_ALLOWED,
     MAX_GRID_CELLS,
@@ -41,6 +40,7 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
     stated_obligors,
 )
+from engine.scenario.base import amount_problem
 from engine.scenario.plausibility import counter_pledge_problems
 from engine.scenario.parts import (
     ASSET_SUPPORT_TYPES,
@@ -219,9 +219,8 @@ def _check_bounds(s: ScenarioFields, report: Report) -> None:
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
     for path, key, x in _numbers(s):
         where = _path(*path)   # only numbers under a bounded key come here
-        if key in MONEY_KEYS and abs(x) > MAX_AMOUNT:
-            report(Problem(where, f"{x:.6g} is more than the largest amount ipabs accepts "
-                                  f"({MAX_AMOUNT:.0e}); amounts are in currency units"))
+        if key in MONEY_KEYS and amount_problem(x) is not None:
+            report(Problem(where, amount_problem(x)))
         elif key in RATE_KEYS and x > rate_cap:
             report(Problem(where, (
                 f"{x:g} is {100 * x:,.4g}% a year, above the {100 * rate_cap:,.0f}% ipabs "
