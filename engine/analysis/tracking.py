@@ -111,9 +111,11 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
     labels : list of str, optional
         A name per state (default: its file's name without the suffix, else its ``name``).
     """
-    from engine.api import run
+    from engine.api import as_state, checked, run
     from engine.rating.deal import resolve_paths_seed
 
+    scenario = checked(scenario)
+    states = [as_state(s) for s in states]
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     cache: dict = {}
 

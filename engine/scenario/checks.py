@@ -112,15 +112,35 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
 
 
-#: Scenarios (these very objects) that passed every check. The models are frozen, so one
-#: that passed still does; a copy (``model_copy``, ``with_changes``) is a new object.
+#: Scenarios (these very objects, with what they held) that passed every check. The
+#: models are frozen but their lists and mappings are not (``sc.assets.append(...)``), so
+#: the key holds a digest of the contents; a copy (``model_copy``, ``with_changes``) is a
+#: new object and is checked afresh.
 _PASSED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
+def _contents(scenario) -> int:
+    """A digest of every value a scenario holds, through its models, lists and mappings."""
+    out: list = []
+    stack = [scenario]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple, dict)) or hasattr(node, "model_fields"):
+            items = list(_items(node))
+            out.append((type(node).__name__, len(items)))
+            for key, value in items:
+                out.append(key)
+                stack.append(value)
+        else:
+            out.append(node)
+    return hash(tuple(out))
+
+
 def passed_checks(scenario) -> bool:
-    """Whether this very object passed :func:`check_scenario` with no problem (an equal
-    copy made since does not count: it is checked afresh)."""
-    return _PASSED.get(id(scenario)) is scenario
+    """Whether this very object, holding what it holds now, passed :func:`check_scenario`
+    with no problem (an equal copy, or the object changed in place since, is checked
+    afresh)."""
+    return _PASSED.get((id(scenario), _contents(scenario))) is scenario
 
 
 def check_scenario(scenario: ScenarioFields) -> list[Problem]:
@@ -144,7 +164,7 @@ def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     if not problems:            # the ids resolve: what the documents cannot mean
         problems += counter_pledge_problems(scenario)
     if not problems:
-        _PASSED[id(scenario)] = scenario
+        _PASSED[(id(scenario), _contents(scenario))] = scenario
     return problems
 
 
