@@ -24,6 +24,8 @@ MAX_AMOUNT = 1e15
 MAX_MULTIPLIER = 1_000.0
 #: Largest ``dof`` of a student_t copula: above a few dozen it is the Gaussian one.
 MAX_DOF = 1_000.0
+#: Most borrowers the report's stressed run (``report.stress.largest_borrowers``) defaults.
+MAX_STRESSED_BORROWERS = 10_000
 #: Coupons, asset rates and fee rates above this (100% a year) are refused unless the
 #: scenario says ``allow_high_rates: true``; even then they stay below the second bound.
 MAX_ANNUAL_RATE = 1.0

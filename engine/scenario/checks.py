@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import difflib
+import unicodedata
 import weakref
 from pathlib import PurePosixPath, PureWindowsPath
 import math
@@ -102,6 +103,38 @@ def _total(values: Iterable[float]) -> float:
         return math.inf
 
 
+#: Words of a character's name that say only how it is drawn: letters of these scripts and
+#: full-width forms (a Chinese input method's ``Ａ``) look like their Latin counterparts.
+_LOOKALIKE_WORDS = frozenset({"LATIN", "CYRILLIC", "GREEK", "FULLWIDTH"})
+
+
+def _letter(c: str) -> str:
+    """A character's name without its script: ``CAPITAL LETTER A`` for the Latin, Cyrillic
+    and full-width A alike; other characters keep their whole name."""
+    words = unicodedata.name(c, f"U+{ord(c):04X}").split(" ")
+    while len(words) > 1 and words[0] in _LOOKALIKE_WORDS:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _lookalike(name: str, known: Iterable[str]) -> str:
+    """`` ('А' looks the same: it has CYRILLIC CAPITAL LETTER A (U+0410) where 'A' has LATIN
+    CAPITAL LETTER A (U+0041))`` for a known id that differs from ``name`` only by letters
+    of another script, else ``""``."""
+    for k in known:
+        if len(k) == len(name) and k != name and \
+                tuple(map(_letter, k)) == tuple(map(_letter, name)):
+            return f" ({k!r} looks the same: {_difference(name, k)})"
+    return ""
+
+
+def _difference(a: str, b: str) -> str:
+    """Where two ids that look the same differ, by the names of the characters."""
+    x, y = next((x, y) for x, y in zip(a, b) if x != y)
+    return (f"it has {unicodedata.name(y)} (U+{ord(y):04X}) where {a!r} has "
+            f"{unicodedata.name(x)} (U+{ord(x):04X})")
+
+
 def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     """Message for an id that names nothing, listing (the first few) ids that exist."""
     known = list(dict.fromkeys(known))
@@ -109,7 +142,8 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> str:
         return f"unknown {what} {name!r}: the scenario has none"
     shown = ", ".join(known[:MAX_LISTED])
     more = f", ... ({len(known)} in all)" if len(known) > MAX_LISTED else ""
-    return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
+    hint = _lookalike(name, known) or _closest(name, known)
+    return f"unknown {what} {name!r}{hint}; known: {shown}{more}"
 
 
 #: Scenarios (these very objects, with what they held) that passed every check. The
@@ -275,6 +309,7 @@ def _check_unique_ids(s: ScenarioFields, report: Report) -> None:
     ]
     for section, items in sections:
         first: dict[str, int] = {}
+        looks: dict[tuple[str, ...], str] = {}
         for i, item in enumerate(items):
             ident = item.id  # type: ignore[attr-defined]
             if ident in first:
@@ -282,8 +317,14 @@ def _check_unique_ids(s: ScenarioFields, report: Report) -> None:
                     _path(section, i, "id"),
                     f"duplicate id {ident!r}: already used by {section}.{first[ident]}",
                 ))
-            else:
-                first[ident] = i
+                continue
+            first[ident] = i
+            other = looks.setdefault(tuple(map(_letter, ident)), ident)
+            if other != ident:
+                report(Problem(_path(section, i, "id"), f"id {ident!r} looks the same as "
+                               f"{other!r} ({section}.{first[other]}): "
+                               f"{_difference(other, ident)}; reports could not tell them "
+                               "apart: rename one"))
     names: dict[str, int] = {}
     for i, sens in enumerate(s.sensitivities):
         if sens.name in names:
@@ -793,18 +834,12 @@ def _check_rating(s: ScenarioFields, report: Report) -> None:
 
 
 def _check_report(s: ScenarioFields, report: Report) -> None:
-    """The report's stressed run stays within the deal: its period by legal final, the
-    number of borrowers (when written) by those the pool has."""
+    """The report's stressed run stays within the deal: its period by legal final."""
     stress = s.report.stress
     if stress.period > s.legal_final:
         report(Problem("report.stress.period", f"period {_count(stress.period)} is after "
                                                f"legal_final {s.legal_final}; use 1.."
                                                f"{s.legal_final}"))
-    borrowers = len({a.obligor for a in s.assets})
-    if "largest_borrowers" in stress.model_fields_set and stress.largest_borrowers > borrowers:
-        report(Problem("report.stress.largest_borrowers",
-                       f"{_count(stress.largest_borrowers)} is more than the {borrowers} "
-                       f"borrowers of the pool; use 0..{borrowers}"))
 
 
 _CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (

@@ -11,7 +11,7 @@ from pydantic import (
     model_validator,
 )
 
-from engine.limits import MAX_MULTIPLIER, MAX_PERIODS
+from engine.limits import MAX_MULTIPLIER, MAX_PERIODS, MAX_STRESSED_BORROWERS
 from engine.scenario.base import (
     SEED_LIMIT,
     FieldProblem,
@@ -169,8 +169,10 @@ class ReportStress(_Model):
     its lag, every support paying as documented."""
 
     largest_borrowers: int = Field(
-        3, ge=0, description="how many of the largest borrowers (by balance owed to the pool) "
-                             "default; 0 for no stressed run")
+        3, ge=0, le=MAX_STRESSED_BORROWERS,
+        description="how many of the largest borrowers (by balance owed to the pool) "
+                    "default; 0 for no stressed run, more than the pool has for all of them "
+                    "(at most 10,000)")
     period: int = Field(1, ge=1, le=MAX_PERIODS,
                         description="the payment period in which they default (at most "
                                     "legal_final)")
