@@ -13,15 +13,12 @@ import contextlib
 import os
 import sys
 
-from engine.errors import InputError, ScenarioError
-from engine.report.safe_text import terminal_safe
-from engine.cli.common import EXIT_INTERNAL, EXIT_INPUT
-from engine.cli.parser import build_parser
-from engine.cli.progress import threading_main
-from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
-                                 _cmd_sensitivity, _cmd_size, _cmd_sweep)
-from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_track, _cmd_validate,
-                                       _cmd_warmup)
+# Only the standard library here: ``ipabs`` imports this module before ``main`` runs, and a
+# Ctrl-C while the rest is imported (the first tens of milliseconds) must end as quietly as
+# one later. The rest is imported in ``main``.
+
+EXIT_INTERRUPTED = 130
+NOTHING_WRITTEN = "interrupted; nothing was written"
 
 
 class Terminated(KeyboardInterrupt):
@@ -32,20 +29,28 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
+#: A stream that cannot be written any more: the reader went away (a pipe), the descriptor
+#: is closed or not open for writing (``>&-``), the stream object was closed.
+_GONE = (BrokenPipeError, ValueError, OSError)
+
+
 class _Terminal:
     """``sys.stdout`` / ``sys.stderr`` while the CLI runs: control characters in what is
     printed (names, ids, paths) are neutralised, and a closed pipe (``| head``) ends the
     printing quietly instead of failing the command."""
 
     def __init__(self, raw):
-        self.raw = raw
+        from engine.report.safe_text import terminal_safe
+
+        self.raw = raw if raw is not None else open(os.devnull, "w", encoding="utf-8")
         self.closed_pipe = False
+        self._safe = terminal_safe
 
     def write(self, text: str) -> int:
         if not self.closed_pipe:
             try:
-                self.raw.write(terminal_safe(text))
-            except BrokenPipeError:
+                self.raw.write(self._safe(text))
+            except _GONE:
                 self._reader_gone()
         return len(text)
 
@@ -53,7 +58,7 @@ class _Terminal:
         if not self.closed_pipe:
             try:
                 self.raw.flush()
-            except BrokenPipeError:
+            except _GONE:
                 self._reader_gone()
 
     def _reader_gone(self) -> None:
@@ -82,8 +87,7 @@ def _terminal_streams():
 def _interrupted(args) -> str:
     outs = getattr(args, "outputs", None)
     written = outs.written if outs is not None else []
-    return f"interrupted; written: {', '.join(written)}" if written else \
-        "interrupted; nothing was written"
+    return f"interrupted; written: {', '.join(written)}" if written else NOTHING_WRITTEN
 
 
 def _show_scenario_warnings() -> None:
@@ -103,8 +107,37 @@ def _show_scenario_warnings() -> None:
     warnings.showwarning = show
 
 
+def _standard_streams() -> None:
+    """Open the null device on file descriptors 0, 1 and 2 where they are closed
+    (``ipabs ... >&-``), so that no file ipabs opens lands on them and nothing written to
+    them fails: the output goes nowhere and the exit status is the command's."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``ipabs`` command line: exit status 0, 2 (bad input), 1 (internal error) or 130
+    (interrupted, at any moment: while starting up too)."""
+    try:
+        _standard_streams()
+        return _main(argv)
+    except KeyboardInterrupt as exc:      # before any output was staged
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(NOTHING_WRITTEN, file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     import signal
+
+    from engine.cli.parser import build_parser
+    from engine.cli.progress import threading_main
 
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -116,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
+                                     _cmd_sensitivity, _cmd_size, _cmd_sweep)
+    from engine.cli.common import EXIT_INPUT, EXIT_INTERNAL
+    from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_track,
+                                           _cmd_validate, _cmd_warmup)
+    from engine.errors import InputError, ScenarioError
+
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
@@ -143,7 +183,7 @@ def _dispatch(args) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt as exc:
         print(_interrupted(args), file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
         if args.debug or os.environ.get("IPABS_DEBUG"):
             raise
