@@ -2,6 +2,7 @@
 types (ids, shares, region labels, notches) and small helpers every part uses."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import (
@@ -77,8 +78,29 @@ def front_loading(timing: str) -> float:
 
 # ----------------------------------------------------------------------------- basic types
 
-#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).
-Id = Annotated[str, Field(min_length=1)]
+def _hidden_character(text: str) -> str | None:
+    """The first character of ``text`` that does not show (a control or format character,
+    a line or paragraph separator, a space other than the plain one), described."""
+    for c in text:
+        kind = unicodedata.category(c)
+        if kind in ("Cc", "Cf", "Zl", "Zp") or (kind == "Zs" and c != " "):
+            return f"U+{ord(c):04X} {unicodedata.name(c, kind)}"
+    return None
+
+
+def _check_id(value: str) -> str:
+    hidden = _hidden_character(value)
+    if hidden is not None:
+        raise ValueError(f"id {value!r} holds {hidden}, which does not show: two ids that "
+                         "look the same would differ; write it without")
+    if value != value.strip(" "):
+        raise ValueError(f"id {value!r} starts or ends with a space; write it without")
+    return value
+
+
+#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id)
+#: of characters that show (:func:`_check_id`).
+Id = Annotated[str, Field(min_length=1), AfterValidator(_check_id)]
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
