@@ -89,7 +89,8 @@ class Stress(_Model):
     """One cash-flow stress of the ``tdr_bdr`` method's grid."""
 
     name: str = Field(min_length=1)
-    recovery_multiplier: Multiplier = Field(1.0, description="scales collateral values")
+    recovery_multiplier: Multiplier = Field(1.0, description="scales collateral values (0 to "
+                                                             "1,000)")
     timing: Annotated[str, AfterValidator(_check_timing)] = Field(
         "uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
         description="default timing: uniform or front:x (linear tilt, -1 <= x <= 1)")
