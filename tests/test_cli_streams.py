@@ -61,3 +61,29 @@ def test_ctrl_c_while_ipabs_starts_is_one_line_and_exit_130():
             assert err.strip() == "interrupted; nothing was written", err
         seen.add(p.returncode)
     assert 130 in seen
+
+
+def test_a_ctrl_c_python_would_swallow_in_a_callback_still_interrupts(monkeypatch, capsys):
+    import weakref
+
+    from engine.cli import main, parser
+
+    real = parser.build_parser
+
+    class Held:
+        pass
+
+    def build_parser():
+        def interrupted(ref):            # Ctrl-C arriving while a callback runs
+            raise KeyboardInterrupt
+
+        held = Held()
+        ref = weakref.ref(held, interrupted)
+        del held                         # the callback runs: "Exception ignored in ..."
+        assert ref() is None
+        return real()
+
+    monkeypatch.setattr(parser, "build_parser", build_parser)
+    assert main(["validate", str(SHIPPED)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "interrupted; nothing was written" and "Exception ignored" not in err

@@ -124,6 +124,8 @@ def _standard_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     """The ``ipabs`` command line: exit status 0, 2 (bad input), 1 (internal error) or 130
     (interrupted, at any moment: while starting up too)."""
+    default_hook = sys.unraisablehook
+    sys.unraisablehook = _interrupt_not_lost(default_hook)
     try:
         _standard_streams()
         return _main(argv)
@@ -131,6 +133,32 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             print(NOTHING_WRITTEN, file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    finally:
+        sys.unraisablehook = default_hook
+
+
+#: Ctrl-Cs Python swallowed since ``main`` started (see :func:`_interrupt_not_lost`).
+_SWALLOWED: list = []
+
+
+def _interrupt_not_lost(default):
+    """An unraisable-exception hook: a Ctrl-C that Python swallowed (it arrived inside a
+    callback, e.g. while an import releases its lock, and would print "Exception ignored")
+    is noted, and raised again by :func:`_raise_swallowed` once ipabs has started."""
+    _SWALLOWED.clear()
+
+    def hook(unraisable):
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            _SWALLOWED.append(unraisable.exc_type)
+        else:
+            default(unraisable)
+    return hook
+
+
+def _raise_swallowed() -> None:
+    """Raise the Ctrl-C Python swallowed while ipabs started, if one was."""
+    if _SWALLOWED:
+        raise _SWALLOWED.pop()()
 
 
 def _main(argv: list[str] | None) -> int:
@@ -145,6 +173,7 @@ def _main(argv: list[str] | None) -> int:
     with _terminal_streams():
         parser = build_parser()
         args = parser.parse_args(argv)   # usage errors exit 2 here
+        _raise_swallowed()
         return _dispatch(args)
 
 
@@ -170,6 +199,7 @@ def _dispatch(args) -> int:
             args.backend_obj = DaskBackend(scheduler=args.scheduler)
         elif getattr(args, "scheduler", None):
             raise InputError("--scheduler needs --backend dask")
+        _raise_swallowed()
         return handler(args)
     except ScenarioError as exc:
         source = exc.source or getattr(args, "scenario", None)
