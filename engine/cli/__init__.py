@@ -1,11 +1,13 @@
 """The ``ipabs`` command line (also ``python -m engine``).
 
 Exit status: 0 success; 2 bad input (usage, unreadable or invalid scenario, a refused
-output path), message on stderr, no traceback; 1 internal error. Nothing is written when
+output path), message on stderr, no traceback; 1 internal error; 130 interrupted (Ctrl-C,
+from the first import on; 143 for SIGTERM), saying what was written. Nothing is written when
 input is invalid; outputs are checked before any work and committed together at the end
 (:mod:`engine.report.files`). Text printed to the terminal has control characters
 neutralised; a reader that stops reading (``ipabs run ... | head``) is not an error: printing
-stops quietly and the exit status is the command's own.
+stops quietly and the exit status is the command's own; so it does when stdout or stderr is
+closed (``>&-``).
 """
 from __future__ import annotations
 
