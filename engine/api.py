@@ -1,6 +1,7 @@
 """The public Python API: load a scenario, run it, get a Result."""
 from __future__ import annotations
 
+import os
 import time
 
 from engine.notation import rating_by_text
@@ -54,7 +55,7 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     engine.Result
     """
     started = time.perf_counter()
-    _check(scenario)
+    scenario, backend = checked(scenario), _backend(backend)
     state = as_state(state)
     scenario = with_state(scenario, state)
     paths, seed = resolve_paths_seed(scenario, paths, seed)
@@ -73,18 +74,52 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
 
 
 def as_state(state):
-    """A DealState from a DealState or its document (``None`` stays ``None``)."""
-    if isinstance(state, dict):          # a document (engine.state_after), checked here
-        from engine.scenario.state import DealState
+    """A DealState from a DealState, its document or the path of its file (``None`` stays
+    ``None``); a TypeError naming ``state`` for anything else."""
+    from engine.scenario.state import DealState
 
+    if isinstance(state, dict):          # a document (engine.state_after), checked here
         return DealState.model_validate(state)
+    if isinstance(state, (str, os.PathLike)):
+        return load_state(state)
+    if state is not None and not isinstance(state, DealState):
+        raise TypeError(f"state: expected an engine.DealState (engine.load_state), its "
+                        f"document or the path of its file, got {_shown(state)}")
     return state
+
+
+def _shown(value) -> str:
+    """A value in a message: short, with its type."""
+    text = repr(value)
+    return f"{text[:60]}{'...' if len(text) > 60 else ''} ({type(value).__name__})"
+
+
+def checked(scenario, name: str = "scenario"):
+    """``scenario`` if it is an :class:`engine.Scenario` that passes the checks as it is now
+    (one changed in place, ``sc.assets.append(...)``, is checked afresh): a TypeError naming
+    the argument for anything else, a ScenarioError for a broken deal."""
+    from engine.scenario import Scenario
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"{name}: expected an engine.Scenario (engine.load_scenario), got "
+                        f"{_shown(scenario)}")
+    _check(scenario)
+    return scenario
+
+
+def _backend(backend):
+    """``backend`` if it is ``None`` (run here) or a backend (a DaskBackend)."""
+    if backend is not None and not callable(getattr(backend, "simulate", None)):
+        raise TypeError(f"backend: expected None (run here) or an engine.backends.DaskBackend, "
+                        f"got {_shown(backend)}")
+    return backend
 
 
 def with_state(scenario, state):
     """``scenario`` tracked at ``state`` (a DealState or its document; ``None``: unchanged);
     the state is checked against the scenario (a ScenarioError naming the state file
     otherwise)."""
+    scenario = checked(scenario)
     if state is None:
         return scenario
     from engine.errors import Problem, UnsupportedFeature
@@ -230,6 +265,7 @@ def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | N
     """
     from engine.analysis.sensitivity import sensitivity as document
 
+    scenario, backend = checked(scenario), _backend(backend)
     if isinstance(cases, dict):
         cases = list(cases.items())
     if cases is not None:
@@ -243,7 +279,13 @@ def compare(scenarios, *, paths: int | None = None, seed: int | None = None, bac
     (:func:`engine.analysis.compare.compare`)."""
     from engine.analysis.compare import compare as document
 
-    return document(scenarios, paths=paths, seed=seed, backend=backend)
+    if not isinstance(scenarios, (list, tuple)):
+        raise TypeError(f"scenarios: expected a list of engine.Scenario, got "
+                        f"{_shown(scenarios)}")
+    scenarios = [checked(sc, f"scenarios[{i}]") for i, sc in enumerate(scenarios)]
+    if not scenarios:
+        raise ValueError("scenarios: expected at least one engine.Scenario, got none")
+    return document(scenarios, paths=paths, seed=seed, backend=_backend(backend))
 
 
 def sweep(scenario, vary: dict, *, paths: int | None = None, seed: int | None = None,
@@ -269,6 +311,9 @@ def sweep(scenario, vary: dict, *, paths: int | None = None, seed: int | None = 
     from engine.analysis.sweep import sweep as document
     from engine.analysis.sweep import sweep_frame
 
+    scenario, backend = checked(scenario), _backend(backend)
+    if not isinstance(vary, dict):
+        raise TypeError(f"vary: expected a dict of path -> values, got {_shown(vary)}")
     return sweep_frame(document(scenario, {k: list(v) for k, v in vary.items()}, paths=paths,
                                 seed=seed, backend=backend))
 
@@ -279,5 +324,6 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
     (:func:`engine.analysis.sizing.size_tranche`)."""
     from engine.analysis.sizing import size_tranche as sizing
 
+    scenario, backend = checked(scenario), _backend(backend)
     return sizing(scenario, tranche, target, paths=paths, seed=seed, tolerance=tolerance,
                   backend=backend)

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 #: Largest file ipabs reads (scenario, ``assets_file``, rating table, golden result).
 MAX_INPUT_BYTES = 64 * 2**20
+#: Most values (scalars, lists, mappings, aliases) in one YAML document, and its deepest
+#: nesting: counted while the text is parsed, before anything is built, so a huge list or a
+#: deep nest is refused in about a second. A scenario with a few hundred assets written out
+#: has some 10,000 values and 6 levels; a larger pool belongs in an ``assets_file``.
+MAX_YAML_NODES = 500_000
+MAX_YAML_DEPTH = 100
 #: Longest horizon and lag, in payment periods (100 years of monthly dates).
 MAX_PERIODS = 1_200
 #: Largest money amount (balances, appraised values, caps, fees): 10^15 keeps sums of a
 #: pool and their squares (standard errors) exact enough and finite.
 MAX_AMOUNT = 1e15
+#: Largest multiplier of a stress or sensitivity (``pd_multiplier``, ``recovery_multiplier``):
+#: agencies stress by 1.5 to 5; 1,000 turns any PD above 0.1% into a certain default.
+MAX_MULTIPLIER = 1_000.0
+#: Largest ``dof`` of a student_t copula: above a few dozen it is the Gaussian one.
+MAX_DOF = 1_000.0
+#: Most borrowers the report's stressed run (``report.stress.largest_borrowers``) defaults.
+MAX_STRESSED_BORROWERS = 10_000
 #: Coupons, asset rates and fee rates above this (100% a year) are refused unless the
 #: scenario says ``allow_high_rates: true``; even then they stay below the second bound.
 MAX_ANNUAL_RATE = 1.0

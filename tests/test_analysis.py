@@ -135,7 +135,7 @@ def test_commands_write_their_documents(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     sized = json.loads(out.read_text())
-    assert set(sized) == {"tranche", "target", "rating", "balance", "share_of_pool",
+    assert set(sized) == {"format", "tranche", "target", "rating", "balance", "share_of_pool",
                           "achieved", "bracket", "resolution", "paths", "seed",
                           "standalone", "support_carries_any_size"}
     # the AAA guarantee company carries AAAsf at any size; alone the pool carries less

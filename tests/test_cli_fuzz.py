@@ -19,7 +19,10 @@ OPTIONS = ["--paths", "--seed", "--json", "--out", "--csv", "--quiet", "--defaul
 VALUES = ["0", "1", "-1", "2", "1e12", "nan", "inf", "-inf", "1_000", "0x10", "", " ", ".", "..",
           "a.yaml", "dir/", "B1:2", ":", "=",
           "pd_multiplier=nan", "lag_shift=99999999999999999999", "front:2", "nan,1", "AAAsf",
-          "dask", "local", "tcp://127.0.0.1:1", "\x1b[2J", "\u202e", "é", "-", "--json=x"]
+          "dask", "local", "tcp://127.0.0.1:1", "\x1b[2J", "\u202e", "é", "-", "--json=x",
+          # issue #30: YAML 1.1 readings, huge numbers, folders named as files, invisible ids
+          "1:00", "017", "1e308", "newdir/", "legal_final=1:00,2", "pd_multiplier=1e308",
+          "A\u200b", "\u0410", "\u200b"]
 
 tokens = st.one_of(st.sampled_from(OPTIONS), st.sampled_from(VALUES),
                    st.text(max_size=12).filter(lambda t: "\x00" not in t and "/" not in t))
@@ -47,5 +50,6 @@ def test_random_command_lines_exit_0_or_2_without_traceback(tmp_path, capsys, co
     assert "Traceback" not in err
     if status == 2:
         assert err.strip()
-    for bad in ("\x1b", "\u202e"):
+    for bad in ("\x1b", "\u202e", "\u200b"):
         assert bad not in out and bad not in err
+    assert not (tmp_path / "newdir").exists()      # never a file named after a folder

@@ -428,3 +428,55 @@ def test_no_csv_cell_a_reader_splits_or_runs():
         text = row[0].lstrip(" \t\x00")
         assert not text.startswith(("=", "+", "-", "@")), row
     assert rows[1][0] == "\\r=1+1" and rows[4][0] == "a\nb"
+
+
+# ----------------------------------------------------------------------------- ids that look alike
+
+EXAMPLE = (ROOT / "tests" / "data" / "format_example.yaml").read_text()
+
+
+@pytest.mark.parametrize("written, shown, character", [
+    ("A\u200b", "A\\u200b", "U+200B ZERO WIDTH SPACE"),
+    ("A\u00a0", "A\\xa0", "U+00A0 NO-BREAK SPACE"),
+    ("\ufeffA", "\\ufeffA", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    ("A\u2028", "A\\u2028", "U+2028 LINE SEPARATOR"),
+    ("A\u3000", "A\\u3000", "U+3000 IDEOGRAPHIC SPACE"),
+])
+def test_an_id_with_a_character_that_does_not_show_is_refused_escaped(tmp_path, capsys, written,
+                                                                      shown, character):
+    path = tmp_path / "s.yaml"
+    path.write_text(EXAMPLE.replace("{id: A, balance: 190_000_000",
+                                    f"{{id: {json.dumps(written)}, balance: 190_000_000"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"tranches.0.id: id '{shown}' holds {character}, which does not show" in err, err
+    assert written not in err and "(line " in err
+
+
+def test_ids_that_look_alike_are_told_apart_by_their_characters(tmp_path, capsys):
+    cyrillic = "\u0410"                   # CYRILLIC CAPITAL LETTER A
+    path = tmp_path / "s.yaml"
+    path.write_text(EXAMPLE.replace("{id: A, balance: 190_000_000",
+                                    f"{{id: {cyrillic}, balance: 190_000_000"))
+    assert main(["validate", str(path)]) == 2
+    assert ("unknown tranche 'A' ('\u0410' looks the same: it has CYRILLIC CAPITAL LETTER A "
+            "(U+0410) where 'A' has LATIN CAPITAL LETTER A (U+0041))") in capsys.readouterr().err
+    both = EXAMPLE.replace("  - {id: Sub, balance: 16_000_000, subordinated: true}",
+                           "  - {id: Sub, balance: 16_000_000, subordinated: true}\n"
+                           "  - {id: \uff21, balance: 1_000, subordinated: true}")
+    path.write_text(both)
+    assert main(["validate", str(path)]) == 2
+    assert ("tranches.2.id: id '\uff21' looks the same as 'A' (tranches.0): it has FULLWIDTH "
+            "LATIN CAPITAL LETTER A (U+FF21)") in capsys.readouterr().err
+
+
+def test_every_invisible_character_is_escaped_on_the_terminal():
+    import unicodedata
+
+    from engine.report.safe_text import terminal_safe
+
+    hidden = [chr(c) for c in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(c)) in ("Cf", "Zl", "Zp")]
+    shown = terminal_safe("".join(hidden))
+    assert not any(c in shown for c in hidden)
+    assert terminal_safe("\U000e0041") == "\\U000e0041" and terminal_safe("深圳 A-1") == "深圳 A-1"

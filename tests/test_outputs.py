@@ -48,7 +48,7 @@ def deal(tmp_path):
     folder.mkdir()
     shutil.copy(SHIPPED, folder / "s.yaml")
     (folder / "notes.txt").write_text("the structurer's own notes\n")
-    (folder / "old.json").write_text("{}\n")
+    (folder / "old.json").write_text('{"format": "ipabs-result/v1"}\n')   # an earlier --json
     os.chmod(folder / "old.json", 0o640)
     os.mkfifo(folder / "pipe")
     if os.geteuid() == 0:
@@ -59,6 +59,7 @@ def deal(tmp_path):
 
 TARGETS = ["s.yaml", ".", "notes.txt", "old.json", "pipe", "device", "link.json", "fresh"]
 REFUSED_FILE = {"s.yaml", ".", "pipe", "device", "link.json"}     # for --json / --csv
+REFUSED_JSON = REFUSED_FILE | {"notes.txt"}       # --json replaces only what ipabs wrote
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -75,12 +76,13 @@ def test_no_output_option_changes_anything_it_was_not_given(deal, command, optio
     status = main(args)
     err = capsys.readouterr().err
     after = snapshot(deal.parent)
-    replaced = {name} if option != "--out" and name in ("notes.txt", "old.json") else set()
     created = {"fresh"} if name == "fresh" else set()
     if option == "--out":
         refused = name != "fresh"
     else:
-        refused = name in REFUSED_FILE
+        refused = name in (REFUSED_JSON if option == "--json" else REFUSED_FILE)
+    replaced = {name} if option != "--out" and name in ("notes.txt", "old.json") and \
+        not refused else set()
     assert status == (2 if refused else 0), err
     if refused:
         assert option in err and "Traceback" not in err
@@ -168,7 +170,7 @@ def test_new_files_follow_the_umask_and_a_replaced_file_keeps_its_mode(tmp_path)
     old = os.umask(0o027)
     try:
         kept = tmp_path / "kept.json"
-        kept.write_text("{}")
+        kept.write_text('{"format": "ipabs-result/v1"}')
         os.chmod(kept, 0o604)
         assert main(["run", str(SHIPPED), "--paths", "2000", "--json", str(tmp_path / "r.json"),
                      "--out", str(tmp_path / "rep"), "--quiet"]) == 0
@@ -309,3 +311,44 @@ def test_a_closed_stdout_is_not_an_error_and_the_outputs_are_complete(tmp_path):
     p = subprocess.run(f"'{sys.executable}' -m engine schema | head -1", shell=True,
                        capture_output=True, text=True)
     assert p.stdout == "{\n" and p.stderr == ""
+
+
+#: What a file holds before ``--json`` names it, and whether ipabs may replace it.
+JSON_TARGETS = [("the structurer's own notes\n", False), ('{"mine": 1}\n', False),
+                ("[1, 2]\n", False), ('{"format": "not-ipabs"}\n', False), ("", True),
+                ('{"format": "ipabs-cashflows/v1"}\n', True)]
+
+
+def test_json_replaces_only_an_empty_file_or_a_document_ipabs_wrote(tmp_path, capsys):
+    target = tmp_path / "r.json"
+    for content, replaced in JSON_TARGETS:
+        target.write_text(content)
+        status = main(["cashflows", str(SHIPPED), "--json", str(target), "--quiet"])
+        err = capsys.readouterr().err
+        if replaced:
+            assert status == 0, err
+            assert json.loads(target.read_text())["format"] == "ipabs-cashflows/v1"
+        else:
+            assert status == 2 and target.read_text() == content, content
+            assert f"--json {target}: holds something ipabs did not write" in err
+
+
+def test_json_naming_a_folder_is_refused_and_writes_nothing(tmp_path, capsys):
+    (tmp_path / "old").mkdir()
+    before = snapshot(tmp_path)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for given in ("newdir/", "old/", "old"):
+            assert main(["cashflows", str(SHIPPED), "--json", given, "--quiet"]) == 2
+            assert f"--json {given}: " in capsys.readouterr().err
+    finally:
+        os.chdir(cwd)
+    assert snapshot(tmp_path) == before
+
+
+def test_every_json_document_names_its_ipabs_format(tmp_path):
+    import engine
+
+    doc = engine.size_tranche(engine.load_scenario(SHIPPED), "A", "AAAsf", paths=2000)
+    assert doc["format"] == "ipabs-size/v1"

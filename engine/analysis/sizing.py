@@ -72,7 +72,7 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
                                                 "no balance"))
     pool = (sum(a.balance for a in scenario.assets) if scenario.state is None else
             sum(a.balance or 0.0 for a in scenario.state.assets))
-    doc = {"tranche": tranche, "target": target, "balance": best,
+    doc = {"format": "ipabs-size/v1", "tranche": tranche, "target": target, "balance": best,
            "rating": {"method": scenario.rating.method, "support": scenario.rating.support,
                       "table": scenario.rating.table},
            "share_of_pool": best / pool, "achieved": best_row,

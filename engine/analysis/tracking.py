@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.rating.scale import SF_SCALE
-from engine.api import run
+from engine.api import as_state, checked, run
 from engine.deterministic.assumptions import DefaultAssumptions
 from engine.deterministic.run import state_after
 from engine.rating.deal import resolve_paths_seed
@@ -112,6 +112,8 @@ def track(scenario, states, *, paths: int | None = None, seed: int | None = None
     labels : list of str, optional
         A name per state (default: its file's name without the suffix, else its ``name``).
     """
+    scenario = checked(scenario)
+    states = [as_state(s) for s in states]
     paths, seed = resolve_paths_seed(scenario, paths, seed)
     cache: dict = {}
 

@@ -1,11 +1,13 @@
 """The ``ipabs`` command line (also ``python -m engine``).
 
 Exit status: 0 success; 2 bad input (usage, unreadable or invalid scenario, a refused
-output path), message on stderr, no traceback; 1 internal error. Nothing is written when
+output path), message on stderr, no traceback; 1 internal error; 130 interrupted (Ctrl-C,
+from the first import on; 143 for SIGTERM), saying what was written. Nothing is written when
 input is invalid; outputs are checked before any work and committed together at the end
 (:mod:`engine.report.files`). Text printed to the terminal has control characters
 neutralised; a reader that stops reading (``ipabs run ... | head``) is not an error: printing
-stops quietly and the exit status is the command's own.
+stops quietly and the exit status is the command's own; so it does when stdout or stderr is
+closed (``>&-``).
 """
 from __future__ import annotations
 
@@ -13,16 +15,12 @@ import contextlib
 import os
 import sys
 
-from engine.errors import InputError, ScenarioError
-from engine.report.safe_text import terminal_safe
-from engine.cli.common import EXIT_INTERNAL, EXIT_INPUT
-from engine.cli.parser import build_parser
-from engine.cli.progress import threading_main
-from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
-                                 _cmd_sensitivity, _cmd_size, _cmd_sweep)
-from engine.cli.book_command import _cmd_book
-from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_template, _cmd_track,
-                                       _cmd_validate, _cmd_warmup)
+# Only the standard library here: ``ipabs`` imports this module before ``main`` runs, and a
+# Ctrl-C while the rest is imported (the first tens of milliseconds) must end as quietly as
+# one later. The rest is imported in ``main``.
+
+EXIT_INTERRUPTED = 130
+NOTHING_WRITTEN = "interrupted; nothing was written"
 
 
 class Terminated(KeyboardInterrupt):
@@ -33,20 +31,28 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise Terminated()
 
 
+#: A stream that cannot be written any more: the reader went away (a pipe), the descriptor
+#: is closed or not open for writing (``>&-``), the stream object was closed.
+_GONE = (BrokenPipeError, ValueError, OSError)
+
+
 class _Terminal:
     """``sys.stdout`` / ``sys.stderr`` while the CLI runs: control characters in what is
     printed (names, ids, paths) are neutralised, and a closed pipe (``| head``) ends the
     printing quietly instead of failing the command."""
 
     def __init__(self, raw):
-        self.raw = raw
+        from engine.report.safe_text import terminal_safe
+
+        self.raw = raw if raw is not None else open(os.devnull, "w", encoding="utf-8")
         self.closed_pipe = False
+        self._safe = terminal_safe
 
     def write(self, text: str) -> int:
         if not self.closed_pipe:
             try:
-                self.raw.write(terminal_safe(text))
-            except BrokenPipeError:
+                self.raw.write(self._safe(text))
+            except _GONE:
                 self._reader_gone()
         return len(text)
 
@@ -54,7 +60,7 @@ class _Terminal:
         if not self.closed_pipe:
             try:
                 self.raw.flush()
-            except BrokenPipeError:
+            except _GONE:
                 self._reader_gone()
 
     def _reader_gone(self) -> None:
@@ -83,8 +89,7 @@ def _terminal_streams():
 def _interrupted(args) -> str:
     outs = getattr(args, "outputs", None)
     written = outs.written if outs is not None else []
-    return f"interrupted; written: {', '.join(written)}" if written else \
-        "interrupted; nothing was written"
+    return f"interrupted; written: {', '.join(written)}" if written else NOTHING_WRITTEN
 
 
 def _show_scenario_warnings() -> None:
@@ -104,8 +109,65 @@ def _show_scenario_warnings() -> None:
     warnings.showwarning = show
 
 
+def _standard_streams() -> None:
+    """Open the null device on file descriptors 0, 1 and 2 where they are closed
+    (``ipabs ... >&-``), so that no file ipabs opens lands on them and nothing written to
+    them fails: the output goes nowhere and the exit status is the command's."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``ipabs`` command line: exit status 0, 2 (bad input), 1 (internal error) or 130
+    (interrupted, at any moment: while starting up too)."""
+    default_hook = sys.unraisablehook
+    sys.unraisablehook = _interrupt_not_lost(default_hook)
+    try:
+        _standard_streams()
+        return _main(argv)
+    except KeyboardInterrupt as exc:      # before any output was staged
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(NOTHING_WRITTEN, file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    finally:
+        sys.unraisablehook = default_hook
+
+
+#: Ctrl-Cs Python swallowed since ``main`` started (see :func:`_interrupt_not_lost`).
+_SWALLOWED: list = []
+
+
+def _interrupt_not_lost(default):
+    """An unraisable-exception hook: a Ctrl-C that Python swallowed (it arrived inside a
+    callback, e.g. while an import releases its lock, and would print "Exception ignored")
+    is noted, and raised again by :func:`_raise_swallowed` once ipabs has started."""
+    _SWALLOWED.clear()
+
+    def hook(unraisable):
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            _SWALLOWED.append(unraisable.exc_type)
+        else:
+            default(unraisable)
+    return hook
+
+
+def _raise_swallowed() -> None:
+    """Raise the Ctrl-C Python swallowed while ipabs started, if one was."""
+    if _SWALLOWED:
+        raise _SWALLOWED.pop()()
+
+
+def _main(argv: list[str] | None) -> int:
     import signal
+
+    from engine.cli.parser import build_parser
+    from engine.cli.progress import threading_main
 
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -113,10 +175,19 @@ def main(argv: list[str] | None = None) -> int:
     with _terminal_streams():
         parser = build_parser()
         args = parser.parse_args(argv)   # usage errors exit 2 here
+        _raise_swallowed()
         return _dispatch(args)
 
 
 def _dispatch(args) -> int:
+    from engine.cli.commands import (_cmd_check, _cmd_cashflows, _cmd_compare, _cmd_run,
+                                     _cmd_sensitivity, _cmd_size, _cmd_sweep)
+    from engine.cli.common import EXIT_INPUT, EXIT_INTERNAL
+    from engine.cli.book_command import _cmd_book
+    from engine.cli.files_commands import (_cmd_report, _cmd_schema, _cmd_template,
+                                           _cmd_track, _cmd_validate, _cmd_warmup)
+    from engine.errors import InputError, ScenarioError
+
     handler = {"run": _cmd_run, "validate": _cmd_validate, "schema": _cmd_schema,
                "cashflows": _cmd_cashflows, "sensitivity": _cmd_sensitivity,
                "size": _cmd_size, "compare": _cmd_compare, "check": _cmd_check,
@@ -132,6 +203,7 @@ def _dispatch(args) -> int:
             args.backend_obj = DaskBackend(scheduler=args.scheduler)
         elif getattr(args, "scheduler", None):
             raise InputError("--scheduler needs --backend dask")
+        _raise_swallowed()
         return handler(args)
     except ScenarioError as exc:
         source = exc.source or getattr(args, "scenario", None)
@@ -145,7 +217,7 @@ def _dispatch(args) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt as exc:
         print(_interrupted(args), file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
         if args.debug or os.environ.get("IPABS_DEBUG"):
             raise

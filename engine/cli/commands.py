@@ -18,7 +18,7 @@ def _cmd_run(args) -> int:
 
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         out = outs.add("--out", args.out, folder=True)
         outs.check()
         from engine.api import run
@@ -66,7 +66,7 @@ def _cmd_cashflows(args) -> int:
         raise InputError("--state-at K and --state-out FILE go together")
     with _outputs(args, (args.scenario, scenario)) as outs:
         csv_target = outs.add("--csv", args.csv)
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         state_target = outs.add("--state-out", args.state_out, new=True)
         outs.check()
         defaults = {}
@@ -146,7 +146,7 @@ def _cmd_sensitivity(args) -> int:
 
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         outs.check()
         cases = [_parse_change(c) for c in args.change] or None
         if cases:
@@ -194,7 +194,7 @@ def _cmd_size(args) -> int:
 
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         outs.check()
         doc = _finite(size_tranche(scenario, args.tranche, args.target, paths=args.paths,
                                    seed=args.seed, backend=args.backend_obj))
@@ -209,7 +209,7 @@ def _cmd_size(args) -> int:
 def _parse_vary(texts: list[str]) -> dict:
     """``PATH=V1,V2,...`` options as ``{path: [values]}`` (each value read as YAML: numbers,
     grades, true/false)."""
-    import yaml
+    from engine.scenario.yaml_lines import read_yaml
 
     out: dict = {}
     for text in texts:
@@ -222,10 +222,10 @@ def _parse_vary(texts: list[str]) -> dict:
             raise InputError(f"--vary {path}: given twice")
         parsed = []
         for v in values.split(","):
-            try:
-                x = yaml.safe_load(v.strip())
-            except yaml.YAMLError:
-                x = v.strip()
+            x, _, problems = read_yaml(v.strip())   # as a scenario file reads it
+            if problems:
+                raise InputError(f"--vary {path}: cannot read {v.strip()!r}: "
+                                 f"{problems[0].message}")
             if isinstance(x, str):
                 try:
                     x = float(x) if any(c in x for c in "eE.") else x
@@ -247,7 +247,7 @@ def _cmd_sweep(args) -> int:
     vary = _parse_vary(args.vary)
     lang = _lang(args, scenario)
     with _outputs(args, (args.scenario, scenario)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         out = outs.add("--out", args.out, folder=True)
         outs.check()
         doc = _finite(sweep(scenario, vary, paths=args.paths, seed=args.seed,
@@ -279,7 +279,7 @@ def _cmd_compare(args) -> int:
 
     scenarios = [_load(args, p) for p in args.scenarios]
     with _outputs(args, *zip(args.scenarios, scenarios)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         outs.check()
         doc = _finite(compare(scenarios, paths=args.paths, seed=args.seed,
                               backend=args.backend_obj))
@@ -300,7 +300,7 @@ def _cmd_check(args) -> int:
     if not any(folder.glob("*.yaml")):
         raise InputError(f"no *.yaml scenarios in {folder}")
     with _outputs(args) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         outcomes = check_folder(folder, update=args.update, paths=args.paths, seed=args.seed,
                                 backend=args.backend_obj, outputs=outs, support=args.support)
         if js:

@@ -71,7 +71,7 @@ def _cmd_report(args) -> int:
     scenario = _load(args)
     with _outputs(args, (args.scenario, scenario)) as outs:
         out = outs.add("--out", args.out, folder=True)
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         outs.check()
         result = run(scenario, paths=args.paths, seed=args.seed, backend=args.backend_obj,
                      reliance_report=True)
@@ -98,7 +98,7 @@ def _cmd_track(args) -> int:
     states = [load_state(p) for p in args.states]
     args.input_states = list(args.states)
     with _outputs(args, (args.scenario, scenario)) as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         out = outs.add("--out", args.out, folder=True)
         outs.check()
         from engine.api import with_state

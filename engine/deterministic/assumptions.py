@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.errors import Problem, ScenarioError
 from engine.limits import MAX_PERIODS
+from engine.scenario.base import front_loading
 from engine.scenario.edit import canonical
 from engine.scenario.models import ASSET_SUPPORT_TYPES
 from engine.waterfall.schedules import asset_schedules
@@ -59,14 +60,7 @@ def timing_curve(timing, periods: int) -> np.ndarray:
         if timing == "uniform":
             return np.full(periods, 1.0 / periods)
         if timing.startswith("front:"):
-            try:
-                x = float(timing.split(":", 1)[1])
-            except ValueError:
-                raise ValueError(f"timing {timing!r}: front:x needs a number x in [-1, 1]") \
-                    from None
-            if not -1.0 <= x <= 1.0:
-                raise ValueError(f"timing {timing!r}: front-loading must be in [-1, 1], "
-                                 f"got {x}")
+            x = front_loading(timing)
             if periods == 1:
                 return np.ones(1)
             tilt = 1.0 + x * (periods + 1 - 2 * np.arange(1, periods + 1)) / (periods - 1)

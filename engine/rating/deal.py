@@ -19,6 +19,8 @@ simulation's default probability (a BDR with supporters that may default means n
 """
 from __future__ import annotations
 
+import numbers
+
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -50,10 +52,19 @@ def engine_version() -> str:
         return "0.1.0"
 
 
+def _whole(name: str, value) -> int:
+    """``value`` as an int if it is a whole number (not a float, text or bool): a TypeError
+    naming the argument otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected a whole number (int), got {value!r} "
+                        f"({type(value).__name__})")
+    return int(value)
+
+
 def resolve_paths_seed(scenario, paths, seed) -> tuple[int, int]:
     """``paths`` and ``seed``, defaulting to the scenario's ``simulation`` block, checked."""
-    paths = scenario.simulation.paths if paths is None else int(paths)
-    seed = scenario.simulation.seed if seed is None else int(seed)
+    paths = scenario.simulation.paths if paths is None else _whole("paths", paths)
+    seed = scenario.simulation.seed if seed is None else _whole("seed", seed)
     if paths < 1:
         raise ValueError(f"paths must be at least 1, got {paths}")
     if not 0 <= seed < SEED_LIMIT:

@@ -4,7 +4,10 @@
 target is added (before any work) and again just before the rename:
 
 - a file output (``--json``, ``--csv``, a golden file) replaces only a regular file: never a
-  folder, a symbolic link, a device, a FIFO or a socket;
+  folder, a symbolic link, a device, a FIFO or a socket; a path ending in ``/`` names a
+  folder and is refused;
+- a document output (``--json``) replaces only an empty file or one ipabs wrote: a JSON
+  object whose ``format`` starts with ``ipabs-`` (what every ``--json`` writes);
 - a new-file output (``--state-out``, a deal state) is never replaced: it must not exist;
 - a folder output (``--out``) is created, or replaces a folder this tool wrote (one holding
   :data:`MARKER` and nothing the marker does not list) or an empty folder; never a file;
@@ -67,6 +70,7 @@ class Target:
     name: str
     tmp: str | None = None  # the staged temporary, until committed
     new: bool = False       # a new file only: never replaces anything (a state file)
+    document: bool = False  # replaces only an ipabs document (--json)
 
     @property
     def real(self) -> str:
@@ -131,7 +135,21 @@ def _refusal(t: Target) -> str | None:
                 f"{t.option or 'this'} names a folder that ipabs creates (or one it wrote before)")
     if not stat.S_ISREG(st.st_mode):
         return f"is {file_kind(st.st_mode)}; ipabs replaces only regular files"
+    if t.document and st.st_size and not _ipabs_document(t.real):
+        return (f"holds something ipabs did not write (not an ipabs JSON document); "
+                f"{t.option or 'this'} replaces only a file it wrote: give a new name, or move "
+                "the file away")
     return None
+
+
+def _ipabs_document(path: str) -> bool:
+    """Whether ``path`` holds a document ipabs wrote: a JSON object whose ``format`` is
+    ``ipabs-...``."""
+    try:
+        doc = json.loads(read_user_file(path))
+    except (Unreadable, ValueError):
+        return False
+    return isinstance(doc, dict) and str(doc.get("format", "")).startswith("ipabs-")
 
 
 @contextlib.contextmanager
@@ -209,18 +227,22 @@ class Outputs:
             if p:
                 self.inputs.setdefault(os.path.realpath(p), os.fspath(p))
 
-    def add(self, option: str, path, *, folder: bool = False,
-            new: bool = False) -> Target | None:
+    def add(self, option: str, path, *, folder: bool = False, new: bool = False,
+            document: bool = False) -> Target | None:
         """Register an output (``None`` for an option not given); :meth:`check` once all
-        are added. ``new``: the path must not exist (nothing is ever replaced)."""
+        are added. ``new``: the path must not exist (nothing is ever replaced);
+        ``document``: it replaces only an empty file or an ipabs JSON document."""
         if path is None:
             return None
         text = os.fspath(path)
         if not text:
             raise OutputError(f"{option}: the path is empty")
+        if not folder and text.endswith(("/", os.sep)):
+            raise OutputError(f"{option} {text}: ends with a slash, so it names a folder; "
+                              f"{option} writes a file: give a file name")
         full = os.path.abspath(text)
         t = Target(option, text, folder, os.path.realpath(os.path.dirname(full)),
-                   os.path.basename(full), new=new)
+                   os.path.basename(full), new=new, document=document)
         if not t.name:
             raise OutputError(f"{t.label()}: not a path ipabs can write to")
         self.targets.append(t)

@@ -1,8 +1,9 @@
 """Making user-supplied text (names, ids) harmless in each place it is shown.
 
-- a terminal: control characters (C0 but newline and tab, DEL, C1 such as ESC sequences)
-  and bidirectional overrides are shown as escapes (``\\x1b``, ``\\u202e``), so a name
-  cannot recolour, move the cursor, retitle the window or reorder what is printed;
+- a terminal: control characters (C0 but newline and tab, DEL, C1 such as ESC sequences),
+  bidirectional overrides and the other invisible format characters (a zero-width space,
+  U+200B) are shown as escapes (``\\x1b``, ``\\u202e``, ``\\u200b``), so a name cannot
+  recolour, move the cursor, retitle the window, reorder what is printed or pass for another;
 - a spreadsheet: a CSV cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
   gets a leading ``'`` so that it is shown as text, never run as a formula;
 - an HTML page: bidirectional override and isolate characters are shown as escapes
@@ -12,22 +13,29 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "csv_safe", "no_bidi", "terminal_safe", "xlsx_text"]
+__all__ = ["BIDI_CONTROLS", "INVISIBLE", "csv_safe", "no_bidi", "terminal_safe", "xlsx_text"]
 
 #: Bidirectional embedding/override (U+202A..U+202E) and isolate (U+2066..U+2069) characters.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+#: Every format character (Unicode category Cf: zero-width spaces and joiners, bidi controls,
+#: the byte-order mark, tags...) and the line and paragraph separators (Zl, Zp): none shows.
+INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+             "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+             "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+             "\U000e0020-\U000e007f")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
-_TERMINAL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+_TERMINAL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _escape(match: re.Match) -> str:
     c = ord(match.group())
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
 
 
 def terminal_safe(text: str) -> str:
-    """``text`` with control and bidi characters shown as escapes (newline and tab kept)."""
+    """``text`` with control, bidi and other invisible characters shown as escapes (newline
+    and tab kept)."""
     return _TERMINAL.sub(_escape, text)
 
 

@@ -2,6 +2,7 @@
 types (ids, shares, region labels, notches) and small helpers every part uses."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from engine.limits import MAX_AMOUNT
 from engine.rating.scale import OBLIGOR_NOTCHES
 
 
@@ -62,11 +64,63 @@ def format_amount(x: float) -> str:
     return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)
 
 
+def front_loading(timing: str) -> float:
+    """The ``x`` of a ``front:x`` default timing (a linear tilt), in ``[-1, 1]``; a
+    ValueError saying what is allowed otherwise."""
+    try:
+        x = float(timing.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"timing {timing!r}: front:x needs a number x in [-1, 1]") from None
+    if not -1.0 <= x <= 1.0:
+        raise ValueError(f"timing {timing!r}: front-loading must be in [-1, 1], got {x:g}")
+    return x
+
+
 # ----------------------------------------------------------------------------- basic types
 
-#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id).
-Id = Annotated[str, Field(min_length=1)]
+def _hidden_character(text: str) -> str | None:
+    """The first character of ``text`` that does not show (a control or format character,
+    a line or paragraph separator, a space other than the plain one), described."""
+    for c in text:
+        kind = unicodedata.category(c)
+        if kind in ("Cc", "Cf", "Zl", "Zp") or (kind == "Zs" and c != " "):
+            return f"U+{ord(c):04X} {unicodedata.name(c, kind)}"
+    return None
+
+
+def _check_id(value: str) -> str:
+    hidden = _hidden_character(value)
+    if hidden is not None:
+        raise ValueError(f"id {value!r} holds {hidden}, which does not show: two ids that "
+                         "look the same would differ; write it without")
+    if value != value.strip(" "):
+        raise ValueError(f"id {value!r} starts or ends with a space; write it without")
+    return value
+
+
+#: A non-empty identifier (obligor, asset, collateral, support, tranche, fee or trigger id)
+#: of characters that show (:func:`_check_id`).
+Id = Annotated[str, Field(min_length=1), AfterValidator(_check_id)]
 UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def amount_problem(x: float) -> str | None:
+    """Why a money amount is too large for ipabs (above :data:`~engine.limits.MAX_AMOUNT`)."""
+    if abs(x) > MAX_AMOUNT:
+        return (f"{x:.6g} is more than the largest amount ipabs accepts ({MAX_AMOUNT:.0e}); "
+                "amounts are in currency units")
+    return None
+
+
+def _check_amount(x: float) -> float:
+    problem = amount_problem(x)
+    if problem is not None:
+        raise ValueError(problem)
+    return x
+
+
+#: A money amount of a deal state: non-negative, at most :data:`~engine.limits.MAX_AMOUNT`.
+Amount = Annotated[float, Field(ge=0.0), AfterValidator(_check_amount)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Share = Annotated[float, Field(gt=0.0, le=1.0)]
 Loading = Annotated[float, Field(ge=-1.0, le=1.0)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import difflib
+import unicodedata
 import weakref
 from pathlib import PurePosixPath, PureWindowsPath
 import math
@@ -19,7 +20,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 from engine.errors import Problem
 from engine.limits import (
-    MAX_AMOUNT,
     MAX_ANNUAL_RATE,
     MAX_ANNUAL_RATE_ALLOWED,
     MAX_GRID_CELLS,
@@ -41,6 +41,7 @@ from engine.scenario.correlation import (
     smallest_eigenvalue,
     stated_obligors,
 )
+from engine.scenario.base import amount_problem
 from engine.scenario.plausibility import counter_pledge_problems
 from engine.scenario.parts import (
     ASSET_SUPPORT_TYPES,
@@ -102,6 +103,38 @@ def _total(values: Iterable[float]) -> float:
         return math.inf
 
 
+#: Words of a character's name that say only how it is drawn: letters of these scripts and
+#: full-width forms (a Chinese input method's ``Ａ``) look like their Latin counterparts.
+_LOOKALIKE_WORDS = frozenset({"LATIN", "CYRILLIC", "GREEK", "FULLWIDTH"})
+
+
+def _letter(c: str) -> str:
+    """A character's name without its script: ``CAPITAL LETTER A`` for the Latin, Cyrillic
+    and full-width A alike; other characters keep their whole name."""
+    words = unicodedata.name(c, f"U+{ord(c):04X}").split(" ")
+    while len(words) > 1 and words[0] in _LOOKALIKE_WORDS:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _lookalike(name: str, known: Iterable[str]) -> str:
+    """`` ('А' looks the same: it has CYRILLIC CAPITAL LETTER A (U+0410) where 'A' has LATIN
+    CAPITAL LETTER A (U+0041))`` for a known id that differs from ``name`` only by letters
+    of another script, else ``""``."""
+    for k in known:
+        if len(k) == len(name) and k != name and \
+                tuple(map(_letter, k)) == tuple(map(_letter, name)):
+            return f" ({k!r} looks the same: {_difference(name, k)})"
+    return ""
+
+
+def _difference(a: str, b: str) -> str:
+    """Where two ids that look the same differ, by the names of the characters."""
+    x, y = next((x, y) for x, y in zip(a, b) if x != y)
+    return (f"it has {unicodedata.name(y)} (U+{ord(y):04X}) where {a!r} has "
+            f"{unicodedata.name(x)} (U+{ord(x):04X})")
+
+
 def _unknown(what: str, name: str, known: Sequence[str]) -> str:
     """Message for an id that names nothing, listing (the first few) ids that exist."""
     known = list(dict.fromkeys(known))
@@ -109,18 +142,39 @@ def _unknown(what: str, name: str, known: Sequence[str]) -> str:
         return f"unknown {what} {name!r}: the scenario has none"
     shown = ", ".join(known[:MAX_LISTED])
     more = f", ... ({len(known)} in all)" if len(known) > MAX_LISTED else ""
-    return f"unknown {what} {name!r}{_closest(name, known)}; known: {shown}{more}"
+    hint = _lookalike(name, known) or _closest(name, known)
+    return f"unknown {what} {name!r}{hint}; known: {shown}{more}"
 
 
-#: Scenarios (these very objects) that passed every check. The models are frozen, so one
-#: that passed still does; a copy (``model_copy``, ``with_changes``) is a new object.
+#: Scenarios (these very objects, with what they held) that passed every check. The
+#: models are frozen but their lists and mappings are not (``sc.assets.append(...)``), so
+#: the key holds a digest of the contents; a copy (``model_copy``, ``with_changes``) is a
+#: new object and is checked afresh.
 _PASSED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
+def _contents(scenario) -> int:
+    """A digest of every value a scenario holds, through its models, lists and mappings."""
+    out: list = []
+    stack = [scenario]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple, dict)) or hasattr(node, "model_fields"):
+            items = list(_items(node))
+            out.append((type(node).__name__, len(items)))
+            for key, value in items:
+                out.append(key)
+                stack.append(value)
+        else:
+            out.append(node)
+    return hash(tuple(out))
+
+
 def passed_checks(scenario) -> bool:
-    """Whether this very object passed :func:`check_scenario` with no problem (an equal
-    copy made since does not count: it is checked afresh)."""
-    return _PASSED.get(id(scenario)) is scenario
+    """Whether this very object, holding what it holds now, passed :func:`check_scenario`
+    with no problem (an equal copy, or the object changed in place since, is checked
+    afresh)."""
+    return _PASSED.get((id(scenario), _contents(scenario))) is scenario
 
 
 def check_scenario(scenario: ScenarioFields) -> list[Problem]:
@@ -144,7 +198,7 @@ def check_scenario(scenario: ScenarioFields) -> list[Problem]:
     if not problems:            # the ids resolve: what the documents cannot mean
         problems += counter_pledge_problems(scenario)
     if not problems:
-        _PASSED[id(scenario)] = scenario
+        _PASSED[(id(scenario), _contents(scenario))] = scenario
     return problems
 
 
@@ -219,9 +273,8 @@ def _check_bounds(s: ScenarioFields, report: Report) -> None:
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
     for path, key, x in _numbers(s):
         where = _path(*path)   # only numbers under a bounded key come here
-        if key in MONEY_KEYS and abs(x) > MAX_AMOUNT:
-            report(Problem(where, f"{x:.6g} is more than the largest amount ipabs accepts "
-                                  f"({MAX_AMOUNT:.0e}); amounts are in currency units"))
+        if key in MONEY_KEYS and amount_problem(x) is not None:
+            report(Problem(where, amount_problem(x)))
         elif key in RATE_KEYS and x > rate_cap:
             report(Problem(where, (
                 f"{x:g} is {100 * x:,.4g}% a year, above the {100 * rate_cap:,.0f}% ipabs "
@@ -256,6 +309,7 @@ def _check_unique_ids(s: ScenarioFields, report: Report) -> None:
     ]
     for section, items in sections:
         first: dict[str, int] = {}
+        looks: dict[tuple[str, ...], str] = {}
         for i, item in enumerate(items):
             ident = item.id  # type: ignore[attr-defined]
             if ident in first:
@@ -263,8 +317,14 @@ def _check_unique_ids(s: ScenarioFields, report: Report) -> None:
                     _path(section, i, "id"),
                     f"duplicate id {ident!r}: already used by {section}.{first[ident]}",
                 ))
-            else:
-                first[ident] = i
+                continue
+            first[ident] = i
+            other = looks.setdefault(tuple(map(_letter, ident)), ident)
+            if other != ident:
+                report(Problem(_path(section, i, "id"), f"id {ident!r} looks the same as "
+                               f"{other!r} ({section}.{first[other]}): "
+                               f"{_difference(other, ident)}; reports could not tell them "
+                               "apart: rename one"))
     names: dict[str, int] = {}
     for i, sens in enumerate(s.sensitivities):
         if sens.name in names:
@@ -774,6 +834,15 @@ def _check_rating(s: ScenarioFields, report: Report) -> None:
                                            "scenario's folder (relative, without '..')"))
 
 
+def _check_report(s: ScenarioFields, report: Report) -> None:
+    """The report's stressed run stays within the deal: its period by legal final."""
+    stress = s.report.stress
+    if stress.period > s.legal_final:
+        report(Problem("report.stress.period", f"period {_count(stress.period)} is after "
+                                               f"legal_final {s.legal_final}; use 1.."
+                                               f"{s.legal_final}"))
+
+
 _CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (
     _check_bounds,
     _check_unique_ids,
@@ -788,4 +857,5 @@ _CHECKS: tuple[Callable[[ScenarioFields, Report], None], ...] = (
     _check_sensitivities,
     _check_importance,
     _check_rating,
+    _check_report,
 )

@@ -147,9 +147,11 @@ DESCRIPTIONS: dict[str, str] = {
     "ConcentrationStep.multiplier": "factor on the default probabilities (1..10)",
     # sensitivities
     "Sensitivity.name": "the case's name in reports",
-    "Sensitivity.pd_multiplier": "multiply every obligor's default probability",
+    "Sensitivity.pd_multiplier": "multiply every obligor's default probability (above 0, at "
+                                 "most 1,000)",
     "Sensitivity.correlation_shift": "add to every correlation (or loading)",
-    "Sensitivity.recovery_multiplier": "multiply every collateral's appraised value",
+    "Sensitivity.recovery_multiplier": "multiply every collateral's appraised value (0 to "
+                                       "1,000)",
     "Sensitivity.haircut_shift": "add to every haircut mean (0.05 = 5 points more lost)",
     "Sensitivity.lag_shift": "add periods to every collateral lag",
 }

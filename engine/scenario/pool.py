@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.limits import MAX_DOF
 from engine.scenario.base import (
     FieldProblem,
     _Model,
@@ -292,7 +293,9 @@ class Correlation(_Model):
     """The copula and the dependence structure of the obligors' latent variables."""
 
     copula: Literal["gaussian", "student_t"] = "gaussian"
-    dof: float | None = Field(None, gt=2.0, description="degrees of freedom, student_t only")
+    dof: float | None = Field(None, gt=2.0, le=MAX_DOF,
+                              description="degrees of freedom, student_t only (2 < dof <= "
+                                          "1,000; above a few dozen it is the Gaussian copula)")
     uniform: Correlation01 | None = None
     pairwise: Pairwise | None = None
     factors: Factors | None = None

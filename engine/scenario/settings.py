@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     model_validator,
 )
 
+from engine.limits import MAX_MULTIPLIER, MAX_PERIODS, MAX_STRESSED_BORROWERS
 from engine.scenario.base import (
     SEED_LIMIT,
     FieldProblem,
@@ -20,7 +22,11 @@ from engine.scenario.base import (
     NonNegative,
     Loading,
     Notch,
+    front_loading,
 )
+
+#: A multiplier of a stress or sensitivity: finite, at most :data:`~engine.limits.MAX_MULTIPLIER`.
+Multiplier = Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -73,13 +79,21 @@ class RecoveryDelay(_Model):
     months: int = Field(ge=0)
 
 
+def _check_timing(text: str) -> str:
+    if text != "uniform":
+        front_loading(text)           # ValueError naming the range
+    return text
+
+
 class Stress(_Model):
     """One cash-flow stress of the ``tdr_bdr`` method's grid."""
 
     name: str = Field(min_length=1)
-    recovery_multiplier: NonNegative = Field(1.0, description="scales collateral values")
-    timing: str = Field("uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
-                        description="default timing: uniform or front:x (linear tilt)")
+    recovery_multiplier: Multiplier = Field(1.0, description="scales collateral values (0 to "
+                                                             "1,000)")
+    timing: Annotated[str, AfterValidator(_check_timing)] = Field(
+        "uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
+        description="default timing: uniform or front:x (linear tilt, -1 <= x <= 1)")
     spread_shift: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
         0.0, description="added to every asset's rate (per annum)")
     recovery_delay: RecoveryDelay | None = None
@@ -136,9 +150,9 @@ class Sensitivity(_Model):
     """One change to re-run the scenario with, on the same random numbers."""
 
     name: str = Field(min_length=1)
-    pd_multiplier: float | None = Field(None, gt=0.0)
+    pd_multiplier: Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)] | None = None
     correlation_shift: Loading | None = None
-    recovery_multiplier: NonNegative | None = None
+    recovery_multiplier: Multiplier | None = None
     rating_override: dict[str, Notch] | None = Field(None, description="obligor id -> notch")
     remove_support: list[Id] | None = Field(None, description="credit support ids")
     haircut_shift: Loading | None = None
@@ -156,9 +170,13 @@ class ReportStress(_Model):
     its lag, every support paying as documented."""
 
     largest_borrowers: int = Field(
-        3, ge=0, description="how many of the largest borrowers (by balance owed to the pool) "
-                             "default; 0 for no stressed run")
-    period: int = Field(1, ge=1, description="the payment period in which they default")
+        3, ge=0, le=MAX_STRESSED_BORROWERS,
+        description="how many of the largest borrowers (by balance owed to the pool) "
+                    "default; 0 for no stressed run, more than the pool has for all of them "
+                    "(at most 10,000)")
+    period: int = Field(1, ge=1, le=MAX_PERIODS,
+                        description="the payment period in which they default (at most "
+                                    "legal_final)")
 
 
 class ReportSpec(_Model):

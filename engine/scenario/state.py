@@ -24,18 +24,19 @@ import csv
 import datetime as dt
 import io
 import os
+import warnings
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from engine.errors import Problem, ScenarioError
+from engine.errors import Problem, ScenarioError, ScenarioWarning
 from engine.inputs import Unreadable, path_inside, read_user_file
+from engine.scenario.base import Amount
 from engine.scenario.parts import (
     PD,
     ASSET_SUPPORT_TYPES,
     Id,
-    NonNegative,
     Notch,
     _Model,
     covered_assets,
@@ -62,19 +63,19 @@ class AssetState(_Model):
     defaulted (``defaulted_in`` with its ``exposure`` and what came back)."""
 
     id: Id
-    balance: NonNegative | None = Field(
+    balance: Amount | None = Field(
         None, description="principal outstanding after date as_of (0: repaid or prepaid)")
     defaulted_in: int | None = Field(None, ge=1, description="the period it defaulted in")
-    exposure: NonNegative | None = Field(
+    exposure: Amount | None = Field(
         None, description="exposure at default: principal outstanding plus that period's "
                           "interest")
-    principal: NonNegative | None = Field(
+    principal: Amount | None = Field(
         None, description="the principal part of `exposure` (default: all of it)")
-    received: NonNegative = Field(
+    received: Amount = Field(
         0.0, description="collateral recoveries that reached the pool so far")
-    support_paid: dict[str, NonNegative] = Field(
+    support_paid: dict[str, Amount] = Field(
         {}, description="asset-level support id -> paid on this asset so far")
-    paid_back: dict[str, NonNegative] = Field(
+    paid_back: dict[str, Amount] = Field(
         {}, description="asset-level support id -> collateral paid back to its provider")
 
     @model_validator(mode="after")
@@ -103,8 +104,8 @@ class TrancheState(_Model):
     """What a tranche still owes after date ``as_of``."""
 
     id: Id
-    balance: NonNegative
-    interest_arrears: NonNegative = Field(
+    balance: Amount
+    interest_arrears: Amount = Field(
         0.0, description="interest still owed from earlier dates (a missed coupon stays owed "
                          "on every tranche; on a deferrable one it is no default)")
 
@@ -116,7 +117,7 @@ class ObligorState(_Model):
     rating: Notch | None = None
     pd: PD | None = Field(None, description="annual, or cumulative per period from as_of on")
     defaulted: bool = False
-    capacity_used: NonNegative = Field(0.0, description="of its `capacity`, already paid")
+    capacity_used: Amount = Field(0.0, description="of its `capacity`, already paid")
 
     @model_validator(mode="after")
     def _one(self) -> ObligorState:
@@ -132,8 +133,8 @@ class ObligorState(_Model):
 class CashState(_Model):
     """Cash left in the deal's accounts after date ``as_of`` (the reserve aside)."""
 
-    interest: NonNegative = 0.0
-    principal: NonNegative = 0.0
+    interest: Amount = 0.0
+    principal: Amount = 0.0
 
 
 class DealState(_Model):
@@ -148,16 +149,16 @@ class DealState(_Model):
         None, description="CSV or .xlsx with columns id, balance, defaulted_in, exposure, "
                           "principal, received (instead of `assets`)")
     tranches: list[TrancheState]
-    reserve: NonNegative = 0.0
+    reserve: Amount = 0.0
     cash: CashState = CashState()
-    support_used: dict[str, NonNegative] = Field(
+    support_used: dict[str, Amount] = Field(
         {}, description="support id -> paid under it so far (counts against its cap)")
-    reimbursement_owed: dict[str, NonNegative] = Field(
+    reimbursement_owed: dict[str, Amount] = Field(
         {}, description="support id -> commitment payments still owed back to its provider")
-    fee_arrears: dict[str, NonNegative] = {}
+    fee_arrears: dict[str, Amount] = {}
     obligors: dict[str, ObligorState] = {}
     triggers_fired: list[str] = []
-    cumulative_defaults: NonNegative | None = Field(
+    cumulative_defaults: Amount | None = Field(
         None, description="principal defaulted up to as_of (default-rate triggers); default: "
                           "the defaulted assets' principal")
 
@@ -320,9 +321,11 @@ def check_state(scenario, state: DealState) -> list[Problem]:
     """Every way ``state`` does not fit ``scenario``, with the state's lines.
 
     Checked: ids exist (assets, tranches, supports, fees, obligors, triggers) and every
-    asset and tranche is reported once; ``as_of`` before legal final; balances within the
-    originals; a defaulted asset defaulted by ``as_of``, within its exposure; support
-    within its cap; and that the tranches are backed: their balances may exceed the
+    asset and tranche is reported once, every trigger listed once; ``as_of`` before legal
+    final; balances within the originals; a defaulted asset defaulted by ``as_of``, within
+    its exposure; an obligor reported defaulted has no asset still performing; support
+    within its cap, capacity used within the capacity, defaults so far within the closing
+    pool and every other amount within :func:`amount_bound`; and that the tranches are backed: their balances may exceed the
     performing pool, the defaulted exposure not yet recovered, the cash and the reserve
     by at most the closing gap between notes and pool plus ``COVERAGE_TOLERANCE`` of the
     closing pool balance.
@@ -456,8 +459,96 @@ def check_state(scenario, state: DealState) -> list[Problem]:
         if tid not in triggers:
             bad(("triggers_fired", n), f"unknown trigger {tid!r}; the scenario's: "
                                        f"{_some(triggers) or 'none'}")
+        elif tid in state.triggers_fired[:n]:
+            bad(("triggers_fired", n), f"trigger {tid!r} is listed twice")
+    _check_defaulted_obligors(scenario, state, bad)
+    _check_amounts(scenario, state, bad)
     if not out and state.assets is not None:
         out += _coverage(scenario, state, bad)
+    return out
+
+
+def amount_bound(scenario) -> float:
+    """The most any amount of a deal state may be: the closing pool and notes with interest
+    over the whole horizon at the deal's highest rate (at least 100% a year), plus every
+    fixed fee over the horizon. Generous by design: it only refuses amounts no trustee
+    report can hold (1e308, a misplaced exponent)."""
+    years = scenario.legal_final / scenario.periods_per_year
+    rate = max([1.0] + [a.rate for a in scenario.assets]
+               + [t.coupon or 0.0 for t in scenario.tranches]
+               + [f.rate or 0.0 for f in scenario.fees])
+    principal = sum(a.balance for a in scenario.assets) + sum(t.balance
+                                                              for t in scenario.tranches)
+    fixed = sum(f.amount or 0.0 for f in scenario.fees) * scenario.legal_final
+    return principal * (1.0 + rate * years) + fixed
+
+
+def _state_amounts(state: DealState):
+    """``(path, amount)`` of a state's amounts that no other rule bounds."""
+    yield ("reserve",), state.reserve
+    yield ("cash", "interest"), state.cash.interest
+    yield ("cash", "principal"), state.cash.principal
+    for key in ("support_used", "reimbursement_owed", "fee_arrears"):
+        for name, x in getattr(state, key).items():
+            yield (key, name), x
+    for n, t in enumerate(state.tranches):
+        yield ("tranches", n, "interest_arrears"), t.interest_arrears
+    for n, a in enumerate(state.assets or ()):
+        for sid, x in a.paid_back.items():
+            yield ("assets", n, "paid_back", sid), x
+
+
+def _check_amounts(scenario, state: DealState, bad) -> None:
+    """Every amount within :func:`amount_bound`; defaults so far within the closing pool;
+    capacity used within the capacity."""
+    top = amount_bound(scenario)
+    for path, x in _state_amounts(state):
+        if x > top:
+            bad(path, f"{format_amount(x)} is more than this deal can owe or hold "
+                      f"({format_amount(top)}: its closing pool and notes with interest over "
+                      "the horizon at its highest rate, at least 100% a year, and its fixed "
+                      "fees); check the amount")
+    pool = sum(a.balance for a in scenario.assets)
+    if state.cumulative_defaults is not None and state.cumulative_defaults > pool + CENT:
+        bad("cumulative_defaults", f"{format_amount(state.cumulative_defaults)} is more than "
+                                   f"the closing pool ({format_amount(pool)})")
+    capacity = {o.id: o.capacity for o in scenario.obligors}
+    for oid, o in state.obligors.items():
+        cap = capacity.get(oid)
+        if cap is not None and o.capacity_used > cap + CENT:
+            bad(("obligors", oid, "capacity_used"), f"{format_amount(o.capacity_used)} is more "
+                                                    f"than its capacity ({format_amount(cap)})")
+
+
+def _check_defaulted_obligors(scenario, state: DealState, bad) -> None:
+    """An obligor the state reports defaulted has no asset still performing (report the
+    asset defaulted or repaid)."""
+    owner = {a.id: a.obligor for a in scenario.assets}
+    for n, a in enumerate(state.assets or ()):
+        oid = owner.get(a.id)
+        s = state.obligors.get(oid) if oid is not None else None
+        if s is not None and s.defaulted and (a.balance or 0.0) > CENT:
+            bad(("assets", n, "balance"), f"obligor {oid} is reported defaulted "
+                                          f"(obligors.{oid}.defaulted) but its asset {a.id} "
+                                          "still performs; report the asset defaulted "
+                                          "(defaulted_in, exposure) or repaid")
+
+
+def provider_trigger_warnings(scenario, state: DealState) -> list[str]:
+    """A provider reported defaulted whose ``provider_default`` trigger is not in
+    ``triggers_fired``: a warning, not an error. Deals test their acceleration events on a
+    determination date and apply them from the next payment date, so a default reported
+    since the last one has legitimately not fired the trigger yet; the run fires it on the
+    first simulated date, where the provider defaults."""
+    out = []
+    for t in scenario.triggers:
+        oid = t.when.provider_default
+        s = state.obligors.get(oid) if oid is not None else None
+        if s is not None and s.defaulted and t.id not in state.triggers_fired:
+            out.append(f"{state.source or 'state'}: obligor {oid} is reported defaulted but "
+                       f"trigger {t.id} (provider_default: {oid}) is not in triggers_fired: "
+                       "the run fires it on the first simulated date (as a deal testing it "
+                       "on its next determination date would); if it fired by as_of, add it")
     return out
 
 
@@ -548,6 +639,10 @@ def tracked(scenario, state: DealState):
         update["obligors"] = obligors
     out = scenario.model_copy(update=update)
     out._state = state
+    waived = provider_trigger_warnings(scenario, state)
+    for message in waived:
+        warnings.warn(ScenarioWarning(message), stacklevel=2)
+    out._warnings = tuple(scenario.warnings) + tuple(waived)
     return out
 
 

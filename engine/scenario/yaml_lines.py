@@ -8,7 +8,10 @@ merge keys) but builds the values itself from ``yaml.compose``'s node tree, so t
 * any tag other than the standard scalar, sequence and mapping ones (``!!python/object``,
   ``!custom``, ``!!binary``, ``!!set``...) is reported, never constructed or executed;
 * a key given twice in one mapping is an error, not silently overwritten;
-* alias loops and alias "bombs" are reported instead of hanging.
+* alias loops and alias "bombs" are reported instead of hanging;
+* a document with too many values or too deep a nest is refused while it is parsed;
+* a key that is not a name, and a number YAML 1.1 reads otherwise than it looks (``1:00``
+  is 60, ``017`` is 15), are reported.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.errors import Problem
+from engine.limits import MAX_YAML_DEPTH, MAX_YAML_NODES
 
 __all__ = ["LineMap", "read_yaml"]
 
@@ -40,9 +44,6 @@ _SCALAR_CONSTRUCTORS = {
 
 #: libyaml's parser when PyYAML was built with it (same nodes and marks, much faster).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-#: Deepest nesting of lists and mappings accepted (a scenario needs about 6).
-MAX_DEPTH = 100
 
 #: Alias expansion beyond this many values, and beyond 20 x the distinct nodes, is refused.
 _EXPANSION_FLOOR = 100_000
@@ -103,6 +104,36 @@ def _dotted(path: Sequence[Any]) -> str:
     return ".".join(str(p) for p in path)
 
 
+def _kind(value: Any) -> str:
+    """How a YAML value reads, for a message: ``a number (1)``, ``no value (null)``."""
+    if value is None:
+        return "no value (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"the date {value.isoformat()}" if hasattr(value, "isoformat") else type(value).__name__
+
+
+def _yaml11_surprise(node: ScalarNode) -> str | None:
+    """Why a number YAML 1.1 reads differently from how it looks is refused: ``1:00``
+    (base 60: 60) and ``017`` (octal: 15). Explicit ``0x`` / ``0b`` prefixes and ``1_000``
+    mean what they say and are kept."""
+    if node.tag not in (_Y + "int", _Y + "float"):
+        return None
+    text = node.value
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text:
+        how = "a base-60 (sexagesimal) number"
+    elif node.tag == _Y + "int" and len(digits) > 1 and digits[0] == "0" and digits[1] not in "xb":
+        how = "an octal number"
+    else:
+        return None
+    value = _SCALAR_CONSTRUCTORS[node.tag](node)
+    return (f"{text!r} is read by YAML 1.1 as {how} ({value!r}); write the number in plain "
+            f"digits (e.g. {value!r}), or quote it ('{text}') if it is text")
+
+
 class _Builder:
     """Builds Python values from a node tree, recording lines and refusing unsafe input."""
 
@@ -158,6 +189,9 @@ class _Builder:
         constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
         if constructor is None:
             self._expect_tag(node, _Y + "str", path)  # raises with the tag named
+        surprise = _yaml11_surprise(node)
+        if surprise is not None:
+            raise _YamlProblem(Problem(_dotted(path), surprise, _line(node)))
         try:
             return constructor(node)  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - e.g. `!!timestamp x` fails with AttributeError
@@ -166,12 +200,18 @@ class _Builder:
                 _line(node),
             )) from None
 
-    def _key(self, node: Node, path: tuple[Any, ...]) -> Any:
+    def _key(self, node: Node, path: tuple[Any, ...]) -> str:
         if not isinstance(node, ScalarNode):
             raise _YamlProblem(Problem(
                 _dotted(path), "a mapping key must be a plain value, not a list or mapping", _line(node)
             ))
-        return self._scalar(node, path)
+        key = self._scalar(node, path)
+        if not isinstance(key, str):
+            raise _YamlProblem(Problem(
+                _dotted(path + (node.value,)),
+                f"the key {node.value!r} is read as {_kind(key)}; keys are names: quote it "
+                f"('{node.value}') if it is one", _line(node)))
+        return key
 
     def _mapping(self, node: MappingNode, path: tuple[Any, ...], lines: LineMap) -> dict[Any, Any]:
         merged: dict[Any, Any] = {}
@@ -216,19 +256,34 @@ class _Builder:
             lines.update(sub_lines, skip=[path + (k,) for k in values if k not in new])
 
 
-def _too_deep_at(text: str) -> int | None:
-    """Line where nesting first exceeds :data:`MAX_DEPTH`, else ``None``.
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent,
+                yaml.MappingStartEvent)
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
-    Scans the event stream (iterative in libyaml) before composing, because composing
-    a pathologically deep document recurses and can overflow the C stack.
+
+def _too_big(text: str) -> Problem | None:
+    """Why the document is too large or too deep (:data:`~engine.limits.MAX_YAML_NODES`,
+    :data:`~engine.limits.MAX_YAML_DEPTH`) at the line where it first is, else ``None``.
+
+    Scans the event stream (iterative in libyaml) before composing: composing builds an
+    object per value and recurses, so a pathological document is refused before it can
+    take minutes, gigabytes or the C stack.
     """
-    depth = 0
+    depth = nodes = 0
     for event in yaml.parse(text, Loader=_LOADER):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+        if isinstance(event, _NODE_EVENTS):
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                return Problem("", f"the YAML document holds more than {MAX_YAML_NODES:,} "
+                                   "values; a large pool belongs in an `assets_file` (CSV or "
+                                   ".xlsx)", event.start_mark.line + 1)
+        if isinstance(event, _OPEN):
             depth += 1
-            if depth > MAX_DEPTH:
-                return event.start_mark.line + 1
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            if depth > MAX_YAML_DEPTH:
+                return Problem("", f"the YAML document is nested more than {MAX_YAML_DEPTH} "
+                                   "levels deep", event.start_mark.line + 1)
+        elif isinstance(event, _CLOSE):
             depth -= 1
     return None
 
@@ -254,11 +309,9 @@ def read_yaml(text: str) -> tuple[Any, LineMap, list[Problem]]:
         line = text.count("\n", 0, exc.start) + 1
         return None, LineMap(), [Problem("", f"not valid Unicode text: {exc.reason}", line)]
     try:
-        too_deep = _too_deep_at(text)
-        if too_deep is not None:
-            return None, LineMap(), [Problem(
-                "", f"the YAML document is nested more than {MAX_DEPTH} levels deep", too_deep
-            )]
+        too_big = _too_big(text)
+        if too_big is not None:
+            return None, LineMap(), [too_big]
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
