@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from engine.api import run
+from engine.rating.deal import resolve_paths_seed
 from engine.books.assemble import assemble
 from engine.books.format import Book, load_book
 from engine.books.result import book_document
@@ -49,11 +50,7 @@ def _book(book, paths, seed, alone, backend) -> dict:
         book = load_book(book)
     elif not isinstance(book, Book):
         raise TypeError(f"book: a path or an engine.books.Book, not {type(book).__name__}")
-    paths = book.simulation.paths if paths is None else paths
-    seed = book.simulation.seed if seed is None else seed
-    for name, value in (("paths", paths), ("seed", seed)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{name}: an integer, not {type(value).__name__}")
+    paths, seed = resolve_paths_seed(book, paths, seed)     # the book's simulation block
     asm = assemble(book)
     bp = simulate_book(asm, paths, seed, backend)
     own = [_without_timing(run(d.scenario, paths=paths, seed=seed, backend=backend).to_dict())
