@@ -15,6 +15,19 @@ from engine.rating.deal import (
 )
 from engine.result import Result
 from engine.simulate import DEFAULT_CHUNK_BLOCKS, Progress
+from engine.analysis.compare import compare as compare_document
+from engine.analysis.sensitivity import sensitivity as sensitivity_document
+from engine.analysis.sizing import size_tranche as size_document
+from engine.analysis.sweep import sweep as sweep_document, sweep_frame
+from engine.deterministic.assumptions import DefaultAssumptions
+from engine.deterministic.run import deterministic_cashflows
+from engine.deterministic.run import state_after as deterministic_state_after
+from engine.errors import Problem, ScenarioError, UnsupportedFeature
+from engine.scenario import Scenario
+from engine.scenario.checks import check_scenario, passed_checks
+from engine.scenario.edit import with_changes as edit_with_changes
+from engine.scenario.state import DealState, tracked
+from engine.scenario.state import load_state as load_state_file
 
 __all__ = ["run", "load_state", "with_state", "state_after", "cashflows", "sensitivity",
            "compare", "size_tranche", "sweep", "with_changes",
@@ -76,8 +89,6 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
 def as_state(state):
     """A DealState from a DealState, its document or the path of its file (``None`` stays
     ``None``); a TypeError naming ``state`` for anything else."""
-    from engine.scenario.state import DealState
-
     if isinstance(state, dict):          # a document (engine.state_after), checked here
         return DealState.model_validate(state)
     if isinstance(state, (str, os.PathLike)):
@@ -98,8 +109,6 @@ def checked(scenario, name: str = "scenario"):
     """``scenario`` if it is an :class:`engine.Scenario` that passes the checks as it is now
     (one changed in place, ``sc.assets.append(...)``, is checked afresh): a TypeError naming
     the argument for anything else, a ScenarioError for a broken deal."""
-    from engine.scenario import Scenario
-
     if not isinstance(scenario, Scenario):
         raise TypeError(f"{name}: expected an engine.Scenario (engine.load_scenario), got "
                         f"{_shown(scenario)}")
@@ -122,9 +131,6 @@ def with_state(scenario, state):
     scenario = checked(scenario)
     if state is None:
         return scenario
-    from engine.errors import Problem, UnsupportedFeature
-    from engine.scenario.state import tracked
-
     state = as_state(state)
 
     if scenario.rating.method == "tdr_bdr":
@@ -136,18 +142,13 @@ def with_state(scenario, state):
 
 def load_state(path):
     """Read an ``ipabs-state/v1`` deal state file (:mod:`engine.scenario.state`)."""
-    from engine.scenario.state import load_state as load
-
-    return load(path)
+    return load_state_file(path)
 
 
 def _check(scenario) -> None:
     """A scenario derived in Python (``model_copy``) is checked like a file before it runs,
     so a broken cross reference is a ScenarioError, not a KeyError deep in the engine (its
     ``sensitivities`` aside: ``run`` does not run them)."""
-    from engine.errors import ScenarioError
-    from engine.scenario.checks import check_scenario, passed_checks
-
     if passed_checks(scenario):       # loaded or validated as it is now (frozen models)
         return
     # the sensitivities are not run here (a derived deal may have dropped what one names)
@@ -181,9 +182,6 @@ def cashflows(scenario, *, defaults: dict[str, int] | None = None, cdr: float = 
     engine.deterministic.run.CashFlowReport
         ``.table`` (DataFrame indexed by period), ``.summary``, ``.to_dict()``.
     """
-    from engine.deterministic.assumptions import DefaultAssumptions
-    from engine.deterministic.run import deterministic_cashflows
-
     timing = timing if isinstance(timing, str) else tuple(timing)
     return deterministic_cashflows(with_state(scenario, state), DefaultAssumptions(
         named=dict(defaults or {}), cdr=cdr, timing=timing, recovery=recovery,
@@ -196,19 +194,15 @@ def state_after(scenario, dates: int, *, defaults: dict[str, int] | None = None,
     deterministic run with named ``defaults`` (from ``state`` if given): what
     ``ipabs cashflows --state-at`` writes. Continued by ``cashflows(..., state=...)`` with
     the same later defaults it reproduces the full run to the cent."""
-    from engine.deterministic.assumptions import DefaultAssumptions
-    from engine.deterministic.run import state_after as snapshot
-
-    return snapshot(with_state(scenario, state), DefaultAssumptions(named=dict(defaults or {})),
-                    dates)
+    return deterministic_state_after(with_state(scenario, state),
+                                     DefaultAssumptions(named=dict(defaults or {})),
+                                     dates)
 
 
 def with_changes(scenario, changes: dict | None = None, /, **fields):
     """A fully validated copy of ``scenario`` with changes (dotted paths such as
     ``"tranches.A.balance"``): see :func:`engine.scenario.edit.with_changes`."""
-    from engine.scenario.edit import with_changes as changed
-
-    return changed(scenario, changes, **fields)
+    return edit_with_changes(scenario, changes, **fields)
 
 
 #: Columns of :func:`sensitivity`'s table, after its (case, tranche) index.
@@ -263,29 +257,25 @@ def sensitivity(scenario, cases=None, *, paths: int | None = None, seed: int | N
         (``pd_change``, ``el_change``) with its own standard error. The full document is in
         ``.attrs["document"]``.
     """
-    from engine.analysis.sensitivity import sensitivity as document
-
     scenario, backend = checked(scenario), _backend(backend)
     if isinstance(cases, dict):
         cases = list(cases.items())
     if cases is not None:
         with_changes(scenario, sensitivities=[{"name": n, **c} for n, c in cases])
-    return sensitivity_frame(document(scenario, cases, paths=paths, seed=seed,
+    return sensitivity_frame(sensitivity_document(scenario, cases, paths=paths, seed=seed,
                                       backend=backend))
 
 
 def compare(scenarios, *, paths: int | None = None, seed: int | None = None, backend=None):
     """Designs side by side on common random numbers: the ``ipabs-compare/v1`` document
     (:func:`engine.analysis.compare.compare`)."""
-    from engine.analysis.compare import compare as document
-
     if not isinstance(scenarios, (list, tuple)):
         raise TypeError(f"scenarios: expected a list of engine.Scenario, got "
                         f"{_shown(scenarios)}")
     scenarios = [checked(sc, f"scenarios[{i}]") for i, sc in enumerate(scenarios)]
     if not scenarios:
         raise ValueError("scenarios: expected at least one engine.Scenario, got none")
-    return document(scenarios, paths=paths, seed=seed, backend=_backend(backend))
+    return compare_document(scenarios, paths=paths, seed=seed, backend=_backend(backend))
 
 
 def sweep(scenario, vary: dict, *, paths: int | None = None, seed: int | None = None,
@@ -308,13 +298,10 @@ def sweep(scenario, vary: dict, *, paths: int | None = None, seed: int | None = 
         (``cost_all_in``, ``cost_excess_spread``, ...). The ``ipabs-sweep/v1`` document is
         in ``.attrs["document"]``.
     """
-    from engine.analysis.sweep import sweep as document
-    from engine.analysis.sweep import sweep_frame
-
     scenario, backend = checked(scenario), _backend(backend)
     if not isinstance(vary, dict):
         raise TypeError(f"vary: expected a dict of path -> values, got {_shown(vary)}")
-    return sweep_frame(document(scenario, {k: list(v) for k, v in vary.items()}, paths=paths,
+    return sweep_frame(sweep_document(scenario, {k: list(v) for k, v in vary.items()}, paths=paths,
                                 seed=seed, backend=backend))
 
 
@@ -322,8 +309,6 @@ def size_tranche(scenario, tranche: str, target: str, *, paths: int | None = Non
                  seed: int | None = None, tolerance: float = 1e-3, backend=None) -> dict:
     """The largest balance of ``tranche`` that earns ``target``
     (:func:`engine.analysis.sizing.size_tranche`)."""
-    from engine.analysis.sizing import size_tranche as sizing
-
     scenario, backend = checked(scenario), _backend(backend)
-    return sizing(scenario, tranche, target, paths=paths, seed=seed, tolerance=tolerance,
+    return size_document(scenario, tranche, target, paths=paths, seed=seed, tolerance=tolerance,
                   backend=backend)

@@ -1,14 +1,158 @@
-"""What each scenario key means, for the keys whose ``Field`` in :mod:`.models` gives no
-description: units, ranges and the domestic term. Applied to the models' fields at import
+"""What each scenario key means (the one place for it: the models give none): units,
+ranges and the domestic term. Applied to the models' fields at import
 (:func:`apply_descriptions`), so they show in ``ipabs schema`` (and an editor's tooltips)
 and in ``Model.model_fields``. A test checks that every key of the schema has one.
 """
 from __future__ import annotations
 
+from engine.scenario.base import PARENT_CORRELATION_DEFAULT
 from engine.scenario.supports import SUPPORT_MODELS
 
 #: ``"Model.field"`` -> description.
 DESCRIPTIONS: dict[str, str] = {
+    # the keys the models once described beside their fields (one place now)
+    "PD.cumulative": "cumulative PD at the end of periods 1, 2, ...",
+    "CorrelationWith.pool": (
+        "latent correlation with every obligor that owes an asset of the pool (other than "
+        "itself)"),
+    "CorrelationWith.obligors": "obligor id -> latent correlation with that obligor",
+    "Obligor.entity": (
+        "the real firm (a registry code such as the unified social credit code, 统一社会信用代码): "
+        "obligors of the same entity are one name across the deals of a book (`ipabs book`); "
+        "its random numbers follow the entity"),
+    "Obligor.region": (
+        "a free label, or a path outermost first (guangdong/shenzhen/nanshan): in a pairwise "
+        "table two obligors share a region when one path contains the other, segment by "
+        "segment"),
+    "Obligor.industry": "a free label, compared whole",
+    "Obligor.correlation_with": (
+        "latent correlations this obligor states with the pool's obligors (`pool: x`) or "
+        "named obligors (`obligors: {id: x}`), overriding the pairwise / uniform correlation "
+        "for those pairs"),
+    "Obligor.parent": (
+        "obligor id of this obligor's parent (e.g. the SOE shareholder of a guarantee "
+        "company): ties the two with parent_correlation"),
+    "Obligor.parent_correlation": (
+        f"latent correlation with `parent` (default {PARENT_CORRELATION_DEFAULT})"),
+    "Obligor.capacity": (
+        "capital a provider can lose on this deal; it stops paying (and defaults, unless "
+        "default_on_exhaustion is false) once its payments reach it"),
+    "Asset.term": "periods to final payment",
+    "Asset.support": "ids of the asset-level supports covering it",
+    "Asset.prepayment": "constant annual prepayment rate (CPR), 0 for none",
+    "Collateral.lag": "periods from the obligor's default to the cash",
+    "Collateral.pledgee": (
+        "pool: recoveries go to the noteholders (shared with guarantors by their "
+        "recovery_sharing); guarantor: a counter-pledge (反担保) to the loan's guarantor, never "
+        "reaching the pool"),
+    "Pairwise.same_parent_region": (
+        "labels that share a leading segment, neither containing the other (default: treated "
+        "as different regions)"),
+    "Pairwise.same_parent_region_same_industry": (
+        "as same_parent_region, with the same industry too (default: the larger of "
+        "same_parent_region and same_industry)"),
+    "Factors.region": "region label or path node -> loading",
+    "Correlation.dof": (
+        "degrees of freedom, student_t only (2 < dof <= 1,000; above a few dozen it is the "
+        "Gaussian copula)"),
+    "Correlation.repair": (
+        "`nearest`: replace a non-PSD pairwise matrix (or uniform one with correlations "
+        "stated on obligors) by the nearest one"),
+    "_SupportBase.provider": "obligor id of the provider",
+    "_SupportBase.cap": "aggregate cap, in currency",
+    "_SupportBase.fee": (
+        "annual rate on what it covers, paid outside the deal (a design cost: `ipabs sweep` "
+        "reports it)"),
+    "_GuaranteeBase.covers": "`all` or a list of asset ids",
+    "_GuaranteeBase.recovery_sharing": (
+        "who collateral recoveries of a loan it paid on go to first: the noteholders up to "
+        "what they are still owed (creditor_first, Civil Code art. 700), both in proportion "
+        "to their claims (pro_rata), or the provider up to what it paid (guarantor_first)"),
+    "ShortfallCommitment.covers": "tranche ids",
+    "ShortfallCommitment.reimbursed": (
+        "what the provider (or a guarantee of it) paid is owed back, ranked after the "
+        "non-subordinated tranches and before any subordinated payment (the `reimbursement` "
+        "step)"),
+    "CommitmentGuarantee.guarantees": "id of a shortfall_commitment",
+    "RiskCompensation.provider": "sponsor obligor id; omitted: riskless",
+    "RiskCompensation.size": "the fund, in currency",
+    "IPInsurance.deductible": "per asset, in currency",
+    "IPInsurance.limit": "per asset, in currency",
+    "BulletPrincipal.bullet": "period at which the balance is due",
+    "Tranche.interest": (
+        "current: any interest not paid on its date is a default; deferrable: unpaid "
+        "interest is carried as arrears (paid first when cash allows), a default only if "
+        "unpaid at legal final"),
+    "Tranche.default_at": (
+        "expected_maturity: principal not repaid at its scheduled final date (bullet or last "
+        "instalment) is a default"),
+    "Tranche.rated": (
+        "false: simulated and reported but carries no rating (market practice for "
+        "subordinated tranches)"),
+    "ReserveTarget.share_of_senior": "share of the non-subordinated balance",
+    "Reserve.initial": "amount funded at closing",
+    "Reserve.target": "amount to keep, or {share_of_senior: x}",
+    "Reserve.covers": "tranches whose interest it pays; default the non-subordinated ones",
+    "TriggerCondition.interest_shortfall": "tranche id",
+    "TriggerCondition.provider_default": "obligor id",
+    "Importance.target": "tranche whose default to aim at",
+    "Importance.shift": "factor name -> mean shift (standard deviations)",
+    "Stress.recovery_multiplier": "scales collateral values (0 to 1,000)",
+    "Stress.timing": "default timing: uniform or front:x (linear tilt, -1 <= x <= 1)",
+    "Stress.spread_shift": "added to every asset's rate (per annum)",
+    "RatingSpec.support": (
+        "substitution (the market's convention, the agencies' counterparty rule): the best "
+        "of the standalone rating and, per supporter grade, the grade of a run where "
+        "supporters at that grade or better pay as documented and the others default from "
+        "the start, capped at that grade; joint_default: the full simulation with supporters "
+        "as correlated obligors; standalone: the pool and structure alone"),
+    "RatingSpec.table": "`domestic` or a CSV path relative to the scenario",
+    "RatingSpec.stresses": (
+        "tdr_bdr stress grid; default: the small-business grid of docs/domain.md"),
+    "RatingSpec.concentration": "concentration default multipliers (off by default)",
+    "RatingSpec.large_obligor_test": (
+        "cap AAAsf at AA+sf unless the tranche survives the largest sub-AAA obligors "
+        "defaulting with 5% recovery"),
+    "Sensitivity.rating_override": "obligor id -> notch",
+    "Sensitivity.remove_support": "credit support ids",
+    "ReportStress.largest_borrowers": (
+        "how many of the largest borrowers (by balance owed to the pool) default; 0 for no "
+        "stressed run, more than the pool has for all of them (at most 10,000)"),
+    "ReportStress.period": "the payment period in which they default (at most legal_final)",
+    "ReportSpec.language": (
+        "en: English; zh: Chinese headings, labels and terminal text with the domestic terms "
+        "(优先级, 次级, 差额支付承诺, 违约概率, ...). `--lang` on the command line overrides it"),
+    "ReportSpec.stress": "the stressed cash-flow run",
+    "Dates.closing": "closing date (period 0)",
+    "Dates.first_payment": "the first payment date; default: closing plus one period",
+    "Dates.day_count": "tranches' and fees' interest: balance x rate x year fraction",
+    "Dates.asset_day_count": "the assets' interest (the PRC loan convention 日利率 = 年利率/360)",
+    "ScenarioFields.legal_final": "legal final maturity, in periods",
+    "ScenarioFields.assets_file": (
+        "the assets as a tape: a CSV file or an Excel workbook (the sheet `assets` / 基础资产, "
+        "else the first visible one) with the YAML fields as columns, relative to the "
+        "scenario's folder; instead of `assets`"),
+    "ScenarioFields.obligors_file": (
+        "more obligors from a tape: a CSV file or an Excel workbook (the sheet `obligors` / "
+        "借款人, else the first visible one), the YAML fields as columns (`pd.annual`, ...); "
+        "added after the `obligors` list, ids not repeated"),
+    "ScenarioFields.collateral_file": (
+        "more collateral from a tape: a CSV file or an Excel workbook (the sheet "
+        "`collateral` / 质押物, else the first visible one), the YAML fields as columns "
+        "(`haircut.mean`, ...); added after the `collateral` list, ids not repeated"),
+    "ScenarioFields.tape": (
+        "one Excel workbook holding the lists: sheets `obligors` / 借款人, `assets` / 基础资产 and "
+        "`collateral` / 质押物, each optional, the YAML fields as columns; relative to the "
+        "scenario's folder (`ipabs template` writes a blank one)"),
+    "ScenarioFields.tranches": "most senior first",
+    "ScenarioFields.dates": "calendar dates and day counts (optional)",
+    "ScenarioFields.loss_order": (
+        "the order in which a defaulted asset's loss is met after its collateral (bank "
+        "guarantees rank with loan guarantees); kinds not listed follow in their default "
+        "order"),
+    "ScenarioFields.allow_high_rates": (
+        "accept coupons, asset rates and fee rates above 100% a year (refused otherwise, as "
+        "a likely typo for a percentage)"),
     # the scenario
     "Scenario.format": "format version; always `ipabs/v1`",
     "Scenario.name": "the deal's name, shown in every report (any language)",
@@ -158,22 +302,27 @@ DESCRIPTIONS: dict[str, str] = {
 
 
 def apply_descriptions(models) -> list[str]:
-    """Set the description of every field named in :data:`DESCRIPTIONS` that has none, then
-    rebuild the models (in the order given: nested models before those holding them).
-    Returns the keys that name no field (a test keeps this empty)."""
+    """Set the description of every field named in :data:`DESCRIPTIONS` (``Model.field``;
+    a base class's key describes the field in every model that inherits it, unless a more
+    derived key does), then rebuild the models (in the order given: nested models before
+    those holding them). Returns the keys that name no field (a test keeps this empty)."""
     unknown = []
     by_name = {m.__name__: m for m in models}
-    for key, text in DESCRIPTIONS.items():
+    depth = lambda key: -len(by_name[key.partition(".")[0]].__mro__) \
+        if key.partition(".")[0] in by_name else 0  # noqa: E731
+    for key in sorted(DESCRIPTIONS, key=depth):              # the most derived first
         model_name, _, field_name = key.partition(".")
-        model = by_name.get(model_name)
-        field = None if model is None else model.model_fields.get(field_name)
-        if field is None and model is not None:     # an alias (``global``)
-            field = next((f for f in model.model_fields.values() if f.alias == field_name),
-                         None)
-        if field is None:
+        base = by_name.get(model_name)
+        found = False
+        for model in ([] if base is None else [m for m in models if issubclass(m, base)]):
+            field = model.model_fields.get(field_name) or next(
+                (f for f in model.model_fields.values() if f.alias == field_name), None)
+            if field is not None:
+                found = True
+                if not field.description:
+                    field.description = DESCRIPTIONS[key]
+        if not found:
             unknown.append(key)
-        elif not field.description:
-            field.description = text
     for model in models:
         model.model_rebuild(force=True)
     return unknown

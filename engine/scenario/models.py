@@ -51,21 +51,20 @@ class Scenario(ScenarioFields):
         :class:`~engine.errors.ScenarioError` listing every problem), so a scenario built
         in Python is as safe to run as one loaded from a file. ``context={"cross_checks":
         False}`` skips the second step (the loader runs it itself, to add line numbers)."""
-        token = _VALIDATING.set(True)
-        try:
-            scenario = super().model_validate(obj, *args, **kwargs)
-        finally:
-            _VALIDATING.reset(token)
-        if (kwargs.get("context") or {}).get("cross_checks", True):
-            _raise_cross_problems(scenario)
-        return scenario
+        return cls._validated(super().model_validate, obj, args, kwargs)
 
     @classmethod
     def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Scenario:
         """As :meth:`model_validate`, from JSON text."""
+        return cls._validated(super().model_validate_json, json_data, args, kwargs)
+
+    @classmethod
+    def _validated(cls, parse, obj: Any, args: tuple, kwargs: dict) -> Scenario:
+        """The one way a Scenario is validated: pydantic's ``parse`` (the shape, with the
+        cross checks held back while it calls ``__init__``), then the cross checks."""
         token = _VALIDATING.set(True)
         try:
-            scenario = super().model_validate_json(json_data, *args, **kwargs)
+            scenario = parse(obj, *args, **kwargs)
         finally:
             _VALIDATING.reset(token)
         if (kwargs.get("context") or {}).get("cross_checks", True):

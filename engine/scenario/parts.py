@@ -134,49 +134,28 @@ class ScenarioFields(_Model):
     name: str
     currency: str = "CNY"
     payment_frequency: PaymentFrequency
-    legal_final: int = Field(ge=1, description="legal final maturity, in periods")
+    legal_final: int = Field(ge=1)
     obligors: list[Obligor] = Field(min_length=1)
     assets: list[Asset] = Field(min_length=1)
-    assets_file: str | None = Field(
-        None, description="the assets as a tape: a CSV file or an Excel workbook (the sheet "
-                          "`assets` / 基础资产, else the first visible one) with the YAML "
-                          "fields as columns, relative to the scenario's folder; instead of "
-                          "`assets`")
-    obligors_file: str | None = Field(
-        None, description="more obligors from a tape: a CSV file or an Excel workbook (the "
-                          "sheet `obligors` / 借款人, else the first visible one), the YAML "
-                          "fields as columns (`pd.annual`, ...); added after the `obligors` "
-                          "list, ids not repeated")
+    assets_file: str | None = None
+    obligors_file: str | None = None
     collateral: list[Collateral] = []
-    collateral_file: str | None = Field(
-        None, description="more collateral from a tape: a CSV file or an Excel workbook (the "
-                          "sheet `collateral` / 质押物, else the first visible one), the YAML "
-                          "fields as columns (`haircut.mean`, ...); added after the "
-                          "`collateral` list, ids not repeated")
-    tape: str | None = Field(
-        None, description="one Excel workbook holding the lists: sheets `obligors` / 借款人, "
-                          "`assets` / 基础资产 and `collateral` / 质押物, each optional, the "
-                          "YAML fields as columns; relative to the scenario's folder "
-                          "(`ipabs template` writes a blank one)")
+    collateral_file: str | None = None
+    tape: str | None = None
     credit_support: list[Support] = []
     correlation: Correlation
-    tranches: list[Tranche] = Field(min_length=1, description="most senior first")
+    tranches: list[Tranche] = Field(min_length=1)
     fees: list[Fee] = []
     reserve: Reserve | None = None
-    dates: Dates | None = Field(None, description="calendar dates and day counts (optional)")
+    dates: Dates | None = None
     loss_order: list[LossKind] = Field(
-        list(LOSS_ORDER_DEFAULT), min_length=1, max_length=len(LOSS_ORDER_DEFAULT),
-        description="the order in which a defaulted asset's loss is met after its collateral "
-                    "(bank guarantees rank with loan guarantees); kinds not listed follow "
-                    "in their default order")
+        list(LOSS_ORDER_DEFAULT), min_length=1, max_length=len(LOSS_ORDER_DEFAULT))
     waterfall: Waterfall | None = None
     triggers: list[Trigger] = []
     simulation: Simulation = Simulation()
     rating: RatingSpec = RatingSpec()
     sensitivities: list[Sensitivity] = []
-    allow_high_rates: bool = Field(
-        False, description="accept coupons, asset rates and fee rates above 100% a year "
-                           "(refused otherwise, as a likely typo for a percentage)")
+    allow_high_rates: bool = False
     report: ReportSpec = ReportSpec()
 
     _sha256: str | None = PrivateAttr(default=None)

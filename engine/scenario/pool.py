@@ -38,9 +38,7 @@ class PD(_Model):
     """An explicit default probability: a flat annual PD or a cumulative curve per period."""
 
     annual: UnitInterval | None = None
-    cumulative: list[UnitInterval] | None = Field(
-        None, min_length=1, description="cumulative PD at the end of periods 1, 2, ..."
-    )
+    cumulative: list[UnitInterval] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
     def _one_and_monotone(self) -> PD:
@@ -69,11 +67,8 @@ class CorrelationWith(_Model):
     obligors one by one and wins over ``pool`` for those it names.
     """
 
-    pool: StatedCorrelation | None = Field(
-        None, description="latent correlation with every obligor that owes an asset of the "
-                          "pool (other than itself)")
-    obligors: dict[str, StatedCorrelation] = Field(
-        {}, description="obligor id -> latent correlation with that obligor")
+    pool: StatedCorrelation | None = None
+    obligors: dict[str, StatedCorrelation] = {}
 
     @model_validator(mode="after")
     def _something(self) -> CorrelationWith:
@@ -87,33 +82,16 @@ class Obligor(_Model):
     """A name that can default: a borrower or a support provider."""
 
     id: Id
-    entity: Id | None = Field(
-        None, description="the real firm (a registry code such as the unified social credit "
-                          "code, 统一社会信用代码): obligors of the same entity are one name "
-                          "across the deals of a book (`ipabs book`); its random numbers "
-                          "follow the entity")
+    entity: Id | None = None
     kind: ObligorKind
     rating: Notch | None = None
     pd: PD | None = None
-    region: RegionLabel | None = Field(
-        None, description="a free label, or a path outermost first (guangdong/shenzhen/nanshan): "
-                          "in a pairwise table two obligors share a region when one path "
-                          "contains the other, segment by segment")
-    industry: str | None = Field(None, description="a free label, compared whole")
-    correlation_with: CorrelationWith | None = Field(
-        None, description="latent correlations this obligor states with the pool's obligors "
-                          "(`pool: x`) or named obligors (`obligors: {id: x}`), overriding the "
-                          "pairwise / uniform correlation for those pairs")
-    parent: Id | None = Field(
-        None, description="obligor id of this obligor's parent (e.g. the SOE shareholder of a "
-                          "guarantee company): ties the two with parent_correlation")
-    parent_correlation: float | None = Field(
-        None, gt=0.0, le=1.0,
-        description=f"latent correlation with `parent` (default {PARENT_CORRELATION_DEFAULT})")
-    capacity: float | None = Field(
-        None, gt=0.0, description="capital a provider can lose on this deal; it stops paying "
-                                  "(and defaults, unless default_on_exhaustion is false) once "
-                                  "its payments reach it")
+    region: RegionLabel | None = None
+    industry: str | None = None
+    correlation_with: CorrelationWith | None = None
+    parent: Id | None = None
+    parent_correlation: float | None = Field(None, gt=0.0, le=1.0)
+    capacity: float | None = Field(None, gt=0.0)
     default_on_exhaustion: bool = True
 
     @model_validator(mode="after")
@@ -172,12 +150,11 @@ class Asset(_Model):
     type: AssetType = "micro_loan"
     balance: float = Field(gt=0.0)
     rate: NonNegative
-    term: int = Field(ge=1, description="periods to final payment")
+    term: int = Field(ge=1)
     amortization: Amortization = "bullet"
     collateral: list[Id] = []
-    support: list[Id] = Field([], description="ids of the asset-level supports covering it")
-    prepayment: float = Field(0.0, ge=0.0, lt=1.0,
-                              description="constant annual prepayment rate (CPR), 0 for none")
+    support: list[Id] = []
+    prepayment: float = Field(0.0, ge=0.0, lt=1.0)
 
     @model_validator(mode="after")
     def _schedule_fits(self) -> Asset:
@@ -236,12 +213,9 @@ class Collateral(_Model):
     type: CollateralType
     appraised_value: NonNegative
     haircut: Haircut
-    lag: int = Field(0, ge=0, description="periods from the obligor's default to the cash")
+    lag: int = Field(0, ge=0)
     systemic: UnitInterval = 0.0
-    pledgee: Literal["pool", "guarantor"] = Field(
-        "pool", description="pool: recoveries go to the noteholders (shared with guarantors by "
-                            "their recovery_sharing); guarantor: a counter-pledge (反担保) to the "
-                            "loan's guarantor, never reaching the pool")
+    pledgee: Literal["pool", "guarantor"] = "pool"
 
 
 # ----------------------------------------------------------------------------- correlation
@@ -261,12 +235,8 @@ class Pairwise(_Model):
     same_region: Correlation01
     same_industry: Correlation01
     other: Correlation01
-    same_parent_region: Correlation01 | None = Field(
-        None, description="labels that share a leading segment, neither containing the other "
-                          "(default: treated as different regions)")
-    same_parent_region_same_industry: Correlation01 | None = Field(
-        None, description="as same_parent_region, with the same industry too (default: the "
-                          "larger of same_parent_region and same_industry)")
+    same_parent_region: Correlation01 | None = None
+    same_parent_region_same_industry: Correlation01 | None = None
 
     @model_validator(mode="after")
     def _parent_pair(self) -> Pairwise:
@@ -284,8 +254,7 @@ class Factors(_Model):
     """
 
     global_: Loading = Field(0.0, alias="global")
-    region: dict[RegionLabel, Loading] = Field(
-        {}, description="region label or path node -> loading")
+    region: dict[RegionLabel, Loading] = {}
     industry: dict[str, Loading] = {}
 
 
@@ -293,16 +262,11 @@ class Correlation(_Model):
     """The copula and the dependence structure of the obligors' latent variables."""
 
     copula: Literal["gaussian", "student_t"] = "gaussian"
-    dof: float | None = Field(None, gt=2.0, le=MAX_DOF,
-                              description="degrees of freedom, student_t only (2 < dof <= "
-                                          "1,000; above a few dozen it is the Gaussian copula)")
+    dof: float | None = Field(None, gt=2.0, le=MAX_DOF)
     uniform: Correlation01 | None = None
     pairwise: Pairwise | None = None
     factors: Factors | None = None
-    repair: Literal["none", "nearest"] = Field(
-        "none", description="`nearest`: replace a non-PSD pairwise matrix (or uniform one with "
-                            "correlations stated on obligors) by the nearest one"
-    )
+    repair: Literal["none", "nearest"] = "none"
 
     @model_validator(mode="after")
     def _consistent(self) -> Correlation:

@@ -49,9 +49,8 @@ class Importance(_Model):
     shift, whose weights are unbounded.
     """
 
-    target: Id | None = Field(None, description="tranche whose default to aim at")
-    shift: dict[str, Annotated[float, Field(ge=-10.0, le=10.0)]] | None = Field(
-        None, description="factor name -> mean shift (standard deviations)")
+    target: Id | None = None
+    shift: dict[str, Annotated[float, Field(ge=-10.0, le=10.0)]] | None = None
     twist: bool = False
     pilot_paths: int = Field(4_000, ge=256, le=1_000_000)
     defensive_share: float = Field(0.1, ge=0.0, le=0.9)
@@ -89,13 +88,10 @@ class Stress(_Model):
     """One cash-flow stress of the ``tdr_bdr`` method's grid."""
 
     name: str = Field(min_length=1)
-    recovery_multiplier: Multiplier = Field(1.0, description="scales collateral values (0 to "
-                                                             "1,000)")
+    recovery_multiplier: Multiplier = 1.0
     timing: Annotated[str, AfterValidator(_check_timing)] = Field(
-        "uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$",
-        description="default timing: uniform or front:x (linear tilt, -1 <= x <= 1)")
-    spread_shift: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
-        0.0, description="added to every asset's rate (per annum)")
+        "uniform", pattern=r"^(uniform|front:-?[0-9]*\.?[0-9]+)$")
+    spread_shift: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     recovery_delay: RecoveryDelay | None = None
 
 
@@ -120,23 +116,11 @@ class RatingSpec(_Model):
     """How tranches are rated: the method and the ideal-rate table (``domestic`` or a CSV)."""
 
     method: Literal["tranche_pd", "expected_loss", "tdr_bdr"] = "tranche_pd"
-    support: Literal["substitution", "joint_default", "standalone"] = Field(
-        "substitution",
-        description="substitution (the market's convention, the agencies' counterparty rule): "
-                    "the best of the standalone rating and, per supporter grade, the grade of a "
-                    "run where supporters at that grade or better pay as documented and the "
-                    "others default from the start, capped at that grade; joint_default: the "
-                    "full simulation with supporters as correlated obligors; standalone: the "
-                    "pool and structure alone")
-    table: str = Field("domestic", description="`domestic` or a CSV path relative to the scenario")
-    stresses: list[Stress] | None = Field(
-        None, description="tdr_bdr stress grid; default: the small-business grid of "
-                                 "docs/domain.md")
-    concentration: Concentration | None = Field(
-        None, description="concentration default multipliers (off by default)")
-    large_obligor_test: bool = Field(
-        False, description="cap AAAsf at AA+sf unless the tranche survives the largest "
-                           "sub-AAA obligors defaulting with 5% recovery")
+    support: Literal["substitution", "joint_default", "standalone"] = "substitution"
+    table: str = "domestic"
+    stresses: list[Stress] | None = None
+    concentration: Concentration | None = None
+    large_obligor_test: bool = False
 
 
 #: The changes a sensitivity can make (exactly one each).
@@ -153,8 +137,8 @@ class Sensitivity(_Model):
     pd_multiplier: Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)] | None = None
     correlation_shift: Loading | None = None
     recovery_multiplier: Multiplier | None = None
-    rating_override: dict[str, Notch] | None = Field(None, description="obligor id -> notch")
-    remove_support: list[Id] | None = Field(None, description="credit support ids")
+    rating_override: dict[str, Notch] | None = None
+    remove_support: list[Id] | None = None
     haircut_shift: Loading | None = None
     lag_shift: int | None = None
 
@@ -169,24 +153,15 @@ class ReportStress(_Model):
     the largest borrowers default together, collateral realising at its mean haircut after
     its lag, every support paying as documented."""
 
-    largest_borrowers: int = Field(
-        3, ge=0, le=MAX_STRESSED_BORROWERS,
-        description="how many of the largest borrowers (by balance owed to the pool) "
-                    "default; 0 for no stressed run, more than the pool has for all of them "
-                    "(at most 10,000)")
-    period: int = Field(1, ge=1, le=MAX_PERIODS,
-                        description="the payment period in which they default (at most "
-                                    "legal_final)")
+    largest_borrowers: int = Field(3, ge=0, le=MAX_STRESSED_BORROWERS)
+    period: int = Field(1, ge=1, le=MAX_PERIODS)
 
 
 class ReportSpec(_Model):
     """How reports of the scenario are written (报告): language and the stressed cash flows."""
 
-    language: Literal["en", "zh"] = Field(
-        "en", description="en: English; zh: Chinese headings, labels and terminal text with the "
-                          "domestic terms (优先级, 次级, 差额支付承诺, 违约概率, ...). "
-                          "`--lang` on the command line overrides it")
-    stress: ReportStress = Field(ReportStress(), description="the stressed cash-flow run")
+    language: Literal["en", "zh"] = "en"
+    stress: ReportStress = Field(ReportStress())
 
 
 # ----------------------------------------------------------------------------- the scenario
@@ -204,13 +179,10 @@ class Dates(_Model):
     """Calendar dates (optional): payment date ``t`` is ``first_payment`` plus ``t - 1``
     periods, on the same day of the month (the month's last day where it is shorter)."""
 
-    closing: dt.date = Field(description="closing date (period 0)")
-    first_payment: dt.date | None = Field(
-        None, description="the first payment date; default: closing plus one period")
-    day_count: DayCount = Field(
-        "act/365", description="tranches' and fees' interest: balance x rate x year fraction")
-    asset_day_count: DayCount = Field(
-        "act/360", description="the assets' interest (the PRC loan convention 日利率 = 年利率/360)")
+    closing: dt.date
+    first_payment: dt.date | None = None
+    day_count: DayCount = "act/365"
+    asset_day_count: DayCount = "act/360"
 
     @model_validator(mode="after")
     def _first_after_closing(self) -> Dates:

@@ -31,7 +31,7 @@ from engine.scenario.pool import (
 class BulletPrincipal(_Model):
     """The whole balance is due at one period."""
 
-    bullet: int = Field(ge=1, description="period at which the balance is due")
+    bullet: int = Field(ge=1)
 
 
 def _principal_branch(v: Any) -> str | None:
@@ -72,15 +72,9 @@ class Tranche(_Model):
     coupon: NonNegative = 0.0
     principal: TranchePrincipal | None = None
     subordinated: bool = False
-    interest: Literal["current", "deferrable"] = Field(
-        "current", description="current: any interest not paid on its date is a default; "
-                               "deferrable: unpaid interest is carried as arrears (paid first "
-                               "when cash allows), a default only if unpaid at legal final")
-    default_at: Literal["legal_final", "expected_maturity"] = Field(
-        "legal_final", description="expected_maturity: principal not repaid at its scheduled "
-                                   "final date (bullet or last instalment) is a default")
-    rated: bool = Field(True, description="false: simulated and reported but carries no rating "
-                                          "(market practice for subordinated tranches)")
+    interest: Literal["current", "deferrable"] = "current"
+    default_at: Literal["legal_final", "expected_maturity"] = "legal_final"
+    rated: bool = True
 
     @model_validator(mode="after")
     def _maturity_known(self) -> Tranche:
@@ -209,19 +203,16 @@ Step = Annotated[
 class ReserveTarget(_Model):
     """A reserve target that follows the senior notes."""
 
-    share_of_senior: float = Field(gt=0.0, le=1.0,
-                                   description="share of the non-subordinated balance")
+    share_of_senior: float = Field(gt=0.0, le=1.0)
 
 
 class Reserve(_Model):
     """A cash reserve (储备金账户): funded at closing and/or topped up from excess spread,
     drawn for fees and the covered tranches' interest before any support is called."""
 
-    initial: NonNegative = Field(0.0, description="amount funded at closing")
-    target: NonNegative | ReserveTarget = Field(
-        0.0, description="amount to keep, or {share_of_senior: x}")
-    covers: list[Id] | None = Field(
-        None, description="tranches whose interest it pays; default the non-subordinated ones")
+    initial: NonNegative = 0.0
+    target: NonNegative | ReserveTarget = 0.0
+    covers: list[Id] | None = None
 
 
 class Waterfall(_Model):
@@ -239,8 +230,8 @@ class TriggerCondition(_Model):
     """When a trigger fires: exactly one condition."""
 
     cumulative_default_rate_above: UnitInterval | None = None
-    interest_shortfall: Id | None = Field(None, description="tranche id")
-    provider_default: Id | None = Field(None, description="obligor id")
+    interest_shortfall: Id | None = None
+    provider_default: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> TriggerCondition:

@@ -46,13 +46,11 @@ class _SupportBase(_Model):
 
     id: Id
     type: str
-    provider: Id = Field(description="obligor id of the provider")
+    provider: Id
     share: Share = 1.0
     lag: int = Field(0, ge=0)
-    cap: float | None = Field(None, gt=0.0, description="aggregate cap, in currency")
-    fee: float | None = Field(None, ge=0.0, le=0.2,
-                              description="annual rate on what it covers, paid outside the "
-                                          "deal (a design cost: `ipabs sweep` reports it)")
+    cap: float | None = Field(None, gt=0.0)
+    fee: float | None = Field(None, ge=0.0, le=0.2)
 
     @classmethod
     def type_name(cls) -> str:
@@ -107,13 +105,8 @@ AssetCover = Annotated[
 class _GuaranteeBase(_SupportBase):
     """An asset-level guarantee (loan guarantee or bank guarantee)."""
 
-    covers: AssetCover = Field("all", description="`all` or a list of asset ids")
-    recovery_sharing: Literal["creditor_first", "pro_rata", "guarantor_first"] = Field(
-        "creditor_first",
-        description="who collateral recoveries of a loan it paid on go to first: the "
-                    "noteholders up to what they are still owed (creditor_first, Civil Code "
-                    "art. 700), both in proportion to their claims (pro_rata), or the "
-                    "provider up to what it paid (guarantor_first)")
+    covers: AssetCover = "all"
+    recovery_sharing: Literal["creditor_first", "pro_rata", "guarantor_first"] = "creditor_first"
 
     def sharing(self) -> str:
         return self.recovery_sharing
@@ -150,11 +143,8 @@ class ShortfallCommitment(_SupportBase):
     level: ClassVar[str] = "tranche"
 
     type: Literal["shortfall_commitment"]
-    covers: list[Id] = Field(min_length=1, description="tranche ids")
-    reimbursed: bool = Field(
-        True, description="what the provider (or a guarantee of it) paid is owed back, ranked "
-                          "after the non-subordinated tranches and before any subordinated "
-                          "payment (the `reimbursement` step)")
+    covers: list[Id] = Field(min_length=1)
+    reimbursed: bool = True
 
     def owed_back(self) -> bool:
         return self.reimbursed
@@ -175,7 +165,7 @@ class CommitmentGuarantee(_SupportBase):
     level: ClassVar[str] = "support"
 
     type: Literal["commitment_guarantee"]
-    guarantees: Id = Field(description="id of a shortfall_commitment")
+    guarantees: Id
 
     def guaranteed(self) -> str | None:
         return self.guarantees
@@ -197,8 +187,8 @@ class RiskCompensation(_GuaranteeBase):
     cap_key: ClassVar[str] = "size"
 
     type: Literal["risk_compensation"]
-    provider: Id | None = Field(None, description="sponsor obligor id; omitted: riskless")
-    size: float = Field(gt=0.0, description="the fund, in currency")
+    provider: Id | None = None
+    size: float = Field(gt=0.0)
 
     def aggregate_cap(self) -> float | None:
         return self.size
@@ -218,8 +208,8 @@ class IPInsurance(_GuaranteeBase):
     loss_rank: ClassVar[int] = 1
 
     type: Literal["ip_insurance"]
-    deductible: NonNegative = Field(0.0, description="per asset, in currency")
-    limit: float | None = Field(None, gt=0.0, description="per asset, in currency")
+    deductible: NonNegative = 0.0
+    limit: float | None = Field(None, gt=0.0)
 
     def per_asset_terms(self) -> tuple[float, float]:
         return self.deductible, (math.inf if self.limit is None else self.limit)
