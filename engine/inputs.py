@@ -97,3 +97,24 @@ def path_inside(name: str, base_dir: str | os.PathLike[str], key: str) -> Path:
         raise Unreadable(f"{key} {name!r} points outside the scenario's folder {str(base)!r} "
                          f"(it leads to {str(target)!r})")
     return target
+
+
+def read_user_text(path: str | os.PathLike[str], what: str = "the file") -> tuple[str, bytes]:
+    """A user's UTF-8 text file, bounded like :func:`read_user_file`: ``(text, bytes)``.
+    Raises a :class:`~engine.errors.ScenarioError` (``source`` the path) naming ``what``
+    could not be read, or the line of the first byte that is not UTF-8."""
+    from engine.errors import Problem, ScenarioError
+
+    source = os.fspath(path)
+    try:
+        raw = read_user_file(Path(source))
+    except Unreadable as exc:
+        raise ScenarioError(Problem("", f"cannot read {what}: {exc}"), source=source) from None
+    try:
+        return raw.decode("utf-8"), raw
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(Problem("", f"the file is not UTF-8 text (byte "
+                                        f"0x{raw[exc.start]:02x})", line),
+                            source=source) from None
+

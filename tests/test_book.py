@@ -198,3 +198,12 @@ def test_book_out_writes_every_file_with_user_text_inert(tmp_path):
     assert "组合中的证券档次" in page
     csv = (out / "book_entities.csv").read_text(encoding="utf-8-sig")
     assert "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
+
+
+def test_a_book_that_is_not_utf8_or_missing_is_exit_2(tmp_path, capsys):
+    bad = tmp_path / "book.yaml"
+    bad.write_bytes(b"format: ipabs-book/v1\nname: \xff\xfe\n")
+    assert main(["book", str(bad), "--paths", "2000"]) == 2
+    assert "not UTF-8 text (byte 0xff)" in capsys.readouterr().err
+    assert main(["book", str(tmp_path / "nothing.yaml"), "--paths", "2000"]) == 2
+    assert "cannot read the book" in capsys.readouterr().err

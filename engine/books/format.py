@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from engine.errors import Problem, ScenarioError
-from engine.inputs import Unreadable, read_user_file
+from engine.inputs import read_user_text
 from engine.limits import MAX_PATHS, MIN_PATHS
 from engine.scenario.base import Id, RegionLabel, _Model
 from engine.scenario.pool import PD, Correlation
@@ -113,16 +113,7 @@ def load_book(path: str | os.PathLike[str]) -> Book:
         Every problem, with its key path and line, ``source`` the file.
     """
     source = os.fspath(path)
-    try:
-        raw = read_user_file(Path(source))
-    except Unreadable as exc:
-        raise ScenarioError(Problem("", f"cannot read the book: {exc}"), source=source) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(Problem("", "the file is not UTF-8 text", line),
-                            source=source) from None
+    text, _ = read_user_text(source, "the book")
     return load_book_text(text, source, Path(source).absolute().parent)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import Problem, ScenarioError, ScenarioWarning
-from engine.inputs import Unreadable, read_user_file
+from engine.inputs import read_user_text
 from engine.rating.tables import resolve_table
 from engine.scenario.checks import check_scenario
 from engine.scenario.models import Scenario
@@ -60,18 +60,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         invalid file.
     """
     source = os.fspath(path)
-    file = Path(source)
-    try:
-        raw = read_user_file(file)
-    except Unreadable as exc:
-        raise ScenarioError(Problem("", f"cannot read the file: {exc}"), source=source) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problem = Problem("", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line)
-        raise ScenarioError(problem, source=source) from None
-    return _load(text, source, file.absolute().parent, hashlib.sha256(raw).hexdigest())
+    text, raw = read_user_text(source)
+    return _load(text, source, Path(source).absolute().parent, hashlib.sha256(raw).hexdigest())
 
 
 def load_scenario_text(text: str, source: str = "<string>", base_dir: Path | None = None) -> Scenario:

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from engine.errors import Problem, ScenarioError, ScenarioWarning
-from engine.inputs import Unreadable, path_inside, read_user_file
+from engine.inputs import Unreadable, path_inside, read_user_file, read_user_text
 from engine.scenario.base import Amount
 from engine.scenario.parts import (
     PD,
@@ -43,7 +43,7 @@ from engine.scenario.parts import (
     format_amount,
 )
 from engine.scenario.validation_errors import translate_validation_error
-from engine.scenario.yaml_lines import LineMap, read_yaml
+from engine.scenario.yaml_lines import read_yaml
 from engine.scenario.workbook import (XLSX_SUFFIXES, WorkbookError, choose_sheet, opened,
                                       sheet_rows)
 
@@ -255,17 +255,7 @@ def load_state(path: str | os.PathLike[str]) -> DealState:
         Every problem, with its key path and line, ``source`` the file.
     """
     source = os.fspath(path)
-    try:
-        raw = read_user_file(Path(source))
-    except Unreadable as exc:
-        raise ScenarioError(Problem("", f"cannot read the state file: {exc}"),
-                            source=source) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(Problem("", "the file is not UTF-8 text", line),
-                            source=source) from None
+    text, _ = read_user_text(source, "the state file")
     return load_state_text(text, source, Path(source).absolute().parent)
 
 
