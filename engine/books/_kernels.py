@@ -27,15 +27,16 @@ from engine.waterfall._outcome_kernels import (
 
 @njit(cache=True)
 def book_deal_paths(seed, paths, model, groups, draws, deal, ent_obligor, ent_sup, tau_fix,
-                    cap_fix, t_default, t_loss, claims, ent_tau):
+                    cap_fix, t_default, t_loss, t_wal, claims, ent_tau):
     """Paths ``paths`` of one deal, serially (row ``r`` of every output is ``paths[r]``).
 
     ``ent_obligor[e]``: the deal's obligor index of modelled entity ``e`` (-1: absent);
     ``ent_sup[s]``: the entity whose capital support ``s`` draws on (-1: none).
     ``tau_fix[r, e] >= 0`` fixes the entity's default date on the row's path (its
     exhaustion), ``cap_fix[r, e] >= 0`` its capacity in this deal (what it pays in all,
-    exhausted then); -1: as simulated. Writes each tranche's default flag and loss, each
-    entity's claims by date (``claims[r, e, t]``) and its simulated default date."""
+    exhausted then); -1: as simulated. Writes each tranche's default flag, loss and WAL
+    (-1: no principal paid), each entity's claims by date (``claims[r, e, t]``) and its
+    simulated default date (past the deal's horizon: none)."""
     n_obl = groups.members.shape[0]
     n_f = model.z_shift.shape[0]
     horizon = deal.horizon
@@ -80,9 +81,10 @@ def book_deal_paths(seed, paths, model, groups, draws, deal, ent_obligor, ent_su
             if j >= 0 and (tau_fix[r, e] >= 0 or cap_fix[r, e] >= 0.0):
                 tau[j], capacity[j], on_exhaustion[j] = saved_tau[e], saved_cap[e], saved_flag[e]
         for k in range(n_tr):
-            d, loss, _ = tranche_outcome(k, deal, out)
+            d, loss, wal = tranche_outcome(k, deal, out)
             t_default[r, k] = d
             t_loss[r, k] = loss
+            t_wal[r, k] = wal
         for e in range(n_ent):
             for t in range(horizon + 1):
                 claims[r, e, t] = 0.0
@@ -96,7 +98,7 @@ def book_deal_paths(seed, paths, model, groups, draws, deal, ent_obligor, ent_su
 @njit(parallel=True, cache=True)
 def book_deal_blocks(seed, n_paths, block, model, groups, draws, horizon, periods_per_year,
                      pool_balance, pool, collateral, support, notes, waterfall, ent_obligor,
-                     ent_sup, t_default, t_loss, claims, ent_tau):
+                     ent_sup, t_default, t_loss, t_wal, claims, ent_tau):
     """Every path ``0 .. n_paths - 1`` of one deal as simulated (nothing fixed), in blocks
     of ``block`` paths on the threads (each block writes its own rows: the same output for
     any thread count)."""
@@ -112,8 +114,8 @@ def book_deal_blocks(seed, n_paths, block, model, groups, draws, horizon, period
         none_i = np.full((stop - start, n_ent), -1, dtype=np.int64)
         none_f = np.full((stop - start, n_ent), -1.0)
         book_deal_paths(seed, paths, model, groups, draws, deal, ent_obligor, ent_sup, none_i,
-                        none_f, t_default[start:stop], t_loss[start:stop], claims[start:stop],
-                        ent_tau[start:stop])
+                        none_f, t_default[start:stop], t_loss[start:stop], t_wal[start:stop],
+                        claims[start:stop], ent_tau[start:stop])
 
 
 @njit(cache=True)

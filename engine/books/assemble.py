@@ -5,6 +5,7 @@ supports of each deal are each modelled entity's; the outside books as factor lo
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -36,7 +37,7 @@ class BookDeal:
     ent_obligor: np.ndarray    # (entities,) the deal's obligor index of each entity, -1: none
     ent_sup: np.ndarray        # (supports,) the entity whose capital a support draws on, -1
     guaranteed: np.ndarray     # (entities,) what the entity's supports cover, in currency
-    largest: np.ndarray        # (entities,) its largest single borrower covered, in currency
+    covered_borrowers: list    # per entity: borrower (entity code, else deal/id) -> covered
 
 
 @dataclass
@@ -100,10 +101,19 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
             raise ScenarioError([Problem(f"deals.{n}", f"{ref.file} with the book's "
                                                        f"correlation: {p}") for p in problems],
                                 source=book.source)
-    key_space = f"deal:{ref.file}"
+    key_space = f"deal:{os.path.normpath(ref.file)}"
     plan = _private_factors(compile_plan(sc, key_space=key_space), key_space)
-    by_entity = {o.entity: j for j, o in enumerate(_plan_obligors(sc, plan))
-                 if o.entity is not None}
+    by_entity: dict[str, int] = {}
+    for j, o in enumerate(_plan_obligors(sc, plan)):
+        if o.entity is None:
+            continue
+        if o.entity in by_entity:
+            raise ScenarioError(Problem(f"deals.{n}", f"{ref.file}: obligors "
+                                                      f"{plan.obligor_ids[by_entity[o.entity]]}"
+                                                      f" and {o.id} are one entity "
+                                                      f"({o.entity}): give it one obligor"),
+                                source=book.source)
+        by_entity[o.entity] = j
     ent_obligor = np.array([by_entity.get(e, -1) for e in entities], dtype=np.int64)
     capacity = plan.ob_capacity.copy()
     for j in ent_obligor[ent_obligor >= 0]:
@@ -113,8 +123,8 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
                                cap_obligors=np.flatnonzero(np.isfinite(capacity)).astype(np.int64))
     ent_of = {int(j): e for e, j in enumerate(ent_obligor) if j >= 0}
     ent_sup = np.array([ent_of.get(int(p), -1) for p in plan.sup_provider], dtype=np.int64)
-    guaranteed, largest = _exposures(sc, entities, by_entity)
-    return BookDeal(ref.file, sc, plan, ent_obligor, ent_sup, guaranteed, largest)
+    guaranteed, borrowers = _exposures(sc, entities, key_space)
+    return BookDeal(ref.file, sc, plan, ent_obligor, ent_sup, guaranteed, borrowers)
 
 
 def _private_factors(plan: Plan, key_space: str) -> Plan:
@@ -132,23 +142,23 @@ def _plan_obligors(sc, plan):
     return [by_id[i] for i in plan.obligor_ids]
 
 
-def _exposures(sc, entities, by_entity):
-    """Per entity: what its supports in the deal cover, and the largest single borrower."""
+def _exposures(sc, entities, key_space):
+    """Per entity: what its supports in the deal cover, and what of each borrower (its
+    entity code, else the deal's id) its loan-level supports cover."""
     ids = {o.id: o.entity for o in sc.obligors}
     guaranteed = np.zeros(len(entities))
-    largest = np.zeros(len(entities))
+    borrowers: list[dict[str, float]] = [{} for _ in entities]
     for s in sc.credit_support:
         e = ids.get(s.provider)
         if e not in entities:
             continue
         k = entities.index(e)
         guaranteed[k] += s.covered_amount(sc)
-        owed: dict[str, float] = {}
         for i in covered_assets(sc, s):
             a = sc.assets[i]
-            owed[a.obligor] = owed.get(a.obligor, 0.0) + a.balance * s.share
-        largest[k] = max(largest[k], max(owed.values(), default=0.0))
-    return guaranteed, largest
+            name = ids.get(a.obligor) or f"{key_space}/{a.obligor}"
+            borrowers[k][name] = borrowers[k].get(name, 0.0) + a.balance * s.share
+    return guaranteed, borrowers
 
 
 def _check_alike(deals: list[BookDeal]) -> None:
@@ -181,6 +191,12 @@ def _check_one_name(deals: list[BookDeal]) -> None:
             h = min(d.plan.horizon, d0.plan.horizon)
             if not (np.array_equal(d.plan.thresholds[j, :h], d0.plan.thresholds[j0, :h])
                     and _loadings(d.plan, j) == _loadings(d0.plan, j0)):
+                if any(x.scenario.correlation.pairwise is not None for x in (d, d0)):
+                    raise ScenarioError(Problem(
+                        "correlation", f"entity {ob.entity} is in {d0.file} and {d.file}, "
+                                       "whose pairwise tables are each deal's own: a firm "
+                                       "shared by deals needs one factor model; give the "
+                                       "book a `correlation` of `factors` or `uniform`"))
                 raise ScenarioError(Problem(
                     "deals", f"entity {ob.entity} is modelled differently in {d0.file} "
                              f"({d0.plan.obligor_ids[j0]}) and {d.file} "
@@ -220,6 +236,8 @@ def _outside(book: Book, deals, e: str, horizon: int, ppy: int, dof: float) -> O
     names, loads = ["global"], [0.0]
     if corr.uniform is not None:
         loads = [float(np.sqrt(corr.uniform))]
+    elif corr.pairwise is not None:       # the table's economy-wide part (its `other`)
+        loads = [float(np.sqrt(corr.pairwise.other))]
     elif corr.factors is not None:
         fac = corr.factors
         names = factor_names([], corr)

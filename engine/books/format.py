@@ -83,9 +83,9 @@ class Book(_Model):
         files = [d if isinstance(d, str) else d.file for d in self.deals]
         seen = set()
         for f in files:
-            if f in seen:
+            if os.path.normpath(f) in seen:
                 raise ValueError(f"deal {f!r} is listed twice")
-            seen.add(f)
+            seen.add(os.path.normpath(f))
         return self
 
     @property

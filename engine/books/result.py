@@ -51,11 +51,12 @@ def _deal_row(asm, n, bp, alone) -> dict:
         pd_, pd_se = _mean_se(res.default[:, k].astype(np.float64))
         el, el_se = _mean_se(res.loss[:, k])
         own = by_id.get(tid, {})
-        wal = own.get("wal_years")
-        tenor = 1.0 if wal is None or not math.isfinite(wal) else max(wal, 1.0)
+        paid = res.wal[:, k] >= 0.0
+        wal = float(res.wal[paid, k].mean()) if paid.any() else None   # in the book
+        tenor = 1.0 if wal is None else max(wal, 1.0)
         rated = deal.scenario.tranches[k].rated and (not own or own.get("rating") is not None)
         rows.append({"id": tid, "default_probability": pd_, "default_probability_se": pd_se,
-                     "expected_loss": el, "expected_loss_se": el_se,
+                     "expected_loss": el, "expected_loss_se": el_se, "wal_years": wal,
                      "rating_in_book": rate_by_pd(pd_, tenor, tables["pd"]) if rated else None,
                      "rating_alone": own.get("rating_joint_default"),
                      "rating": own.get("rating"),
@@ -80,7 +81,11 @@ def _entity_row(asm, k, bp) -> dict:
     q = {f"{p:g}": float(np.quantile(claims, p)) for p in QUANTILES}
     guaranteed = float(sum(d.guaranteed[k] for d in asm.deals))
     outside = spec.outside_book.amount if spec.outside_book is not None else 0.0
-    largest = float(max(d.largest[k] for d in asm.deals))
+    by_borrower: dict[str, float] = {}         # a firm borrowing in several deals is one
+    for d in asm.deals:
+        for name, amount in d.covered_borrowers[k].items():
+            by_borrower[name] = by_borrower.get(name, 0.0) + amount
+    largest = max(by_borrower.values(), default=0.0)
     row = {"entity": e, "capital": spec.capital, "stated_rating": asm.stated[e],
            "claims_mean": float(claims.mean()), "claims_quantiles": q,
            "exhaustion_probability": p_ex, "exhaustion_probability_se": se_ex,
@@ -91,6 +96,7 @@ def _entity_row(asm, k, bp) -> dict:
            "outside_claims_mean": float(bp.outside[:, k].mean()),
            "net_assets": spec.net_assets, "leverage": None, "largest_obligor_share": None,
            "marginal": _marginal(asm, k, bp, claims),
+           "es_outside_book": _es_outside(bp, k, claims),
            "claims_histogram": _histogram(claims)}
     warnings = []
     if spec.net_assets:
@@ -133,14 +139,24 @@ def _claims_at_stress(claims: np.ndarray, years: float, table) -> dict:
     return out
 
 
+def _tail(claims: np.ndarray) -> np.ndarray:
+    return claims >= np.quantile(claims, 0.999)
+
+
+def _es_outside(bp, k, claims) -> float:
+    """The outside book's share of the 99.9% expected shortfall of the claims."""
+    tail = _tail(claims)
+    return float(bp.outside[tail, k].mean()) if tail.any() else 0.0
+
+
 def _marginal(asm, k, bp, claims) -> list:
     """Each deal's expected-shortfall share of the 99.9% claims (its mean claims on the
-    paths at or above the quantile: the shares and the outside book's add up to the
-    expected shortfall) and the probability that the claims exceed the capital with and
-    without it (claims as simulated, on the same paths)."""
-    tail = claims >= np.quantile(claims, 0.999)
-    capital = asm.book.entities[asm.entities[k]].capital
-    with_all = float((claims > capital).mean())
+    paths at or above the quantile; with ``es_outside_book`` they add up to the expected
+    shortfall) and the exhaustion probability without it: the same paths, its claims
+    removed (claims as first simulated), the capital running out before the entity's own
+    default."""
+    tail = _tail(claims)
+    paths = claims.shape[0]
     out = []
     for n, deal in enumerate(asm.deals):
         if deal.ent_obligor[k] < 0:
@@ -148,8 +164,7 @@ def _marginal(asm, k, bp, claims) -> list:
         mine = bp.deals[n].demand[:, k]
         out.append({"file": deal.file,
                     "es_contribution": float(mine[tail].mean()) if tail.any() else 0.0,
-                    "claims_above_capital_probability": with_all,
-                    "exhaustion_probability_without": float((claims - mine > capital).mean())})
+                    "exhaustion_probability_without": float(bp.exhausted_without[n, k]) / paths})
     return out
 
 

@@ -53,7 +53,7 @@ def entity_rows(e: dict, paths: int, lang: str = "en") -> list[tuple]:
 def marginal_rows(e: dict, lang: str = "en") -> list[tuple]:
     """Header and one row per deal: its marginal capital."""
     T = lambda text: tr(text, lang)  # noqa: E731
-    rows = [(T("deal"), T("ES share of 99.9% claims"), T("claims above capital without it"))]
+    rows = [(T("deal"), T("ES share of 99.9% claims"), T("exhaustion probability without it"))]
     rows += [(x["file"], money(x["es_contribution"]), pct(x["exhaustion_probability_without"]))
              for x in e["marginal"]]
     return rows

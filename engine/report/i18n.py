@@ -25,7 +25,7 @@ ZH: dict[str, str] = {
     "leverage (guarantees / net assets)": "放大倍数(担保余额/净资产)",
     "largest borrower / net assets": "最大单一借款人/净资产",
     "ES share of 99.9% claims": "99.9%代偿需求的预期短缺贡献",
-    "claims above capital without it": "去掉该交易后代偿需求超过资本的概率",
+    "exhaustion probability without it": "去掉该交易后的资本耗尽概率",
     "seniors defaulting together": "同时违约的优先级档数", "probability": "概率",
     "Tranches in the book": "组合中的证券档次", "Contagion": "违约传染",
     "claims in the book": "组合代偿需求", "claims in the book (millions)": "组合代偿需求(百万)",
