@@ -121,7 +121,8 @@ def _peak_rss_mb(paths: int) -> float:
             "from pools import large_pool; from engine.plan import compile_plan;"
             "from engine.simulate import simulate;"
             f"simulate(compile_plan(large_pool(1000, 12)), {paths}, 1);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            "import re; print(int(re.search(r'VmHWM:\\s+(\\d+)', "
+            "open('/proc/self/status').read()).group(1)) / 1024)")   # this process's peak
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     return float(out.stdout.strip())
