@@ -4,6 +4,13 @@ Paths are grouped in fixed blocks of ``block_size``; each block is simulated ser
 one thread and writes its own row of sums, histogram and default tallies; the driver
 folds rows in block order, so any thread count or chunking gives the same numbers. The
 columns of a row are named in :mod:`engine.layout`.
+
+A batch of paths is drawn once (:func:`draw_paths`: factors, defaults, haircuts into a
+:class:`PathStore`) and paid by each support set of the pass in turn (:func:`cash_paths`:
+the full deal, its standalone structure, the rating ladder's runs), so the draw is paid
+once. The kernels hold no GIL and are called by the driver's threads
+(:mod:`engine.simulate`), not from a numba ``prange``: a parallel loop re-optimised and
+re-emitted the whole kernel once more on the first run (about 20 s of compiling).
 """
 from __future__ import annotations
 
@@ -11,44 +18,18 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from engine import layout as L
 from engine.default._kernels import (
     STREAM_HAIRCUT,
-    make_default_work,
     norm_cdf,
     normal,
     stream_key,
 )
 from engine.default._mixture_kernels import draw_weighted_defaults
 from engine.waterfall._kernels import run_path_cash
-from engine.waterfall._outcome_kernels import (
-    cash_error,
-    make_cash_outputs,
-    make_cash_scratch,
-    tranche_outcome,
-)
-from engine.waterfall.bundles import Deal
-
-
-class BlockRows(NamedTuple):
-    """What the blocks of one call write: row ``b`` for block ``first_block + b``."""
-
-    sums: np.ndarray         # (blocks, layout width) weighted sums
-    hist: np.ndarray         # (blocks, bins) weight of paths per pool default-rate bin
-    defaults: np.ndarray     # (blocks, obligors) weight of paths where each defaulted
-    hist_range: np.ndarray   # (blocks, 2) lowest and highest bin used
-    hist_sq: np.ndarray      # (blocks, bins) sum of w^2 per bin; (blocks, 0): not kept
-
-
-class BlockRow(NamedTuple):
-    """What one block writes: its row of each :class:`BlockRows` array."""
-
-    sums: np.ndarray
-    hist: np.ndarray
-    defaults: np.ndarray
-    hist_sq: np.ndarray
+from engine.waterfall._outcome_kernels import cash_error, tranche_outcome
 
 
 class PathWork(NamedTuple):
@@ -60,8 +41,6 @@ class PathWork(NamedTuple):
     defaulters: np.ndarray   # (obligors,) the path's defaulters, first n_def used
     default_work: tuple      # engine.default's working arrays (make_default_work)
     haircut: np.ndarray      # (collateral,) realised haircut of each item
-    cash: tuple              # CashFlowsOut of the path
-    scratch: tuple           # CashScratch of the path
 
 
 class RecordRows(NamedTuple):
@@ -165,87 +144,101 @@ def add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel):
             sums[lay.capacity + r] += w
 
 
-@njit(cache=True, _nrt=False)
-def simulate_block(seed, start, stop, offset, model, groups, draws, deal, lay, work, row,
-                   record):
-    """Paths ``start .. stop - 1`` of one block, serially, into its :class:`BlockRow`
-    ``row``; ``record`` rows are ``path - offset``; ``work`` a :class:`PathWork`. Compiled
-    without reference counting: it allocates nothing, and the per-path work reads bundle
-    members in tight loops. Returns the lowest and highest histogram bin used."""
+class PathStore(NamedTuple):
+    """A batch of drawn paths, kept for the support sets' waterfalls: path ``i``'s weight,
+    its defaulters ``obligor[ptr[i]:ptr[i + 1]]`` with their default dates ``when`` (in
+    draw order) and the haircuts as drawn (``haircut[i]``; items of assets that did not
+    default are not read)."""
+
+    weight: np.ndarray       # (batch,)
+    ptr: np.ndarray          # (batch + 1,) int64
+    obligor: np.ndarray      # (capacity,) int64
+    when: np.ndarray         # (capacity,) int64
+    haircut: np.ndarray      # (batch, collateral)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def draw_paths(seed, start, stop, model, groups, draws, deal, work, store, defaults):
+    """Draw paths ``start ..`` (up to ``stop - 1``, as many as ``store`` holds) into
+    ``store``; add each path's weight to ``defaults[j]`` of every obligor ``j`` that
+    defaulted on it. ``work`` is a :class:`PathWork` whose ``tau`` comes in and leaves as
+    no default (``horizon + 1``). Returns the number of paths drawn. Holds no GIL and
+    allocates nothing."""
     z, zero_shift, tau, defaulters = work.z, work.zero_shift, work.tau, work.defaulters
-    dwork, haircut, out, scratch = work.default_work, work.haircut, work.cash, work.scratch
-    sums, hist, hist_sq, obl = row.sums, row.hist, row.hist_sq, row.defaults
-    path_weight, path_default, path_loss = record.weight, record.default, record.loss
-    n_tr = deal.notes.balance.shape[0]
-    hist_bins = hist.shape[0]
-    sums[:] = 0.0
-    lo_bin = hist_bins
-    hi_bin = -1
-    n_def = np.int64(0)      # not the literal 0: that would compile run_path_cash twice
+    dwork, haircut = work.default_work, work.haircut
+    n_obl = tau.shape[0]
+    cap = store.obligor.shape[0]
+    n_coll = haircut.shape[0]
+    q = np.int64(0)
+    store.ptr[0] = 0
+    n_def = np.int64(0)
+    i = 0
     for path in range(start, stop):
+        if i == store.weight.shape[0] or q + n_obl > cap:
+            break
         upath = np.uint64(path)
         n_def, w = draw_weighted_defaults(seed, upath, model, groups, dwork, z, zero_shift, tau,
                                           defaulters, n_def)
         draw_haircuts(seed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
+        store.weight[i] = w
+        for r in range(n_def):
+            j = defaulters[r]
+            store.obligor[q] = j
+            store.when[q] = tau[j]
+            q += 1
+        store.ptr[i + 1] = q
+        for c in range(n_coll):
+            store.haircut[i, c] = haircut[c]
+        for r in range(np.uint64(n_def)):
+            defaults[np.uint64(defaulters[r])] += w
+        i += 1
+    for r in range(n_def):
+        tau[defaulters[r]] = deal.horizon + 1
+    return i
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, hist, hist_sq,
+               main, record):
+    """The waterfall of one support set (``deal``, its row layout ``lay``) on the ``n``
+    stored paths ``first ..``: each path's outcomes into ``sums``; with ``main`` also the
+    pool default-rate histogram ``hist`` (``hist_sq``) and the ``record`` rows
+    (``path - offset``). Returns the lowest and highest histogram bin used. Holds no GIL
+    and allocates nothing."""
+    tau, defaulters, haircut = work.tau, work.defaulters, work.haircut
+    path_weight, path_default, path_loss = record.weight, record.default, record.loss
+    n_tr = deal.notes.balance.shape[0]
+    n_coll = haircut.shape[0]
+    hist_bins = hist.shape[0]
+    lo_bin = hist_bins
+    hi_bin = -1
+    for i in range(n):
+        path = first + i
+        w = store.weight[i]
+        n_def = store.ptr[i + 1] - store.ptr[i]
+        for r in range(n_def):
+            q = store.ptr[i] + r
+            defaulters[r] = store.obligor[q]
+            tau[store.obligor[q]] = store.when[q]
+        for c in range(n_coll):
+            haircut[c] = store.haircut[i, c]
         dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
+        for r in range(n_def):
+            tau[defaulters[r]] = deal.horizon + 1
         for k in range(n_tr):
             d, loss, wal = tranche_outcome(k, deal, out)
-            if path_weight.shape[0] > 0:
+            if main and path_weight.shape[0] > 0:
                 r = path - offset
                 path_weight[r] = w
                 path_default[r, k] = d
                 path_loss[r, k] = loss
             add_tranche(sums, k, w, d, loss, wal)
         add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
-        bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
-        hist[bin_] += w
-        if hist_sq.shape[0] > 0:
-            hist_sq[bin_] += w * w
-        lo_bin = min(lo_bin, bin_)
-        hi_bin = max(hi_bin, bin_)
-        for r in range(np.uint64(n_def)):
-            obl[np.uint64(defaulters[r])] += w
+        if main:
+            bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
+            hist[bin_] += w
+            if hist_sq.shape[0] > 0:
+                hist_sq[bin_] += w * w
+            lo_bin = min(lo_bin, bin_)
+            hi_bin = max(hi_bin, bin_)
     return lo_bin, hi_bin
-
-
-@njit(parallel=True, cache=True)
-def simulate_blocks(seed, blocks, model, groups, draws, horizon, periods_per_year,
-                    pool_balance, pool, collateral, support, notes, waterfall, rows, record):
-    """Simulate blocks ``first .. first + n - 1`` of ``blocks = (first, n, block size,
-    paths)``.
-
-    ``model`` is a :class:`engine.default.bundles.DefaultModel` and ``groups`` its
-    ``Groups``; ``draws`` the ``HaircutDraws``; the next eight arguments are the fields of a
-    :class:`engine.waterfall.bundles.Deal` (numba cannot pass nested bundles into a parallel
-    loop, so the Deal is rebuilt inside it); ``rows`` a :class:`BlockRows` and ``record`` a
-    :class:`RecordRows`. Every estimate weighs a path by its likelihood ratio ``w`` (1
-    without importance sampling). ``rows.hist``, ``rows.hist_sq`` and ``rows.defaults``
-    must come in zeroed and are only added to; ``rows.hist_range[b]`` receives the lowest
-    and highest histogram bin block ``b`` used (the driver folds and re-zeroes just that
-    range).
-    """
-    first_block, n_blocks, block_size, n_paths = blocks
-    block_sums, block_hist, block_defaults = rows.sums, rows.hist, rows.defaults
-    block_hist_range, block_hist_sq = rows.hist_range, rows.hist_sq
-    n_obl = groups.members.shape[0]
-    n_tr = notes.balance.shape[0]
-    n_coll = collateral.value.shape[0]
-    useed = np.uint64(seed)
-    for b in prange(n_blocks):
-        deal = Deal(horizon=horizon, periods_per_year=periods_per_year,
-                    pool_balance=pool_balance, pool=pool, collateral=collateral,
-                    support=support, notes=notes, waterfall=waterfall)
-        lay = L.row_layout(n_tr, support.kind.shape[0], waterfall.trig_kind.shape[0], horizon,
-                           support.cap_obligors.shape[0])
-        n_f = model.z_shift.shape[0]
-        work = PathWork(np.zeros(n_f), np.zeros(n_f),
-                        np.full(n_obl, horizon + 1, dtype=np.int64),
-                        np.zeros(n_obl, dtype=np.int64), make_default_work(groups),
-                        np.zeros(n_coll), make_cash_outputs(deal), make_cash_scratch(deal, n_obl))
-        start = (first_block + b) * block_size
-        stop = min(start + block_size, n_paths)
-        row = BlockRow(block_sums[b], block_hist[b], block_defaults[b], block_hist_sq[b])
-        lo_bin, hi_bin = simulate_block(useed, start, stop, first_block * block_size, model,
-                                        groups, draws, deal, lay, work, row, record)
-        block_hist_range[b, 0] = lo_bin
-        block_hist_range[b, 1] = hi_bin

@@ -67,15 +67,16 @@ def probe_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
                          "scheduler")
 
 
-def _run_chunk(plan, paths, seed, chunk_blocks, z_scale, record, first, nb):
-    """A Dask task: one chunk on a worker (its ChunkRunner reused across tasks)."""
+def _run_chunk(plans, paths, seed, chunk_blocks, z_scale, record, first, nb):
+    """A Dask task: one chunk of a pass of ``plans`` on a worker (its ChunkRunner reused
+    across tasks)."""
     from engine.simulate import ChunkRunner
 
-    key = (id(plan), paths, seed, chunk_blocks, z_scale, record)
+    key = (id(plans), paths, seed, chunk_blocks, z_scale, record)
     runner = _RUNNERS.get(key)
     if runner is None:
         _RUNNERS.clear()
-        runner = _RUNNERS[key] = ChunkRunner(plan, paths, seed, chunk_blocks, z_scale, record)
+        runner = _RUNNERS[key] = ChunkRunner(plans, paths, seed, chunk_blocks, z_scale, record)
     return runner.run(first, nb)
 
 
@@ -115,10 +116,12 @@ class DaskBackend:
                 self._client = Client(self.cluster)
         return self._client
 
-    def simulate(self, plan, paths, seed, chunk_blocks, z_scale, record, folder, progress):
+    def simulate(self, plans, paths, seed, chunk_blocks, z_scale, record, folder, progress):
+        """A pass of ``plans`` (see :func:`engine.simulate.simulate_set`), chunk by chunk on
+        the cluster; one Totals per Plan."""
         from engine.simulate import BLOCK_SIZE, chunks
 
-        plan_future = self.client.scatter(plan, broadcast=True, hash=False)
+        plan_future = self.client.scatter([tuple(plans)], broadcast=True, hash=False)[0]
         pending = collections.deque()            # a bounded window of submitted chunks
         todo = chunks(paths, chunk_blocks)
         window = IN_FLIGHT_PER_WORKER * max(1, len(self.client.nthreads()))
@@ -136,7 +139,7 @@ class DaskBackend:
         except BaseException:
             self.client.cancel(list(pending))
             raise
-        return folder.totals()
+        return folder.all_totals()
 
     def close(self) -> None:
         if self._own and self._client is not None:

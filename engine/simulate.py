@@ -13,8 +13,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+import numba
+
 from engine import layout as L
-from engine._kernels import BlockRows, RecordRows, simulate_blocks
+from engine._kernels import RecordRows, cash_paths, draw_paths
+from engine.threads import on_threads
+from engine.variants import MAX_PASS, Pass
 from engine.errors import InputError
 from engine.limits import MAX_PATHS, MAX_RECORD_BYTES, MIN_PATHS
 from engine.plan import Plan
@@ -104,7 +108,7 @@ class ChunkResult:
     """What one chunk of blocks contributes: per-block rows, folded later in block order."""
 
     first: int                    # first block
-    sums: np.ndarray              # (blocks, columns)
+    sums: np.ndarray              # (blocks, variants, columns)
     hist: list                    # per block: (lo, hi, weights of bins lo..hi, their
                                   # squared weights or None)
     defaults: np.ndarray          # (blocks, obligors)
@@ -112,34 +116,65 @@ class ChunkResult:
 
 
 class ChunkRunner:
-    """Runs chunks of one Plan, reusing its work arrays (one per process)."""
+    """Runs chunks of a pass of Plans on one draw per path (one runner per process): the
+    first Plan draws each batch of paths, every Plan's waterfall pays it
+    (:class:`engine.variants.Pass`). Blocks are spread over :func:`numba.get_num_threads`
+    threads, each with its own work arrays; every block writes only its own rows."""
 
-    def __init__(self, plan: Plan, paths: int, seed: int, chunk_blocks: int, z_scale: float,
+    def __init__(self, plans, paths: int, seed: int, chunk_blocks: int, z_scale: float,
                  record: bool):
+        self.run_pass = Pass(plans)
+        plan = self.run_pass.plans[0]
         self.plan, self.paths, self.seed, self.record = plan, paths, seed, record
         self.model = plan.default_model(z_scale)
         self.groups = plan.groups.bundle()
-        self.deal = plan.deal()
         self.draws = plan.haircut_draws()
         width = min(chunk_blocks, -(-paths // BLOCK_SIZE))
-        self.cols = plan_layout(plan).width
-        self.sums = np.empty((width, self.cols))
+        self.cols = max(lay.width for lay in self.run_pass.lays)
+        self.sums = np.empty((width, len(self.run_pass.plans), self.cols))
         self.block_hist = np.zeros((width, HIST_BINS))    # zero once; reading re-zeroes
         self.block_defaults = np.zeros((width, plan.n_obligors))
         self.hist_range = np.empty((width, 2), dtype=np.int64)
         self.block_hist_sq = np.zeros((width, HIST_BINS if weighted(plan, z_scale) else 0))
         n_tr = plan.n_tranches
-        self.empty = (np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
+        self.empty = RecordRows(np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
+        self.threads = max(1, min(numba.get_num_threads(), width))
+        self.works = [self.run_pass.work(self.groups, BLOCK_SIZE) for _ in range(self.threads)]
+
+    def _block(self, first: int, b: int, work, record: RecordRows) -> None:
+        """Block ``first + b``: batches of paths drawn once, paid by every support set."""
+        seed = np.uint64(self.seed)
+        start = (first + b) * BLOCK_SIZE
+        stop = min(start + BLOCK_SIZE, self.paths)
+        offset = first * BLOCK_SIZE
+        sums, hist, hist_sq = self.sums[b], self.block_hist[b], self.block_hist_sq[b]
+        sums[:] = 0.0
+        lo, hi = HIST_BINS, -1
+        deals, lays = self.run_pass.deals, self.run_pass.lays
+        while start < stop:
+            n = draw_paths(seed, start, stop, self.model, self.groups, self.draws, deals[0],
+                           work.path, work.store, self.block_defaults[b])
+            for v in range(len(deals)):
+                lo_v, hi_v = cash_paths(n, start, offset, work.store, deals[v], lays[v],
+                                        work.path, work.cash[v], work.scratch[v], sums[v],
+                                        hist, hist_sq, v == 0, record)
+                if v == 0:
+                    lo, hi = min(lo, lo_v), max(hi, hi_v)
+            start += n
+        self.hist_range[b] = lo, hi
 
     def run(self, first: int, nb: int) -> ChunkResult:
         lo_path, hi_path = first * BLOCK_SIZE, min((first + nb) * BLOCK_SIZE, self.paths)
         n_tr = self.plan.n_tranches
-        rows = ((np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
-                 np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
-        simulate_blocks(np.uint64(self.seed), (first, nb, BLOCK_SIZE, self.paths), self.model,
-                        self.groups, self.draws, *self.deal,
-                        BlockRows(self.sums, self.block_hist, self.block_defaults,
-                                  self.hist_range, self.block_hist_sq), RecordRows(*rows))
+        record = (RecordRows(np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
+                             np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
+        n_threads = min(self.threads, nb)
+
+        def part(i: int) -> None:
+            for b in range(i, nb, n_threads):
+                self._block(first, b, self.works[i], record)
+
+        on_threads(part, n_threads)
         hist = []
         keep_sq = self.block_hist_sq.shape[1] > 0
         for b in range(nb):
@@ -150,23 +185,28 @@ class ChunkRunner:
             if keep_sq:
                 self.block_hist_sq[b, lo:hi + 1] = 0.0
         result = ChunkResult(first, self.sums[:nb].copy(), hist,
-                             self.block_defaults[:nb].copy(), rows if self.record else None)
+                             self.block_defaults[:nb].copy(),
+                             tuple(record) if self.record else None)
         self.block_defaults[:nb] = 0.0
         return result
 
 
 class Folder:
-    """Folds chunk results strictly in block order, so any backend gives the same bits."""
+    """Folds chunk results strictly in block order, so any backend gives the same bits;
+    one accumulator row per Plan of the set (the histogram and the obligors' defaults are
+    the shared draw's)."""
 
-    def __init__(self, plan: Plan, paths: int, record: bool, z_scale: float = 1.0):
+    def __init__(self, plans, paths: int, record: bool, z_scale: float = 1.0):
+        plans = tuple(plans)
+        plan = plans[0]
         self.paths = paths
-        self.layout = plan_layout(plan)
-        self.err_col = self.layout.pool + L.POOL_CASH_ERROR
-        self.acc = np.zeros(self.layout.width)
+        self.layouts = [plan_layout(p) for p in plans]
+        self.err_cols = [lay.pool + L.POOL_CASH_ERROR for lay in self.layouts]
+        self.acc = np.zeros((len(plans), max(lay.width for lay in self.layouts)))
         self.hist = np.zeros(HIST_BINS)
         self.hist_sq = np.zeros(HIST_BINS) if weighted(plan, z_scale) else None
         self.defaults = np.zeros(plan.n_obligors)
-        self.max_err = 0.0
+        self.max_err = np.zeros(len(plans))
         n_tr = plan.n_tranches
         self.rec = (PathRecord(np.empty(paths), np.empty((paths, n_tr)), np.empty((paths, n_tr)))
                     if record else None)
@@ -176,8 +216,9 @@ class Folder:
         if chunk.first != self.next_block:
             raise RuntimeError("chunks must be folded in block order")
         for b in range(chunk.sums.shape[0]):
-            self.max_err = max(self.max_err, chunk.sums[b, self.err_col])
-            chunk.sums[b, self.err_col] = 0.0
+            for v, col in enumerate(self.err_cols):
+                self.max_err[v] = max(self.max_err[v], chunk.sums[b, v, col])
+                chunk.sums[b, v, col] = 0.0
             self.acc += chunk.sums[b]
             lo, hi, weights, squares = chunk.hist[b]
             if hi >= lo:
@@ -193,9 +234,14 @@ class Folder:
             self.rec.loss[lo_path:lo_path + n] = chunk.record[2]
         self.next_block += chunk.sums.shape[0]
 
+    def all_totals(self) -> list[Totals]:
+        """One :class:`Totals` per Plan of the set (the record is the first's)."""
+        return [Totals(self.paths, self.acc[v, :lay.width].copy(), float(self.max_err[v]),
+                       self.hist, self.defaults, lay, self.rec if v == 0 else None,
+                       self.hist_sq) for v, lay in enumerate(self.layouts)]
+
     def totals(self) -> Totals:
-        return Totals(self.paths, self.acc, self.max_err, self.hist, self.defaults, self.layout,
-                      self.rec, self.hist_sq)
+        return self.all_totals()[0]
 
 
 def chunks(paths: int, chunk_blocks: int) -> Iterator[tuple[int, int]]:
@@ -230,16 +276,38 @@ def simulate(plan: Plan, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_C
     numbers). ``backend`` (see :mod:`engine.backends`) runs the chunks elsewhere, e.g. on
     a Dask cluster; results are bit-identical to the local run.
     """
-    check_paths(plan, paths, record)
+    return simulate_set([plan], paths, seed, chunk_blocks=chunk_blocks, progress=progress,
+                        z_scale=z_scale, record=record, backend=backend)[0]
+
+
+def simulate_set(plans, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
+                 progress: Progress | None = None, z_scale: float = 1.0,
+                 record: bool = False, backend=None) -> list[Totals]:
+    """Simulate several support sets of one deal on the same paths in one pass: every path's
+    defaults and haircuts are drawn once (by the first Plan) and each Plan's waterfall runs
+    on them. Returns one :class:`Totals` per Plan, bit-identical to simulating each alone
+    with the same seed (``record`` keeps the first Plan's per-path outcomes). Sets larger
+    than :data:`engine.variants.MAX_PASS` run in several passes."""
+    plans = list(plans)
+    if not plans:
+        raise ValueError("simulate_set needs at least one Plan")
+    for plan in plans:
+        check_paths(plan, paths, record)
     if chunk_blocks < 1:
         raise ValueError("chunk_blocks must be at least 1")
-    folder = Folder(plan, paths, record, z_scale)
-    if backend is not None:
-        return backend.simulate(plan, paths, seed, chunk_blocks, z_scale, record, folder,
-                                progress)
-    runner = ChunkRunner(plan, paths, seed, chunk_blocks, z_scale, record)
-    for first, nb in chunks(paths, chunk_blocks):
-        folder.add(runner.run(first, nb))
-        if progress is not None:
-            progress(min((first + nb) * BLOCK_SIZE, paths), paths)
-    return folder.totals()
+    out = []
+    for lo in range(0, len(plans), MAX_PASS):
+        part = tuple(plans[lo:lo + MAX_PASS])
+        keep = record and lo == 0
+        folder = Folder(part, paths, keep, z_scale)
+        if backend is not None:
+            out += backend.simulate(part, paths, seed, chunk_blocks, z_scale, keep, folder,
+                                    progress)
+            continue
+        runner = ChunkRunner(part, paths, seed, chunk_blocks, z_scale, keep)
+        for first, nb in chunks(paths, chunk_blocks):
+            folder.add(runner.run(first, nb))
+            if progress is not None:
+                progress(min((first + nb) * BLOCK_SIZE, paths), paths)
+        out += folder.all_totals()
+    return out

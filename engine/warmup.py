@@ -56,7 +56,7 @@ def cache_folder() -> Path:
 
 def kernels_cached() -> bool:
     """Has numba compiled (and cached) the fused kernel on this install yet?"""
-    return any(cache_folder().rglob("_kernels.simulate_blocks-*.nbi"))
+    return any(cache_folder().rglob("_kernels.cash_paths-*.nbi"))
 
 
 def warm_up(say=print) -> float:

@@ -42,7 +42,8 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "engine.waterfall.bundles", "engine.waterfall.codes", "engine.waterfall.collateral",
               "engine.waterfall.program")),
     ("kernels", ("engine._kernels", "engine.layout", "engine.default", "engine.waterfall")),
-    ("drivers", ("engine.simulate", "engine.sampling", "engine.deterministic",
+    ("drivers", ("engine.simulate", "engine.variants", "engine.threads", "engine.sampling",
+                 "engine.deterministic",
                  "engine.backends", "engine.accumulate")),
     ("rating and analysis", ("engine.rating", "engine.analysis", "engine.result")),
     # track runs engine.api.run at closing and at every state

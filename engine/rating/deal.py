@@ -38,7 +38,8 @@ from engine.result import Result, build_result, sampling_warnings
 from engine.sampling import importance_plan
 from engine.scenario.edit import standalone, without_support
 from engine.scenario.models import SEED_LIMIT
-from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate
+from engine.variants import drawn_like
+from engine.simulate import DEFAULT_CHUNK_BLOCKS, Totals, simulate, simulate_set
 from engine.analysis.breakeven import break_even_rates
 from engine.analysis.large_obligor import apply_large_obligor_test
 from engine.rating.tdr_bdr import grade_for, pool_wal_years, target_default_rates
@@ -101,11 +102,16 @@ class Stages:
         self.n += n
 
     def stage(self):
+        return self.stages(1)
+
+    def stages(self, k: int):
+        """The next ``k`` stages run as one pass: its progress counts ``k`` times."""
         i = self.next
-        self.next += 1
+        self.next += k
         if self.progress is None:
             return None
-        return lambda done, total: self.progress(i * self.paths + done, self.n * self.paths)
+        return lambda done, total: self.progress(i * self.paths + k * done,
+                                                 self.n * self.paths)
 
 
 @dataclass
@@ -129,34 +135,32 @@ def simulate_deal(scenario, plan: Plan, paths: int, seed: int, *, compile_kwargs
                   chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> DealRuns:
     """Simulate the (aimed) ``plan`` of ``scenario``, its standalone structure (a deal
     without credit support is its own: simulated once) and each run of its support ladder
-    (the same Plan with the supporters' default dates fixed)."""
+    (the same Plan with the supporters' default dates fixed), in one pass: every path's
+    defaults and haircuts are drawn once and paid by each support set's waterfall."""
     steps = support_ladder(scenario, plan)
     stages = stages or Stages(None, 2, paths)
     stages.add(len(steps))
-    totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
-                      record=record, backend=backend)
     alone_scenario = standalone(scenario)
     if alone_scenario is scenario:
         # no credit support: the standalone structure is the deal, on the same paths (the
         # same numbers, without simulating them twice)
+        totals = simulate(plan, paths, seed, chunk_blocks=chunk_blocks,
+                          progress=stages.stage(), record=record, backend=backend)
         done = stages.stage()
         if done is not None:
             done(paths, paths)
         return DealRuns(plan, totals, scenario, plan, totals)
-    alone = aimed_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
-    alone_totals = simulate(alone, paths, seed, chunk_blocks=chunk_blocks,
-                            progress=stages.stage(), backend=backend)
-    ladder = ladder_totals(plan, steps, paths, seed, stages, backend, chunk_blocks)
-    return DealRuns(plan, totals, alone_scenario, alone, alone_totals, ladder)
+    alone = drawn_like(compile_plan(alone_scenario, **(compile_kwargs or {})), plan)
+    runs = [plan, alone] + ladder_plans(plan, steps)
+    totals = simulate_set(runs, paths, seed, chunk_blocks=chunk_blocks,
+                          progress=stages.stages(len(runs)), record=record, backend=backend)
+    return DealRuns(plan, totals[0], alone_scenario, alone, totals[1],
+                    list(zip(steps, totals[2:])))
 
 
-def ladder_totals(plan: Plan, steps: list, paths: int, seed: int, stages: Stages, backend,
-                  chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> list:
-    """``[(LadderStep, Totals)]``: each step's run, the Plan with its supporters' default
-    dates fixed, on the same paths."""
-    return [(step, simulate(dataclasses.replace(plan, as_supporter=step.as_supporter), paths,
-                            seed, chunk_blocks=chunk_blocks, progress=stages.stage(),
-                            backend=backend)) for step in steps]
+def ladder_plans(plan: Plan, steps: list) -> list[Plan]:
+    """Each ladder step's run: the Plan with its supporters' default dates fixed."""
+    return [dataclasses.replace(plan, as_supporter=step.as_supporter) for step in steps]
 
 
 def simulated_method(scenario) -> str:
@@ -380,13 +384,13 @@ def reliance(scenario, result: Result, base: Plan, paths: int, seed: int, *, sta
     out = []
     for sup in scenario.credit_support:
         changed = without_support(scenario, [sup.id])
-        plan = aimed_like(compile_plan(changed), base)
+        plan = drawn_like(compile_plan(changed), base)
         steps = support_ladder(changed, plan)
         stages.add(len(steps))
-        totals = simulate(plan, paths, seed, progress=stages.stage(), backend=backend)
-        joint = joint_default_result(changed, plan, totals, tables, info)
-        ladder = ladder_results(changed, plan, ladder_totals(plan, steps, paths, seed, stages,
-                                                             backend), tables, info)
+        totals = simulate_set([plan] + ladder_plans(plan, steps), paths, seed,
+                              progress=stages.stages(1 + len(steps)), backend=backend)
+        joint = joint_default_result(changed, plan, totals[0], tables, info)
+        ladder = ladder_results(changed, plan, list(zip(steps, totals[1:])), tables, info)
         rows = []
         for k, (tranche, row, jrow) in enumerate(zip(scenario.tranches, result.tranche_rows,
                                                      joint.tranche_rows)):

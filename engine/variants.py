@@ -1,0 +1,112 @@
+"""The support sets of one pass: several Plans of one deal (the full deal, its standalone
+structure, the rating ladder's runs) simulated on the same draw of defaults and haircuts,
+each through its own waterfall. Plans may share a pass when they draw the same paths: the
+same obligors, default model, pool and collateral draws."""
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+
+from engine import layout as L
+from engine._kernels import PathStore, PathWork
+from engine.default._kernels import make_default_work
+from engine.waterfall._outcome_kernels import make_cash_outputs, make_cash_scratch
+
+
+def _leaves(value, prefix=""):
+    """``(name, leaf)`` of a nest of named tuples, arrays and numbers."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        for name, item in zip(value._fields, value):
+            yield from _leaves(item, f"{prefix}{name}.")
+    else:
+        yield prefix.rstrip("."), value
+
+
+def _equal(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _same(x, y, skip: str = "") -> bool:
+    """Are two nests equal leaf by leaf (``skip`` a leaf's name left out)?"""
+    lx, ly = list(_leaves(x)), list(_leaves(y))
+    return len(lx) == len(ly) and all(
+        nx == ny and (nx == skip or _equal(vx, vy)) for (nx, vx), (ny, vy) in zip(lx, ly))
+
+
+#: The fields of a Plan that decide its paths' draws (the default side and its aim).
+DRAW_FIELDS = ("factors", "pd_curves", "thresholds", "dof", "groups", "exposure", "ob_key",
+               "z_shift", "twist_target", "defensive_share")
+
+
+def drawn_like(plan, base):
+    """``plan`` (a support set of ``base``'s deal with the same obligors: its standalone
+    structure, a deal without one support) drawing ``base``'s paths: ``base``'s default
+    model, factor structure and aim. Without it a support set whose providers name no other
+    deal would fit its own factor structure to fewer obligors, and its paths would differ.
+    """
+    if plan.obligor_ids != base.obligor_ids:
+        raise ValueError("a support set must keep its deal's obligors to share its paths")
+    return dataclasses.replace(plan, **{f: getattr(base, f) for f in DRAW_FIELDS})
+
+
+def check_same_paths(main, other) -> None:
+    """Refuse a Plan that would not draw ``main``'s paths (ValueError naming what differs)."""
+    if other.obligor_ids != main.obligor_ids:
+        raise ValueError("a pass's Plans must have the same obligors")
+    if not _same(other.default_model(1.0), main.default_model(1.0)) or not _same(
+            other.groups.bundle(), main.groups.bundle()):
+        raise ValueError("a pass's Plans must have the same default model")
+    if not _same(other.haircut_draws(), main.haircut_draws()):
+        raise ValueError("a pass's Plans must draw the same haircuts")
+    for name in ("coll_ptr", "asset_term", "ob_asset_ptr", "ob_asset_idx"):
+        if not _equal(getattr(other, name), getattr(main, name)):
+            raise ValueError(f"a pass's Plans must have the same pool ({name})")
+
+
+#: Most support sets in one pass (each keeps its own cash arrays per thread).
+MAX_PASS = 16
+#: Most defaulters a path store holds (paths x obligors up to this; one path always fits).
+STORE_CAPACITY = 1 << 20
+
+
+class Pass:
+    """The support sets of one pass: each Plan's Deal and row layout (the first Plan draws
+    the paths; the others are checked to draw the same)."""
+
+    def __init__(self, plans):
+        self.plans = tuple(plans)
+        if not self.plans:
+            raise ValueError("a pass needs at least one Plan")
+        for other in self.plans[1:]:
+            check_same_paths(self.plans[0], other)
+        self.deals = [p.deal() for p in self.plans]
+        self.lays = [L.row_layout(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
+                                  p.horizon, len(p.cap_obligors)) for p in self.plans]
+
+    def work(self, groups, batch: int) -> "ThreadWork":
+        """One thread's work arrays for batches of ``batch`` paths."""
+        plan = self.plans[0]
+        n_f = plan.default_model(1.0).z_shift.shape[0]
+        n_obl, n_coll = plan.n_obligors, plan.coll_value.shape[0]
+        path = PathWork(np.zeros(n_f), np.zeros(n_f),
+                        np.full(n_obl, plan.horizon + 1, dtype=np.int64),
+                        np.zeros(n_obl, dtype=np.int64), make_default_work(groups),
+                        np.zeros(n_coll))
+        cap = max(n_obl, min(batch * n_obl, STORE_CAPACITY))
+        store = PathStore(np.zeros(batch), np.zeros(batch + 1, dtype=np.int64),
+                          np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64),
+                          np.zeros((batch, n_coll)))
+        return ThreadWork(path, store, [make_cash_outputs(d) for d in self.deals],
+                          [make_cash_scratch(d, n_obl) for d in self.deals])
+
+
+class ThreadWork(NamedTuple):
+    """A thread's arrays: the path work, the path store, each support set's cash."""
+
+    path: PathWork
+    store: PathStore
+    cash: list
+    scratch: list
