@@ -20,7 +20,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from engine import layout as L
 from engine.default._kernels import (
     STREAM_HAIRCUT,
     norm_cdf,
@@ -28,8 +27,15 @@ from engine.default._kernels import (
     stream_key,
 )
 from engine.default._mixture_kernels import draw_weighted_defaults
+from engine._path_outcomes import (
+    V_DEFAULT_RATE,
+    V_TR,
+    V_TRANCHES,
+    add_values,
+    copy_values,
+    fill_values,
+)
 from engine.waterfall._kernels import run_path_cash
-from engine.waterfall._outcome_kernels import cash_error, tranche_outcome
 
 
 class PathWork(NamedTuple):
@@ -85,65 +91,6 @@ def draw_haircuts(seed, path, z0, defaulters, n_defaulters, obligor_default, dea
                 out[c] = haircut_from_uniform(norm_cdf(w), draws.tables[draws.table[c]])
 
 
-@njit(cache=True, inline="always")
-def add_tranche(sums, k, w, defaulted, loss, wal):
-    """One path's outcome of tranche ``k`` into a row."""
-    c = L.TR_COLS * k
-    if defaulted:
-        sums[c + L.TR_DEFAULT] += w
-        sums[c + L.TR_DEFAULT_SQ] += w * w
-    sums[c + L.TR_LOSS] += w * loss
-    sums[c + L.TR_LOSS_SQ] += w * loss * w * loss
-    if wal >= 0.0:
-        sums[c + L.TR_PAID] += w
-        sums[c + L.TR_WAL] += w * wal
-        sums[c + L.TR_PAID_SQ] += w * w
-        sums[c + L.TR_WAL_SQ] += w * wal * w * wal
-        sums[c + L.TR_PAID_WAL] += w * w * wal
-
-
-@njit(cache=True, inline="always")
-def add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel):
-    """One path's pool, support, trigger, timing and capacity outcomes into a row."""
-    horizon = deal.horizon
-    c = lay.pool
-    sums[c + L.POOL_DEFAULT_RATE] += w * dr
-    sums[c + L.POOL_DEFAULT_RATE_SQ] += w * dr * w * dr
-    sums[c + L.POOL_LOSS_RATE] += w * lr
-    sums[c + L.POOL_LOSS_RATE_SQ] += w * lr * w * lr
-    sums[c + L.POOL_WEIGHT] += w
-    sums[c + L.POOL_WEIGHT_SQ] += w * w
-    err = abs(cash_error(deal, out))
-    if err > sums[c + L.POOL_CASH_ERROR]:
-        sums[c + L.POOL_CASH_ERROR] = err
-    for s in range(out.sup_paid.shape[1]):
-        amount = 0.0
-        back = 0.0
-        for t in range(1, horizon + 1):
-            amount += out.sup_paid[t, s]
-            back += out.reimb_paid[t, s]
-        c = lay.support + L.SUP_COLS * s
-        sums[c + L.SUP_PAID] += w * amount
-        sums[c + L.SUP_PAID_SQ] += w * amount * w * amount
-        if amount > 0.0:
-            sums[c + L.SUP_CALLED] += w
-        sums[c + L.SUP_REIMBURSED] += w * back
-    for r in range(out.trig_period.shape[0]):
-        if out.trig_period[r] <= horizon:
-            c = lay.trigger + L.TRIG_COLS * r
-            sums[c + L.TRIG_FIRED] += w
-            sums[c + L.TRIG_FIRED_PERIOD] += w * out.trig_period[r]
-    if accel <= horizon:
-        sums[lay.accelerated] += w
-    for t in range(1, horizon + 1):
-        if scratch.default_by_t[t] > 0.0:
-            sums[lay.timing + t] += w * scratch.default_by_t[t] / deal.pool_balance
-    cap_obligors = deal.support.cap_obligors
-    for r in range(cap_obligors.shape[0]):
-        if scratch.exhausted[cap_obligors[r]] <= horizon:
-            sums[lay.capacity + r] += w
-
-
 class PathStore(NamedTuple):
     """A batch of drawn paths, kept for the support sets' waterfalls: path ``i``'s weight,
     its defaulters ``obligor[ptr[i]:ptr[i + 1]]`` with their default dates ``when`` (in
@@ -197,16 +144,85 @@ def draw_paths(seed, start, stop, model, groups, draws, deal, work, store, defau
     return i
 
 
+#: How a support set may take the main set's outcome of a path (``Reuse.twin``).
+TWIN_NONE = 0
+TWIN_LADDER = 1      # the main set's deal with other supporters' dates fixed
+TWIN_ALONE = 2       # the main set's deal without any credit support
+
+
+class Reuse(NamedTuple):
+    """What a support set's waterfall may take instead of running. A path without defaults
+    has the same outcome on every such path (worked out once per thread). The main set's
+    outcome of a path is a ladder run's when every supporter whose date the run fixes
+    fares as in the main run, or when none of the supports those supporters stand behind
+    was asked to pay (and no trigger names them); it is the standalone structure's when no
+    support at all was asked to pay (the supports' values left out: ``take``)."""
+
+    rows: np.ndarray         # (batch, values) the main set's outcome of each stored path
+    own: np.ndarray          # (1, values) this set's outcome of the current path
+    memo: np.ndarray         # (1, values) this set's outcome of a path without defaults
+    ready: np.ndarray        # (1,) int64: 1 once ``memo`` is worked out
+    twin: int                # TWIN_*
+    obligors: np.ndarray     # the supporters whose fixed dates differ from the main set's
+    fixed_main: np.ndarray   # (obligors,) the main set's ``as_supporter``
+    fixed: np.ndarray        # (obligors,) this set's
+    by_claims: bool          # may a path without claims on ``touch`` be taken?
+    touch: np.ndarray        # the main set's supports whose claim makes a path this set's own
+    claims_at: int           # first claim value in a main row
+    take: np.ndarray         # this set's values from a main row (empty: the same values)
+
+
+@njit(cache=True, inline="always")
+def _effective(fixed, tau, horizon):
+    """A supporter's date as the waterfall reads it (before date 1 or after the horizon are
+    all alike: ``provider_up`` asks ``> t``, triggers ``<= t``, for ``1 <= t <= horizon``)."""
+    when = tau if fixed < 0 else fixed
+    return max(1, min(when, horizon + 1))
+
+
+@njit(cache=True, inline="always")
+def _fares_alike(store, i, reuse, horizon):
+    """Does every supporter whose date the set fixes differently fare on stored path ``i``
+    as in the main set's run?"""
+    for q in range(reuse.obligors.shape[0]):
+        j = reuse.obligors[q]
+        tau = horizon + 1
+        for p in range(store.ptr[i], store.ptr[i + 1]):
+            if store.obligor[p] == j:
+                tau = store.when[p]
+        if _effective(reuse.fixed[j], tau, horizon) != _effective(reuse.fixed_main[j], tau,
+                                                                   horizon):
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _takes_main(store, i, reuse, horizon):
+    """May the set take the main set's outcome of stored path ``i``?"""
+    if reuse.twin == TWIN_NONE:
+        return False
+    if reuse.twin == TWIN_LADDER and _fares_alike(store, i, reuse, horizon):
+        return True
+    if not reuse.by_claims:
+        return False
+    for q in range(reuse.touch.shape[0]):
+        if reuse.rows[i, reuse.claims_at + reuse.touch[q]] != 0.0:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, hist, hist_sq,
-               main, record):
+               main, record, reuse):
     """The waterfall of one support set (``deal``, its row layout ``lay``) on the ``n``
     stored paths ``first ..``: each path's outcomes into ``sums``; with ``main`` also the
-    pool default-rate histogram ``hist`` (``hist_sq``) and the ``record`` rows
-    (``path - offset``). Returns the lowest and highest histogram bin used. Holds no GIL
-    and allocates nothing."""
+    pool default-rate histogram ``hist`` (``hist_sq``), the ``record`` rows
+    (``path - offset``) and each path's outcome in ``reuse.rows``. A path whose outcome is
+    known (:class:`Reuse`) is not run again. Returns the lowest and highest histogram bin
+    used. Holds no GIL and allocates nothing."""
     tau, defaulters, haircut = work.tau, work.defaulters, work.haircut
     path_weight, path_default, path_loss = record.weight, record.default, record.loss
+    rows, own, memo = reuse.rows, reuse.own, reuse.memo
     n_tr = deal.notes.balance.shape[0]
     n_coll = haircut.shape[0]
     hist_bins = hist.shape[0]
@@ -216,25 +232,44 @@ def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, his
         path = first + i
         w = store.weight[i]
         n_def = store.ptr[i + 1] - store.ptr[i]
-        for r in range(n_def):
-            q = store.ptr[i] + r
-            defaulters[r] = store.obligor[q]
-            tau[store.obligor[q]] = store.when[q]
-        for c in range(n_coll):
-            haircut[c] = store.haircut[i, c]
-        dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
-        for r in range(n_def):
-            tau[defaulters[r]] = deal.horizon + 1
-        for k in range(n_tr):
-            d, loss, wal = tranche_outcome(k, deal, out)
-            if main and path_weight.shape[0] > 0:
-                r = path - offset
-                path_weight[r] = w
-                path_default[r, k] = d
-                path_loss[r, k] = loss
-            add_tranche(sums, k, w, d, loss, wal)
-        add_deal(sums, lay, w, deal, out, scratch, dr, lr, accel)
+        vals, r = (rows, i) if main else (own, 0)
+        in_rows = main
+        if n_def == 0 and reuse.ready[0] == 1:
+            vals, r = memo, 0
+            in_rows = False
+        elif not main and _takes_main(store, i, reuse, deal.horizon):
+            if reuse.take.shape[0] == 0:
+                vals, r = rows, i
+            else:
+                for c in range(reuse.take.shape[0]):
+                    own[0, c] = rows[i, reuse.take[c]]
+        else:
+            for q in range(n_def):
+                p = store.ptr[i] + q
+                defaulters[q] = store.obligor[p]
+                tau[store.obligor[p]] = store.when[p]
+            for c in range(n_coll):
+                haircut[c] = store.haircut[i, c]
+            dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
+            for q in range(n_def):
+                tau[defaulters[q]] = deal.horizon + 1
+            fill_values(deal, out, scratch, dr, lr, accel, vals, r)
+            if n_def == 0:
+                copy_values(vals, r, memo, 0)
+                reuse.ready[0] = 1
         if main:
+            if not in_rows:
+                copy_values(vals, r, rows, i)
+                vals, r = rows, i
+            if path_weight.shape[0] > 0:
+                row = path - offset
+                path_weight[row] = w
+                for k in range(n_tr):
+                    path_default[row, k] = vals[r, V_TRANCHES + V_TR * k]
+                    path_loss[row, k] = vals[r, V_TRANCHES + V_TR * k + 1]
+        add_values(sums, lay, w, deal, vals, r)
+        if main:
+            dr = vals[r, V_DEFAULT_RATE]
             bin_ = min(max(int(dr * (hist_bins - 1) + 1e-9), 0), hist_bins - 1)
             hist[bin_] += w
             if hist_sq.shape[0] > 0:

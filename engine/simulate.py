@@ -157,7 +157,7 @@ class ChunkRunner:
             for v in range(len(deals)):
                 lo_v, hi_v = cash_paths(n, start, offset, work.store, deals[v], lays[v],
                                         work.path, work.cash[v], work.scratch[v], sums[v],
-                                        hist, hist_sq, v == 0, record)
+                                        hist, hist_sq, v == 0, record, work.reuse[v])
                 if v == 0:
                     lo, hi = min(lo, lo_v), max(hi, hi_v)
             start += n

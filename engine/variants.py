@@ -10,30 +10,11 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import layout as L
-from engine._kernels import PathStore, PathWork
+from engine._kernels import PathStore, PathWork, Reuse
+from engine._path_outcomes import value_parts
+from engine.twins import TwinRule, claims_at, equal, same, twin_rule
 from engine.default._kernels import make_default_work
 from engine.waterfall._outcome_kernels import make_cash_outputs, make_cash_scratch
-
-
-def _leaves(value, prefix=""):
-    """``(name, leaf)`` of a nest of named tuples, arrays and numbers."""
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        for name, item in zip(value._fields, value):
-            yield from _leaves(item, f"{prefix}{name}.")
-    else:
-        yield prefix.rstrip("."), value
-
-
-def _equal(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))
-
-
-def _same(x, y, skip: str = "") -> bool:
-    """Are two nests equal leaf by leaf (``skip`` a leaf's name left out)?"""
-    lx, ly = list(_leaves(x)), list(_leaves(y))
-    return len(lx) == len(ly) and all(
-        nx == ny and (nx == skip or _equal(vx, vy)) for (nx, vx), (ny, vy) in zip(lx, ly))
 
 
 #: The fields of a Plan that decide its paths' draws (the default side and its aim).
@@ -56,13 +37,13 @@ def check_same_paths(main, other) -> None:
     """Refuse a Plan that would not draw ``main``'s paths (ValueError naming what differs)."""
     if other.obligor_ids != main.obligor_ids:
         raise ValueError("a pass's Plans must have the same obligors")
-    if not _same(other.default_model(1.0), main.default_model(1.0)) or not _same(
+    if not same(other.default_model(1.0), main.default_model(1.0)) or not same(
             other.groups.bundle(), main.groups.bundle()):
         raise ValueError("a pass's Plans must have the same default model")
-    if not _same(other.haircut_draws(), main.haircut_draws()):
+    if not same(other.haircut_draws(), main.haircut_draws()):
         raise ValueError("a pass's Plans must draw the same haircuts")
     for name in ("coll_ptr", "asset_term", "ob_asset_ptr", "ob_asset_idx"):
-        if not _equal(getattr(other, name), getattr(main, name)):
+        if not equal(getattr(other, name), getattr(main, name)):
             raise ValueError(f"a pass's Plans must have the same pool ({name})")
 
 
@@ -85,6 +66,10 @@ class Pass:
         self.deals = [p.deal() for p in self.plans]
         self.lays = [L.row_layout(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
                                   p.horizon, len(p.cap_obligors)) for p in self.plans]
+        self.widths = [value_parts(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
+                                   p.horizon, len(p.cap_obligors))["width"] for p in self.plans]
+        self.rules = [TwinRule()] + [twin_rule(self.plans[0], self.deals[0], p, d)
+                                     for p, d in zip(self.plans[1:], self.deals[1:])]
 
     def work(self, groups, batch: int) -> "ThreadWork":
         """One thread's work arrays for batches of ``batch`` paths."""
@@ -99,14 +84,23 @@ class Pass:
         store = PathStore(np.zeros(batch), np.zeros(batch + 1, dtype=np.int64),
                           np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64),
                           np.zeros((batch, n_coll)))
+        rows = np.zeros((batch, self.widths[0]))
+        main = self.deals[0].support.as_supporter
+        at = claims_at(self.plans[0])
+        reuse = [Reuse(rows, np.zeros((1, width)), np.zeros((1, width)),
+                       np.zeros(1, dtype=np.int64), rule.twin, rule.obligors, main,
+                       d.support.as_supporter, rule.by_claims, rule.touch, at, rule.take)
+                 for d, width, rule in zip(self.deals, self.widths, self.rules)]
         return ThreadWork(path, store, [make_cash_outputs(d) for d in self.deals],
-                          [make_cash_scratch(d, n_obl) for d in self.deals])
+                          [make_cash_scratch(d, n_obl) for d in self.deals], reuse)
 
 
 class ThreadWork(NamedTuple):
-    """A thread's arrays: the path work, the path store, each support set's cash."""
+    """A thread's arrays: the path work, the path store, each support set's cash and what
+    it may reuse."""
 
     path: PathWork
     store: PathStore
     cash: list
     scratch: list
+    reuse: list              # each support set's :class:`engine._kernels.Reuse`

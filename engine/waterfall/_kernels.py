@@ -140,6 +140,7 @@ def _schedule_events(deal, n_def, scratch):
     s_guar_paid, s_guar_back = scratch.guar_paid, scratch.guar_back
     for s in range(su.kind.shape[0]):
         scratch.cap_left[s] = su.cap[s]
+        scratch.claimed[s] = 0.0
     for r in range(su.cap_obligors.shape[0]):
         scratch.cap_used[su.cap_obligors[r]] = 0.0
         scratch.exhausted[su.cap_obligors[r]] = deal.horizon + 1
@@ -366,6 +367,7 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
         need = need_i + need_p
         if need <= 0.0:
             continue
+        scratch.claimed[s] = 1.0
         paid = 0.0
         if provider_up(sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
             paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),

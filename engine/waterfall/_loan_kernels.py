@@ -153,8 +153,6 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
         if tau + s_offset[d, q - base] != t:
             continue
         j = sup_provider[s]
-        if not provider_up(j, t, obligor_default, su.as_supporter, s_exhausted):
-            continue  # provider has defaulted or run out: pays nothing
         received = s_coll_pool[d]
         for q2 in range(base, cov_ptr[i + 1]):
             received += s_guar_paid[d, q2 - base]
@@ -167,6 +165,10 @@ def _asset_events(t, d, i, tau, obligor_default, deal, haircut, out, scratch):
         else:
             p = sup_share[s] * (s_ead[d] - s_coll_pool[d])
         p = min(p, uncovered, s_cap_left[s])
+        if p > 0.0:
+            scratch.claimed[s] = 1.0
+        if not provider_up(j, t, obligor_default, su.as_supporter, s_exhausted):
+            continue  # provider has defaulted or run out: pays nothing
         p = draw_capacity(j, p, t, ob_capacity, s_cap_used, s_exhausted)
         if p > 0.0:
             s_cap_left[s] -= p

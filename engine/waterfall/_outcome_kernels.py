@@ -122,4 +122,4 @@ def make_cash_scratch(deal, n_obligors):
         event_slots=np.zeros(n_assets * deal.horizon, dtype=i64),
         row_lost=np.zeros((n_rows, t1 + 1)), plain_lost=np.zeros((n_rows, t1 + 1)),
         rows_hit=np.zeros(n_rows, dtype=i64), row_from=np.zeros(n_rows, dtype=i64),
-        int_counted=np.zeros(n_tr), n_slots=np.zeros(1, dtype=i64))
+        int_counted=np.zeros(n_tr), n_slots=np.zeros(1, dtype=i64), claimed=np.zeros(n_sup))
