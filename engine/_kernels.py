@@ -18,7 +18,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.default._kernels import (
     STREAM_HAIRCUT,
@@ -170,6 +170,7 @@ class Reuse(NamedTuple):
     touch: np.ndarray        # the main set's supports whose claim makes a path this set's own
     claims_at: int           # first claim value in a main row
     take: np.ndarray         # this set's values from a main row (empty: the same values)
+    taken: np.ndarray        # (2,) int64: paths taken from ``memo``, from the main set
 
 
 @njit(cache=True, inline="always")
@@ -237,7 +238,9 @@ def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, his
         if n_def == 0 and reuse.ready[0] == 1:
             vals, r = memo, 0
             in_rows = False
+            reuse.taken[0] += 1
         elif not main and _takes_main(store, i, reuse, deal.horizon):
+            reuse.taken[1] += 1
             if reuse.take.shape[0] == 0:
                 vals, r = rows, i
             else:

@@ -19,7 +19,7 @@ per capacity the date it ran out; per support whether it was asked to pay
 """
 from __future__ import annotations
 
-from numba import njit
+from engine._jit import njit
 
 from engine import layout as L
 from engine.waterfall._outcome_kernels import cash_error, tranche_outcome

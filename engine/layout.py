@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from numba import njit
+from engine._jit import njit
 
 # per tranche: d = defaulted, p = some principal paid, wal = its WAL on the path
 TR_DEFAULT = 0        # w.d

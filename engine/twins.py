@@ -97,7 +97,9 @@ def _without_reimbursement(ops) -> np.ndarray:
 
 def _alone_fits(main, deal) -> bool:
     """Is ``deal`` the main deal without its supports, and nothing else changed?"""
-    if deal.support.kind.shape[0] or deal.support.cap_obligors.shape[0]:
+    caps = deal.support.cap_obligors
+    if deal.support.kind.shape[0] or (caps.shape[0] and not equal(caps,
+                                                                   main.support.cap_obligors)):
         return False
     mine, theirs = dict(leaves(main)), dict(leaves(deal))
     if mine.keys() != theirs.keys():
@@ -120,10 +122,13 @@ def _alone_fits(main, deal) -> bool:
 
 
 def _alone_rule(main_plan, main, plan) -> TwinRule:
-    """The main deal without its supports: the main row less the support values."""
+    """The main deal without its supports: the main row less the support values (and the
+    capacities, unless the standalone structure keeps its providers': no claim, none
+    ran out)."""
     parts, own = _parts(main_plan), _parts(plan)
+    end = parts["claims"] if len(plan.cap_obligors) else parts["capacities"]
     take = np.concatenate([np.arange(parts["supports"]),
-                           np.arange(parts["triggers"], parts["capacities"])]).astype(np.int64)
+                           np.arange(parts["triggers"], end)]).astype(np.int64)
     if take.shape[0] != own["width"]:
         return TwinRule()
     return TwinRule(TWIN_ALONE, by_claims=True,

@@ -89,7 +89,8 @@ class Pass:
         at = claims_at(self.plans[0])
         reuse = [Reuse(rows, np.zeros((1, width)), np.zeros((1, width)),
                        np.zeros(1, dtype=np.int64), rule.twin, rule.obligors, main,
-                       d.support.as_supporter, rule.by_claims, rule.touch, at, rule.take)
+                       d.support.as_supporter, rule.by_claims, rule.touch, at, rule.take,
+                       np.zeros(2, dtype=np.int64))
                  for d, width, rule in zip(self.deals, self.widths, self.rules)]
         return ThreadWork(path, store, [make_cash_outputs(d) for d in self.deals],
                           [make_cash_scratch(d, n_obl) for d in self.deals], reuse)

@@ -41,9 +41,10 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "engine.default.nearest_correlation",
               "engine.waterfall.bundles", "engine.waterfall.codes", "engine.waterfall.collateral",
               "engine.waterfall.program")),
-    ("kernels", ("engine._kernels", "engine._path_outcomes", "engine.layout", "engine.default", "engine.waterfall")),
-    ("drivers", ("engine.simulate", "engine.variants", "engine.twins", "engine.threads", "engine.sampling",
-                 "engine.deterministic",
+    ("kernels", ("engine._jit", "engine._kernels", "engine._path_outcomes", "engine.layout",
+                 "engine.default", "engine.waterfall")),
+    ("drivers", ("engine.simulate", "engine.variants", "engine.twins", "engine.threads",
+                 "engine.sampling", "engine.deterministic",
                  "engine.backends", "engine.accumulate")),
     ("rating and analysis", ("engine.rating", "engine.analysis", "engine.result")),
     # track runs engine.api.run at closing and at every state

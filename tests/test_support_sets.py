@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import variants
+from engine import twins, variants
 from engine.plan import compile_plan
 from engine.rating.deal import ladder_plans, support_ladder
 from engine.scenario.edit import standalone
@@ -80,3 +80,58 @@ def test_a_plan_with_other_paths_is_refused():
     shifted = dataclasses.replace(plans[1], z_shift=plans[1].z_shift + 0.1)
     with pytest.raises(ValueError, match="default model"):
         simulate_set([plans[0], shifted], PATHS, 1)
+
+
+def _taken(plans, paths=PATHS, seed=3):
+    """Paths each support set took from its memo / from the main set, over all threads."""
+    from engine.simulate import BLOCK_SIZE, ChunkRunner
+
+    runner = ChunkRunner(plans, paths, seed, 64, 1.0, False)
+    runner.run(0, -(-paths // BLOCK_SIZE))
+    return np.sum([[r.taken.copy() for r in w.reuse] for w in runner.works], axis=0)
+
+
+@pytest.mark.parametrize("name, rules", [
+    # Wuhan: a trigger names the lessor, so a ladder run takes only paths where both
+    # supporters fare as in the full run; no claim route
+    ("wuhan_multi_tranche_triggers", [(twins.TWIN_ALONE, True), (twins.TWIN_LADDER, False),
+                                      (twins.TWIN_LADDER, False)]),
+    ("suzhou_bank_guarantee", [(twins.TWIN_ALONE, True), (twins.TWIN_LADDER, True),
+                               (twins.TWIN_LADDER, True)]),
+    # the standalone structure keeps the capacity of a provider whose supports are gone
+    ("shenzhen_rc_insurance", [(twins.TWIN_ALONE, True)] + [(twins.TWIN_LADDER, True)] * 3),
+])
+def test_which_support_sets_may_take_the_main_outcome(name, rules):
+    plans = _sets(name)
+    deals = [p.deal() for p in plans]
+    got = [twins.twin_rule(plans[0], deals[0], p, d) for p, d in zip(plans[1:], deals[1:])]
+    assert [(r.twin, r.by_claims) for r in got] == rules
+
+
+def test_a_changed_deal_takes_nothing_from_the_main_set():
+    plans = _sets("suzhou_bank_guarantee")
+    for other in plans[1:]:
+        richer = dataclasses.replace(other, tr_coupon=other.tr_coupon + 0.01)
+        rule = twins.twin_rule(plans[0], plans[0].deal(), richer, richer.deal())
+        assert rule.twin == twins.TWIN_NONE
+
+
+@pytest.mark.parametrize("name, takes", [
+    # Wuhan's first ladder run has the lessor defaulted from the start, and a trigger names
+    # it: every path accelerates from date 1, nothing is the full run's
+    ("wuhan_multi_tranche_triggers", [True, False, True]),
+    ("suzhou_bank_guarantee", [True, True, True]),
+    ("shenzhen_rc_insurance", [True, True, True, True]),
+    ("guangzhou_patent_sublicensing", [True, True, True]),
+])
+def test_paths_are_reused_and_the_bits_stay(name, takes):
+    plans = _sets(name)
+    taken = _taken(plans)
+    # the main set reuses its outcome of a path without defaults; the other sets take paths
+    # from the main set (the claims and fares-alike routes both are exercised here; a set
+    # that takes the main set's path without defaults never needs a memo of its own)
+    assert taken[0, 0] > 0 and taken[0, 1] == 0
+    assert list(taken[1:, 1] > 0) == takes
+    together = simulate_set(plans, PATHS, 3)
+    for plan, got in zip(plans, together):
+        _same(got, simulate(plan, PATHS, 3))

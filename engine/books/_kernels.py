@@ -10,7 +10,7 @@ entity as every other deal of the book on path ``p``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from engine._jit import njit, prange
 
 from engine._kernels import draw_haircuts
 from engine.default._kernels import draw_factors, norm_cdf, threshold_scale

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.default.bundles import DefaultWork

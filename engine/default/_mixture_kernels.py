@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.default._kernels import (
     STREAM_COMPONENT,

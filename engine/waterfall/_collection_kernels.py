@@ -4,7 +4,7 @@ date, less what the defaulted ones no longer pay (only the defaulters are visite
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall.codes import ASSET_PAST, ASSET_PLAIN
 

@@ -15,7 +15,7 @@ payments is data: integer programs walked by :mod:`engine.waterfall._program_ker
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall._program_kernels import (
     NEED,
@@ -61,23 +61,38 @@ def _zero_payments(acct):
         acct.pay_reimb[s] = 0.0
 
 
+#: ``CashScratch.plain``: the date's interest list paid with its own cash, kept while the
+#: accounts are unchanged (no commitment paid yet): ``(valid, cash left, reached
+#: to_principal, reserve top-up)``; its payments stay in the accounts and ``rem_dry``.
+PLAIN_VALID, PLAIN_LEFT, PLAIN_TO_P, PLAIN_TOPPED = 0, 1, 2, 3
+
+
 @njit(cache=True, _nrt=False)
 def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, prog, acct,
-                     bal, rem_dry, covered, gap):
+                     bal, rem_dry, covered, gap, plain):
     """``(to the interest account, to the principal account)``: the least top-up that pays
     the tranches ``covered`` marks (interest and scheduled principal), using all accounts
     first; ``bal`` are the balances before the date, ``rem_dry`` work.
 
-    The interest list runs with its own cash; if the principal list can make up every
+    The interest list runs with its own cash (once a date while no commitment pays: kept in
+    ``plain``, which :func:`_pay` takes too); if the principal list can make up every
     covered interest still short (``int_in_prin``: it has their interest steps), the
     top-up goes to the principal account; otherwise the interest account is topped up
     first (as a custom program without make-up needs).
     """
-    for k in range(bal.shape[0]):
-        rem_dry[k] = bal[k]
     pre = np.bool_(False)        # not accelerated (a value, not a literal: one walker)
-    left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int, t, pre, prog, acct, rem_dry,
-                                 gap)
+    if plain[PLAIN_VALID] == 0.0:
+        _zero_payments(acct)
+        for k in range(bal.shape[0]):
+            rem_dry[k] = bal[k]
+        left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int, t, pre, prog, acct,
+                                     rem_dry, gap)
+        plain[PLAIN_VALID] = 1.0
+        plain[PLAIN_LEFT] = left
+        plain[PLAIN_TO_P] = 1.0 if to_p else 0.0
+        plain[PLAIN_TOPPED] = topped
+    else:
+        left, to_p, topped = plain[PLAIN_LEFT], plain[PLAIN_TO_P] != 0.0, plain[PLAIN_TOPPED]
     reach = True
     for k in range(bal.shape[0]):
         if (covered[k] and not int_in_prin[k]
@@ -85,6 +100,7 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
             reach = False
     need_i = 0.0
     if not reach:
+        plain[PLAIN_VALID] = 0.0     # the accounts and rem_dry are walked again below
         _zero_payments(acct)
         _, _, _, need_i = walk(ops_int, NEED, covered, avail_int, t, pre, prog, acct, bal, gap)
         for k in range(bal.shape[0]):
@@ -342,32 +358,71 @@ def _guarantee_commitment(t, s, owed, paid, deal, obligor_default, out, scratch)
 
 
 @njit(cache=True, inline="always")
+def _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int, avail_prin, post, gap):
+    """``(to interest, to principal)``: what the tranches ``covered`` marks need on date
+    ``t`` (:func:`_commitment_need`; after acceleration the post-acceleration list's)."""
+    wf = deal.waterfall
+    if post:
+        _zero_payments(acct)
+        _, _, _, need_p = walk(wf.ops_post, NEED, covered, avail_prin, t, post, prog, acct,
+                               scratch.bal, gap)
+        return 0.0, need_p
+    return _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin,
+                            deal.notes.int_in_prin, prog, acct, scratch.bal, scratch.rem_dry,
+                            covered, gap, scratch.plain)
+
+
+@njit(cache=True, inline="always")
+def _none_needed(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
+    """Does no commitment need anything on date ``t``? With two or more, one walk for the
+    tranches any of them covers answers for all: a tranche's need does not depend on which
+    others are covered, and a commitment's is the largest of its tranches' (so at most
+    the union's). The loop in :func:`_call_commitments` gives the same numbers, slower."""
+    su = deal.support
+    covered = scratch.covered
+    n = 0
+    for k in range(covered.shape[0]):
+        covered[k] = 0
+    for s in range(su.kind.shape[0]):
+        if su.kind[s] == SUP_SHORTFALL:
+            n += 1
+            for k in range(covered.shape[0]):
+                if su.covers_tranche[s, k]:
+                    covered[k] = 1
+    if n < 2:
+        return False
+    need_i, need_p = _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int,
+                                       avail_prin, post, gap)
+    # before acceleration only while the interest list paid every covered coupon with its
+    # own cash (the plain walk still holds): each commitment's need is then computed alike
+    return need_i + need_p <= 0.0 and (post or scratch.plain[PLAIN_VALID] != 0.0)
+
+
+@njit(cache=True, inline="always")
 def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_int,
                       avail_prin, post, gap):
     """Each shortfall commitment in listed order, for what all accounts together cannot
     pay, then its guarantees for what its provider did not. Returns the accounts."""
-    su, wf = deal.support, deal.waterfall
+    su = deal.support
     sup_kind, sup_provider, sup_share, as_supporter = su.kind, su.provider, su.share, \
         su.as_supporter
     s_covered, s_cap_left, s_exhausted = scratch.covered, scratch.cap_left, scratch.exhausted
+    plain = scratch.plain
+    plain[PLAIN_VALID] = 0.0
+    if _none_needed(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
+        return avail_int, avail_prin
     for s in range(sup_kind.shape[0]):
         if sup_kind[s] != SUP_SHORTFALL:
             continue
         for k in range(su.covers_tranche.shape[1]):
             s_covered[k] = su.covers_tranche[s, k]
-        _zero_payments(acct)
-        if post:
-            need_i = 0.0
-            _, _, _, need_p = walk(wf.ops_post, NEED, s_covered, avail_prin, t, post, prog, acct,
-                                   scratch.bal, gap)
-        else:
-            need_i, need_p = _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin,
-                                              deal.notes.int_in_prin, prog, acct, scratch.bal,
-                                              scratch.rem_dry, s_covered, gap)
+        need_i, need_p = _commitment_needs(t, deal, prog, acct, scratch, s_covered, avail_int,
+                                           avail_prin, post, gap)
         need = need_i + need_p
         if need <= 0.0:
             continue
         scratch.claimed[s] = 1.0
+        plain[PLAIN_VALID] = 0.0         # the accounts change (or the provider is asked)
         paid = 0.0
         if provider_up(sup_provider[s], t, obligor_default, as_supporter, s_exhausted):
             paid = draw_capacity(sup_provider[s], min(sup_share[s] * need, s_cap_left[s]),
@@ -393,17 +448,23 @@ def _pay(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
     inlined). Returns ``(carry_int, carry_prin, topped)``: the accounts carried to the next
     date and what went into the reserve."""
     wf = deal.waterfall
+    plain = scratch.plain
+    reuse = not post and plain[PLAIN_VALID] != 0.0   # the interest list as a commitment paid it
     for k in range(deal.notes.balance.shape[0]):
-        scratch.rem[k] = scratch.bal[k]
-    _zero_payments(acct)
+        scratch.rem[k] = scratch.rem_dry[k] if reuse else scratch.bal[k]
+    if not reuse:
+        _zero_payments(acct)
     topped = 0.0
     carry_int = 0.0
     cash = avail_prin if post else avail_int
     left = 0.0
     for part in range(1 if post else 2):
         ops = wf.ops_post if post else (wf.ops_int if part == 0 else wf.ops_prin)
-        left, to_p, top, _ = pay_walk(ops, PAY, scratch.covered, cash, t, post, prog, acct,
-                                      scratch.rem, gap if part == 0 else gap - topped)
+        if part == 0 and reuse:
+            left, to_p, top = plain[PLAIN_LEFT], plain[PLAIN_TO_P] != 0.0, plain[PLAIN_TOPPED]
+        else:
+            left, to_p, top, _ = pay_walk(ops, PAY, scratch.covered, cash, t, post, prog, acct,
+                                          scratch.rem, gap if part == 0 else gap - topped)
         topped += top
         if part == 0 and not post:
             if to_p:

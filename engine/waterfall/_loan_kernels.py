@@ -7,7 +7,7 @@ defaulted loan with an event on a date.
 """
 from __future__ import annotations
 
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall.codes import (
     SUP_LOAN_GUARANTEE,

@@ -4,7 +4,7 @@ deterministic one-path mode)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall._kernels import PAYMENT_TOLERANCE
 from engine.waterfall.bundles import CashFlowsOut, CashScratch
@@ -122,4 +122,5 @@ def make_cash_scratch(deal, n_obligors):
         event_slots=np.zeros(n_assets * deal.horizon, dtype=i64),
         row_lost=np.zeros((n_rows, t1 + 1)), plain_lost=np.zeros((n_rows, t1 + 1)),
         rows_hit=np.zeros(n_rows, dtype=i64), row_from=np.zeros(n_rows, dtype=i64),
-        int_counted=np.zeros(n_tr), n_slots=np.zeros(1, dtype=i64), claimed=np.zeros(n_sup))
+        int_counted=np.zeros(n_tr), n_slots=np.zeros(1, dtype=i64), plain=np.zeros(4),
+        claimed=np.zeros(n_sup))

@@ -9,7 +9,7 @@ going to the last so that sums are exact.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall.codes import (  # ROUNDING is read from here too
     OP_FEES,
@@ -349,4 +349,4 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
 #: per path and date): a call passes two views and the list, about 130 machine words, which
 #: cost a fifth of a simple pool's path (8.1 -> 6.5 us). The top-up searches keep the call:
 #: inlining every site doubled the first run's compile time.
-pay_walk = njit(cache=True, _nrt=False, inline="always")(walk.py_func)
+pay_walk = njit(cache=True, _nrt=False, inline="always")(getattr(walk, "py_func", walk))

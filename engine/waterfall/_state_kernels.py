@@ -4,7 +4,7 @@ tranche and fee) for a deal state (:func:`engine.deterministic.run.state_after`)
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from engine._jit import njit
 
 from engine.waterfall.bundles import StateOut
 

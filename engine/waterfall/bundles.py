@@ -230,6 +230,8 @@ class CashScratch(NamedTuple):
     row_from: np.ndarray           # per schedule row: its earliest default date (0: none)
     int_counted: np.ndarray        # per tranche: interest counted by a top-up walk
     n_slots: np.ndarray            # (1,) defaulted-asset slots the path used (def_assets[:n])
+    plain: np.ndarray              # (4,) the date's interest list as paid with its own cash
+                                   # (``_kernels.PLAIN_*``), while no commitment has paid
     claimed: np.ndarray            # per support: 1.0 once asked for a positive amount on the
                                    # path (paid or not: its provider may be down)
 

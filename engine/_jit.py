@@ -1,0 +1,120 @@
+"""``njit`` for the engine's kernels, with numba's disk cache keyed by every kernel source.
+
+Numba keeps a compiled kernel beside its module and trusts it while *that file* is
+unchanged. A kernel also carries the code of the kernels it calls and the constants it
+reads, compiled in: after an upgrade that changed only a callee, a cached caller would run
+the old code, and would crash when its callee's bundles changed shape (seen: the book's
+kernel calling a newer ``run_path_cash``). Here every engine kernel's cache entry is
+stamped with one digest of all the sources the kernels are built from (each module that
+compiles a kernel, and every engine module those import, transitively): a change to any of
+them makes every engine kernel compile afresh, once. Other packages' numba caches are not
+touched.
+
+Kernel modules import ``njit`` (and ``prange``) from here, not from numba.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from numba import njit, prange
+from numba.core import caching
+
+__all__ = ["njit", "prange", "kernel_sources", "kernel_stamp"]
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _module_file(name: str) -> Path | None:
+    """The source of engine module ``name`` (``engine.a.b``), or None."""
+    parts = name.split(".")
+    if parts[0] != "engine":
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _engine_imports(path: Path) -> set[Path]:
+    """The engine modules ``path`` imports (``from engine.x import y`` names the module
+    ``engine.x.y`` when there is one, else ``engine.x``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        hits = []
+        if isinstance(node, ast.Import):
+            hits = [_module_file(a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:    # a submodule by that name, else the module's own name
+                hits.append(_module_file(f"{node.module}.{a.name}")
+                            or _module_file(node.module))
+        found.update(h for h in hits if h is not None)
+    return found
+
+
+@lru_cache(maxsize=None)
+def kernel_sources() -> tuple[Path, ...]:
+    """Every module that compiles a kernel, and the engine modules they import."""
+    todo = [p for p in PACKAGE.rglob("*.py") if "cache=True" in p.read_text(encoding="utf-8")]
+    seen = set(todo)
+    while todo:
+        for dep in _engine_imports(todo.pop()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return tuple(sorted(seen))
+
+
+@lru_cache(maxsize=None)
+def kernel_stamp() -> bytes:
+    """One digest of :func:`kernel_sources` (their paths in the package and contents)."""
+    digest = hashlib.sha256()
+    for path in kernel_sources():
+        digest.update(path.relative_to(PACKAGE).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.digest()
+
+
+def _in_engine(py_file) -> bool:
+    try:
+        Path(py_file).resolve().relative_to(PACKAGE)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+class _KernelStamped:
+    """A numba cache locator for engine modules whose entries carry :func:`kernel_stamp`
+    instead of their own file's."""
+
+    def get_source_stamp(self):
+        return kernel_stamp()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not _in_engine(py_file):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _UserDirLocator(_KernelStamped, caching.UserProvidedCacheLocator):
+    """``NUMBA_CACHE_DIR``, when set."""
+
+
+class _InTreeLocator(_KernelStamped, caching.InTreeCacheLocator):
+    """The module's ``__pycache__``."""
+
+
+def _install() -> None:
+    classes = caching.CacheImpl._locator_classes
+    for cls in (_InTreeLocator, _UserDirLocator):      # the user's directory first
+        if cls not in classes:
+            classes.insert(0, cls)
+
+
+_install()
