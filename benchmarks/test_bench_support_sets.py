@@ -16,7 +16,8 @@ from engine.scenario.edit import standalone
 from test_bench_engine import _best_of as _best
 
 ROOT = Path(__file__).resolve().parents[1]
-DEALS = ["wuhan_multi_tranche_triggers", "shenzhen_ip_pledge", "suzhou_bank_guarantee"]
+#: every shipped deal (each has credit support)
+DEALS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 PATHS = 100_000
 
 

@@ -75,7 +75,9 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
     first; ``bal`` are the balances before the date, ``rem_dry`` work.
 
     The interest list runs with its own cash (once a date while no commitment pays: kept in
-    ``plain``, which :func:`_pay` takes too); if the principal list can make up every
+    ``plain``, which :func:`_pay` takes too); this function is compiled once, with that walk
+    and the principal list's search inlined (a call passes about 150 machine words: two
+    per date cost more than the walks); if the principal list can make up every
     covered interest still short (``int_in_prin``: it has their interest steps), the
     top-up goes to the principal account; otherwise the interest account is topped up
     first (as a custom program without make-up needs).
@@ -85,8 +87,8 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
         _zero_payments(acct)
         for k in range(bal.shape[0]):
             rem_dry[k] = bal[k]
-        left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int, t, pre, prog, acct,
-                                     rem_dry, gap)
+        left, to_p, topped, _ = pay_walk(ops_int, PAY, covered, avail_int, t, pre, prog,
+                                         acct, rem_dry, gap)
         plain[PLAIN_VALID] = 1.0
         plain[PLAIN_LEFT] = left
         plain[PLAIN_TO_P] = 1.0 if to_p else 0.0
@@ -108,8 +110,8 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, p
         left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int + need_i, t, pre, prog,
                                      acct, rem_dry, gap)
     flow = left if to_p else 0.0
-    _, _, _, need_p = walk(ops_prin, NEED, covered, avail_prin + flow, t, pre, prog, acct,
-                           rem_dry, gap - topped)
+    _, _, _, need_p = pay_walk(ops_prin, NEED, covered, avail_prin + flow, t, pre, prog,
+                               acct, rem_dry, gap - topped)
     return need_i, need_p
 
 
@@ -373,13 +375,9 @@ def _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int, avail_pr
 
 
 @njit(cache=True, inline="always")
-def _none_needed(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
-    """Does no commitment need anything on date ``t``? With two or more, one walk for the
-    tranches any of them covers answers for all: a tranche's need does not depend on which
-    others are covered, and a commitment's is the largest of its tranches' (so at most
-    the union's). The loop in :func:`_call_commitments` gives the same numbers, slower."""
+def _union_covered(deal, covered):
+    """``covered``: the tranches any shortfall commitment covers; the commitments' number."""
     su = deal.support
-    covered = scratch.covered
     n = 0
     for k in range(covered.shape[0]):
         covered[k] = 0
@@ -389,37 +387,46 @@ def _none_needed(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap)
             for k in range(covered.shape[0]):
                 if su.covers_tranche[s, k]:
                     covered[k] = 1
-    if n < 2:
-        return False
-    need_i, need_p = _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int,
-                                       avail_prin, post, gap)
-    # before acceleration only while the interest list paid every covered coupon with its
-    # own cash (the plain walk still holds): each commitment's need is then computed alike
-    return need_i + need_p <= 0.0 and (post or scratch.plain[PLAIN_VALID] != 0.0)
+    return n
 
 
 @njit(cache=True, inline="always")
 def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_int,
                       avail_prin, post, gap):
     """Each shortfall commitment in listed order, for what all accounts together cannot
-    pay, then its guarantees for what its provider did not. Returns the accounts."""
+    pay, then its guarantees for what its provider did not. Returns the accounts.
+
+    With two or more commitments, one search for the tranches any of them covers comes
+    first (``s = -1``): a tranche's need does not depend on which others are covered, and
+    a commitment's is the largest of its tranches', so when the union needs nothing (and,
+    before acceleration, the interest list paid every covered coupon with its own cash) no
+    commitment does, and the date goes on without them. The needs have one call site
+    (:func:`_commitment_needs` is inlined once)."""
     su = deal.support
     sup_kind, sup_provider, sup_share, as_supporter = su.kind, su.provider, su.share, \
         su.as_supporter
     s_covered, s_cap_left, s_exhausted = scratch.covered, scratch.cap_left, scratch.exhausted
     plain = scratch.plain
     plain[PLAIN_VALID] = 0.0
-    if _none_needed(t, deal, prog, acct, scratch, avail_int, avail_prin, post, gap):
-        return avail_int, avail_prin
-    for s in range(sup_kind.shape[0]):
-        if sup_kind[s] != SUP_SHORTFALL:
-            continue
-        for k in range(su.covers_tranche.shape[1]):
-            s_covered[k] = su.covers_tranche[s, k]
+    n_sup = sup_kind.shape[0]
+    s = -1 if _union_covered(deal, s_covered) >= 2 else 0
+    while s < n_sup:
+        if s >= 0:
+            if sup_kind[s] != SUP_SHORTFALL:
+                s += 1
+                continue
+            for k in range(su.covers_tranche.shape[1]):
+                s_covered[k] = su.covers_tranche[s, k]
         need_i, need_p = _commitment_needs(t, deal, prog, acct, scratch, s_covered, avail_int,
                                            avail_prin, post, gap)
         need = need_i + need_p
+        if s < 0:
+            if need <= 0.0 and (post or plain[PLAIN_VALID] != 0.0):
+                return avail_int, avail_prin
+            s = 0
+            continue
         if need <= 0.0:
+            s += 1
             continue
         scratch.claimed[s] = 1.0
         plain[PLAIN_VALID] = 0.0         # the accounts change (or the provider is asked)
@@ -438,6 +445,7 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
         to_i = min(paid, need_i)
         avail_int += to_i
         avail_prin += paid - to_i
+        s += 1
     return avail_int, avail_prin
 
 

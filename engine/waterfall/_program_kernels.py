@@ -345,8 +345,8 @@ def walk(ops, mode, covered, cash, t, post, prog, acct, rem, reserve_gap):
     return cash, False, topped, need
 
 
-#: :func:`walk` inlined into its caller, for the date's priority of payments (one call site
-#: per path and date): a call passes two views and the list, about 130 machine words, which
-#: cost a fifth of a simple pool's path (8.1 -> 6.5 us). The top-up searches keep the call:
-#: inlining every site doubled the first run's compile time.
+#: :func:`walk` inlined into its caller, for the date's priority of payments and a
+#: commitment's search (one site each, per path and date): a call passes two views and the
+#: list, about 130 machine words, which cost a fifth of a simple pool's path (8.1 -> 6.5 us).
+#: The other searches keep the call: inlining every site doubled the first run's compile time.
 pay_walk = njit(cache=True, _nrt=False, inline="always")(getattr(walk, "py_func", walk))
