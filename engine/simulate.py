@@ -8,6 +8,7 @@ the result. Memory grows with the chunk, never with the number of paths.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -170,8 +171,13 @@ class ChunkRunner:
                              np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
         n_threads = min(self.threads, nb)
 
+        blocks = itertools.count()         # each thread takes the next block (one step
+                                           # under the GIL): no thread idles on a slow one
+
         def part(i: int) -> None:
-            for b in range(i, nb, n_threads):
+            for b in iter(blocks.__next__, None):
+                if b >= nb:
+                    return
                 self._block(first, b, self.works[i], record)
 
         on_threads(part, n_threads)

@@ -68,50 +68,58 @@ PLAIN_VALID, PLAIN_LEFT, PLAIN_TO_P, PLAIN_TOPPED = 0, 1, 2, 3
 
 
 @njit(cache=True, _nrt=False)
-def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, int_in_prin, prog, acct,
-                     bal, rem_dry, covered, gap, plain):
+def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, ops_post, int_in_prin, prog,
+                     acct, bal, rem_dry, covered, gap, plain, post):
     """``(to the interest account, to the principal account)``: the least top-up that pays
     the tranches ``covered`` marks (interest and scheduled principal), using all accounts
-    first; ``bal`` are the balances before the date, ``rem_dry`` work.
+    first; ``bal`` are the balances before the date, ``rem_dry`` work. After acceleration
+    (``post``) the post-acceleration list's, all to the principal account.
 
-    The interest list runs with its own cash (once a date while no commitment pays: kept in
-    ``plain``, which :func:`_pay` takes too); this function is compiled once, with that walk
-    and the principal list's search inlined (a call passes about 150 machine words: two
-    per date cost more than the walks); if the principal list can make up every
-    covered interest still short (``int_in_prin``: it has their interest steps), the
-    top-up goes to the principal account; otherwise the interest account is topped up
-    first (as a custom program without make-up needs).
+    Before it, the interest list runs with its own cash (once a date while no commitment
+    pays: kept in ``plain``, which :func:`_pay` takes too); if the principal list can make
+    up every covered interest still short (``int_in_prin``: it has their interest steps),
+    the top-up goes to the principal account; otherwise the interest account is topped up
+    first (as a custom program without make-up needs). Compiled once, with the interest
+    walk and the one search inlined (a call passes about 150 machine words: two a date
+    cost more than the walks).
     """
     pre = np.bool_(False)        # not accelerated (a value, not a literal: one walker)
-    if plain[PLAIN_VALID] == 0.0:
-        _zero_payments(acct)
-        for k in range(bal.shape[0]):
-            rem_dry[k] = bal[k]
-        left, to_p, topped, _ = pay_walk(ops_int, PAY, covered, avail_int, t, pre, prog,
-                                         acct, rem_dry, gap)
-        plain[PLAIN_VALID] = 1.0
-        plain[PLAIN_LEFT] = left
-        plain[PLAIN_TO_P] = 1.0 if to_p else 0.0
-        plain[PLAIN_TOPPED] = topped
-    else:
-        left, to_p, topped = plain[PLAIN_LEFT], plain[PLAIN_TO_P] != 0.0, plain[PLAIN_TOPPED]
-    reach = True
-    for k in range(bal.shape[0]):
-        if (covered[k] and not int_in_prin[k]
-                and acct.int_due[k] - acct.pay_int[k] > ROUNDING):
-            reach = False
     need_i = 0.0
-    if not reach:
-        plain[PLAIN_VALID] = 0.0     # the accounts and rem_dry are walked again below
+    if post:
         _zero_payments(acct)
-        _, _, _, need_i = walk(ops_int, NEED, covered, avail_int, t, pre, prog, acct, bal, gap)
+        ops, cash, rem, rest = ops_post, avail_prin, bal, gap
+    else:
+        if plain[PLAIN_VALID] == 0.0:
+            _zero_payments(acct)
+            for k in range(bal.shape[0]):
+                rem_dry[k] = bal[k]
+            left, to_p, topped, _ = pay_walk(ops_int, PAY, covered, avail_int, t, pre,
+                                             prog, acct, rem_dry, gap)
+            plain[PLAIN_VALID] = 1.0
+            plain[PLAIN_LEFT] = left
+            plain[PLAIN_TO_P] = 1.0 if to_p else 0.0
+            plain[PLAIN_TOPPED] = topped
+        else:
+            left, to_p, topped = (plain[PLAIN_LEFT], plain[PLAIN_TO_P] != 0.0,
+                                  plain[PLAIN_TOPPED])
+        reach = True
         for k in range(bal.shape[0]):
-            rem_dry[k] = bal[k]
-        left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int + need_i, t, pre, prog,
-                                     acct, rem_dry, gap)
-    flow = left if to_p else 0.0
-    _, _, _, need_p = pay_walk(ops_prin, NEED, covered, avail_prin + flow, t, pre, prog,
-                               acct, rem_dry, gap - topped)
+            if (covered[k] and not int_in_prin[k]
+                    and acct.int_due[k] - acct.pay_int[k] > ROUNDING):
+                reach = False
+        if not reach:
+            plain[PLAIN_VALID] = 0.0     # the accounts and rem_dry are walked again below
+            _zero_payments(acct)
+            _, _, _, need_i = walk(ops_int, NEED, covered, avail_int, t, pre, prog, acct,
+                                   bal, gap)
+            for k in range(bal.shape[0]):
+                rem_dry[k] = bal[k]
+            left, to_p, topped, _ = walk(ops_int, PAY, covered, avail_int + need_i, t, pre,
+                                         prog, acct, rem_dry, gap)
+        flow = left if to_p else 0.0
+        ops, cash, rem, rest = ops_prin, avail_prin + flow, rem_dry, gap - topped
+    _, _, _, need_p = pay_walk(ops, NEED, covered, cash, t, np.bool_(post), prog, acct, rem,
+                               rest)
     return need_i, need_p
 
 
@@ -362,16 +370,11 @@ def _guarantee_commitment(t, s, owed, paid, deal, obligor_default, out, scratch)
 @njit(cache=True, inline="always")
 def _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int, avail_prin, post, gap):
     """``(to interest, to principal)``: what the tranches ``covered`` marks need on date
-    ``t`` (:func:`_commitment_need`; after acceleration the post-acceleration list's)."""
+    ``t`` (:func:`_commitment_need`)."""
     wf = deal.waterfall
-    if post:
-        _zero_payments(acct)
-        _, _, _, need_p = walk(wf.ops_post, NEED, covered, avail_prin, t, post, prog, acct,
-                               scratch.bal, gap)
-        return 0.0, need_p
-    return _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin,
+    return _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin, wf.ops_post,
                             deal.notes.int_in_prin, prog, acct, scratch.bal, scratch.rem_dry,
-                            covered, gap, scratch.plain)
+                            covered, gap, scratch.plain, post)
 
 
 @njit(cache=True, inline="always")
