@@ -55,8 +55,15 @@ def cache_folder() -> Path:
 
 
 def kernels_cached() -> bool:
-    """Has numba compiled (and cached) the fused kernel on this install yet?"""
-    return any(cache_folder().rglob("_kernels.cash_paths-*.nbi"))
+    """Has numba compiled (and cached) the path kernel for these sources yet? A cache
+    written by an older version of the kernels counts as none (``engine._jit``: they are
+    compiled afresh)."""
+    try:
+        from engine._kernels import cash_paths
+
+        return bool(cash_paths._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - numba's private cache layout: fall back to the files
+        return any(cache_folder().rglob("_kernels.cash_paths-*.nbi"))
 
 
 def warm_up(say=print) -> float:

@@ -64,3 +64,18 @@ def test_a_change_to_an_imported_module_changes_the_stamp(package: Path):
     assert _stamp() == before
     (package / "sub" / "codes.py").write_text("LIMIT = 2\n")  # a callee's constant
     assert _stamp() != before
+
+
+def test_a_cache_of_older_kernels_is_no_cache(tmp_path, monkeypatch):
+    """The first-run notice (``kernels_cached``) reads the index's stamp: an index that
+    older kernels wrote, or none, does not count."""
+    from engine import warmup
+    from engine._kernels import cash_paths
+
+    warmup.warm_up(lambda line: None)            # compiled or loaded: the index is written
+    assert warmup.kernels_cached()
+    cache_file = cash_paths._cache._cache_file
+    monkeypatch.setattr(cache_file, "_source_stamp", b"newer kernels")
+    assert not warmup.kernels_cached()
+    monkeypatch.setattr(cache_file, "_index_path", str(tmp_path / "none.nbi"))
+    assert not warmup.kernels_cached()
