@@ -22,7 +22,7 @@ from pathlib import Path
 from numba import njit, prange
 from numba.core import caching
 
-__all__ = ["njit", "prange", "kernel_sources", "kernel_stamp"]
+__all__ = ["njit", "prange", "kernel_sources", "kernel_stamp", "python"]
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -78,6 +78,13 @@ def kernel_stamp() -> bytes:
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.digest()
+
+
+def python(kernel):
+    """The Python function behind a kernel, for work done once per run from Python (the
+    work arrays of a thread, a row's layout): numba would compile it on a first run (about
+    6 s for the four of them) to save microseconds."""
+    return getattr(kernel, "py_func", kernel)
 
 
 def _in_engine(py_file) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 import numba
 
 from engine import layout as L
+from engine._jit import python
 from engine._kernels import RecordRows, cash_paths, draw_paths
 from engine.threads import on_threads
 from engine.variants import MAX_PASS, Pass
@@ -100,8 +101,8 @@ def weighted(plan: Plan, z_scale: float = 1.0) -> bool:
 
 def plan_layout(plan: Plan) -> L.Layout:
     """The accumulator layout of a Plan."""
-    return L.row_layout(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids),
-                        plan.horizon, len(plan.cap_obligors))
+    return python(L.row_layout)(plan.n_tranches, len(plan.support_ids),
+                                len(plan.trigger_ids), plan.horizon, len(plan.cap_obligors))
 
 
 @dataclass

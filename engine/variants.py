@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine import layout as L
+from engine._jit import python
 from engine._kernels import PathStore, PathWork, Reuse
 from engine._path_outcomes import value_parts
 from engine.twins import TwinRule, claims_at, equal, same, twin_rule
@@ -64,7 +65,7 @@ class Pass:
         for other in self.plans[1:]:
             check_same_paths(self.plans[0], other)
         self.deals = [p.deal() for p in self.plans]
-        self.lays = [L.row_layout(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
+        self.lays = [python(L.row_layout)(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
                                   p.horizon, len(p.cap_obligors)) for p in self.plans]
         self.widths = [value_parts(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
                                    p.horizon, len(p.cap_obligors))["width"] for p in self.plans]
@@ -78,7 +79,7 @@ class Pass:
         n_obl, n_coll = plan.n_obligors, plan.coll_value.shape[0]
         path = PathWork(np.zeros(n_f), np.zeros(n_f),
                         np.full(n_obl, plan.horizon + 1, dtype=np.int64),
-                        np.zeros(n_obl, dtype=np.int64), make_default_work(groups),
+                        np.zeros(n_obl, dtype=np.int64), python(make_default_work)(groups),
                         np.zeros(n_coll))
         cap = max(n_obl, min(batch * n_obl, STORE_CAPACITY))
         store = PathStore(np.zeros(batch), np.zeros(batch + 1, dtype=np.int64),
@@ -92,8 +93,8 @@ class Pass:
                        d.support.as_supporter, rule.by_claims, rule.touch, at, rule.take,
                        np.zeros(2, dtype=np.int64))
                  for d, width, rule in zip(self.deals, self.widths, self.rules)]
-        return ThreadWork(path, store, [make_cash_outputs(d) for d in self.deals],
-                          [make_cash_scratch(d, n_obl) for d in self.deals], reuse)
+        return ThreadWork(path, store, [python(make_cash_outputs)(d) for d in self.deals],
+                          [python(make_cash_scratch)(d, n_obl) for d in self.deals], reuse)
 
 
 class ThreadWork(NamedTuple):

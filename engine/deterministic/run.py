@@ -14,6 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+from engine._jit import python
 from engine.waterfall._kernels import run_path_cash
 from engine.waterfall._outcome_kernels import (
     cash_error,
@@ -73,8 +74,8 @@ def run_cash(plan, obligor_default: np.ndarray, haircuts: np.ndarray) -> CashFlo
     tau = np.minimum(tau, plan.horizon + 1)
     hc = np.asarray(haircuts, dtype=np.float64)[plan.coll_draw]
     deal = plan.deal()
-    out = make_cash_outputs(deal)
-    scratch = make_cash_scratch(deal, plan.n_obligors)
+    out = python(make_cash_outputs)(deal)
+    scratch = python(make_cash_scratch)(deal, plan.n_obligors)
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
     dr, lr, accel = run_path_cash(deal, tau, defaulters, len(defaulters), hc, out, scratch)
     err = cash_error(deal, out)
@@ -220,8 +221,8 @@ def state_after(scenario, assumptions, dates: int) -> dict:
     plan = dataclasses.replace(plan, stop=dates)
     tau = np.minimum(np.asarray(tau, dtype=np.int64), plan.horizon + 1)
     deal = plan.deal()
-    out = make_cash_outputs(deal)
-    scratch = make_cash_scratch(deal, plan.n_obligors)
+    out = python(make_cash_outputs)(deal)
+    scratch = python(make_cash_scratch)(deal, plan.n_obligors)
     defaulters = np.flatnonzero(tau <= plan.horizon).astype(np.int64)
     run_path_cash(deal, tau, defaulters, len(defaulters), haircuts[plan.coll_draw], out,
                   scratch)
