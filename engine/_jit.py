@@ -14,8 +14,8 @@ Kernel modules import ``njit`` (and ``prange``) from here, not from numba.
 """
 from __future__ import annotations
 
-import ast
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,20 +39,22 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
+_FROM_IMPORT = re.compile(r"^from\s+(engine[\w.]*)\s+import\s+(\([^)]*\)|[^\n]*)", re.M)
+_IMPORT = re.compile(r"^import\s+(engine[\w.]*)", re.M)
+
+
 def _engine_imports(path: Path) -> set[Path]:
-    """The engine modules ``path`` imports (``from engine.x import y`` names the module
-    ``engine.x.y`` when there is one, else ``engine.x``)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        hits = []
-        if isinstance(node, ast.Import):
-            hits = [_module_file(a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for a in node.names:    # a submodule by that name, else the module's own name
-                hits.append(_module_file(f"{node.module}.{a.name}")
-                            or _module_file(node.module))
-        found.update(h for h in hits if h is not None)
-    return found
+    """The engine modules ``path`` imports at module level (``from engine.x import y``
+    names the module ``engine.x.y`` when there is one, else ``engine.x``). Read with two
+    patterns rather than parsed: this runs when the first kernel loads."""
+    text = path.read_text(encoding="utf-8")
+    hits = [_module_file(m) for m in _IMPORT.findall(text)]
+    for module, names in _FROM_IMPORT.findall(text):
+        for name in names.strip("()").split(","):
+            name = name.split("#")[0].split(" as ")[0].strip()
+            if name:
+                hits.append(_module_file(f"{module}.{name}") or _module_file(module))
+    return {h for h in hits if h is not None}
 
 
 @lru_cache(maxsize=None)

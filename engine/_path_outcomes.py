@@ -19,6 +19,8 @@ per capacity the date it ran out; per support whether it was asked to pay
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from engine._jit import njit
 
 from engine import layout as L
@@ -32,33 +34,43 @@ V_TRANCHES = 4            # then 3 per tranche
 V_TR = 3
 
 
-def value_parts(n_tranches: int, n_supports: int, n_triggers: int, horizon: int,
-                n_capacity: int) -> dict:
-    """First value of each part of a path's outcome, by name, and the width."""
+class ValueParts(NamedTuple):
+    """First value of each part of a path's outcome, and the width."""
+
+    supports: int
+    triggers: int
+    dates: int
+    capacities: int
+    claims: int
+    width: int
+
+
+@njit(cache=True, inline="always")
+def value_parts(n_tranches, n_supports, n_triggers, horizon, n_capacity):
+    """The :class:`ValueParts` of a deal of these sizes (from Python:
+    ``engine._jit.python(value_parts)``)."""
     sup = V_TRANCHES + V_TR * n_tranches
     trig = sup + 2 * n_supports
     dates = trig + n_triggers
     cap = dates + horizon
     claims = cap + n_capacity
-    return {"supports": sup, "triggers": trig, "dates": dates, "capacities": cap,
-            "claims": claims, "width": claims + n_supports}
+    return ValueParts(sup, trig, dates, cap, claims, claims + n_supports)
 
 
 @njit(cache=True, inline="always")
-def _offsets(deal):
-    """First value of the supports, the triggers, the dates and the capacities (the claims
-    follow the capacities)."""
-    sup = V_TRANCHES + V_TR * deal.notes.balance.shape[0]
-    trig = sup + 2 * deal.support.kind.shape[0]
-    dates = trig + deal.waterfall.trig_kind.shape[0]
-    return sup, trig, dates, dates + deal.horizon
+def _parts(deal):
+    """The :class:`ValueParts` of ``deal``."""
+    return value_parts(deal.notes.balance.shape[0], deal.support.kind.shape[0],
+                       deal.waterfall.trig_kind.shape[0], deal.horizon,
+                       deal.support.cap_obligors.shape[0])
 
 
 @njit(cache=True, inline="always")
 def fill_values(deal, out, scratch, dr, lr, accel, vals, r):
     """Row ``r`` of ``vals``: the outcome of the path the cash kernel just ran."""
     horizon = deal.horizon
-    sup, trig, dates, cap = _offsets(deal)
+    parts = _parts(deal)
+    sup, trig, dates, cap = parts.supports, parts.triggers, parts.dates, parts.capacities
     vals[r, V_DEFAULT_RATE] = dr
     vals[r, V_LOSS_RATE] = lr
     vals[r, V_ACCELERATED] = accel
@@ -84,9 +96,8 @@ def fill_values(deal, out, scratch, dr, lr, accel, vals, r):
     cap_obligors = deal.support.cap_obligors
     for q in range(cap_obligors.shape[0]):
         vals[r, cap + q] = scratch.exhausted[cap_obligors[q]]
-    claims = cap + cap_obligors.shape[0]
     for s in range(out.sup_paid.shape[1]):
-        vals[r, claims + s] = scratch.claimed[s]
+        vals[r, parts.claims + s] = scratch.claimed[s]
 
 
 @njit(cache=True, inline="always")
@@ -100,7 +111,8 @@ def copy_values(src, i, dst, r):
 def add_values(sums, lay, w, deal, vals, r):
     """Row ``r`` of ``vals`` (a path of weight ``w``) into the accumulator row ``sums``."""
     horizon = deal.horizon
-    sup, trig, dates, cap = _offsets(deal)
+    parts = _parts(deal)
+    sup, trig, dates, cap = parts.supports, parts.triggers, parts.dates, parts.capacities
     for k in range(deal.notes.balance.shape[0]):
         v = V_TRANCHES + V_TR * k
         loss, wal = vals[r, v + 1], vals[r, v + 2]

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine._kernels import TWIN_ALONE, TWIN_LADDER, TWIN_NONE
-from engine._path_outcomes import value_parts
+from engine._jit import python
+from engine._path_outcomes import ValueParts, value_parts
 from engine.waterfall.codes import (
     OP_REIMBURSE,
     SUP_COMMITMENT_GUARANTEE,
@@ -67,9 +68,9 @@ def _none() -> np.ndarray:
     return np.zeros(0, dtype=np.int64)
 
 
-def _parts(plan) -> dict:
-    return value_parts(plan.n_tranches, len(plan.support_ids), len(plan.trigger_ids),
-                       plan.horizon, len(plan.cap_obligors))
+def _parts(plan) -> ValueParts:
+    return python(value_parts)(plan.n_tranches, len(plan.support_ids),
+                               len(plan.trigger_ids), plan.horizon, len(plan.cap_obligors))
 
 
 def _named_by_trigger(deal, obligors) -> bool:
@@ -126,10 +127,10 @@ def _alone_rule(main_plan, main, plan) -> TwinRule:
     capacities, unless the standalone structure keeps its providers': no claim, none
     ran out)."""
     parts, own = _parts(main_plan), _parts(plan)
-    end = parts["claims"] if len(plan.cap_obligors) else parts["capacities"]
-    take = np.concatenate([np.arange(parts["supports"]),
-                           np.arange(parts["triggers"], end)]).astype(np.int64)
-    if take.shape[0] != own["width"]:
+    end = parts.claims if len(plan.cap_obligors) else parts.capacities
+    take = np.concatenate([np.arange(parts.supports),
+                           np.arange(parts.triggers, end)]).astype(np.int64)
+    if take.shape[0] != own.width:
         return TwinRule()
     return TwinRule(TWIN_ALONE, by_claims=True,
                     touch=np.arange(main.support.kind.shape[0], dtype=np.int64), take=take)
@@ -147,4 +148,4 @@ def twin_rule(main_plan, main, plan, deal) -> TwinRule:
 
 def claims_at(plan) -> int:
     """First claim value of a row of ``plan``'s outcomes."""
-    return _parts(plan)["claims"]
+    return _parts(plan).claims

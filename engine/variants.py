@@ -67,8 +67,9 @@ class Pass:
         self.deals = [p.deal() for p in self.plans]
         self.lays = [python(L.row_layout)(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
                                   p.horizon, len(p.cap_obligors)) for p in self.plans]
-        self.widths = [value_parts(p.n_tranches, len(p.support_ids), len(p.trigger_ids),
-                                   p.horizon, len(p.cap_obligors))["width"] for p in self.plans]
+        self.widths = [python(value_parts)(p.n_tranches, len(p.support_ids),
+                                           len(p.trigger_ids), p.horizon,
+                                           len(p.cap_obligors)).width for p in self.plans]
         self.rules = [TwinRule()] + [twin_rule(self.plans[0], self.deals[0], p, d)
                                      for p, d in zip(self.plans[1:], self.deals[1:])]
 

@@ -368,16 +368,6 @@ def _guarantee_commitment(t, s, owed, paid, deal, obligor_default, out, scratch)
 
 
 @njit(cache=True, inline="always")
-def _commitment_needs(t, deal, prog, acct, scratch, covered, avail_int, avail_prin, post, gap):
-    """``(to interest, to principal)``: what the tranches ``covered`` marks need on date
-    ``t`` (:func:`_commitment_need`)."""
-    wf = deal.waterfall
-    return _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin, wf.ops_post,
-                            deal.notes.int_in_prin, prog, acct, scratch.bal, scratch.rem_dry,
-                            covered, gap, scratch.plain, post)
-
-
-@njit(cache=True, inline="always")
 def _union_covered(deal, covered):
     """``covered``: the tranches any shortfall commitment covers; the commitments' number."""
     su = deal.support
@@ -403,9 +393,8 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
     first (``s = -1``): a tranche's need does not depend on which others are covered, and
     a commitment's is the largest of its tranches', so when the union needs nothing (and,
     before acceleration, the interest list paid every covered coupon with its own cash) no
-    commitment does, and the date goes on without them. The needs have one call site
-    (:func:`_commitment_needs` is inlined once)."""
-    su = deal.support
+    commitment does, and the date goes on without them. The needs have one call site."""
+    su, wf = deal.support, deal.waterfall
     sup_kind, sup_provider, sup_share, as_supporter = su.kind, su.provider, su.share, \
         su.as_supporter
     s_covered, s_cap_left, s_exhausted = scratch.covered, scratch.cap_left, scratch.exhausted
@@ -420,8 +409,10 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
                 continue
             for k in range(su.covers_tranche.shape[1]):
                 s_covered[k] = su.covers_tranche[s, k]
-        need_i, need_p = _commitment_needs(t, deal, prog, acct, scratch, s_covered, avail_int,
-                                           avail_prin, post, gap)
+        need_i, need_p = _commitment_need(t, avail_int, avail_prin, wf.ops_int, wf.ops_prin,
+                                          wf.ops_post, deal.notes.int_in_prin, prog, acct,
+                                          scratch.bal, scratch.rem_dry, s_covered, gap, plain,
+                                          post)
         need = need_i + need_p
         if s < 0:
             if need <= 0.0 and (post or plain[PLAIN_VALID] != 0.0):
