@@ -22,6 +22,7 @@ from engine.waterfall._program_kernels import (
     NEED_INTEREST,
     PAY,
     ROUNDING,
+    nothing_needed,
     pay_walk,
     walk,
 )
@@ -118,6 +119,8 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, ops_post, int_
                                          prog, acct, rem_dry, gap)
         flow = left if to_p else 0.0
         ops, cash, rem, rest = ops_prin, avail_prin + flow, rem_dry, gap - topped
+    if nothing_needed(t, covered, prog, acct, rem):
+        return need_i, 0.0
     _, _, _, need_p = pay_walk(ops, NEED, covered, cash, t, np.bool_(post), prog, acct, rem,
                                rest)
     return need_i, need_p

@@ -158,6 +158,25 @@ def principal_claims(g, t, horizon, grp_ptr, grp_idx, rem, target_balance, pass_
 
 
 @njit(cache=True, inline="always")
+def nothing_needed(t, covered, prog, acct, rem):
+    """True when a :data:`NEED` walk of any list on date ``t`` must find nothing: every
+    ``covered`` tranche's interest is paid within :data:`ROUNDING` (``acct.pay_int``) and
+    none has scheduled principal due above it at the balances ``rem``. Exact, not a bound: a
+    walk's needs come only from covered interest claims (at most ``int_due - pay_int``) and
+    covered scheduled principal (at most what is due at ``rem``: balances only fall during a
+    walk), each counted only above :data:`ROUNDING`."""
+    for k in range(rem.shape[0]):
+        if not covered[k]:
+            continue
+        if acct.int_due[k] - acct.pay_int[k] > ROUNDING:
+            return False
+        if required_principal(k, t, prog.horizon, rem, prog.target_balance, prog.pass_through,
+                              prog.sub) > ROUNDING:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
     """Split ``amount`` (<= ``total``) over group ``g`` in proportion to ``claim``; the last
     member takes the rounding residual, and a group paid in full gets exactly its claims.
