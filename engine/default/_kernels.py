@@ -15,6 +15,7 @@ from engine._jit import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.default.bundles import DefaultWork
+from engine.default.draw_keys import GAMMA as _GAMMA
 
 # Streams: one per kind of draw, so adding draws of one kind never shifts another.
 STREAM_FACTOR = 1      # systematic factors Z_k
@@ -25,7 +26,6 @@ STREAM_COMPONENT = 5   # importance sampling's defensive mixture: the path's com
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _C_PATH = np.uint64(0xD1B54A32D192ED03)
 _C_STREAM = np.uint64(0x8CB92BA72F3D8DD7)
 _S30 = np.uint64(30)
@@ -56,16 +56,31 @@ def stream_key(seed, path, stream):
 
 
 @njit(cache=True, inline="always")
+def uniform_bits_at(key, step):
+    """The 53-bit integer ``m`` of a stream's number whose
+    :func:`engine.default.draw_keys.index_step` is ``step`` (an index fixed for a run is
+    stepped once, in NumPy: one multiplication less per number)."""
+    return mix64(key + step) >> _S11
+
+
+@njit(cache=True, inline="always")
 def uniform_bits(key, index):
     """The 53-bit integer ``m`` of the ``index``-th uniform of a stream (:func:`uniform`)."""
-    return mix64(key + (index + _ONE) * _GAMMA) >> _S11
+    return uniform_bits_at(key, (index + _ONE) * _GAMMA)
 
 
 @njit(cache=True, inline="always")
 def uniform(key, index):
     """The ``index``-th uniform of a stream, strictly inside (0, 1), 53-bit resolution:
     ``(m + 1/2) 2^-53`` as rounded in double precision."""
-    return (np.float64(uniform_bits(key, index)) + 0.5) * _TWO_M53
+    return uniform_at(key, (index + _ONE) * _GAMMA)
+
+
+@njit(cache=True, inline="always")
+def uniform_at(key, step):
+    """:func:`uniform` of the number whose :func:`engine.default.draw_keys.index_step` is
+    ``step``."""
+    return (np.float64(uniform_bits_at(key, step)) + 0.5) * _TWO_M53
 
 
 @njit(cache=True)
@@ -279,9 +294,10 @@ SPARSE_BELOW = 0.12
 
 
 @njit(cache=True, _nrt=False)
-def group_defaulters(key, member_keys, first, end, q, hit, found):
+def group_defaulters(key, member_steps, first, end, q, hit, found):
     """Positions ``r`` in ``first .. end - 1`` whose member's uniform (the one of its draw
-    key, ``member_keys[r]``) is at most ``q`` (into ``found``, ascending); their number.
+    key, whose :func:`~engine.default.draw_keys.index_step` is
+    ``member_steps[r]``) is at most ``q`` (into ``found``, ascending); their number.
 
     Branch-free indicators first: one vectorised pass of integer tests on the uniforms'
     bits (:func:`uniform_bits_below`), into ``hit`` (group-local, whole 64-member words,
@@ -295,7 +311,7 @@ def group_defaulters(key, member_keys, first, end, q, hit, found):
     lo, hi = np.uint64(first), np.uint64(end)        # unsigned: no negative-index wraparound
     size = hi - lo
     for r in range(size):
-        hit[r] = uniform_bits(key, member_keys[lo + r]) <= bound
+        hit[r] = uniform_bits_at(key, member_steps[lo + r]) <= bound
     n = 0
     if q >= SPARSE_BELOW:
         for r in range(size):
@@ -346,7 +362,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
                                           groups.thr)
     g_size, g_expo, members_ptr, members = (groups.size, groups.expo, groups.members_ptr,
                                             groups.members)
-    member_keys = groups.member_key
+    member_steps = groups.member_step
     g_mean, g_pT, g_q = work.mean, work.p_horizon, work.q
     n_groups, horizon = g_thr.shape
     for r in range(np.uint64(n_previous)):
@@ -374,13 +390,13 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
         work.count[g] = 0
         if q <= 0.0:
             continue
-        d = group_defaulters(key, member_keys, members_ptr[g], members_ptr[g + 1], q, work.hit,
+        d = group_defaulters(key, member_steps, members_ptr[g], members_ptr[g + 1], q, work.hit,
                              work.found)
         for f in range(np.uint64(d)):                  # unsigned: no wraparound code
             at = np.uint64(work.found[f])
             j = members[at]
             uj = np.uint64(j)
-            u = uniform(key, member_keys[at])
+            u = uniform_at(key, member_steps[at])
             t = default_period(g, u if q == p else u / q * p, stamp, scale, groups, work)
             tau[uj] = t + 1
             defaulters[np.uint64(n_def)] = j

@@ -19,7 +19,8 @@ class Groups(NamedTuple):
     expo: np.ndarray         # exposure of each member, share of the pool
     members_ptr: np.ndarray
     members: np.ndarray      # obligor indices, group by group
-    member_key: np.ndarray   # uint64 draw key of each member (a hash of its id), same order
+    member_step: np.ndarray  # uint64 index_step of each member's draw key (a hash of its
+                             # id), same order
 
 
 class DefaultModel(NamedTuple):
