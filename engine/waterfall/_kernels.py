@@ -23,6 +23,7 @@ from engine.waterfall._program_kernels import (
     PAY,
     ROUNDING,
     nothing_needed,
+    nothing_needed_after_acceleration,
     pay_walk,
     walk,
 )
@@ -404,7 +405,11 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
     plain = scratch.plain
     plain[PLAIN_VALID] = 0.0
     n_sup = sup_kind.shape[0]
-    s = -1 if _union_covered(deal, s_covered) >= 2 else 0
+    n_commitments = _union_covered(deal, s_covered)
+    if post and nothing_needed_after_acceleration(wf.ops_post, t, s_covered, avail_prin, prog,
+                                                  acct, scratch.bal, gap):
+        return avail_int, avail_prin
+    s = -1 if n_commitments >= 2 else 0
     while s < n_sup:
         if s >= 0:
             if sup_kind[s] != SUP_SHORTFALL:

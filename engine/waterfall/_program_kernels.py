@@ -177,6 +177,63 @@ def nothing_needed(t, covered, prog, acct, rem):
 
 
 @njit(cache=True, inline="always")
+def nothing_needed_after_acceleration(ops, t, covered, cash, prog, acct, rem, reserve_gap):
+    """True when a :data:`NEED` walk of the post-acceleration list ``ops`` (nothing paid yet
+    on the date) with ``cash`` must find nothing, told without walking it: no ``covered``
+    tranche has scheduled principal due (at ``rem``), and ``cash`` exceeds a bound of all
+    the list claims up to its last step where a covered tranche's interest can be short.
+
+    The bound adds every tranche's interest due once (a walk counts each at most once), each
+    fee step's fees, each principal step's balances, the reserve's gap and what commitment
+    providers are owed; a principal step counts as a covered tranche's step when a covered
+    tranche ranked above it has no interest step before it (arrears are paid first). Only
+    nonnegative amounts are summed, so the walk's sums (in any order) stay within ``1e-9``
+    of the bound: exact, with that margin and half a cent. ``acct.counted`` is marked."""
+    n_tr = rem.shape[0]
+    for k in range(n_tr):
+        if covered[k] and required_principal(k, t, prog.horizon, rem, prog.target_balance,
+                                             prog.pass_through, prog.sub) > ROUNDING:
+            return False
+    grp_ptr, grp_idx, int_due, marked = prog.grp_ptr, prog.grp_idx, acct.int_due, acct.counted
+    bound = 0.0
+    for k in range(n_tr):
+        bound += max(0.0, int_due[k])
+        marked[k] = 0.0
+    fees = 0.0
+    for f in range(acct.fee_due.shape[0]):
+        fees += max(0.0, acct.fee_due[f])
+    owed = 0.0
+    for s in range(acct.reimb_owed.shape[0]):
+        owed += max(0.0, acct.reimb_owed[s])
+    reach = -1.0                 # the bound at the last step where a need can arise
+    for r in range(ops.shape[0]):
+        op = ops[r, 0]
+        arg = ops[r, 1]
+        if op == OP_FEES:
+            bound += fees
+        elif op == OP_INTEREST:
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                k = grp_idx[q]
+                marked[k] = 1.0
+                if covered[k] and int_due[k] > ROUNDING:
+                    reach = bound
+        elif op == OP_PRINCIPAL:
+            top = group_top(arg, grp_ptr, grp_idx)
+            for i in range(top):
+                if covered[i] and marked[i] == 0.0 and int_due[i] > ROUNDING:
+                    reach = bound
+            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                bound += max(0.0, rem[grp_idx[q]])
+        elif op == OP_RESERVE_TOP_UP:
+            bound += max(0.0, reserve_gap)
+        elif op == OP_REIMBURSE:
+            bound += owed
+        else:                    # the residual or to_principal: a walk for a need stops
+            break
+    return reach < 0.0 or cash >= reach * (1.0 + 1e-9) + ROUNDING
+
+
+@njit(cache=True, inline="always")
 def _pro_rata(amount, g, grp_ptr, grp_idx, claim, total, paid, rem, principal):
     """Split ``amount`` (<= ``total``) over group ``g`` in proportion to ``claim``; the last
     member takes the rounding residual, and a group paid in full gets exactly its claims.
