@@ -81,9 +81,10 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, ops_post, int_
     pays: kept in ``plain``, which :func:`_pay` takes too); if the principal list can make
     up every covered interest still short (``int_in_prin``: it has their interest steps),
     the top-up goes to the principal account; otherwise the interest account is topped up
-    first (as a custom program without make-up needs). Compiled once, with the interest
-    walk and the one search inlined (a call passes about 150 machine words: two a date
-    cost more than the walks).
+    first (as a custom program without make-up needs). Compiled once, with the date's
+    interest walk inlined (a call passes about 150 machine words); the search calls the
+    walker, as it runs only on dates :func:`nothing_needed` cannot settle (inlined, it
+    cost about 5 s of a first run's compiling).
     """
     pre = np.bool_(False)        # not accelerated (a value, not a literal: one walker)
     need_i = 0.0
@@ -122,8 +123,7 @@ def _commitment_need(t, avail_int, avail_prin, ops_int, ops_prin, ops_post, int_
         ops, cash, rem, rest = ops_prin, avail_prin + flow, rem_dry, gap - topped
     if nothing_needed(t, covered, prog, acct, rem):
         return need_i, 0.0
-    _, _, _, need_p = pay_walk(ops, NEED, covered, cash, t, np.bool_(post), prog, acct, rem,
-                               rest)
+    _, _, _, need_p = walk(ops, NEED, covered, cash, t, np.bool_(post), prog, acct, rem, rest)
     return need_i, need_p
 
 
