@@ -1,0 +1,72 @@
+"""numba's IR inliner with one copy of a callee's scope per inlining (``engine._jit``,
+issue #29): the copies stay independent, and inlined kernels compute what Python does."""
+from __future__ import annotations
+
+import numpy as np
+from numba.core import inline_closurecall, ir
+from numba.core.compiler import run_frontend
+
+from engine._jit import _OneScopeCopy, njit
+
+
+def _branchy(x, out):
+    total = 0.0
+    for k in range(out.shape[0]):
+        if x[k] > 0.5:
+            out[k] = x[k] * 2.0
+        else:
+            out[k] = -x[k]
+        total += out[k]
+    return total
+
+
+def test_the_inliner_uses_one_scope_copy():
+    assert isinstance(inline_closurecall.copy, _OneScopeCopy)
+
+
+def test_blocks_of_one_copy_share_one_new_scope_and_copies_are_independent():
+    func_ir = run_frontend(_branchy)
+    shim = _OneScopeCopy()
+    blocks = list(func_ir.blocks.values())
+    assert len(blocks) > 3
+    first = [shim.deepcopy(b) for b in blocks]
+    again = [shim.deepcopy(b) for b in blocks]      # the same callee at its next call site
+    for copies in (first, again):
+        scopes = {id(b.scope) for b in copies}
+        assert len(scopes) == 1 and id(blocks[0].scope) not in scopes
+    assert first[0].scope is not again[0].scope
+    for a, b in zip(first, again):
+        assert a is not b and a.body[0] is not b.body[0]
+    assert all(isinstance(b, ir.Block) for b in first)
+    # other objects are copied as copy.deepcopy would
+    assert shim.deepcopy([1, [2]]) == [1, [2]]
+
+
+@njit(inline="always")
+def _scaled_sum(x, scale, out):
+    total = 0.0
+    for k in range(x.shape[0]):
+        v = x[k] * scale
+        if v > 1.0:
+            v = 1.0 + np.log(v)
+        out[k] = v
+        total += v
+    return total
+
+
+@njit
+def _two_sites(x, out_a, out_b):
+    a = _scaled_sum(x, 2.0, out_a)
+    b = _scaled_sum(out_a, 0.5, out_b)   # the same callee inlined again, fed by the first
+    return a, b
+
+
+def test_a_callee_inlined_twice_computes_what_python_does():
+    x = np.random.default_rng(7).uniform(0.0, 3.0, 50)
+    got_a, got_b = np.empty(50), np.empty(50)
+    want_a, want_b = np.empty(50), np.empty(50)
+    got = _two_sites(x, got_a, got_b)
+    want = (_scaled_sum.py_func(x, 2.0, want_a), _scaled_sum.py_func(want_a, 0.5, want_b))
+    assert got == want
+    np.testing.assert_array_equal(got_a, want_a)
+    np.testing.assert_array_equal(got_b, want_b)
