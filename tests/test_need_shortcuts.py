@@ -11,7 +11,8 @@ import pytest
 from engine.waterfall._program_kernels import (
     NEED,
     nothing_needed,
-    nothing_needed_after_acceleration,
+    PAY,
+    nothing_short,
     walk,
 )
 from engine.waterfall.bundles import Accounts, Program
@@ -87,8 +88,7 @@ def test_after_acceleration_the_shortcut_never_skips_a_need():
     for _ in range(4000):
         ops, t, covered, cash, prog, acct, rem, gap = _case(rng)
         need = _need(ops, t, covered, cash, prog, acct, rem, gap, post=True)
-        says_none = nothing_needed_after_acceleration(ops, t, covered, cash, prog, acct, rem,
-                                                      gap)
+        says_none = nothing_short(ops, t, covered, cash, prog, acct, rem, gap, False)
         if says_none:
             applied += 1
             assert need == 0.0, (ops, t, covered, cash, rem, acct.int_due)
@@ -109,8 +109,9 @@ def test_after_acceleration_the_shortcut_sees_a_cent_short():
     rem = np.array([1e6, 1e5])
     covered = np.array([1, 0], dtype=np.uint8)
     args = (ops, 1, covered)
-    assert nothing_needed_after_acceleration(*args, 5_100.01, prog, acct, rem, 0.0)
-    assert not nothing_needed_after_acceleration(*args, 5_099.99, prog, acct, rem, 0.0)
+    for listed in (False, True):
+        assert nothing_short(*args, 5_100.01, prog, acct, rem, 0.0, listed)
+        assert not nothing_short(*args, 5_099.99, prog, acct, rem, 0.0, listed)
     assert _need(ops, 1, covered, 5_099.99, prog, acct, rem, 0.0, post=True) == \
         pytest.approx(0.01)
 
@@ -129,4 +130,25 @@ def test_before_acceleration_the_shortcut_never_skips_a_need():
             applied += 1
             assert _need(ops, t, covered, cash, prog, acct, rem, gap, post=False) == 0.0
             assert _need(ops, t, covered, cash, prog, acct, rem, gap, post=True) == 0.0
+    assert applied > 300
+
+
+def test_before_acceleration_the_interest_list_pays_every_covered_coupon():
+    """``nothing_short(..., listed=True)`` on the interest list: its walk with the cash pays
+    every covered coupon in full, so that :func:`nothing_needed` holds after it and no
+    list's search can need anything."""
+    rng = np.random.default_rng(37)
+    applied = 0
+    for _ in range(4000):
+        ops, t, covered, cash, prog, acct, rem, gap = _case(rng)
+        says_none = nothing_short(ops, t, covered, cash, prog, acct, rem, gap, True)
+        walked = rem.copy()
+        walk(ops, PAY, covered, cash, t, np.bool_(False), prog, acct, walked, gap)
+        if says_none:
+            applied += 1
+            paid = acct.pay_int[covered.astype(bool)]
+            due = acct.int_due[covered.astype(bool)]
+            np.testing.assert_array_equal(paid, due)
+            assert nothing_needed(t, covered, prog, acct, walked)
+            assert _need(ops, t, covered, cash, prog, acct, walked, gap, post=False) == 0.0
     assert applied > 300

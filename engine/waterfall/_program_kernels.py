@@ -177,18 +177,22 @@ def nothing_needed(t, covered, prog, acct, rem):
 
 
 @njit(cache=True, inline="always")
-def nothing_needed_after_acceleration(ops, t, covered, cash, prog, acct, rem, reserve_gap):
-    """True when a :data:`NEED` walk of the post-acceleration list ``ops`` (nothing paid yet
-    on the date) with ``cash`` must find nothing, told without walking it: no ``covered``
-    tranche has scheduled principal due (at ``rem``), and ``cash`` exceeds a bound of all
-    the list claims up to its last step where a covered tranche's interest can be short.
+def nothing_short(ops, t, covered, cash, prog, acct, rem, reserve_gap, listed):
+    """True when the list ``ops`` (nothing paid yet on the date) with ``cash`` leaves no
+    ``covered`` tranche short, told without walking it: none has scheduled principal due
+    (at ``rem``), and ``cash`` exceeds a bound of all the list's claims up to its last step
+    where a covered tranche's interest can be short. Then a :data:`NEED` walk of the list
+    finds nothing (the post-acceleration list); and with ``listed`` (the interest list
+    before acceleration), a :data:`PAY` walk pays every covered coupon in full, which needs
+    each to have an interest step before the list ends (one that has not is not short here
+    only if it has nothing due): after it, :func:`nothing_needed` holds.
 
-    The bound adds every tranche's interest due once (a walk counts each at most once), each
-    fee step's fees, each principal step's balances, the reserve's gap and what commitment
-    providers are owed; a principal step counts as a covered tranche's step when a covered
-    tranche ranked above it has no interest step before it (arrears are paid first). Only
-    nonnegative amounts are summed, so the walk's sums (in any order) stay within ``1e-9``
-    of the bound: exact, with that margin and half a cent. ``acct.counted`` is marked."""
+    The bound adds each tranche's interest due where the list first counts or pays it (its
+    interest step, or a principal step below it: arrears are paid first), each fee step's
+    fees, each principal step's balances, the reserve's gap and what commitment providers
+    are owed. Only nonnegative amounts are summed, so the walk's sums (in any order) stay
+    within ``1e-9`` of the bound: exact, with that margin and half a cent.
+    ``acct.counted`` is marked."""
     n_tr = rem.shape[0]
     for k in range(n_tr):
         if covered[k] and required_principal(k, t, prog.horizon, rem, prog.target_balance,
@@ -197,7 +201,6 @@ def nothing_needed_after_acceleration(ops, t, covered, cash, prog, acct, rem, re
     grp_ptr, grp_idx, int_due, marked = prog.grp_ptr, prog.grp_idx, acct.int_due, acct.counted
     bound = 0.0
     for k in range(n_tr):
-        bound += max(0.0, int_due[k])
         marked[k] = 0.0
     fees = 0.0
     for f in range(acct.fee_due.shape[0]):
@@ -212,24 +215,38 @@ def nothing_needed_after_acceleration(ops, t, covered, cash, prog, acct, rem, re
         if op == OP_FEES:
             bound += fees
         elif op == OP_INTEREST:
+            short = False
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 k = grp_idx[q]
-                marked[k] = 1.0
-                if covered[k] and int_due[k] > ROUNDING:
-                    reach = bound
+                if marked[k] == 0.0:
+                    bound += max(0.0, int_due[k])
+                    marked[k] = 1.0
+                short = short or (covered[k] and int_due[k] > ROUNDING)
+            if short:
+                reach = bound
         elif op == OP_PRINCIPAL:
             top = group_top(arg, grp_ptr, grp_idx)
-            for i in range(top):
-                if covered[i] and marked[i] == 0.0 and int_due[i] > ROUNDING:
-                    reach = bound
+            short = False
+            for i in range(top):         # arrears first: coupons above not counted yet
+                if marked[i] == 0.0:
+                    bound += max(0.0, int_due[i])
+                    marked[i] = 1.0
+                    short = short or (covered[i] and int_due[i] > ROUNDING)
+            if short:
+                reach = bound
             for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
                 bound += max(0.0, rem[grp_idx[q]])
         elif op == OP_RESERVE_TOP_UP:
             bound += max(0.0, reserve_gap)
         elif op == OP_REIMBURSE:
             bound += owed
-        else:                    # the residual or to_principal: a walk for a need stops
-            break
+        else:                    # the residual or to_principal: the walk stops (or pays
+            break                # nothing more)
+    if listed:                   # a coupon unlisted, or held back while providers are owed
+        for k in range(n_tr):
+            if covered[k] and int_due[k] > ROUNDING and (
+                    marked[k] == 0.0 or (prog.sub[k] and owed > ROUNDING)):
+                return False
     return reach < 0.0 or cash >= reach * (1.0 + 1e-9) + ROUNDING
 
 
