@@ -7,6 +7,7 @@ from numba import njit
 from scipy import special, stats
 
 from engine.default._kernels import ndtri, stream_key, uniform
+from engine.default.draw_keys import index_step
 
 MASK = (1 << 64) - 1
 
@@ -104,5 +105,5 @@ def test_group_defaulters_are_the_members_whose_uniform_is_at_most_q(q):
             us = np.array([py_uniform(9, path, 2, int(j)) for j in members[first:end]])
             want = first + np.flatnonzero(us <= q)
             hit[:] = 0xFF                           # stale flags must not leak in
-            n = group_defaulters(key, members.astype(np.uint64), first, end, q, hit, found)
+            n = group_defaulters(key, index_step(members), first, end, q, hit, found)
             np.testing.assert_array_equal(found[:n], want)
