@@ -177,6 +177,17 @@ def nothing_needed(t, covered, prog, acct, rem):
 
 
 @njit(cache=True, inline="always")
+def _first_count(k, covered, int_due, marked, bound, short):
+    """Tranche ``k``'s coupon where a list first counts or pays it: ``bound`` with it added
+    and ``short`` set if it is a covered coupon with something due; unchanged once counted
+    (a walk counts or pays a coupon once)."""
+    if marked[k] != 0.0:
+        return bound, short
+    marked[k] = 1.0
+    return bound + max(0.0, int_due[k]), short or (covered[k] != 0 and int_due[k] > ROUNDING)
+
+
+@njit(cache=True, inline="always")
 def nothing_short(ops, t, covered, cash, prog, acct, rem, reserve_gap, listed):
     """True when the list ``ops`` (nothing paid yet on the date) with ``cash`` leaves no
     ``covered`` tranche short, told without walking it: none has scheduled principal due
@@ -214,28 +225,20 @@ def nothing_short(ops, t, covered, cash, prog, acct, rem, reserve_gap, listed):
         arg = ops[r, 1]
         if op == OP_FEES:
             bound += fees
-        elif op == OP_INTEREST:
+        elif op == OP_INTEREST or op == OP_PRINCIPAL:
             short = False
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                k = grp_idx[q]
-                if marked[k] == 0.0:
-                    bound += max(0.0, int_due[k])
-                    marked[k] = 1.0
-                short = short or (covered[k] and int_due[k] > ROUNDING)
+            if op == OP_INTEREST:
+                for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                    bound, short = _first_count(grp_idx[q], covered, int_due, marked, bound,
+                                                short)
+            else:                        # arrears first: the coupons above, not counted yet
+                for i in range(group_top(arg, grp_ptr, grp_idx)):
+                    bound, short = _first_count(i, covered, int_due, marked, bound, short)
             if short:
                 reach = bound
-        elif op == OP_PRINCIPAL:
-            top = group_top(arg, grp_ptr, grp_idx)
-            short = False
-            for i in range(top):         # arrears first: coupons above not counted yet
-                if marked[i] == 0.0:
-                    bound += max(0.0, int_due[i])
-                    marked[i] = 1.0
-                    short = short or (covered[i] and int_due[i] > ROUNDING)
-            if short:
-                reach = bound
-            for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
-                bound += max(0.0, rem[grp_idx[q]])
+            if op == OP_PRINCIPAL:
+                for q in range(grp_ptr[arg], grp_ptr[arg + 1]):
+                    bound += max(0.0, rem[grp_idx[q]])
         elif op == OP_RESERVE_TOP_UP:
             bound += max(0.0, reserve_gap)
         elif op == OP_REIMBURSE:
