@@ -406,7 +406,7 @@ def _call_commitments(t, deal, obligor_default, prog, acct, out, scratch, avail_
     plain[PLAIN_VALID] = 0.0
     n_sup = sup_kind.shape[0]
     n_commitments = _union_covered(deal, s_covered)
-    if nothing_short(wf.ops_post if post else wf.ops_int, t, s_covered,
+    if n_commitments == 0 or nothing_short(wf.ops_post if post else wf.ops_int, t, s_covered,
                      avail_prin if post else avail_int, prog, acct, scratch.bal, gap, not post):
         return avail_int, avail_prin     # no search (not even a call): none needs anything
     s = -1 if n_commitments >= 2 else 0
