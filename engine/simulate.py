@@ -19,7 +19,7 @@ import numba
 from engine import layout as L
 from engine._jit import python
 from engine._kernels import RecordRows, cash_paths, draw_paths
-from engine.threads import on_threads
+from engine.threads import bound, on_threads
 from engine.variants import MAX_PASS, Pass
 from engine.errors import InputError
 from engine.limits import MAX_PATHS, MAX_RECORD_BYTES, MIN_PATHS
@@ -142,6 +142,13 @@ class ChunkRunner:
         self.empty = RecordRows(np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
         self.threads = max(1, min(numba.get_num_threads(), width))
         self.works = [self.run_pass.work(self.groups, BLOCK_SIZE) for _ in range(self.threads)]
+        w, deals, lays = self.works[0], self.run_pass.deals, self.run_pass.lays
+        self.draw = bound(draw_paths, np.uint64(seed), 0, 0, self.model, self.groups, self.draws,
+                          deals[0], w.path, w.store, self.block_defaults[0])
+        self.cash = [bound(cash_paths, 0, 0, 0, w.store, deals[v], lays[v], w.path, w.cash[v],
+                           w.scratch[v], self.sums[0, v], self.block_hist[0],
+                           self.block_hist_sq[0], v == 0, self.empty, w.reuse[v])
+                     for v in range(len(deals))]
 
     def _block(self, first: int, b: int, work, record: RecordRows) -> None:
         """Block ``first + b``: batches of paths drawn once, paid by every support set."""
@@ -154,10 +161,10 @@ class ChunkRunner:
         lo, hi = HIST_BINS, -1
         deals, lays = self.run_pass.deals, self.run_pass.lays
         while start < stop:
-            n = draw_paths(seed, start, stop, self.model, self.groups, self.draws, deals[0],
-                           work.path, work.store, self.block_defaults[b])
+            n = self.draw(seed, start, stop, self.model, self.groups, self.draws, deals[0],
+                          work.path, work.store, self.block_defaults[b])
             for v in range(len(deals)):
-                lo_v, hi_v = cash_paths(n, start, offset, work.store, deals[v], lays[v],
+                lo_v, hi_v = self.cash[v](n, start, offset, work.store, deals[v], lays[v],
                                         work.path, work.cash[v], work.scratch[v], sums[v],
                                         hist, hist_sq, v == 0, record, work.reuse[v])
                 if v == 0:

@@ -22,6 +22,17 @@ def _pool(n: int) -> ThreadPoolExecutor:
     return _POOL
 
 
+def bound(kernel, *args):
+    """``kernel``'s compiled function for the types of ``args`` (compiled now if it is new),
+    for a kernel called once per block: a call through numba's dispatcher types every
+    argument again (about 0.1 ms for bundles of arrays, holding the GIL, so threads queue
+    for it); the bound function only converts them. Calls must pass arguments of the same
+    types. A plain function (``NUMBA_DISABLE_JIT``) is returned as it is."""
+    if not hasattr(kernel, "typeof_pyval"):
+        return kernel
+    return kernel.compile(tuple(kernel.typeof_pyval(a) for a in args))
+
+
 def on_threads(part: Callable[[int], None], n: int) -> None:
     """Call ``part(0) .. part(n - 1)``, the first on this thread and the others on the
     pool's, and wait for all; the first exception (in part order) is raised."""
