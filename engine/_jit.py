@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from numba import njit, prange
-from numba.core import caching, inline_closurecall, ir
+from numba.core import caching, codegen, inline_closurecall, ir
 
 __all__ = ["njit", "prange", "kernel_sources", "kernel_stamp", "python"]
 
@@ -145,6 +145,39 @@ class _OneScopeCopy:
         return getattr(copy, name)
 
 
+#: Kernels whose code is built into the named callers' own code when the caller is linked
+#: (LLVM's ``alwaysinline``), as ``{caller: (callee, ...)}``. A call between kernels passes
+#: every array of every bundle as separate arguments (seven machine words a vector): a
+#: path's waterfall takes about a thousand, stored and read back once per path. Inlining
+#: numba's IR instead types the callee again in its caller (a first run 16 s longer);
+#: here LLVM inlines the callee already compiled, and emits it once, inside the caller.
+INLINE_INTO = {
+    "cash_paths": ("run_path_cash",),
+    "run_path_cash": ("scheduled_collections",),
+}
+
+
+def _mangled_kernel(fn_name: str, kernel: str) -> bool:
+    """Is ``fn_name`` the compiled body of engine kernel ``kernel`` (not its Python
+    wrapper)?"""
+    return fn_name.startswith("_ZN6engine") and f"{len(kernel)}{kernel}B" in fn_name
+
+
+def _inlining(optimize_final_module):
+    """numba's ``_optimize_final_module`` of a code library, first marking the linked
+    callees :data:`INLINE_INTO` names for the library's kernel ``alwaysinline``."""
+
+    def optimize(self):
+        callees = INLINE_INTO.get(self.name.rsplit(".", 1)[-1], ())
+        for fn in self._final_module.functions if callees else ():
+            if not fn.is_declaration and any(_mangled_kernel(fn.name, c) for c in callees):
+                fn.add_function_attribute("alwaysinline")
+        optimize_final_module(self)
+
+    optimize.inlining = True
+    return optimize
+
+
 def _install() -> None:
     classes = caching.CacheImpl._locator_classes
     for cls in (_InTreeLocator, _UserDirLocator):      # the user's directory first
@@ -152,6 +185,9 @@ def _install() -> None:
             classes.insert(0, cls)
     if getattr(inline_closurecall, "copy", None) is copy:
         inline_closurecall.copy = _OneScopeCopy()
+    lib = codegen.CPUCodeLibrary
+    if not getattr(lib._optimize_final_module, "inlining", False):
+        lib._optimize_final_module = _inlining(lib._optimize_final_module)
 
 
 _install()

@@ -2,6 +2,8 @@
 issue #29): the copies stay independent, and inlined kernels compute what Python does."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from numba.core import inline_closurecall, ir
 from numba.core.compiler import run_frontend
@@ -70,3 +72,55 @@ def test_a_callee_inlined_twice_computes_what_python_does():
     assert got == want
     np.testing.assert_array_equal(got_a, want_a)
     np.testing.assert_array_equal(got_b, want_b)
+
+
+_PROBE = '''
+def probe_callee(x, out):
+    total = 0.0
+    for k in range(out.shape[0]):
+        out[k] = math.sin(x[k]) * 3.0 + math.exp(-x[k]) + k
+    for k in range(out.shape[0]):
+        for j in range(k):
+            total += out[j] * math.cos(out[k] - j)
+    return total
+
+
+def probe_caller(x, out):
+    total = 0.0
+    for r in range(3):
+        x[0] = r
+        total += probe_callee(x, out)
+    return total
+'''
+
+
+def _probe_pair(tag):
+    """A kernel calling another (not inlined by numba), both compiled as engine code."""
+    ns = {"__name__": f"engine.probe_{tag}"}
+    exec(compile("import math\n" + _PROBE, f"<probe {tag}>", "exec"), ns)
+    py_caller = ns["probe_caller"]
+    ns["probe_callee"] = njit(ns["probe_callee"])
+    return njit(py_caller), py_caller
+
+
+def _caller_body(kernel):
+    """The LLVM text of the caller's own function in its optimised module."""
+    text = kernel.inspect_llvm(kernel.signatures[0])
+    start = re.search(r"^define [^\n]*@\"?_ZN6engine\w+12probe_caller", text, re.M).start()
+    return text[start:text.index("\n}", start)]
+
+
+def test_a_callee_named_for_its_caller_is_built_into_the_callers_code(monkeypatch):
+    from engine import _jit
+
+    x, out = np.linspace(0.1, 2.0, 9), np.zeros(9)
+    monkeypatch.setitem(_jit.INLINE_INTO, "probe_caller", ("probe_callee",))
+    inlined, py_inlined = _probe_pair("inlined")
+    got_inlined = inlined(x.copy(), out.copy())            # compiled here
+    monkeypatch.delitem(_jit.INLINE_INTO, "probe_caller")
+    called, _ = _probe_pair("called")
+    expected = py_inlined(x.copy(), out.copy())
+    assert got_inlined == expected                         # same bits as Python
+    assert called(x.copy(), out.copy()) == expected
+    assert "probe_callee" not in _caller_body(inlined).replace("probe_caller", "")
+    assert "12probe_callee" in _caller_body(called)            # LLVM alone keeps the call
