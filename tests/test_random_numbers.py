@@ -91,19 +91,18 @@ def test_the_integer_threshold_is_the_uniforms_own_comparison():
 
 @pytest.mark.parametrize("q", [0.0, 1e-6, 0.02, 0.0999, 0.11999, 0.12, 0.5, 1.0])
 def test_group_defaulters_are_the_members_whose_uniform_is_at_most_q(q):
-    """Both ways of listing a group's defaulters (bit words below ``SPARSE_BELOW``, one pass
-    above) give the members with ``uniform <= q`` in order, for groups at any offset and of
-    any length (whole words, a ragged last word, a single member)."""
+    """A group's defaulters are the members with ``uniform <= q``, in order, for groups at
+    any offset and of any length (whole words, a ragged last word, a single member), at
+    any sampling PD."""
     from engine.default._kernels import group_defaulters
 
     members = np.random.default_rng(2).permutation(300).astype(np.int64)
-    hit = np.zeros(320, dtype=np.uint8)
     found = np.zeros(300, dtype=np.int64)
     for path in range(20):
         key = np.uint64(stream_key(np.uint64(9), np.uint64(path), np.uint64(2)))
         for first, end in ((0, 300), (7, 71), (64, 128), (5, 6), (299, 300), (10, 10)):
             us = np.array([py_uniform(9, path, 2, int(j)) for j in members[first:end]])
             want = first + np.flatnonzero(us <= q)
-            hit[:] = 0xFF                           # stale flags must not leak in
-            n = group_defaulters(key, index_step(members), first, end, q, hit, found)
+            found[:] = -1
+            n = group_defaulters(key, index_step(members), first, end, q, found)
             np.testing.assert_array_equal(found[:n], want)

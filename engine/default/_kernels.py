@@ -35,8 +35,6 @@ _S11 = np.uint64(11)
 _ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_P53 = 9007199254740992.0
-_PACK_BYTES = np.uint64(0x0102040810204080)   # eight 0/1 bytes -> the top byte's bits
-_S56 = np.uint64(56)
 
 
 @njit(cache=True, inline="always")
@@ -262,7 +260,6 @@ def make_default_work(groups):
     n_obligors = groups.members.shape[0]
     return DefaultWork(np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups),
                        np.zeros((n_groups, horizon)), np.zeros(n_groups, dtype=np.int64),
-                       np.zeros(((n_obligors + 63) // 64) * 64, dtype=np.uint8),
                        np.zeros(n_obligors, dtype=np.int64), np.zeros(n_groups, dtype=np.int64))
 
 
@@ -287,52 +284,33 @@ def default_period(g, v, stamp, scale, groups, work):
     return t
 
 
-#: Below this sampling PD a group's defaulters are read from bit words (a step per
-#: defaulter and per 64 members); above it by one pass over the members (a step each),
-#: which costs less once defaulters are many (measured crossover about 12%).
-SPARSE_BELOW = 0.12
-
-
 @njit(cache=True, _nrt=False)
-def group_defaulters(key, member_steps, first, end, q, hit, found):
+def group_defaulters(key, member_steps, first, end, q, found):
     """Positions ``r`` in ``first .. end - 1`` whose member's uniform (the one of its draw
     key, whose :func:`~engine.default.draw_keys.index_step` is
     ``member_steps[r]``) is at most ``q`` (into ``found``, ascending); their number.
 
-    Branch-free indicators first: one vectorised pass of integer tests on the uniforms'
-    bits (:func:`uniform_bits_below`), into ``hit`` (group-local, whole 64-member words,
-    zero-padded). Then their positions: with few defaulters expected, eight indicator bytes
-    at a time are packed into a bit word and only its set bits visited (trailing-zero
-    count); else a branch-free pass stores every position and advances on a hit."""
+    Sixty-four members at a time: an integer test on each uniform's bits
+    (:func:`uniform_bits_below`) sets its bit of a word (a vectorised loop with no branch),
+    then only the word's set bits are visited (trailing-zero count)."""
     below = uniform_bits_below(q)
     if below < 0:
         return 0
     bound = np.uint64(below)
     lo, hi = np.uint64(first), np.uint64(end)        # unsigned: no negative-index wraparound
-    size = hi - lo
-    for r in range(size):
-        hit[r] = uniform_bits_at(key, member_steps[lo + r]) <= bound
-    n = 0
-    if q >= SPARSE_BELOW:
-        for r in range(size):
-            found[n] = lo + r
-            n += hit[r]
-        return n
-    n_words = (size + np.uint64(63)) >> np.uint64(6)
-    for r in range(size, n_words << np.uint64(6)):
-        hit[r] = 0
-    bytes8 = hit.view(np.uint64)
     one = np.uint64(1)
-    for w in range(n_words):
+    n = 0
+    base = lo
+    while base < hi:
+        width = min(np.uint64(64), hi - base)
         bits = np.uint64(0)
-        for b in range(np.uint64(8)):      # byte b's 0/1 flags -> bits 8b .. 8b + 7
-            flags = bytes8[(w << np.uint64(3)) + b]
-            bits |= ((flags * _PACK_BYTES) >> _S56) << (b << np.uint64(3))
-        base = lo + (w << np.uint64(6))
+        for b in range(width):
+            bits |= np.uint64(uniform_bits_at(key, member_steps[base + b]) <= bound) << b
         while bits != 0:
             found[n] = base + trailing_zeros(bits)
             n += 1
             bits &= bits - one
+        base += np.uint64(64)
     return n
 
 
@@ -390,7 +368,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
         work.count[g] = 0
         if q <= 0.0:
             continue
-        d = group_defaulters(key, member_steps, members_ptr[g], members_ptr[g + 1], q, work.hit,
+        d = group_defaulters(key, member_steps, members_ptr[g], members_ptr[g + 1], q,
                              work.found)
         for f in range(np.uint64(d)):                  # unsigned: no wraparound code
             at = np.uint64(work.found[f])

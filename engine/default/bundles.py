@@ -42,7 +42,5 @@ class DefaultWork(NamedTuple):
     q: np.ndarray            # (groups,) sampling PD (twisted, or the same)
     cum: np.ndarray          # (groups, horizon) conditional PD by each period
     stamp: np.ndarray        # (groups,) path + 1 for which ``cum`` holds (0: none)
-    hit: np.ndarray          # uint8: a group's members' default indicators (from 0; whole
-                             # 64-member words)
     found: np.ndarray        # (obligors,) positions of a group's defaulters in ``members``
     count: np.ndarray        # (groups,) this path's defaulters in each group
