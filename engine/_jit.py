@@ -153,6 +153,7 @@ class _OneScopeCopy:
 #: here LLVM inlines the callee already compiled, and emits it once, inside the caller.
 INLINE_INTO = {
     "cash_paths": ("run_path_cash",),
+    "book_deal_paths": ("run_path_cash",),
     "run_path_cash": ("scheduled_collections",),
 }
 
