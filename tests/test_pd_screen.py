@@ -8,9 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.default._kernels import draw_defaults, make_default_work, norm_cdf, pd_bound
-from engine.default.bundles import PD_BOUND_FROM, PD_BOUND_PER_UNIT
-from engine.default.groups import pd_bound_table
+from engine.default._kernels import (
+    PD_BOUND_FROM,
+    PD_BOUND_PER_UNIT,
+    draw_defaults,
+    make_default_work,
+    norm_cdf,
+    pd_bound,
+    pd_bound_table,
+)
 from engine.plan import compile_plan
 from engine.scenario import load_scenario
 

@@ -9,12 +9,13 @@ and any path can be replayed on its own. Only plain arrays and scalars go in and
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from engine._jit import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from engine.default.bundles import PD_BOUND_FROM, PD_BOUND_PER_UNIT, DefaultWork
+from engine.default.bundles import DefaultWork
 from engine.default.draw_keys import GAMMA as _GAMMA
 
 # Streams: one per kind of draw, so adding draws of one kind never shifts another.
@@ -253,14 +254,29 @@ def twist_parameter(p, size, expo, target):
     return hi
 
 
+#: :func:`pd_bound`'s grid: the latent distance ``x = (c - m) / b`` from ``PD_BOUND_FROM``
+#: to 0 in steps of ``1 / PD_BOUND_PER_UNIT``.
+PD_BOUND_FROM = -38.0
+PD_BOUND_PER_UNIT = 32.0
 #: Groups of at most this many members are screened (:func:`draw_defaults`).
 SCREEN_MAX = 8
 
 
+@lru_cache(maxsize=1)
+def pd_bound_table() -> np.ndarray:
+    """``Phi`` at each point of :func:`pd_bound`'s grid, raised by a relative 1e-12 and
+    1e-300: above any computed ``norm_cdf`` at or below the point (the CDF rises; its
+    computed values err by a few units in the last place, and by less than 1e-300 where
+    they underflow)."""
+    n = int(-PD_BOUND_FROM * PD_BOUND_PER_UNIT) + 1
+    x = PD_BOUND_FROM + np.arange(n) / PD_BOUND_PER_UNIT
+    cdf = np.array([0.5 * math.erfc(-v * 0.7071067811865476) for v in x])
+    return cdf * (1.0 + 1e-12) + 1e-300
+
+
 @njit(cache=True, inline="always")
 def pd_bound(x, table):
-    """An upper bound of ``norm_cdf(x)`` from ``table``
-    (:func:`engine.default.groups.pd_bound_table`): the value
+    """An upper bound of ``norm_cdf(x)`` from ``table`` (:func:`pd_bound_table`): the value
     at a grid point at or above ``x``; 1 for ``x`` at or past the grid's end (0)."""
     if not x < 0.0:                                 # also NaN
         return 1.0

@@ -7,12 +7,6 @@ from typing import NamedTuple
 import numpy as np
 
 
-#: The grid of ``Groups.pd_bound``: the latent distance ``x = (c - m) / b`` from
-#: ``PD_BOUND_FROM`` to 0 in steps of ``1 / PD_BOUND_PER_UNIT``.
-PD_BOUND_FROM = -38.0
-PD_BOUND_PER_UNIT = 32.0
-
-
 class Groups(NamedTuple):
     """Obligors grouped by identical loadings, idiosyncratic weight and thresholds."""
 

@@ -8,27 +8,14 @@ industries and four rating grades is 36 groups.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from engine.default.factors import FactorStructure
-from engine.default.bundles import PD_BOUND_FROM, PD_BOUND_PER_UNIT, Groups
+from engine.default.bundles import Groups
 from engine.default.draw_keys import index_step
-
-
-@lru_cache(maxsize=1)
-def pd_bound_table() -> np.ndarray:
-    """The normal CDF at each point of ``Groups.pd_bound``'s grid, raised by a relative
-    1e-12 and 1e-300: above any computed normal CDF at or below the point (the CDF rises;
-    its computed values err by a few units in the last place, and by less than 1e-300 where
-    they underflow). Read by the kernels' ``pd_bound``."""
-    n = int(-PD_BOUND_FROM * PD_BOUND_PER_UNIT) + 1
-    x = PD_BOUND_FROM + np.arange(n) / PD_BOUND_PER_UNIT
-    cdf = np.array([0.5 * math.erfc(-v * 0.7071067811865476) for v in x])
-    return cdf * (1.0 + 1e-12) + 1e-300
+from engine.default._kernels import pd_bound_table
 
 
 @dataclass(frozen=True)
