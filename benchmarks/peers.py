@@ -65,7 +65,7 @@ def _default_rates_block(seed, start, stop, shift, keys, dof, groups, asset_obli
         draw_factors(np.uint64(seed), np.uint64(path), shift, 1.0, keys, z)
         scale = threshold_scale(np.uint64(seed), np.uint64(path), dof)
         n_def, _ = draw_defaults(np.uint64(seed), np.uint64(path), z, scale, groups, 0.0,
-                                 work, tau, defaulters, n_def, False)
+                                 work, tau, defaulters, n_def)
         amount = 0.0
         for i in range(asset_obligor.shape[0]):
             t = tau[asset_obligor[i]]

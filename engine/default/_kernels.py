@@ -9,7 +9,6 @@ and any path can be replayed on its own. Only plain arrays and scalars go in and
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 from engine._jit import njit
@@ -254,48 +253,6 @@ def twist_parameter(p, size, expo, target):
     return hi
 
 
-#: :func:`pd_bound`'s grid: the latent distance ``x = (c - m) / b`` from ``PD_BOUND_FROM``
-#: to 0 in steps of ``1 / PD_BOUND_PER_UNIT``.
-PD_BOUND_FROM = -38.0
-PD_BOUND_PER_UNIT = 32.0
-#: Groups of at most this many members are screened (:func:`draw_defaults`).
-SCREEN_MAX = 8
-
-
-@lru_cache(maxsize=1)
-def pd_bound_table() -> np.ndarray:
-    """``Phi`` at each point of :func:`pd_bound`'s grid, raised by a relative 1e-12 and
-    1e-300: above any computed ``norm_cdf`` at or below the point (the CDF rises; its
-    computed values err by a few units in the last place, and by less than 1e-300 where
-    they underflow)."""
-    n = int(-PD_BOUND_FROM * PD_BOUND_PER_UNIT) + 1
-    x = PD_BOUND_FROM + np.arange(n) / PD_BOUND_PER_UNIT
-    cdf = np.array([0.5 * math.erfc(-v * 0.7071067811865476) for v in x])
-    return cdf * (1.0 + 1e-12) + 1e-300
-
-
-@njit(cache=True, inline="always")
-def pd_bound(x, table):
-    """An upper bound of ``norm_cdf(x)`` from ``table`` (:func:`pd_bound_table`): the value
-    at a grid point at or above ``x``; 1 for ``x`` at or past the grid's end (0)."""
-    if not x < 0.0:                                 # also NaN
-        return 1.0
-    r = (x - PD_BOUND_FROM) * PD_BOUND_PER_UNIT
-    i = 0 if r < 0.0 else np.int64(r) + 2           # two points up: r's rounding is covered
-    return table[i] if i < table.shape[0] else 1.0
-
-
-@njit(cache=True, inline="always")
-def least_uniform(key, member_steps, first, end):
-    """The least uniform of members ``first .. end - 1`` (1 for none)."""
-    least = np.uint64(0xFFFFFFFFFFFFFFFF)
-    for r in range(first, end):
-        least = min(least, uniform_bits_at(key, member_steps[r]))
-    if least > np.uint64(9007199254740991):
-        return 1.0
-    return (np.float64(least) + 0.5) * _TWO_M53
-
-
 @njit(cache=True)
 def make_default_work(groups):
     """Zeroed :class:`engine.default.bundles.DefaultWork` for ``groups``."""
@@ -359,7 +316,7 @@ def group_defaulters(key, member_steps, first, end, q, found):
 
 @njit(cache=True, inline="always")
 def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, defaulters,
-                  n_previous, all_pds):
+                  n_previous):
     """Default period of every obligor of one path, by conditional independence.
 
     Given the factors ``z`` (and the Student-t ``scale``), obligors of a group (same
@@ -376,11 +333,6 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
 
     ``groups`` is a :class:`engine.default.bundles.Groups`; ``work`` a
     :class:`engine.default.bundles.DefaultWork` (:func:`make_default_work`).
-
-    Unless ``all_pds`` (the twist's weights read every group's PD), a group of at most
-    :data:`SCREEN_MAX` members whose least uniform exceeds an upper bound of its PD
-    (:func:`pd_bound`, a table lookup) has no defaulter, and its PD is not computed
-    (``work.p_horizon`` is 0 for it): the same defaulters, one normal CDF less.
 
     Returns ``(number of defaulters, log likelihood ratio of the twist)``.
     """
@@ -400,14 +352,7 @@ def draw_defaults(seed, path, z, scale, groups, twist_target, work, tau, default
         for q in range(g_ptr[g], g_ptr[g + 1]):
             m += g_val[q] * z[g_idx[q]]
         g_mean[g] = m
-        b = g_idio[g]
-        first, end = members_ptr[g], members_ptr[g + 1]
-        if not all_pds and b > 0.0 and end - first <= SCREEN_MAX:
-            ub = pd_bound((g_thr[g, horizon - 1] * scale - m) / b, groups.pd_bound)
-            if ub < 1.0 and least_uniform(key, member_steps, first, end) > ub:
-                g_pT[g] = 0.0                 # screened: no member's uniform reaches the PD
-                continue
-        g_pT[g] = conditional_pd(g_thr[g, horizon - 1], scale, m, b)
+        g_pT[g] = conditional_pd(g_thr[g, horizon - 1], scale, m, g_idio[g])
     theta = 0.0
     if twist_target > 0.0:
         theta = twist_parameter(g_pT, g_size, g_expo, twist_target)

@@ -104,7 +104,7 @@ def draw_weighted_defaults(seed, path, model, groups, work, z, zero_shift, tau, 
     scale = threshold_scale(seed, path, model.dof)
     n_def, log_w_twist = draw_defaults(seed, path, z, scale, groups,
                                        model.twist_target if aimed else 0.0, work, tau,
-                                       defaulters, n_previous, model.twist_target > 0.0)
+                                       defaulters, n_previous)
     if model.z_scale <= 0.0:
         return n_def, 1.0
     if alpha <= 0.0:

@@ -21,7 +21,6 @@ class Groups(NamedTuple):
     members: np.ndarray      # obligor indices, group by group
     member_step: np.ndarray  # uint64 index_step of each member's draw key (a hash of its
                              # id), same order
-    pd_bound: np.ndarray     # upper bounds of the normal CDF on a grid (pd_bound_table)
 
 
 class DefaultModel(NamedTuple):

@@ -15,7 +15,6 @@ import numpy as np
 from engine.default.factors import FactorStructure
 from engine.default.bundles import Groups
 from engine.default.draw_keys import index_step
-from engine.default._kernels import pd_bound_table
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,7 @@ class DefaultGroups:
     def bundle(self):
         """The kernel's :class:`engine.default.bundles.Groups`."""
         return Groups(self.g_ptr, self.g_idx, self.g_val, self.g_idio, self.g_thr, self.g_size,
-                      self.g_expo, self.members_ptr, self.members, index_step(self.member_key),
-                      pd_bound_table())
+                      self.g_expo, self.members_ptr, self.members, index_step(self.member_key))
 
     @property
     def n_groups(self) -> int:
