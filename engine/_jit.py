@@ -154,7 +154,8 @@ class _OneScopeCopy:
 INLINE_INTO = {
     "cash_paths": ("run_path_cash",),
     "book_deal_paths": ("run_path_cash",),
-    "run_path_cash": ("scheduled_collections",),
+    "run_path_cash": ("scheduled_collections", "pay_walk"),
+    "_commitment_need": ("pay_walk",),
 }
 
 

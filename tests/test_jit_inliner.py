@@ -3,12 +3,15 @@ issue #29): the copies stay independent, and inlined kernels compute what Python
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 from numba.core import inline_closurecall, ir
 from numba.core.compiler import run_frontend
 
 from engine._jit import _OneScopeCopy, njit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _branchy(x, out):
@@ -124,3 +127,23 @@ def test_a_callee_named_for_its_caller_is_built_into_the_callers_code(monkeypatc
     assert called(x.copy(), out.copy()) == expected
     assert "probe_callee" not in _caller_body(inlined).replace("probe_caller", "")
     assert "12probe_callee" in _caller_body(called)            # LLVM alone keeps the call
+
+
+def test_the_payment_walker_is_one_kernel_built_into_both_callers():
+    """``pay_walk`` is ``walk``'s code under its own name, so that LLVM inlines it at its two
+    sites and leaves the searches' calls to ``walk`` alone."""
+    import engine
+    from engine import _jit
+    from engine.waterfall import _program_kernels as P
+
+    assert P.pay_walk.py_func.__code__.co_code == P.walk.py_func.__code__.co_code
+    assert P.pay_walk.py_func.__qualname__ == "pay_walk"
+    for caller in ("run_path_cash", "_commitment_need"):
+        assert "pay_walk" in _jit.INLINE_INTO[caller]
+        assert "walk" not in _jit.INLINE_INTO[caller]
+    engine.run(engine.load_scenario(ROOT / "scenarios" / "wuhan_multi_tranche_triggers.yaml"),
+               paths=64)
+    (pay,) = [c.fndesc.mangled_name for c in P.pay_walk.overloads.values()]
+    (plain,) = [c.fndesc.mangled_name for c in P.walk.overloads.values()]
+    assert _jit._mangled_kernel(pay, "pay_walk") and not _jit._mangled_kernel(pay, "walk")
+    assert _jit._mangled_kernel(plain, "walk") and not _jit._mangled_kernel(plain, "pay_walk")
