@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -112,6 +114,53 @@ class _KernelStamped:
         return super().from_function(py_func, py_file)
 
 
+#: The kernels compiled when the package was installed (``engine.prebuilt``): read before
+#: numba's own cache while :data:`PREBUILT_MARK` matches :func:`prebuilt_fingerprint`.
+PREBUILT = PACKAGE / "_compiled"
+PREBUILT_MARK = PREBUILT / "BUILT.json"
+#: ``IPABS_PREBUILT=off``: neither build nor read them (``=building``: the build itself).
+PREBUILT_SWITCH = "IPABS_PREBUILT"
+
+
+def prebuilt_fingerprint() -> dict:
+    """What compiled kernels depend on besides the CPU (numba's own index key): the kernel
+    sources, numba and NumPy."""
+    import numba
+    import numpy
+
+    return {"kernel_stamp": kernel_stamp().hex(), "numba": numba.__version__,
+            "numpy": numpy.__version__}
+
+
+@lru_cache(maxsize=None)
+def prebuilt_in_use() -> bool:
+    """Are the install's compiled kernels read (and extra ones kept beside them)?"""
+    switch = os.environ.get(PREBUILT_SWITCH, "").strip().lower()
+    if switch == "building":
+        return True
+    if switch in ("off", "0", "no", "false"):
+        return False
+    try:
+        return json.loads(PREBUILT_MARK.read_text(encoding="utf-8")) == prebuilt_fingerprint()
+    except (OSError, ValueError):
+        return False
+
+
+class _PrebuiltLocator(_KernelStamped, caching.InTreeCacheLocator):
+    """:data:`PREBUILT`, mirroring the package's folders, while :func:`prebuilt_in_use`."""
+
+    def __init__(self, py_func, py_file):
+        super().__init__(py_func, py_file)
+        folder = Path(py_file).resolve().parent.relative_to(PACKAGE)
+        self._cache_path = str(PREBUILT / folder)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not prebuilt_in_use():
+            return None
+        return super().from_function(py_func, py_file)
+
+
 class _UserDirLocator(_KernelStamped, caching.UserProvidedCacheLocator):
     """``NUMBA_CACHE_DIR``, when set."""
 
@@ -182,7 +231,7 @@ def _inlining(optimize_final_module):
 
 def _install() -> None:
     classes = caching.CacheImpl._locator_classes
-    for cls in (_InTreeLocator, _UserDirLocator):      # the user's directory first
+    for cls in (_InTreeLocator, _UserDirLocator, _PrebuiltLocator):  # the install's first
         if cls not in classes:
             classes.insert(0, cls)
     if getattr(inline_closurecall, "copy", None) is copy:

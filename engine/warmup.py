@@ -3,8 +3,9 @@
 Numba compiles a kernel on its first call and caches it on disk (``__pycache__`` beside the
 module); a fresh install therefore spends a minute or more in the first run. Kernels are
 specialised on argument *types*, not values, so simulating one small built-in deal compiles
-everything every scenario uses: the fused simulation kernel, the one-path cash flows and
-the importance-sampling pilot.
+everything every scenario uses: the fused simulation kernel, the one-path cash flows, the
+importance-sampling pilot and a guarantor's book. ``pip install`` does it too
+(:mod:`engine.prebuilt`).
 """
 from __future__ import annotations
 
@@ -44,11 +45,38 @@ WARMUP_DEAL = {
 }
 
 
+def _warm_up_book() -> None:
+    """A book of the warm-up deal, its guarantor an entity: the book's kernels."""
+    import copy
+    import tempfile
+
+    from engine.books import book
+    from engine.books.format import load_book_text
+
+    deal = copy.deepcopy(WARMUP_DEAL)
+    deal["obligors"][2]["entity"] = "G"
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "deal.yaml").write_text(yaml.safe_dump(deal, sort_keys=False),
+                                             encoding="utf-8")
+        text = yaml.safe_dump({"format": "ipabs-book/v1", "name": "warm-up book",
+                               "deals": ["deal.yaml"],
+                               "entities": {"G": {"capital": 1_000_000,
+                                                  "net_assets": 5_000_000}},
+                               "correlation": {"factors": {"global": 0.2}},
+                               "simulation": {"paths": 2048, "seed": 1}}, sort_keys=False)
+        book(load_book_text(text, base_dir=Path(folder)), alone=False)
+
+
 def cache_folder() -> Path:
-    """Where numba keeps the compiled kernels: ``NUMBA_CACHE_DIR`` if set, else the
-    package's ``__pycache__``."""
+    """Where the compiled kernels are kept: those compiled at install
+    (:mod:`engine.prebuilt`) while they are current, else numba's cache: ``NUMBA_CACHE_DIR``
+    if set, else the package's ``__pycache__``."""
     from numba.core import config
 
+    from engine._jit import PREBUILT, prebuilt_in_use
+
+    if prebuilt_in_use():
+        return PREBUILT
     if config.CACHE_DIR:
         return Path(config.CACHE_DIR)
     return Path(__file__).resolve().parent / "__pycache__"
@@ -66,18 +94,28 @@ def kernels_cached() -> bool:
         return any(cache_folder().rglob("_kernels.cash_paths-*.nbi"))
 
 
-def warm_up(say=print) -> float:
-    """Compile (or load from the cache) every kernel; returns the seconds it took. ``say``
-    receives one line per step."""
+#: The parts of a warm-up: each compiles its own kernels (and loads or compiles those it
+#: shares), so they can run side by side in separate processes (:mod:`engine.prebuilt`).
+PARTS = ("deal", "book")
+
+
+def warm_up(say=print, parts=PARTS) -> float:
+    """Compile (or load from the cache) every kernel of ``parts``; returns the seconds it
+    took. ``say`` receives one line per step."""
     scenario = load_scenario_text(yaml.safe_dump(WARMUP_DEAL, sort_keys=False))
     started = time.perf_counter()
-    steps = (("simulation kernel (defaults, collateral, support, waterfall)",
+    steps = (("deal", "simulation kernel (defaults, collateral, support, waterfall)",
               lambda: run(scenario, paths=2048)),
-             ("importance sampling", lambda: run(scenario.with_changes(
+             ("deal", "importance sampling", lambda: run(scenario.with_changes(
                  {"simulation": {"method": "importance"}}), paths=2048)),
-             ("one-path cash flows", lambda: cashflows(scenario, cdr=0.1)))
-    for name, step in steps:
-        t0 = time.perf_counter()
-        step()
-        say(f"  {name}: {time.perf_counter() - t0:.1f} s")
+             ("deal", "one-path cash flows", lambda: cashflows(scenario, cdr=0.1)),
+             ("book", "a guarantor's book", _warm_up_book))
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"warm-up parts {sorted(unknown)}: not among {PARTS}")
+    for part, name, step in steps:
+        if part in parts:
+            t0 = time.perf_counter()
+            step()
+            say(f"  {name}: {time.perf_counter() - t0:.1f} s")
     return time.perf_counter() - started

@@ -159,4 +159,4 @@ def test_warmup_compiles_every_entry_point(capsys):
     assert cli.main(["warmup"]) == 0
     out = capsys.readouterr().out
     assert "simulation kernel" in out and "importance sampling" in out
-    assert "one-path cash flows" in out and "ready in" in out
+    assert "one-path cash flows" in out and "book" in out and "ready in" in out
