@@ -140,8 +140,13 @@ def prebuilt_in_use() -> bool:
         return True
     if switch in ("off", "0", "no", "false"):
         return False
+    return prebuilt_current(PREBUILT_MARK)
+
+
+def prebuilt_current(mark: Path) -> bool:
+    """Does the build record ``mark`` match :func:`prebuilt_fingerprint`?"""
     try:
-        return json.loads(PREBUILT_MARK.read_text(encoding="utf-8")) == prebuilt_fingerprint()
+        return json.loads(mark.read_text(encoding="utf-8")) == prebuilt_fingerprint()
     except (OSError, ValueError):
         return False
 

@@ -39,6 +39,13 @@ def _ours(folder: Path) -> bool:
                for p in folder.rglob("*"))
 
 
+def _current() -> bool:
+    """Does the record match these sources, numba and NumPy (a build to keep)?"""
+    from engine import _jit
+
+    return _jit.prebuilt_current(PREBUILT_MARK)
+
+
 def clear() -> None:
     """Remove the compiled kernels. A folder holding anything else is left alone."""
     if not PREBUILT.exists():
@@ -77,6 +84,9 @@ def build_in_child(root: Path, say=print) -> bool:
     if switch in ("off", "0", "no", "false"):
         say(f"ipabs: {PREBUILT_SWITCH}={switch}: the kernels compile on the first run")
         return False
+    if _current():
+        say(f"ipabs: the kernels in {PREBUILT} are current: nothing to compile")
+        return True
     started = time.perf_counter()
     say("ipabs: compiling the simulation kernels for this machine (about a minute)...")
     why: list[str] = []

@@ -17,7 +17,8 @@ def test_every_engine_kernel_is_cached_under_the_one_stamp():
 
     for kernel in (cash_paths, run_path_cash, book_deal_blocks):
         locator = kernel._cache._impl.locator
-        assert isinstance(locator, (_jit._UserDirLocator, _jit._InTreeLocator))
+        assert isinstance(locator, (_jit._UserDirLocator, _jit._InTreeLocator,
+                                    _jit._PrebuiltLocator))
         assert locator.get_source_stamp() == _jit.kernel_stamp()
 
 
