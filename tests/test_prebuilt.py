@@ -172,3 +172,20 @@ def test_a_first_run_after_installing_compiles_nothing(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "compiling" not in done.stderr
     assert not any(cache.rglob("*.nbi"))
+
+
+def test_an_sdist_carries_the_backend_and_no_compiled_kernels(tmp_path):
+    """A source distribution builds anywhere: it needs the backend (``backend-path``) and
+    must not carry kernels compiled for this machine."""
+    import tarfile
+
+    done = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, '_build');"
+                           f"import backend; print(backend.build_sdist({str(tmp_path)!r}))"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, IPABS_PREBUILT="off"))
+    assert done.returncode == 0, done.stderr
+    with tarfile.open(tmp_path / done.stdout.strip().splitlines()[-1]) as sdist:
+        names = sdist.getnames()
+    assert any(n.endswith("/_build/backend.py") for n in names)
+    assert any(n.endswith("/engine/_jit.py") for n in names)
+    assert not any("/_compiled" in n for n in names)
