@@ -132,14 +132,18 @@ def prebuilt_fingerprint() -> dict:
             "numpy": numpy.__version__}
 
 
+def prebuilt_switch() -> str:
+    """``IPABS_PREBUILT`` as ``"off"``, ``"building"`` or ``""`` (the default: on)."""
+    switch = os.environ.get(PREBUILT_SWITCH, "").strip().lower()
+    return "off" if switch in ("off", "0", "no", "false") else switch
+
+
 @lru_cache(maxsize=None)
 def prebuilt_in_use() -> bool:
     """Are the install's compiled kernels read (and extra ones kept beside them)?"""
-    switch = os.environ.get(PREBUILT_SWITCH, "").strip().lower()
-    if switch == "building":
-        return True
-    if switch in ("off", "0", "no", "false"):
-        return False
+    switch = prebuilt_switch()
+    if switch in ("building", "off"):
+        return switch == "building"
     return prebuilt_current(PREBUILT_MARK)
 
 

@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from engine._jit import PREBUILT, PREBUILT_MARK, PREBUILT_SWITCH
+from engine._jit import (PREBUILT, PREBUILT_MARK, PREBUILT_SWITCH, prebuilt_current,
+                         prebuilt_fingerprint, prebuilt_switch)
 
 #: A build that takes longer is abandoned (the install goes on without it).
 BUILD_TIMEOUT_S = 1800
@@ -37,13 +38,6 @@ def _ours(folder: Path) -> bool:
     """Does ``folder`` hold only what a build writes (numba's files and the record)?"""
     return all(p.is_dir() or p.suffix in _CACHE_SUFFIXES or p == PREBUILT_MARK
                for p in folder.rglob("*"))
-
-
-def _current() -> bool:
-    """Does the record match these sources, numba and NumPy (a build to keep)?"""
-    from engine import _jit
-
-    return _jit.prebuilt_current(PREBUILT_MARK)
 
 
 def clear() -> None:
@@ -60,7 +54,7 @@ def build_part(part: str, say=print) -> float:
     (this process must have started with ``IPABS_PREBUILT=building``); the seconds."""
     from engine.warmup import warm_up
 
-    if os.environ.get(PREBUILT_SWITCH) != "building":
+    if prebuilt_switch() != "building":
         raise RuntimeError(f"run with {PREBUILT_SWITCH}=building (python -m engine.prebuilt)")
     return warm_up(say, parts=(part,))
 
@@ -80,11 +74,10 @@ def build_in_child(root: Path, say=print) -> bool:
     the install must not fail for want of compiled kernels."""
     from engine.warmup import PARTS
 
-    switch = os.environ.get(PREBUILT_SWITCH, "").strip().lower()
-    if switch in ("off", "0", "no", "false"):
-        say(f"ipabs: {PREBUILT_SWITCH}={switch}: the kernels compile on the first run")
+    if prebuilt_switch() == "off":
+        say(f"ipabs: {PREBUILT_SWITCH}=off: the kernels compile on the first run")
         return False
-    if _current():
+    if prebuilt_current(PREBUILT_MARK):
         say(f"ipabs: the kernels in {PREBUILT} are current: nothing to compile")
         return True
     started = time.perf_counter()
@@ -100,9 +93,7 @@ def build_in_child(root: Path, say=print) -> bool:
             if child.returncode != 0:
                 why = why or (err or "").strip().splitlines()[-1:] or [f"exit {child.returncode}"]
         if not why:
-            from engine import _jit
-
-            PREBUILT_MARK.write_text(json.dumps(_jit.prebuilt_fingerprint(), indent=1) + "\n",
+            PREBUILT_MARK.write_text(json.dumps(prebuilt_fingerprint(), indent=1) + "\n",
                                      encoding="utf-8")
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         why = why or [str(exc)]
