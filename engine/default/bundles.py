@@ -40,7 +40,8 @@ class DefaultWork(NamedTuple):
     mean: np.ndarray         # (groups,) conditional mean of the latent variable
     p_horizon: np.ndarray    # (groups,) conditional PD by the horizon
     q: np.ndarray            # (groups,) sampling PD (twisted, or the same)
-    cum: np.ndarray          # (groups, horizon) conditional PD by each period
-    stamp: np.ndarray        # (groups,) path + 1 for which ``cum`` holds (0: none)
-    found: np.ndarray        # (obligors,) positions of a group's defaulters in ``members``
+    found: np.ndarray        # (obligors + 1,) positions of a group's defaulters in
+                             # ``members`` (one slack entry: group_defaulters)
+    uniform: np.ndarray      # (obligors,) their uniforms given default by the horizon
+    period: np.ndarray       # (obligors,) their 0-based default periods
     count: np.ndarray        # (groups,) this path's defaulters in each group
