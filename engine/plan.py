@@ -42,6 +42,7 @@ from engine.waterfall.program import compile_program
 from engine.waterfall.schedules import (
     asset_schedules,
     distinct_schedules,
+    plain_rows,
     tranche_target_balance,
 )
 from engine.rating.tables import domestic_el_table
@@ -184,6 +185,7 @@ class Plan:
     def _pool_bundle(self, tk) -> Pool:
         row, prin, intr, out, row_term = distinct_schedules(
             self.sched_prin, self.sched_int, self.out_start, self.asset_term)
+        asset_class = self.asset_classes(tk.past_tau)
         return Pool(
             asset_obligor=self.asset_obligor, asset_term=self.asset_term, sched_row=row,
             sched_prin=prin, sched_int=intr, out_start=out, pool_sched_int=self.pool_sched_int,
@@ -195,7 +197,8 @@ class Plan:
             past_coll_pool=tk.past_coll_pool, past_guar_paid=tk.past_guar_paid,
             past_guar_back=tk.past_guar_back,
             past_assets=np.flatnonzero(tk.past_tau <= 0).astype(np.int64),
-            asset_class=self.asset_classes(tk.past_tau), row_term=row_term)
+            asset_class=asset_class, row_term=row_term,
+            ob_plain_row=plain_rows(self.ob_asset_ptr, self.ob_asset_idx, asset_class, row))
 
     def _support_bundle(self) -> Support:
         return Support(

@@ -20,6 +20,19 @@ def _insert_sorted(items, n, i):
     return n + 1
 
 
+@njit(cache=True, inline="always")
+def _count_row(k, tau, n_rows_hit, rows_hit, row_from):
+    """Note a defaulted asset of schedule row ``k`` at date ``tau``: the rows hit, in
+    first-hit order, and each one's earliest default date. Returns the rows hit."""
+    if row_from[k] == 0:                     # the row's first defaulted asset
+        rows_hit[n_rows_hit] = k
+        n_rows_hit += 1
+        row_from[k] = tau
+    elif tau < row_from[k]:
+        row_from[k] = tau
+    return n_rows_hit
+
+
 @njit(cache=True, _nrt=False)
 def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon, coll_int,
                           coll_prin, scratch):
@@ -62,10 +75,18 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
     one = np.uint64(1)
     n_def = 0
     n_rows_hit = 0
+    ob_plain_row, row_term = pl.ob_plain_row, pl.row_term
     for r in range(np.uint64(n_defaulters)):
         j = np.uint64(defaulters[r])
         tau = obligor_default[j]
         ut = np.uint64(tau)
+        if ob_plain_row[j] >= 0:      # one plain asset: its row and term, no asset lookup
+            k = np.uint64(ob_plain_row[j])
+            if tau <= row_term[k]:
+                n_rows_hit = _count_row(k, tau, n_rows_hit, s_rows_hit, s_row_from)
+                s_row_lost[k, ut] += 1.0
+                s_plain_lost[k, ut] += 1.0
+            continue
         for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
             i = ob_asset_idx[q]
             ui = np.uint64(i)
@@ -73,12 +94,7 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             if tau > asset_term[ui] or kind == ASSET_PAST:
                 continue
             k = np.uint64(sched_row[ui])
-            if s_row_from[k] == 0:                   # the row's first defaulted asset
-                s_rows_hit[n_rows_hit] = k
-                n_rows_hit += 1
-                s_row_from[k] = tau
-            elif tau < s_row_from[k]:
-                s_row_from[k] = tau
+            n_rows_hit = _count_row(k, tau, n_rows_hit, s_rows_hit, s_row_from)
             s_row_lost[k, ut] += 1.0
             if kind == ASSET_PLAIN:
                 s_plain_lost[k, ut] += 1.0

@@ -39,6 +39,8 @@ class Pool(NamedTuple):
     past_assets: np.ndarray        # indices of the assets with ``past_tau <= 0``, ascending
     asset_class: np.ndarray        # (assets,) int8 ASSET_* of engine.waterfall.codes
     row_term: np.ndarray           # (schedules,) the term of the assets on each row
+    ob_plain_row: np.ndarray       # (obligors,) the row of an obligor's only asset when it
+                                   # is plain (ASSET_PLAIN); -1 otherwise
 
 
 class Collateral(NamedTuple):
