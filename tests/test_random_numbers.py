@@ -107,3 +107,35 @@ def test_group_defaulters_are_the_members_whose_uniform_is_at_most_q(q):
             found[:] = -1
             n = group_defaulters(key, index_step(members), first, end, q, found)
             np.testing.assert_array_equal(found[:n], want)
+
+
+def test_a_word_of_64_tests_is_each_members_test():
+    """The 64-lane word (``_word_below``) sets bit ``b`` exactly when member ``start + b``'s
+    uniform bits are at most the bound, at any offset and bound (none, all, the edges)."""
+    from numba.core.errors import TypingError
+
+    from engine.default._kernels import _word_below, uniform_bits_at
+
+    @njit
+    def word(key, steps, start, bound):
+        return _word_below(key, steps, start, bound)
+
+    @njit
+    def one_by_one(key, steps, start, bound):
+        bits = np.uint64(0)
+        for b in range(64):
+            bits |= np.uint64(uniform_bits_at(key, steps[start + b]) <= bound) << np.uint64(b)
+        return bits
+
+    rng = np.random.default_rng(4)
+    steps = index_step(rng.permutation(500).astype(np.int64))
+    for path in range(30):
+        key = np.uint64(stream_key(np.uint64(3), np.uint64(path), np.uint64(2)))
+        bits53 = np.array([uniform_bits_at(key, s) for s in steps[:64]], dtype=np.uint64)
+        for bound in (0, 2**53 - 1, 2**40, 2**50, 2**52, int(np.median(bits53)),
+                      int(bits53.min()), int(bits53.max()), int(bits53.max()) - 1):
+            for start in (0, 1, 63, 436):
+                got = word(key, steps, np.uint64(start), np.uint64(bound))
+                assert got == one_by_one(key, steps, np.uint64(start), np.uint64(bound))
+    with pytest.raises(TypingError):                 # strided steps would be misread
+        word(key, steps[::2], np.uint64(0), np.uint64(0))

@@ -12,6 +12,9 @@ import math
 
 import numpy as np
 from engine._jit import njit
+from llvmlite import ir
+from numba import types
+from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.default.bundles import DefaultWork
@@ -291,6 +294,44 @@ def group_periods(g, d, key, member_steps, p, q, scale, groups, work):
             period[f] += v[f] > c
 
 
+@intrinsic
+def _word_below(typingctx, key, steps, start, bound):
+    """Bit ``b`` set when ``uniform_bits_at(key, steps[start + b]) <= bound``, for the 64
+    numbers from ``start`` (all of them must be there): :func:`mix64` of 64 lanes at once
+    and the 64 comparisons read as one word (a mask register on AVX-512; numba's loop
+    needs a shift and an OR per lane and a reduction per word)."""
+    if not (isinstance(steps, types.Array) and steps.ndim == 1 and steps.layout == "C"
+            and steps.dtype == types.uint64):
+        return None                  # a typing error: contiguous uint64 steps only
+    sig = types.uint64(types.uint64, steps, types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        key_v, steps_v, start_v, bound_v = args
+        data = context.make_array(signature.args[1])(context, builder, steps_v).data
+        lanes = ir.VectorType(ir.IntType(64), 64)
+        ptr = builder.bitcast(builder.gep(data, [start_v]), lanes.as_pointer())
+        z = builder.load(ptr, align=8)
+
+        def splat(value):
+            vec = ir.Constant(lanes, ir.Undefined)
+            vec = builder.insert_element(vec, value, ir.Constant(ir.IntType(32), 0))
+            return builder.shuffle_vector(vec, ir.Constant(lanes, ir.Undefined),
+                                          ir.Constant(ir.VectorType(ir.IntType(32), 64),
+                                                      [0] * 64))
+
+        def const(c):
+            return ir.Constant(lanes, [int(c)] * 64)
+
+        z = builder.add(z, splat(key_v))
+        z = builder.mul(builder.xor(z, builder.lshr(z, const(_S30))), const(_M1))
+        z = builder.mul(builder.xor(z, builder.lshr(z, const(_S27))), const(_M2))
+        z = builder.xor(z, builder.lshr(z, const(_S31)))
+        hit = builder.icmp_unsigned("<=", builder.lshr(z, const(_S11)), splat(bound_v))
+        return builder.bitcast(hit, ir.IntType(64))
+
+    return sig, codegen
+
+
 #: Set bits of a group's 64-member word taken with no branch (:func:`group_defaulters`):
 #: at the pools' conditional PDs (a few percent) a word rarely holds more, and a loop over
 #: a varying number of bits mispredicts its exit once a word (about 6 ns a defaulter of
@@ -319,9 +360,12 @@ def group_defaulters(key, member_steps, first, end, q, found):
     base = lo
     while base < hi:
         width = min(np.uint64(64), hi - base)
-        bits = np.uint64(0)
-        for b in range(width):
-            bits |= np.uint64(uniform_bits_at(key, member_steps[base + b]) <= bound) << b
+        if width == np.uint64(64):
+            bits = _word_below(key, member_steps, base, bound)
+        else:                                    # a ragged last word
+            bits = np.uint64(0)
+            for b in range(width):
+                bits |= np.uint64(uniform_bits_at(key, member_steps[base + b]) <= bound) << b
         for _ in range(_UNROLLED_BITS):          # no branch: a spent word (trailing-zero
             found[n] = base + trailing_zeros(bits)   # count 64) writes the slack entry
             n += np.uint64(bits != 0)                # ``found[n]``, overwritten or unread
