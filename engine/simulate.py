@@ -9,6 +9,7 @@ the result. Memory grows with the chunk, never with the number of paths.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -19,7 +20,7 @@ import numba
 from engine import layout as L
 from engine._jit import python
 from engine._kernels import RecordRows, cash_paths, draw_paths
-from engine.threads import bound, on_threads
+from engine.threads import bound, on_threads, worker_pool
 from engine.variants import MAX_PASS, Pass
 from engine.errors import InputError
 from engine.limits import MAX_PATHS, MAX_RECORD_BYTES, MIN_PATHS
@@ -121,7 +122,13 @@ class ChunkRunner:
     """Runs chunks of a pass of Plans on one draw per path (one runner per process): the
     first Plan draws each batch of paths, every Plan's waterfall pays it
     (:class:`engine.variants.Pass`). Blocks are spread over :func:`numba.get_num_threads`
-    threads, each with its own work arrays; every block writes only its own rows."""
+    threads, each with its own work arrays; every block writes only its own rows.
+
+    The rows of a chunk live in one of :data:`SLOTS` slots, so that :meth:`run_all` lets
+    the threads go on with the next chunk while the one before is read and folded (no
+    thread waits at a chunk's end)."""
+
+    SLOTS = 2
 
     def __init__(self, plans, paths: int, seed: int, chunk_blocks: int, z_scale: float,
                  record: bool):
@@ -132,37 +139,42 @@ class ChunkRunner:
         self.groups = plan.groups.bundle()
         self.draws = plan.haircut_draws()
         width = min(chunk_blocks, -(-paths // BLOCK_SIZE))
+        slots = self.SLOTS
         self.cols = max(lay.width for lay in self.run_pass.lays)
-        self.sums = np.empty((width, len(self.run_pass.plans), self.cols))
-        self.block_hist = np.zeros((width, HIST_BINS))    # zero once; reading re-zeroes
-        self.block_defaults = np.zeros((width, plan.n_obligors))
-        self.hist_range = np.empty((width, 2), dtype=np.int64)
-        self.block_hist_sq = np.zeros((width, HIST_BINS if weighted(plan, z_scale) else 0))
+        self.sums = np.empty((slots, width, len(self.run_pass.plans), self.cols))
+        self.block_hist = np.zeros((slots, width, HIST_BINS))  # zero once; reading re-zeroes
+        self.block_defaults = np.zeros((slots, width, plan.n_obligors))
+        self.hist_range = np.empty((slots, width, 2), dtype=np.int64)
+        self.block_hist_sq = np.zeros((slots, width,
+                                       HIST_BINS if weighted(plan, z_scale) else 0))
         n_tr = plan.n_tranches
         self.empty = RecordRows(np.empty(0), np.empty((0, n_tr)), np.empty((0, n_tr)))
         self.threads = max(1, min(numba.get_num_threads(), width))
         self.works = [self.run_pass.work(self.groups, BLOCK_SIZE) for _ in range(self.threads)]
         w, deals, lays = self.works[0], self.run_pass.deals, self.run_pass.lays
         self.draw = bound(draw_paths, np.uint64(seed), 0, 0, self.model, self.groups, self.draws,
-                          deals[0], w.path, w.store, self.block_defaults[0])
+                          deals[0], w.path, w.store, self.block_defaults[0, 0])
         self.cash = [bound(cash_paths, 0, 0, 0, w.store, deals[v], lays[v], w.path, w.cash[v],
-                           w.scratch[v], self.sums[0, v], self.block_hist[0],
-                           self.block_hist_sq[0], v == 0, self.empty, w.reuse[v])
+                           w.scratch[v], self.sums[0, 0, v], self.block_hist[0, 0],
+                           self.block_hist_sq[0, 0], v == 0, self.empty, w.reuse[v])
                      for v in range(len(deals))]
 
-    def _block(self, first: int, b: int, work, record: RecordRows) -> None:
-        """Block ``first + b``: batches of paths drawn once, paid by every support set."""
+    def _block(self, first: int, b: int, slot: int, work, record: RecordRows) -> None:
+        """Block ``first + b`` into row ``b`` of ``slot``: batches of paths drawn once, paid
+        by every support set."""
         seed = np.uint64(self.seed)
         start = (first + b) * BLOCK_SIZE
         stop = min(start + BLOCK_SIZE, self.paths)
         offset = first * BLOCK_SIZE
-        sums, hist, hist_sq = self.sums[b], self.block_hist[b], self.block_hist_sq[b]
+        sums, hist, hist_sq = self.sums[slot, b], self.block_hist[slot, b], \
+            self.block_hist_sq[slot, b]
+        defaults = self.block_defaults[slot, b]
         sums[:] = 0.0
         lo, hi = HIST_BINS, -1
         deals, lays = self.run_pass.deals, self.run_pass.lays
         while start < stop:
             n = self.draw(seed, start, stop, self.model, self.groups, self.draws, deals[0],
-                          work.path, work.store, self.block_defaults[b])
+                          work.path, work.store, defaults)
             for v in range(len(deals)):
                 lo_v, hi_v = self.cash[v](n, start, offset, work.store, deals[v], lays[v],
                                         work.path, work.cash[v], work.scratch[v], sums[v],
@@ -170,15 +182,39 @@ class ChunkRunner:
                 if v == 0:
                     lo, hi = min(lo, lo_v), max(hi, hi_v)
             start += n
-        self.hist_range[b] = lo, hi
+        self.hist_range[slot, b] = lo, hi
 
-    def run(self, first: int, nb: int) -> ChunkResult:
+    def _record_rows(self, first: int, nb: int) -> RecordRows:
+        """The per-path rows of the chunk of ``nb`` blocks from ``first`` (empty unless
+        recording)."""
+        if not self.record:
+            return self.empty
         lo_path, hi_path = first * BLOCK_SIZE, min((first + nb) * BLOCK_SIZE, self.paths)
         n_tr = self.plan.n_tranches
-        record = (RecordRows(np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
-                             np.empty((hi_path - lo_path, n_tr))) if self.record else self.empty)
-        n_threads = min(self.threads, nb)
+        return RecordRows(np.empty(hi_path - lo_path), np.empty((hi_path - lo_path, n_tr)),
+                          np.empty((hi_path - lo_path, n_tr)))
 
+    def _result(self, first: int, nb: int, slot: int, record: RecordRows) -> ChunkResult:
+        """The chunk's rows read out of ``slot``, which is zeroed for the next chunk."""
+        hist = []
+        keep_sq = self.block_hist_sq.shape[2] > 0
+        for b in range(nb):
+            lo, hi = self.hist_range[slot, b]
+            row, row_sq = self.block_hist[slot, b], self.block_hist_sq[slot, b]
+            sq = row_sq[lo:hi + 1].copy() if keep_sq else None
+            hist.append((int(lo), int(hi), row[lo:hi + 1].copy(), sq))
+            row[lo:hi + 1] = 0.0
+            if keep_sq:
+                row_sq[lo:hi + 1] = 0.0
+        result = ChunkResult(first, self.sums[slot, :nb].copy(), hist,
+                             self.block_defaults[slot, :nb].copy(),
+                             tuple(record) if self.record else None)
+        self.block_defaults[slot, :nb] = 0.0
+        return result
+
+    def run(self, first: int, nb: int) -> ChunkResult:
+        """One chunk of ``nb`` blocks from block ``first``, on this process's threads."""
+        record = self._record_rows(first, nb)
         blocks = itertools.count()         # each thread takes the next block (one step
                                            # under the GIL): no thread idles on a slow one
 
@@ -186,23 +222,78 @@ class ChunkRunner:
             for b in iter(blocks.__next__, None):
                 if b >= nb:
                     return
-                self._block(first, b, self.works[i], record)
+                self._block(first, b, 0, self.works[i], record)
 
-        on_threads(part, n_threads)
-        hist = []
-        keep_sq = self.block_hist_sq.shape[1] > 0
-        for b in range(nb):
-            lo, hi = self.hist_range[b]
-            sq = self.block_hist_sq[b, lo:hi + 1].copy() if keep_sq else None
-            hist.append((int(lo), int(hi), self.block_hist[b, lo:hi + 1].copy(), sq))
-            self.block_hist[b, lo:hi + 1] = 0.0
-            if keep_sq:
-                self.block_hist_sq[b, lo:hi + 1] = 0.0
-        result = ChunkResult(first, self.sums[:nb].copy(), hist,
-                             self.block_defaults[:nb].copy(),
-                             tuple(record) if self.record else None)
-        self.block_defaults[:nb] = 0.0
-        return result
+        on_threads(part, min(self.threads, nb))
+        return self._result(first, nb, 0, record)
+
+    def run_all(self, todo: list[tuple[int, int]], fold: Callable[[ChunkResult], None]) -> None:
+        """Every chunk of ``todo`` (``(first block, blocks)``, in order), each passed to
+        ``fold`` in order as soon as it is done. With several threads they take blocks
+        one after the other across chunks (a chunk's rows in slot ``chunk % SLOTS``, taken
+        once the chunk before in that slot is read), while this thread reads and folds:
+        no thread waits at a chunk's end. The same numbers as :meth:`run` chunk by chunk."""
+        if self.threads <= 1 or len(todo) <= 1:
+            for first, nb in todo:
+                fold(self.run(first, nb))
+            return
+        cond = threading.Condition()
+        done = [0] * len(todo)
+        host = list(range(self.SLOTS))     # the chunk each slot holds (or is free for)
+        records = [self._record_rows(*todo[c]) if c < len(todo) else self.empty
+                   for c in range(self.SLOTS)]
+        claims = ((c, b) for c, (_, nb) in enumerate(todo) for b in range(nb))
+        failed: list[BaseException] = []
+
+        def worker(i: int) -> None:
+            try:
+                while True:
+                    with cond:
+                        claim = next(claims, None)
+                        if claim is None or failed:
+                            return
+                        c, b = claim
+                        slot = c % self.SLOTS
+                        while host[slot] != c and not failed:
+                            cond.wait()
+                        if failed:
+                            return
+                        record = records[slot]
+                    self._block(todo[c][0], b, slot, self.works[i], record)
+                    with cond:
+                        done[c] += 1
+                        if done[c] == todo[c][1]:
+                            cond.notify_all()
+            except BaseException as exc:  # noqa: BLE001 - handed to the folding thread
+                with cond:
+                    failed.append(exc)
+                    cond.notify_all()
+
+        futures = [worker_pool(self.threads).submit(worker, i) for i in range(self.threads)]
+        try:
+            for c, (first, nb) in enumerate(todo):
+                slot = c % self.SLOTS
+                with cond:
+                    while done[c] < nb and not failed:
+                        cond.wait()
+                    if failed:
+                        break
+                result = self._result(first, nb, slot, records[slot])
+                with cond:                 # the slot is free for the chunk after next
+                    nxt = c + self.SLOTS
+                    records[slot] = self._record_rows(*todo[nxt]) if nxt < len(todo) \
+                        else self.empty
+                    host[slot] = nxt
+                    cond.notify_all()
+                fold(result)
+        except BaseException as exc:  # noqa: BLE001 - stop the threads, then re-raise
+            with cond:
+                failed.append(exc)
+                cond.notify_all()
+        for f in futures:
+            f.result()
+        if failed:
+            raise failed[0]
 
 
 class Folder:
@@ -319,9 +410,12 @@ def simulate_set(plans, paths: int, seed: int, *, chunk_blocks: int = DEFAULT_CH
                                     progress)
             continue
         runner = ChunkRunner(part, paths, seed, chunk_blocks, z_scale, keep)
-        for first, nb in chunks(paths, chunk_blocks):
-            folder.add(runner.run(first, nb))
+
+        def fold(chunk: ChunkResult) -> None:
+            folder.add(chunk)
             if progress is not None:
-                progress(min((first + nb) * BLOCK_SIZE, paths), paths)
+                progress(min((chunk.first + chunk.sums.shape[0]) * BLOCK_SIZE, paths), paths)
+
+        runner.run_all(list(chunks(paths, chunk_blocks)), fold)
         out += folder.all_totals()
     return out

@@ -11,7 +11,7 @@ _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
+def worker_pool(n: int) -> ThreadPoolExecutor:
     """A process-wide pool of at least ``n`` threads (kept: starting threads per chunk
     costs more than a small chunk)."""
     global _POOL, _POOL_SIZE
@@ -39,7 +39,7 @@ def on_threads(part: Callable[[int], None], n: int) -> None:
     if n <= 1:
         part(0)
         return
-    futures = [_pool(n - 1).submit(part, i) for i in range(1, n)]
+    futures = [worker_pool(n - 1).submit(part, i) for i in range(1, n)]
     first_error = None
     try:
         part(0)

@@ -93,3 +93,84 @@ def test_different_seeds_give_different_paths():
 def test_cash_is_conserved_on_every_simulated_path():
     res = engine.run(engine.load_scenario(SHIPPED), paths=50_000, seed=4)
     assert res.diagnostics["max_cash_error"] < 1e-4   # currency units, on a CNY 206m deal
+
+
+def _chunk_by_chunk(plan, paths, seed, chunk_blocks, record=False):
+    """The chunks run one after the other, each waiting for its last block (``run``)."""
+    from engine.simulate import ChunkRunner, Folder, chunks
+
+    folder = Folder((plan,), paths, record)
+    runner = ChunkRunner((plan,), paths, seed, chunk_blocks, 1.0, record)
+    for first, nb in chunks(paths, chunk_blocks):
+        folder.add(runner.run(first, nb))
+    return folder.totals()
+
+
+def test_chunks_run_side_by_side_give_the_numbers_of_chunks_run_in_turn():
+    """``ChunkRunner.run_all`` (threads go on to the next chunk while one is folded) gives
+    every number of the chunk-by-chunk run, the per-path record included, and calls the
+    progress in order."""
+    import numba
+
+    plan = compile_plan(engine.load_scenario(SHIPPED))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        for chunk_blocks in (1, 2, 5):
+            want = _chunk_by_chunk(plan, 9_001, 4, chunk_blocks, record=True)
+            seen = []
+            got = simulate(plan, 9_001, 4, chunk_blocks=chunk_blocks, record=True,
+                           progress=lambda done, total: seen.append(done))
+            assert got.sums.tobytes() == want.sums.tobytes()
+            assert (got.default_rate_hist == want.default_rate_hist).all()
+            assert (got.obligor_defaults == want.obligor_defaults).all()
+            assert got.max_cash_error == want.max_cash_error
+            for name in ("weight", "default", "loss"):
+                assert getattr(got.record, name).tobytes() == getattr(want.record,
+                                                                      name).tobytes()
+            assert seen == sorted(seen) and seen[-1] == 9_001
+            assert len(seen) == -(-9 // chunk_blocks)
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_an_error_while_chunks_run_side_by_side_stops_the_run_and_is_raised():
+    """A progress callback (the folding side) that fails, or a block that fails, ends the
+    run with that error and leaves no thread behind."""
+    import numba
+    import pytest
+
+    from engine.simulate import ChunkRunner
+
+    plan = compile_plan(engine.load_scenario(SHIPPED))
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        calls = []
+
+        def stop(done, total):
+            calls.append(done)
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            simulate(plan, 20_000, 4, chunk_blocks=2, progress=stop)
+        assert len(calls) == 1
+
+        runner = ChunkRunner((plan,), 20_000, 4, 2, 1.0, False)
+        block = runner._block
+
+        def broken(first, b, slot, work, record):
+            if first + b == 5:
+                raise RuntimeError("block 5")
+            block(first, b, slot, work, record)
+
+        runner._block = broken
+        folded = []
+        with pytest.raises(RuntimeError, match="block 5"):
+            runner.run_all([(0, 2), (2, 2), (4, 2), (6, 2)], folded.append)
+        assert [c.first for c in folded] in ([], [0], [0, 2])   # in order, none after
+        # nothing left waiting or half-written: the next run is whole
+        assert simulate(plan, 6_000, 4, chunk_blocks=2).sums.tobytes() == \
+            _chunk_by_chunk(plan, 6_000, 4, 2).sums.tobytes()
+    finally:
+        numba.set_num_threads(before)
