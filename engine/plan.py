@@ -42,7 +42,6 @@ from engine.waterfall.program import compile_program
 from engine.waterfall.schedules import (
     asset_schedules,
     distinct_schedules,
-    plain_rows,
     tranche_target_balance,
 )
 from engine.rating.tables import domestic_el_table
@@ -520,3 +519,17 @@ def _waterfall_fields(scenario, ob_index) -> dict:
         res_target_amount=float(target) if isinstance(target, (int, float)) else 0.0,
         res_target_share=0.0 if isinstance(target, (int, float)) else target.share_of_senior,
         res_covers=res_covers)
+
+
+def plain_rows(ob_asset_ptr: np.ndarray, ob_asset_idx: np.ndarray, asset_class: np.ndarray,
+               row: np.ndarray) -> np.ndarray:
+    """Per obligor: the schedule row of its only asset when that asset is plain
+    (``ASSET_PLAIN``: no collateral, no support, not defaulted before date 1), else -1. A
+    defaulter of such an obligor is counted by row and date with no lookup of its asset
+    (:func:`engine.waterfall._collection_kernels.scheduled_collections`)."""
+    rows = np.full(len(ob_asset_ptr) - 1, -1, dtype=np.int64)
+    single = np.flatnonzero(np.diff(ob_asset_ptr) == 1)
+    assets = ob_asset_idx[ob_asset_ptr[single]]
+    plain = asset_class[assets] == wk.ASSET_PLAIN
+    rows[single[plain]] = row[assets[plain]]
+    return rows

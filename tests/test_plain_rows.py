@@ -14,7 +14,7 @@ from engine.plan import compile_plan
 from engine.waterfall._collection_kernels import scheduled_collections
 from engine.waterfall._outcome_kernels import make_cash_outputs, make_cash_scratch
 from engine.waterfall.codes import ASSET_PAST, ASSET_PLAIN, ASSET_SLOT
-from engine.waterfall.schedules import plain_rows
+from engine.plan import plain_rows
 
 SCENARIOS = sorted(Path(__file__).resolve().parents[1].joinpath("scenarios").glob("*.yaml"))
 

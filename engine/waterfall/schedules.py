@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.waterfall.codes import ASSET_PLAIN
-
 
 def asset_principal_schedule(balance: float, rate: float, term: int, amortization,
                              periods_per_year: int) -> np.ndarray:
@@ -108,16 +106,3 @@ def distinct_schedules(prin: np.ndarray, intr: np.ndarray, out: np.ndarray, term
     return (row, np.ascontiguousarray(prin[firsts]), np.ascontiguousarray(intr[firsts]),
             np.ascontiguousarray(out[firsts]), np.ascontiguousarray(term[firsts], dtype=np.int64))
 
-
-def plain_rows(ob_asset_ptr: np.ndarray, ob_asset_idx: np.ndarray, asset_class: np.ndarray,
-               row: np.ndarray) -> np.ndarray:
-    """Per obligor: the schedule row of its only asset when that asset is plain
-    (``ASSET_PLAIN``: no collateral, no support, not defaulted before date 1), else -1. A
-    defaulter of such an obligor is counted by row and date with no lookup of its asset
-    (:func:`engine.waterfall._collection_kernels.scheduled_collections`)."""
-    rows = np.full(len(ob_asset_ptr) - 1, -1, dtype=np.int64)
-    single = np.flatnonzero(np.diff(ob_asset_ptr) == 1)
-    assets = ob_asset_idx[ob_asset_ptr[single]]
-    plain = asset_class[assets] == ASSET_PLAIN
-    rows[single[plain]] = row[assets[plain]]
-    return rows
