@@ -51,7 +51,8 @@ def run(scenario, paths: int | None = None, seed: int | None = None, *,
     paths, seed : int, optional
         Default to the scenario's ``simulation`` block.
     chunk_blocks : int
-        Blocks of paths per kernel call; changes progress granularity, never results.
+        Blocks of paths per chunk (a local run folds at most 8 at a time, a Dask task
+        takes ``chunk_blocks``); changes progress granularity, never results.
     progress : callable(done, total), optional
         Called after each chunk (over all the simulations the run needs).
     backend : engine.backends.DaskBackend, optional
