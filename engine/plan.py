@@ -214,9 +214,7 @@ class Plan:
             balance=self.tr_balance, coupon=self.tr_coupon, sub=self.tr_sub,
             pass_through=self.tr_pass_through, target_balance=self.tr_target_balance,
             deferrable=self.tr_deferrable, int_in_prin=self.tr_int_in_prin,
-            maturity=self.tr_maturity, accrual=self.tr_accrual,
-            years=self.tr_years if len(self.tr_years)         # t / f on periodic dates,
-            else np.arange(self.horizon + 1) / self.periods_per_year)  # divided once here
+            maturity=self.tr_maturity, accrual=self.tr_accrual, years=self.tr_years)
 
     def _waterfall_bundle(self, tk) -> Waterfall:
         return Waterfall(

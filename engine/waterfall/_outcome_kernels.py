@@ -20,9 +20,10 @@ def tranche_outcome(k, deal, out):
     repaid by legal final, or by its expected maturity when it says so.
     """
     notes = deal.notes
-    horizon = deal.horizon
+    horizon, ppy = deal.horizon, deal.periods_per_year
     balance, is_sub, deferrable = notes.balance[k], notes.sub[k], notes.deferrable[k]
     maturity = notes.maturity[k]
+    dated = notes.years.shape[0] > 0
     int_due, int_paid, prin_paid, tr_bal_end = out.int_due, out.int_paid, out.prin_paid, out.tr_bal_end
     due = 0.0
     got = 0.0
@@ -37,7 +38,7 @@ def tranche_outcome(k, deal, out):
         if not is_sub and not deferrable and int_paid[t, k] < int_due[t, k] - PAYMENT_TOLERANCE:
             defaulted = True
         paid += prin_paid[t, k]
-        timed += prin_paid[t, k] * notes.years[t]
+        timed += prin_paid[t, k] * (notes.years[t] if dated else t / ppy)
     if not is_sub and deferrable and got_int < due - PAYMENT_TOLERANCE:
         defaulted = True
     if tr_bal_end[horizon, k] > PAYMENT_TOLERANCE:

@@ -88,8 +88,7 @@ class Notes(NamedTuple):
     int_in_prin: np.ndarray        # the principal list has an interest step for it
     maturity: np.ndarray           # expected maturity that is a default date (0: none)
     accrual: np.ndarray            # (dates,) year fraction of each period (empty: 1 / f)
-    years: np.ndarray              # (dates,) years from the start to each date (t / f on
-                                   # periodic dates)
+    years: np.ndarray              # (dates,) years from the start to each date (empty: t / f)
 
 
 class Waterfall(NamedTuple):
