@@ -105,4 +105,3 @@ def distinct_schedules(prin: np.ndarray, intr: np.ndarray, out: np.ndarray, term
     firsts[row[::-1]] = np.arange(both.shape[0] - 1, -1, -1)
     return (row, np.ascontiguousarray(prin[firsts]), np.ascontiguousarray(intr[firsts]),
             np.ascontiguousarray(out[firsts]), np.ascontiguousarray(term[firsts], dtype=np.int64))
-
