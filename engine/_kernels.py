@@ -213,15 +213,16 @@ def _takes_main(store, i, reuse, horizon):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, hist, hist_sq,
-               main, record, reuse):
+def cash_paths(n, first, offset, store, deal, lay, tau, defaulters, haircut, out, scratch, sums,
+               hist, hist_sq, main, record, reuse):
     """The waterfall of one support set (``deal``, its row layout ``lay``) on the ``n``
     stored paths ``first ..``: each path's outcomes into ``sums``; with ``main`` also the
     pool default-rate histogram ``hist`` (``hist_sq``), the ``record`` rows
     (``path - offset``) and each path's outcome in ``reuse.rows``. A path whose outcome is
-    known (:class:`Reuse`) is not run again. Returns the lowest and highest histogram bin
-    used. Holds no GIL and allocates nothing."""
-    tau, defaulters, haircut = work.tau, work.defaulters, work.haircut
+    known (:class:`Reuse`) is not run again. ``tau``, ``defaulters`` and ``haircut`` are
+    the block's :class:`PathWork` arrays (``tau`` all ``horizon + 1`` on entry and on
+    return), passed alone: the kernel's arguments are what it reads. Returns the lowest and
+    highest histogram bin used. Holds no GIL and allocates nothing."""
     path_weight, path_default, path_loss = record.weight, record.default, record.loss
     rows, own, memo = reuse.rows, reuse.own, reuse.memo
     n_tr = deal.notes.balance.shape[0]
@@ -247,15 +248,16 @@ def cash_paths(n, first, offset, store, deal, lay, work, out, scratch, sums, his
                 for c in range(reuse.take.shape[0]):
                     own[0, c] = rows[i, reuse.take[c]]
         else:
-            for q in range(n_def):
-                p = store.ptr[i] + q
-                defaulters[q] = store.obligor[p]
-                tau[store.obligor[p]] = store.when[p]
+            first_def = np.uint64(store.ptr[i])      # unsigned: no wraparound code
+            for q in range(np.uint64(n_def)):
+                j = store.obligor[first_def + q]
+                defaulters[q] = j
+                tau[np.uint64(j)] = store.when[first_def + q]
             for c in range(n_coll):
                 haircut[c] = store.haircut[i, c]
             dr, lr, accel = run_path_cash(deal, tau, defaulters, n_def, haircut, out, scratch)
-            for q in range(n_def):
-                tau[defaulters[q]] = deal.horizon + 1
+            for q in range(np.uint64(n_def)):
+                tau[np.uint64(defaulters[q])] = deal.horizon + 1
             fill_values(deal, out, scratch, dr, lr, accel, vals, r)
             if n_def == 0:
                 copy_values(vals, r, memo, 0)

@@ -159,9 +159,11 @@ class ChunkRunner:
         w, deals, lays = self.works[0], self.run_pass.deals, self.run_pass.lays
         self.draw = bound(draw_paths, np.uint64(seed), 0, 0, self.model, self.groups, self.draws,
                           deals[0], w.path, w.store, self.block_defaults[0, 0])
-        self.cash = [bound(cash_paths, 0, 0, 0, w.store, deals[v], lays[v], w.path, w.cash[v],
-                           w.scratch[v], self.sums[0, 0, v], self.block_hist[0, 0],
-                           self.block_hist_sq[0, 0], v == 0, self.empty, w.reuse[v])
+        p = w.path
+        self.cash = [bound(cash_paths, 0, 0, 0, w.store, deals[v], lays[v], p.tau, p.defaulters,
+                           p.haircut, w.cash[v], w.scratch[v], self.sums[0, 0, v],
+                           self.block_hist[0, 0], self.block_hist_sq[0, 0], v == 0, self.empty,
+                           w.reuse[v])
                      for v in range(len(deals))]
 
     def _block(self, first: int, b: int, slot: int, work, record: RecordRows) -> None:
@@ -180,10 +182,11 @@ class ChunkRunner:
         while start < stop:
             n = self.draw(seed, start, stop, self.model, self.groups, self.draws, deals[0],
                           work.path, work.store, defaults)
+            p = work.path
             for v in range(len(deals)):
-                lo_v, hi_v = self.cash[v](n, start, offset, work.store, deals[v], lays[v],
-                                        work.path, work.cash[v], work.scratch[v], sums[v],
-                                        hist, hist_sq, v == 0, record, work.reuse[v])
+                lo_v, hi_v = self.cash[v](n, start, offset, work.store, deals[v], lays[v], p.tau,
+                                        p.defaulters, p.haircut, work.cash[v], work.scratch[v],
+                                        sums[v], hist, hist_sq, v == 0, record, work.reuse[v])
                 if v == 0:
                     lo, hi = min(lo, lo_v), max(hi, hi_v)
             start += n

@@ -18,6 +18,7 @@ from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.default.bundles import DefaultWork
+from engine.default._normal_kernels import ieee_div, norm_cdf_lanes
 from engine.default.draw_keys import GAMMA as _GAMMA
 
 # Streams: one per kind of draw, so adding draws of one kind never shifts another.
@@ -263,7 +264,8 @@ def make_default_work(groups):
     n_obligors = groups.members.shape[0]
     return DefaultWork(np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups),
                        np.zeros(n_obligors + 1, dtype=np.int64), np.zeros(n_obligors),
-                       np.zeros(n_obligors, dtype=np.int64), np.zeros(n_groups, dtype=np.int64))
+                       np.zeros(n_obligors, dtype=np.int64), np.zeros(n_groups, dtype=np.int64),
+                       np.zeros(-(-groups.thr.shape[1] // 8) * 8))
 
 
 @njit(cache=True, inline="always")
@@ -273,8 +275,11 @@ def group_periods(g, d, key, member_steps, p, q, scale, groups, work):
     the defaulter's uniform given default by the horizon, ``v = u p / q`` in ``(0, p]`` (the
     last period if none before it does). One normal CDF per period for the whole group
     instead of a normal quantile per defaulter (the latent value ``m + b Phi^-1(v)`` is under
-    the period's threshold exactly when ``v`` is at most that period's conditional PD), and
-    each step a loop over the defaulters with no branch (vectorised)."""
+    the period's threshold exactly when ``v`` is at most that period's conditional PD): the
+    periods' CDFs as one vector loop over whole vectors of ``work.cut``
+    (:func:`~engine.default._normal_kernels.norm_cdf_lanes`; ``conditional_pd`` would call
+    the library's ``erfc`` once per period), then each period a loop over the defaulters
+    with no branch (vectorised)."""
     if d == 0:
         return
     horizon = groups.thr.shape[1]
@@ -288,8 +293,20 @@ def group_periods(g, d, key, member_steps, p, q, scale, groups, work):
     for f in range(nd):
         period[f] = 0
     mean, idio = work.mean[g], groups.idio[g]
-    for k in range(horizon - 1):     # the PDs rise with k: count those below v
-        c = conditional_pd(groups.thr[g, k], scale, mean, idio)
+    cut = work.cut
+    n_cut = np.uint64(horizon - 1)
+    if idio > 0.0:                   # the periods' CDFs as vector code, whole vectors
+        for k in range(n_cut):
+            cut[k] = ieee_div(groups.thr[g, k] * scale - mean, idio)
+        for k in range(n_cut, cut.shape[0]):
+            cut[k] = 0.0
+        for k in range(cut.shape[0]):
+            cut[k] = norm_cdf_lanes(cut[k])
+    else:
+        for k in range(n_cut):
+            cut[k] = conditional_pd(groups.thr[g, k], scale, mean, idio)
+    for k in range(n_cut):           # the PDs rise with k: count those below v
+        c = cut[k]
         for f in range(nd):
             period[f] += v[f] > c
 

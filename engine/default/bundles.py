@@ -45,3 +45,5 @@ class DefaultWork(NamedTuple):
     uniform: np.ndarray      # (obligors,) their uniforms given default by the horizon
     period: np.ndarray       # (obligors,) their 0-based default periods
     count: np.ndarray        # (groups,) this path's defaulters in each group
+    cut: np.ndarray          # (periods rounded up to whole vectors of 8,) a group's
+                             # conditional PD by each period (group_periods)

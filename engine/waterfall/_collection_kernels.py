@@ -84,7 +84,6 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
             k = np.uint64(ob_plain_row[j])
             if tau <= row_term[k]:
                 n_rows_hit = _count_row(k, tau, n_rows_hit, s_rows_hit, s_row_from)
-                s_row_lost[k, ut] += 1.0
                 s_plain_lost[k, ut] += 1.0
             continue
         for q in range(np.uint64(ob_asset_ptr[j]), np.uint64(ob_asset_ptr[j + one])):
@@ -95,10 +94,10 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
                 continue
             k = np.uint64(sched_row[ui])
             n_rows_hit = _count_row(k, tau, n_rows_hit, s_rows_hit, s_row_from)
-            s_row_lost[k, ut] += 1.0
             if kind == ASSET_PLAIN:
                 s_plain_lost[k, ut] += 1.0
             else:
+                s_row_lost[k, ut] += 1.0
                 n_def = _insert_sorted(s_def_assets, n_def, i)
     for r in range(pl.past_assets.shape[0]):     # defaulted before the first date
         n_def = _insert_sorted(s_def_assets, n_def, pl.past_assets[r])
@@ -135,7 +134,7 @@ def scheduled_collections(pl, obligor_default, defaulters, n_defaulters, horizon
         n = 0.0
         last = np.uint64(min(pl.row_term[k], horizon))
         for t in range(np.uint64(s_row_from[k]), last + one):
-            n += lost[t]
+            n += lost[t] + plain[t]
             lost[t] = 0.0
             coll_int[t] -= row_int[t] * n
             coll_prin[t] -= row_prin[t] * n
