@@ -16,24 +16,14 @@ from engine.default._kernels import (group_periods, make_default_work, norm_cdf,
 from engine.default._normal_kernels import erfc_lanes, norm_cdf_lanes
 from engine.default.bundles import Groups
 
+from elementwise import elementwise
+
 # range edges of the method (0.25, 0.84375, 1.25, 1 / 0.35, 28), each side of them
 EDGES = [0.0, 0.25, 0.84375, 1.25, 2.857142857142857, 6.0, 26.5, 27.5, 28.0]
 
 
-@njit
-def _erfc_many(y):
-    out = np.empty_like(y)
-    for i in range(y.shape[0]):
-        out[i] = erfc_lanes(y[i])
-    return out
-
-
-@njit
-def _cdf_many(x):
-    out = np.empty_like(x)
-    for i in range(x.shape[0]):
-        out[i] = norm_cdf_lanes(x[i])
-    return out
+_erfc_many = elementwise(erfc_lanes)
+_cdf_many = elementwise(norm_cdf_lanes)
 
 
 def _arguments():

@@ -9,6 +9,8 @@ from scipy import special, stats
 from engine.default._kernels import ndtri, stream_key, uniform
 from engine.default.draw_keys import index_step
 
+from elementwise import elementwise
+
 MASK = (1 << 64) - 1
 
 
@@ -36,12 +38,7 @@ def _uniforms(seed, path, stream, n):
     return out
 
 
-@njit
-def _ndtri_many(p):
-    out = np.empty_like(p)
-    for i in range(p.shape[0]):
-        out[i] = ndtri(p[i])
-    return out
+_ndtri_many = elementwise(ndtri)
 
 
 @pytest.mark.parametrize("seed,path,stream", [(0, 0, 1), (7, 123456789, 2), (2**63 - 1, 2**40, 3)])
