@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "shenzhen_ip_pledge.yaml"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -87,3 +89,32 @@ def test_a_ctrl_c_python_would_swallow_in_a_callback_still_interrupts(monkeypatc
     assert main(["validate", str(SHIPPED)]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "interrupted; nothing was written" and "Exception ignored" not in err
+
+
+def _wrapped_interrupt(*args, **kwargs):
+    """What Python raises when Ctrl-C arrives while a class is being created (numpy's
+    ``finfo`` on import, seen in CI): a RuntimeError caused by the KeyboardInterrupt."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise RuntimeError("Error calling __set_name__ on 'cached_property' instance") from exc
+
+
+def test_a_ctrl_c_wrapped_in_another_error_is_still_an_interrupt(monkeypatch, capsys):
+    """In a command (exit 130 and the one line, not an internal error) and before it."""
+    import engine.cli as cli
+    from engine.cli import files_commands, main
+
+    monkeypatch.setattr(files_commands, "_cmd_validate", _wrapped_interrupt)
+    assert main(["validate", str(SHIPPED)]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted; nothing was written"
+    monkeypatch.setattr(cli, "_main", _wrapped_interrupt)
+    assert main(["validate", str(SHIPPED)]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted; nothing was written"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a real internal error")
+
+    monkeypatch.setattr(cli, "_main", broken)         # no Ctrl-C behind it: raised as is
+    with pytest.raises(RuntimeError, match="a real internal error"):
+        main(["validate", str(SHIPPED)])

@@ -131,12 +131,32 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _standard_streams()
         return _main(argv)
+    except Exception as exc:              # a Ctrl-C Python wrapped in another error
+        interrupt = _interrupt_behind(exc)
+        if interrupt is None:
+            raise
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(NOTHING_WRITTEN, file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
     except KeyboardInterrupt as exc:      # before any output was staged
         with contextlib.suppress(OSError, ValueError, AttributeError):
             print(NOTHING_WRITTEN, file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         sys.unraisablehook = default_hook
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or SIGTERM) behind ``exc`` when Python wrapped it in another error, else
+    None: a class being created (an import) reports what ``__set_name__`` raised as a
+    ``RuntimeError`` caused by it."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 #: Ctrl-Cs Python swallowed since ``main`` started (see :func:`_interrupt_not_lost`).
@@ -219,6 +239,10 @@ def _dispatch(args) -> int:
         print(_interrupted(args), file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, exit 1
+        interrupt = _interrupt_behind(exc)
+        if interrupt is not None:
+            print(_interrupted(args), file=sys.stderr)
+            return 143 if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
         if args.debug or os.environ.get("IPABS_DEBUG"):
             raise
         print(f"ipabs {args.command}: internal error: {type(exc).__name__}: {exc} "
