@@ -13,7 +13,7 @@ import numpy as np
 from engine._jit import njit, prange
 
 from engine._kernels import draw_haircuts
-from engine.default._kernels import draw_factors, norm_cdf, threshold_scale
+from engine.default._kernels import conditional_pd, draw_factors, threshold_scale
 from engine.default._kernels import make_default_work
 from engine.default._mixture_kernels import draw_weighted_defaults
 from engine.waterfall._kernels import run_path_cash
@@ -139,8 +139,7 @@ def outside_claims(seed, n_paths, dof, factor_keys, loadings, idio, thresholds, 
         before = 0.0
         out[p, 0] = 0.0
         for t in range(horizon):
-            c = thresholds[t] * scale
-            now = norm_cdf((c - m) / idio) if idio > 0.0 else (1.0 if c >= m else 0.0)
+            now = conditional_pd(thresholds[t], scale, m, idio)
             now = max(now, before)
             out[p, t + 1] = amount_lgd * (now - before)
             before = now

@@ -131,17 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _standard_streams()
         return _main(argv)
-    except Exception as exc:              # a Ctrl-C Python wrapped in another error
-        interrupt = _interrupt_behind(exc)
+    except (KeyboardInterrupt, Exception) as exc:   # before any output was staged
+        interrupt = _interrupt_behind(exc)            # (or wrapped in another error)
         if interrupt is None:
             raise
         with contextlib.suppress(OSError, ValueError, AttributeError):
             print(NOTHING_WRITTEN, file=sys.stderr)
         return 143 if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
-    except KeyboardInterrupt as exc:      # before any output was staged
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            print(NOTHING_WRITTEN, file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         sys.unraisablehook = default_hook
 

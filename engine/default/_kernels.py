@@ -217,12 +217,18 @@ def threshold_scale(seed, path, dof):
 
 
 @njit(cache=True, inline="always")
+def standardised(threshold, scale, mean, idio):
+    """``(threshold * scale - mean) / idio``: where the idiosyncratic term must fall for a
+    default given ``Z`` (``idio > 0``), in standard deviations."""
+    return ieee_div(threshold * scale - mean, idio)
+
+
+@njit(cache=True, inline="always")
 def conditional_pd(threshold, scale, mean, idio):
     """``P(a Z + b e <= threshold * scale | Z)`` with ``mean = a Z`` and ``idio = b``."""
-    c = threshold * scale
     if idio > 0.0:
-        return norm_cdf((c - mean) / idio)
-    return 1.0 if c >= mean else 0.0
+        return norm_cdf(standardised(threshold, scale, mean, idio))
+    return 1.0 if threshold * scale >= mean else 0.0
 
 
 @njit(cache=True)
@@ -297,7 +303,7 @@ def group_periods(g, d, key, member_steps, p, q, scale, groups, work):
     n_cut = np.uint64(horizon - 1)
     if idio > 0.0:                   # the periods' CDFs as vector code, whole vectors
         for k in range(n_cut):
-            cut[k] = ieee_div(groups.thr[g, k] * scale - mean, idio)
+            cut[k] = standardised(groups.thr[g, k], scale, mean, idio)
         for k in range(n_cut, cut.shape[0]):
             cut[k] = 0.0
         for k in range(cut.shape[0]):

@@ -157,7 +157,7 @@ def erfc_lanes(y):
     # one division for the rational function of whichever range y is in
     small, near = ay < 0.84375, ay < 1.25
     ratio = ieee_div(p1 if small else (p2 if near else (r3 if lo else r4)),
-                 q1 if small else (q2 if near else (s3 if lo else s4)))
+                     q1 if small else (q2 if near else (s3 if lo else s4)))
     if small:
         head_part = 1.0 - (y1 + y1 * ratio) if y1 < 0.25 else 0.5 - (y1 * ratio + (y1 - 0.5))
     else:
