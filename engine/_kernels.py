@@ -128,16 +128,15 @@ def draw_paths(seed, start, stop, model, groups, draws, deal, work, store, defau
                                           defaulters, n_def)
         draw_haircuts(seed, upath, z[0], defaulters, n_def, tau, deal, draws, haircut)
         store.weight[i] = w
-        for r in range(n_def):
-            j = defaulters[r]
-            store.obligor[q] = j
-            store.when[q] = tau[j]
-            q += 1
+        for r in range(np.uint64(n_def)):            # unsigned: no wraparound code
+            j = np.uint64(defaulters[r])
+            store.obligor[np.uint64(q) + r] = j
+            store.when[np.uint64(q) + r] = tau[j]
+            defaults[j] += w
+        q += n_def
         store.ptr[i + 1] = q
         for c in range(n_coll):
             store.haircut[i, c] = haircut[c]
-        for r in range(np.uint64(n_def)):
-            defaults[np.uint64(defaulters[r])] += w
         i += 1
     for r in range(n_def):
         tau[defaulters[r]] = deal.horizon + 1

@@ -24,13 +24,12 @@ def _insert_sorted(items, n, i):
 def _count_row(k, tau, n_rows_hit, rows_hit, row_from):
     """Note a defaulted asset of schedule row ``k`` at date ``tau``: the rows hit, in
     first-hit order, and each one's earliest default date. Returns the rows hit."""
-    if row_from[k] == 0:                     # the row's first defaulted asset
+    was = row_from[k]
+    if was == 0:                             # the row's first defaulted asset
         rows_hit[n_rows_hit] = k
         n_rows_hit += 1
-        row_from[k] = tau
-    elif tau < row_from[k]:
-        row_from[k] = tau
-    return n_rows_hit
+    row_from[k] = tau if was == 0 else min(was, tau)   # a select, not a branch: the
+    return n_rows_hit                                    # earliest date is a coin toss
 
 
 @njit(cache=True, _nrt=False)
