@@ -156,3 +156,42 @@ def test_the_payment_walker_is_one_kernel_built_into_both_callers():
     (plain,) = [c.fndesc.mangled_name for c in _overloads(P.walk)]
     assert _jit._mangled_kernel(pay, "pay_walk") and not _jit._mangled_kernel(pay, "walk")
     assert _jit._mangled_kernel(plain, "walk") and not _jit._mangled_kernel(plain, "pay_walk")
+
+
+
+def probe_lsr(x, out):
+    """A kernel :data:`engine._jit.NO_LSR` names in the test below."""
+    total = 0.0
+    for k in range(out.shape[0]):
+        out[k] = x[k] * 2.0 if x[k] > 0.5 else -x[k]
+        total += out[k]
+    return total
+
+
+def probe_plain(x, out):
+    """The same kernel under a name that list does not hold."""
+    total = 0.0
+    for k in range(out.shape[0]):
+        out[k] = x[k] * 2.0 if x[k] > 0.5 else -x[k]
+        total += out[k]
+    return total
+
+
+def test_loop_strength_reduction_is_off_only_while_a_named_kernel_compiles(monkeypatch):
+    """``engine._jit.NO_LSR``: LLVM's ``-disable-lsr`` is set while the named kernel's machine
+    code is generated and cleared after; another kernel compiles with the default; both
+    compute what Python does."""
+    from engine import _jit
+
+    assert _jit.NO_LSR == ("cash_paths",)
+    calls = []
+    real = _jit.binding.set_option
+    monkeypatch.setattr(_jit.binding, "set_option",
+                        lambda name, opt: (calls.append(opt), real(name, opt))[1])
+    monkeypatch.setattr(_jit, "NO_LSR", ("probe_lsr",))
+    x, out = np.linspace(0.1, 2.0, 9), np.zeros(9)
+    expected = probe_plain(x.copy(), out.copy())
+    assert njit(probe_plain)(x.copy(), out.copy()) == expected
+    assert calls == []
+    assert njit(probe_lsr)(x.copy(), out.copy()) == expected
+    assert calls == ["-disable-lsr=true", "-disable-lsr=false"]
