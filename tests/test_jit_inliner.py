@@ -10,6 +10,7 @@ from numba.core import inline_closurecall, ir
 from numba.core.compiler import run_frontend
 
 from engine._jit import _OneScopeCopy, njit
+from engine.waterfall._program_kernels import _named
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,13 +169,8 @@ def probe_lsr(x, out):
     return total
 
 
-def probe_plain(x, out):
-    """The same kernel under a name that list does not hold."""
-    total = 0.0
-    for k in range(out.shape[0]):
-        out[k] = x[k] * 2.0 if x[k] > 0.5 else -x[k]
-        total += out[k]
-    return total
+#: The same kernel under a name that list does not hold.
+probe_plain = _named(probe_lsr, "probe_plain")
 
 
 def test_loop_strength_reduction_is_off_only_while_a_named_kernel_compiles(monkeypatch):
