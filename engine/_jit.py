@@ -240,13 +240,14 @@ def _inlining(optimize_final_module):
 
 
 #: Kernels whose machine code is generated without LLVM's loop strength reduction
-#: (``-disable-lsr``, set while the kernel is compiled and cleared after). In a path
-#: kernel's date loop it gives each array row a date reads a pointer of its own, stepped
-#: every date; with the bundles' hundreds of live values every such pointer lives on the
-#: stack, loaded, stepped and stored back each date. Without it the waterfall of the
-#: simple pool runs 9% fewer instructions (``benchmarks/instruction_count.py``); the
-#: draw's vector loops are better with it (1.5% more without), so only these.
-NO_LSR = ("cash_paths",)
+#: (``-disable-lsr``, set while the kernel is compiled and cleared after): the two path
+#: kernels, each with ``run_path_cash`` built in. In their date loop it gives each array
+#: row a date reads a pointer of its own, stepped every date; with the bundles' hundreds
+#: of live values every such pointer lives on the stack, loaded, stepped and stored back
+#: each date. Without it: the simple pool's waterfall 9% fewer instructions in a build for
+#: znver3 (``benchmarks/instruction_count.py``), the waterfall and the shipped book 2 - 7%
+#: faster; the draw's vector loops are better with it (1.5% more instructions without).
+NO_LSR = ("cash_paths", "book_deal_paths")
 
 
 def _without_lsr(finalize_final_module):

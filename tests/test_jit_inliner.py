@@ -179,7 +179,7 @@ def test_loop_strength_reduction_is_off_only_while_a_named_kernel_compiles(monke
     compute what Python does."""
     from engine import _jit
 
-    assert _jit.NO_LSR == ("cash_paths",)
+    assert _jit.NO_LSR == ("cash_paths", "book_deal_paths")
     calls = []
     real = _jit.binding.set_option
     monkeypatch.setattr(_jit.binding, "set_option",
