@@ -163,12 +163,22 @@ def _best_of(fn, rounds=3):
     return best
 
 
+#: Seconds to wait before each timed call of :func:`_paired`. NumPy's OpenBLAS leaves its
+#: worker threads spinning for about 2**28 cycles (~0.1 s of a core) after a threaded call
+#: such as the NumPy script's ``@``: timed at once, the engine shared its two cores with
+#: them (0.246 s least after the script, 0.229 s after a pause, 8 pairs).
+SETTLE_S = 0.3
+
+
 def _paired(fn, peer, rounds=3):
     """Best seconds of ``fn`` and of ``peer``, run alternately (a host whose speed drifts
-    over minutes slows both alike)."""
+    over minutes slows both alike), each after :data:`SETTLE_S` of quiet (neither is timed
+    with the other's leftover threads still running)."""
     best_fn = best_peer = math.inf
     for _ in range(rounds):
+        time.sleep(SETTLE_S)
         best_fn = min(best_fn, _best_of(fn, rounds=1))
+        time.sleep(SETTLE_S)
         best_peer = min(best_peer, _best_of(peer, rounds=1))
     return best_fn, best_peer
 
@@ -189,6 +199,7 @@ def test_simple_pool_core_simulation_200k(benchmark, simple):
     benchmark.pedantic(simulate, args=(plan, SIMPLE_PATHS, 1), rounds=3, iterations=1)
     core_s, numpy_s = _paired(lambda: simulate(plan, SIMPLE_PATHS, 1),
                               lambda: simple_numpy_script(SIMPLE_PATHS))
+    time.sleep(SETTLE_S)
     raw_s = _best_of(lambda: raw_uniform_bound(1, SIMPLE_PATHS, 1000, BLOCK_SIZE))
     benchmark.extra_info.update(numpy_script_s=numpy_s, raw_bound_s=raw_s, paired_core_s=core_s,
                                 faster_than_numpy_script=numpy_s / core_s,
