@@ -182,6 +182,17 @@ def test_check_update_rewrites_golden_files_only_through_the_same_rules(tmp_path
     assert main(["check", str(tmp_path), "--paths", "2000"]) == 0
 
 
+@pytest.mark.parametrize("content", ["my notes on this deal\n", '{"format": "ipabs-result/v1"}'])
+def test_check_update_replaces_only_a_golden_result(tmp_path, capsys, content):
+    shutil.copy(ROOT / "scenarios" / "pudong_trust_loan.yaml", tmp_path / "x.yaml")
+    gold = tmp_path / "x.golden.json"
+    gold.write_text(content)
+    assert main(["check", str(tmp_path), "--update", "--paths", "2000"]) == 2
+    err = capsys.readouterr().err
+    assert f"--update {gold}: holds" in err and "move the file away" in err
+    assert gold.read_text() == content
+
+
 # ----------------------------------------------------------------------------- resource guards
 
 

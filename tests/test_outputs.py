@@ -60,6 +60,7 @@ def deal(tmp_path):
 TARGETS = ["s.yaml", ".", "notes.txt", "old.json", "pipe", "device", "link.json", "fresh"]
 REFUSED_FILE = {"s.yaml", ".", "pipe", "device", "link.json"}     # for --json / --csv
 REFUSED_JSON = REFUSED_FILE | {"notes.txt"}       # --json replaces only what ipabs wrote
+REFUSED_CSV = REFUSED_JSON | {"old.json"}         # --csv only a table ipabs wrote
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -80,7 +81,7 @@ def test_no_output_option_changes_anything_it_was_not_given(deal, command, optio
     if option == "--out":
         refused = name != "fresh"
     else:
-        refused = name in (REFUSED_JSON if option == "--json" else REFUSED_FILE)
+        refused = name in (REFUSED_JSON if option == "--json" else REFUSED_CSV)
     replaced = {name} if option != "--out" and name in ("notes.txt", "old.json") and \
         not refused else set()
     assert status == (2 if refused else 0), err
@@ -110,6 +111,26 @@ def test_run_out_replaces_its_own_previous_output_but_never_a_foreign_file(tmp_p
     assert main(["run", str(SHIPPED), "--paths", "2000", "--out", str(out), "--quiet"]) == 2
     assert "mine.xlsx" in capsys.readouterr().err
     assert snapshot(tmp_path) == before
+    (out / "mine.xlsx").unlink()
+    with open(out / "tranches.csv", "a", encoding="utf-8") as fh:    # the user's own note
+        fh.write("note,checked by the committee\n")
+    before = snapshot(tmp_path)
+    assert main(["run", str(SHIPPED), "--paths", "2000", "--out", str(out), "--quiet"]) == 2
+    assert "tranches.csv, changed since ipabs wrote it" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_marker_without_digests_still_lets_ipabs_replace_its_folder(tmp_path):
+    """Folders written before the marker kept each file's digest are replaced as before."""
+    out = tmp_path / "rep"
+    assert main(["run", str(SHIPPED), "--paths", "2000", "--out", str(out), "--quiet"]) == 0
+    lines = (out / files.MARKER).read_text().splitlines()
+    assert all("\t" in line and len(line.split("\t")[1]) == 64 for line in lines[1:])
+    (out / files.MARKER).write_text("\n".join([lines[0]] + [x.split("\t")[0] for x in lines[1:]])
+                                    + "\n")
+    (out / "result.json").write_text("{}")
+    assert main(["run", str(SHIPPED), "--paths", "2000", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "result.json").read_text())["format"] == "ipabs-result/v1"
 
 
 def test_out_onto_an_empty_folder_is_fine_and_onto_a_folder_of_files_is_refused(tmp_path,
@@ -331,6 +352,56 @@ def test_json_replaces_only_an_empty_file_or_a_document_ipabs_wrote(tmp_path, ca
         else:
             assert status == 2 and target.read_text() == content, content
             assert f"--json {target}: holds something ipabs did not write" in err
+
+
+@pytest.mark.parametrize("kept", ["ipabs-golden/v1", "ipabs-state/v1", "ipabs-book/v1"])
+def test_json_never_replaces_a_document_a_user_keeps(tmp_path, capsys, kept):
+    """A golden result, a deal state or a book (JSON is YAML) is marked ``ipabs-`` too, but
+    is the user's: only ``check --update`` rewrites a golden file."""
+    target = tmp_path / "kept.json"
+    content = json.dumps({"format": kept, "mine": 1})
+    target.write_text(content)
+    assert main(["cashflows", str(SHIPPED), "--json", str(target), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--json {target}: holds an {kept} document, which --json never replaces" in err
+    assert target.read_text() == content
+
+
+def test_the_output_formats_are_every_output_document_and_no_kept_one():
+    from engine.analysis.compare import COMPARE_FORMAT
+    from engine.analysis.regression import GOLDEN_FORMAT
+    from engine.analysis.sensitivity import SENSITIVITY_FORMAT
+    from engine.analysis.sweep import SWEEP_FORMAT
+    from engine.books.format import BOOK_FORMAT
+    from engine.books.result import BOOK_RESULT_FORMAT
+    from engine.report.files import OUTPUT_FORMATS
+    from engine.result import RESULT_FORMAT
+    from engine.scenario.state import STATE_FORMAT
+
+    assert {RESULT_FORMAT, COMPARE_FORMAT, SENSITIVITY_FORMAT, SWEEP_FORMAT,
+            BOOK_RESULT_FORMAT} <= OUTPUT_FORMATS
+    assert not {GOLDEN_FORMAT, STATE_FORMAT, BOOK_FORMAT} & OUTPUT_FORMATS
+
+
+#: What a file holds before ``--csv`` names it, and whether ipabs may replace it.
+CSV_TARGETS = [("format: ipabs/v1\nname: my deal\n", False), ("period,amount\n1,2\n", False),
+               ("\ufeffid,amount\n", False), ("", True), ("\ufeffperiod,x\n1,2\n", True),
+               ("\ufeff期数,利息回收\r\n1,2\r\n", True)]
+
+
+def test_csv_replaces_only_an_empty_file_or_a_table_ipabs_wrote(tmp_path, capsys):
+    target = tmp_path / "cf.csv"
+    for content, replaced in CSV_TARGETS:
+        target.write_text(content, encoding="utf-8")
+        status = main(["cashflows", str(SHIPPED), "--csv", str(target), "--quiet"])
+        err = capsys.readouterr().err
+        if replaced:
+            assert status == 0, err
+            assert target.read_text(encoding="utf-8").startswith("\ufeffperiod,")
+        else:
+            assert status == 2 and target.read_text(encoding="utf-8") == content, content
+            assert f"--csv {target}: holds something other than a table ipabs wrote" in err
+    assert main(["cashflows", str(SHIPPED), "--csv", str(target), "--quiet"]) == 0  # again
 
 
 def test_json_naming_a_folder_is_refused_and_writes_nothing(tmp_path, capsys):

@@ -193,8 +193,9 @@ def read_golden(path: Path) -> dict:
         raise ScenarioError(Problem("", f"cannot read the golden result: {exc}"),
                             source=str(path)) from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ScenarioError(Problem("", f"the golden result is not JSON ({exc}); rewrite it "
-                                        "with `ipabs check --update`"), source=str(path)) from None
+        raise ScenarioError(Problem("", f"the golden result is not JSON ({exc}); if it is "
+                                        "damaged, delete it and write it again with `ipabs "
+                                        "check --update`"), source=str(path)) from None
     problems = _golden_problems(doc)
     if problems:
         raise ScenarioError(problems, source=str(path))
@@ -220,7 +221,8 @@ def check_folder(folder, *, update: bool = False, paths=None, seed=None,
         outs = outputs if outputs is not None else stack.enter_context(Outputs())
         outs.add_inputs(*(p for path, sc, gold, _ in items
                           for p in (path, None if update else gold, *scenario_files(sc))))
-        targets = [outs.add("--update", gold) if update else None for _, _, gold, _ in items]
+        targets = [outs.add("--update", gold, document={GOLDEN_FORMAT}) if update else None
+                   for _, _, gold, _ in items]
         outs.check()
         outcomes = []
         for (path, scenario, gold, old), target in zip(items, targets):

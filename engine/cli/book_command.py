@@ -34,7 +34,7 @@ def _cmd_book(args) -> int:
     lang = args.lang or "en"
     args.outputs = Outputs([Path(args.book), *book_inputs(book)])
     with args.outputs as outs:
-        js = outs.add("--json", args.json)
+        js = outs.add("--json", args.json, document=True)
         out = outs.add("--out", args.out, folder=True)
         outs.check()
         doc = _finite(engine.book(book, paths=args.paths, seed=args.seed,

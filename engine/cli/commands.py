@@ -65,7 +65,7 @@ def _cmd_cashflows(args) -> int:
     if (args.state_at is None) != (args.state_out is None):
         raise InputError("--state-at K and --state-out FILE go together")
     with _outputs(args, (args.scenario, scenario)) as outs:
-        csv_target = outs.add("--csv", args.csv)
+        csv_target = outs.add("--csv", args.csv, table="period")
         js = outs.add("--json", args.json, document=True)
         state_target = outs.add("--state-out", args.state_out, new=True)
         outs.check()

@@ -6,11 +6,17 @@ target is added (before any work) and again just before the rename:
 - a file output (``--json``, ``--csv``, a golden file) replaces only a regular file: never a
   folder, a symbolic link, a device, a FIFO or a socket; a path ending in ``/`` names a
   folder and is refused;
-- a document output (``--json``) replaces only an empty file or one ipabs wrote: a JSON
-  object whose ``format`` starts with ``ipabs-`` (what every ``--json`` writes);
+- a document output (``--json``) replaces only an empty file or an earlier output of
+  ipabs: a JSON object whose ``format`` is one of :data:`OUTPUT_FORMATS`; never a document a
+  user keeps (a golden result, a deal state, a book), which ipabs also marks ``ipabs-``; a
+  golden file (``check --update``) replaces only a golden result;
+- a table output (``--csv``) replaces only an empty file or a table ipabs wrote: a UTF-8
+  CSV starting with the byte-order mark and a header row whose first column is the table's
+  (``period`` / ``期数`` for the cash flows), in any language ipabs writes;
 - a new-file output (``--state-out``, a deal state) is never replaced: it must not exist;
 - a folder output (``--out``) is created, or replaces a folder this tool wrote (one holding
-  :data:`MARKER` and nothing the marker does not list) or an empty folder; never a file;
+  :data:`MARKER` and nothing the marker does not list, each file as ipabs wrote it: the
+  marker keeps its SHA-256) or an empty folder; never a file;
 - no output is an input of the run, lies inside a folder output, holds an input, or names
   the same path as another output;
 - everything is written under a temporary name beside its target; at the end all targets
@@ -24,6 +30,7 @@ folder keeps its mode. A write that fails (a full disk) names the option and the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -47,8 +54,15 @@ except ImportError:             # not POSIX: outputs are written unlocked
     fcntl = None
 from engine.inputs import Unreadable, file_kind, read_user_file
 
-__all__ = ["MARKER", "OutputError", "Outputs", "result_json", "write_json_atomic",
+__all__ = ["MARKER", "OUTPUT_FORMATS", "OutputError", "Outputs", "result_json", "write_json_atomic",
            "write_out_dir", "write_text_atomic"]
+
+#: What a ``--json`` writes, and so may replace: ipabs's output documents. Documents a
+#: user keeps (``ipabs-golden/v1``, ``ipabs-state/v1``, ``ipabs-book/v1``) are not here.
+OUTPUT_FORMATS = frozenset({
+    "ipabs-result/v1", "ipabs-compare/v1", "ipabs-sensitivity/v1", "ipabs-sweep/v1",
+    "ipabs-size/v1", "ipabs-cashflows/v1", "ipabs-check/v1", "ipabs-track/v1",
+    "ipabs-book-result/v1"})
 
 #: The file that marks a folder as written by ipabs; it lists the folder's files.
 MARKER = ".ipabs-output"
@@ -70,7 +84,8 @@ class Target:
     name: str
     tmp: str | None = None  # the staged temporary, until committed
     new: bool = False       # a new file only: never replaces anything (a state file)
-    document: bool = False  # replaces only an ipabs document (--json)
+    document: frozenset = frozenset()  # replaces only a JSON document of these formats
+    table: str = ""         # replaces only a CSV table ipabs wrote with this first column
 
     @property
     def real(self) -> str:
@@ -84,13 +99,32 @@ def _inside(path: str, folder: str) -> bool:
     return path != folder and os.path.commonpath([path, folder]) == folder
 
 
-def _marked_names(folder: str) -> set[str] | None:
-    """The names the marker of ``folder`` lists, or None if it has no readable marker."""
+def _digest(path: str) -> str | None:
+    """SHA-256 of the regular file ``path`` (None: unreadable)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _marked_names(folder: str) -> dict[str, str | None] | None:
+    """The files the marker of ``folder`` lists, each with the SHA-256 it had when ipabs
+    wrote it (None: a marker from before digests were kept); None if no readable marker."""
     try:
         text = read_user_file(os.path.join(folder, MARKER), limit=1 << 16).decode("utf-8")
     except (Unreadable, UnicodeDecodeError):
         return None
-    return set(text.splitlines()[1:]) if text.startswith(_MARKER_HEAD) else None
+    if not text.startswith(_MARKER_HEAD):
+        return None
+    listed = {}
+    for line in text.splitlines()[1:]:
+        name, _, digest = line.partition("\t")
+        listed[name] = digest or None
+    return listed
 
 
 def _folder_refusal(folder: str) -> str | None:
@@ -108,6 +142,12 @@ def _folder_refusal(folder: str) -> str | None:
     if foreign:
         return (f"holds {', '.join(foreign[:5])}, which ipabs did not write; move it out or "
                 "give another folder (--out replaces the whole folder)")
+    edited = [n for n in names if n != MARKER and listed[n] is not None
+              and _digest(os.path.join(folder, n)) != listed[n]]
+    if edited:
+        return (f"holds {', '.join(edited[:5])}, changed since ipabs wrote it; move it out "
+                "(or copy your changes) or give another folder (--out replaces the whole "
+                "folder)")
     return None
 
 
@@ -135,21 +175,62 @@ def _refusal(t: Target) -> str | None:
                 f"{t.option or 'this'} names a folder that ipabs creates (or one it wrote before)")
     if not stat.S_ISREG(st.st_mode):
         return f"is {file_kind(st.st_mode)}; ipabs replaces only regular files"
-    if t.document and st.st_size and not _ipabs_document(t.real):
-        return (f"holds something ipabs did not write (not an ipabs JSON document); "
-                f"{t.option or 'this'} replaces only a file it wrote: give a new name, or move "
-                "the file away")
+    option = t.option or "this"
+    if t.document and st.st_size:
+        held = _document_format(t.real)
+        if held not in t.document:
+            if held and held.startswith("ipabs-"):
+                return (f"holds an {held} document, which {option} never replaces (only "
+                        f"{_formats(t.document)}): {_instead(t)}")
+            return (f"holds something ipabs did not write (not an ipabs JSON document); "
+                    f"{option} replaces only a file it wrote: {_instead(t)}")
+    if t.table and st.st_size and not _ipabs_table(t.real, t.table):
+        return (f"holds something other than a table ipabs wrote (a CSV whose header starts "
+                f"with {_column_names(t.table)}); {option} replaces only such a table: "
+                f"{_instead(t)}")
     return None
 
 
-def _ipabs_document(path: str) -> bool:
-    """Whether ``path`` holds a document ipabs wrote: a JSON object whose ``format`` is
-    ``ipabs-...``."""
+def _instead(t: Target) -> str:
+    """What the user can do about a file an output may not replace."""
+    if t.option == "--update":          # the golden file's name is the scenario's
+        return "move the file away (or delete it if it is a damaged golden result) and run again"
+    return "give a new name, or move the file away"
+
+
+def _formats(formats: frozenset) -> str:
+    return ("an ipabs output document" if formats == OUTPUT_FORMATS
+            else " or ".join(sorted(formats)))
+
+
+def _document_format(path: str) -> str | None:
+    """The ``format`` of the JSON object in ``path`` (None: not JSON, not an object, none)."""
     try:
         doc = json.loads(read_user_file(path))
     except (Unreadable, ValueError):
+        return None
+    fmt = doc.get("format") if isinstance(doc, dict) else None
+    return fmt if isinstance(fmt, str) else None
+
+
+def _column_names(column: str) -> str:
+    """``column``'s header in every language ipabs writes, for a message."""
+    from engine.report.i18n import LANGUAGES, column_label
+
+    return " / ".join(dict.fromkeys(f"`{column_label(column, lang)}`" for lang in LANGUAGES))
+
+
+def _ipabs_table(path: str, column: str) -> bool:
+    """Whether ``path`` holds a CSV table as ipabs writes it: the byte-order mark, then a
+    header row whose first cell is ``column`` in one of ipabs's languages."""
+    from engine.report.i18n import LANGUAGES, column_label
+
+    try:
+        head = read_user_file(path)[:4096].decode("utf-8", errors="replace")
+    except Unreadable:
         return False
-    return isinstance(doc, dict) and str(doc.get("format", "")).startswith("ipabs-")
+    first = head[1:].split("\n", 1)[0].split(",", 1)[0].strip() if head[:1] == "\ufeff" else None
+    return first in {column_label(column, lang) for lang in LANGUAGES}
 
 
 @contextlib.contextmanager
@@ -228,10 +309,12 @@ class Outputs:
                 self.inputs.setdefault(os.path.realpath(p), os.fspath(p))
 
     def add(self, option: str, path, *, folder: bool = False, new: bool = False,
-            document: bool = False) -> Target | None:
+            document: bool | frozenset = False, table: str = "") -> Target | None:
         """Register an output (``None`` for an option not given); :meth:`check` once all
         are added. ``new``: the path must not exist (nothing is ever replaced);
-        ``document``: it replaces only an empty file or an ipabs JSON document."""
+        ``document``: it replaces only an empty file or a JSON document of these formats
+        (``True``: :data:`OUTPUT_FORMATS`); ``table``: only an empty file or a CSV table
+        ipabs wrote whose first column is ``table``."""
         if path is None:
             return None
         text = os.fspath(path)
@@ -242,7 +325,9 @@ class Outputs:
                               f"{option} writes a file: give a file name")
         full = os.path.abspath(text)
         t = Target(option, text, folder, os.path.realpath(os.path.dirname(full)),
-                   os.path.basename(full), new=new, document=document)
+                   os.path.basename(full), new=new,
+                   document=OUTPUT_FORMATS if document is True else frozenset(document or ()),
+                   table=table)
         if not t.name:
             raise OutputError(f"{t.label()}: not a path ipabs can write to")
         self.targets.append(t)
@@ -304,7 +389,8 @@ class Outputs:
             fill(Path(t.tmp))
             names = sorted(os.listdir(t.tmp))
             with open(os.path.join(t.tmp, MARKER), "w", encoding="utf-8") as fh:
-                fh.write(_MARKER_HEAD + "".join(f"{n}\n" for n in names))
+                fh.write(_MARKER_HEAD + "".join(
+                    f"{n}\t{_digest(os.path.join(t.tmp, n)) or ''}\n" for n in names))
         except OSError as exc:
             what = f" {os.path.basename(exc.filename)}" if getattr(exc, "filename", None) else ""
             raise OutputError(f"{t.label()}: cannot write{what} ({exc.strerror or exc}); "
