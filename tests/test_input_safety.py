@@ -359,16 +359,16 @@ def test_bad_input_is_reported_before_a_dask_cluster_starts(tmp_path, capsys):
 
 
 def test_names_cannot_drive_the_terminal_a_spreadsheet_or_the_report(tmp_path, capsys):
-    scenario = _scenario(tmp_path, name="deal\x1b]0;owned\x07\x1b[2J\u202eevil\x9b",
+    scenario = _scenario(tmp_path, name="deal\u202eevil\u200b",
                          **{"tranches.0.id": "=1+2", "tranches.1.id": "@SUM(A1)",
                             "credit_support.1.covers": ["=1+2"],
                             "sensitivities": []})
     out = tmp_path / "rep"
     assert main(["run", str(scenario), "--paths", "2000", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    for bad in ("\x1b", "\x07", "\x9b", "\u202e"):
+    for bad in ("\u202e", "\u200b"):
         assert bad not in printed
-    assert "deal\\x1b]0;owned\\x07\\x1b[2J\\u202eevil\\x9b" in printed
+    assert "deal\\u202eevil\\u200b" in printed
     tranches = (out / "tranches.csv").read_text().splitlines()
     assert tranches[1].startswith("'=1+2,") and tranches[2].startswith("'@SUM(A1),")
     assert "'=1+2:interest_paid" in (out / "cashflows.csv").read_text().splitlines()[0]
@@ -378,6 +378,48 @@ def test_names_cannot_drive_the_terminal_a_spreadsheet_or_the_report(tmp_path, c
     assert main(["cashflows", str(scenario), "--csv", str(csv), "--quiet"]) == 0
     header = csv.read_text().splitlines()[0].split(",")
     assert all(not cell.startswith(("=", "+", "-", "@")) for cell in header)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", "deal\x1b]0;owned\x07\x1b[2J"), ("name", "Deal\nipabs: all tranches AAAsf"),
+    ("obligors.0.industry", "elec\x1b[2Jtronics"), ("sensitivities.0.name", "s\x9bred"),
+    ("tranches.0.id", "A\x1b[31m")])
+def test_a_control_character_in_any_text_is_an_exit_2_naming_field_and_line(tmp_path, capsys,
+                                                                           field, value):
+    """A name, a label or an id holds characters that show: a control character (an escape
+    sequence, a line feed that would fake a line of output) is refused before anything runs,
+    so no terminal, CSV, page or plot ever receives one."""
+    scenario = _scenario(tmp_path, **{field: value})
+    out = tmp_path / "rep"
+    assert main(["report", str(scenario), "--paths", "2000", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"s.yaml: {field}: " in err and "(line " in err and "Traceback" not in err
+    assert "a control character" in err or "does not show" in err
+    assert "\x1b" not in err and "\x9b" not in err and not out.exists()
+
+
+def test_a_control_character_in_a_tape_cell_is_refused(tmp_path, capsys):
+    """Text read from a tape (here an obligor's industry in ``obligors_file``) is held to the
+    same rule as text in the YAML."""
+    doc = yaml.safe_load((DATA / "fixture_base.yaml").read_text())
+    rows = ["id,kind,rating,region,industry"]
+    for o in doc.pop("obligors"):
+        rows.append(f"{o['id']},{o['kind']},{o.get('rating', 'BB')},{o.get('region', '')},"
+                    f"{o.get('industry', '')}")
+    rows[1] = rows[1].replace(",ai", ",elec\x1b[2Jtronics")
+    (tmp_path / "obligors.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    doc["obligors_file"] = "obligors.csv"
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (tmp_path / "obligors.csv").write_text("\n".join(rows).replace("elec\x1b[2Jtronics", "ai")
+                                           + "\n", encoding="utf-8")
+    assert main(["validate", str(scenario)]) == 0            # the same tape, clean: valid
+    capsys.readouterr()
+    (tmp_path / "obligors.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["validate", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert "obligors.csv" in err and "industry" in err and "a control character" in err
+    assert "\x1b" not in err and "Traceback" not in err
 
 
 def test_control_characters_in_error_messages_are_neutralised(tmp_path, capsys):

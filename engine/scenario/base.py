@@ -2,6 +2,7 @@
 types (ids, shares, region labels, notches) and small helpers every part uses."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
+    field_validator,
 )
 
 from engine.limits import MAX_AMOUNT
@@ -42,12 +44,48 @@ class FieldProblem(ValueError):
         self.message = message
 
 
+#: A control character (C0 with tab and newline, DEL, C1 such as the escape sequences'
+#: introducers): never part of a name, a label or an id.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_problem(value: Any) -> str | None:
+    """Why text in ``value`` (a string, or strings in a list or mapping) cannot be taken: it
+    holds a control character, which would act in a terminal, a CSV or a page instead of
+    showing (None: it holds none)."""
+    if isinstance(value, str):
+        found = _CONTROL.search(value)
+        if found is None:
+            return None
+        c = found.group()
+        name = unicodedata.name(c, "") or {"\n": "LINE FEED", "\t": "TAB", "\r": "CARRIAGE "
+                                           "RETURN", "\x1b": "ESCAPE"}.get(c, "a control")
+        return (f"{value[:40]!r} holds U+{ord(c):04X} {name}, a control character; text here "
+                "is one line of characters that show: write it without")
+    if isinstance(value, (list, tuple)):
+        return next((p for p in map(control_problem, value) if p), None)
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() for p in (control_problem(k),
+                                                            control_problem(v)) if p), None)
+    return None
+
+
 class _Model(BaseModel):
-    """Base of every scenario model: closed, immutable, strict, finite numbers only."""
+    """Base of every scenario model: closed, immutable, strict, finite numbers only, and no
+    control character in any text (:func:`control_problem`)."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_shows(cls, value: Any) -> Any:
+        if isinstance(value, (str, list, tuple, dict)):
+            problem = control_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 def _exactly_one(model: BaseModel, names: tuple[str, ...], what: str = "") -> None:

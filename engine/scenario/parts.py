@@ -131,7 +131,7 @@ class ScenarioFields(_Model):
     """
 
     format: Literal["ipabs/v1"]
-    name: str
+    name: str = Field(min_length=1)
     currency: str = "CNY"
     payment_frequency: PaymentFrequency
     legal_final: int = Field(ge=1)
