@@ -181,7 +181,9 @@ def test_book_command_writes_its_json_and_refuses_bad_books(tmp_path, capsys):
 def test_an_entity_modelled_two_ways_is_refused(tmp_path):
     a, b = _one_loan_deal(0, 0.1), _one_loan_deal(0, 0.2)     # SME0 with two PDs
     book = _write_book(tmp_path, [a, b], {"GROUP": {"capital": 1e9}})
-    with pytest.raises(engine.ScenarioError, match="SME0 is modelled differently"):
+    with pytest.raises(engine.ScenarioError, match="entities.SME0: it is modelled "
+                       "differently in d0.yaml .B. and d1.yaml .B.: PD 10.00% a year against "
+                       "20.00% a year; one name needs one model .line 4."):
         assemble(load_book(book))
 
 

@@ -160,7 +160,7 @@ def test_several_independent_model_errors_are_all_reported_with_lines():
         "obligors.0.sector: unknown key; allowed: id, entity, kind, rating, pd, region, industry, "
         "correlation_with, parent, parent_correlation, capacity, default_on_exhaustion (line 7)",
         "assets.0.rate: Input should be greater than or equal to 0, got the integer -1 (line 13)",
-        "simulation.paths: Input should be greater than or equal to 1, got the integer 0 (line 37)",
+        "simulation.paths: must be between 2 and 1,000,000,000, got 0 (line 37)",
     ]
 
 

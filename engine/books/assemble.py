@@ -15,7 +15,7 @@ from engine.api import load_state, with_state
 from engine.books.format import Book
 from engine.default.draw_keys import draw_keys
 from engine.default.pd_curves import cumulative_pd_curve, latent_thresholds
-from engine.errors import Problem, ScenarioError
+from engine.errors import ScenarioError
 from engine.plan import Plan, compile_plan, rating_table
 from engine.scenario import load_scenario
 from engine.scenario.checks import check_scenario
@@ -69,8 +69,8 @@ def assemble(book: Book) -> Assembled:
     naming the deal and what disagrees)."""
     entities = list(book.entities)
     deals = [_book_deal(book, n, ref, entities) for n, ref in enumerate(book.deal_refs)]
-    _check_alike(deals)
-    _check_one_name(deals)
+    _check_alike(book, deals)
+    _check_one_name(book, deals)
     stated = _check_entities(book, deals, entities)
     horizon = max(d.plan.horizon for d in deals)
     ppy = deals[0].plan.periods_per_year
@@ -78,10 +78,6 @@ def assemble(book: Book) -> Assembled:
     outside = {e: _outside(book, deals, e, horizon, ppy, dof) for e in entities
                if book.entities[e].outside_book is not None}
     return Assembled(book, deals, entities, horizon, ppy, dof, stated, outside)
-
-
-def _deal_error(file: str, message: str, path: str = "deals") -> ScenarioError:
-    return ScenarioError(Problem(path, f"{file}: {message}"))
 
 
 def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
@@ -92,15 +88,13 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
         if ref.state is not None:
             sc = with_state(sc, load_state(ref.state if base is None else base / ref.state))
     except ScenarioError as exc:
-        raise ScenarioError([Problem(f"deals.{n}", f"{ref.file}: {p}") for p in exc.problems],
-                            source=book.source) from None
+        raise book.error([(f"deals.{n}", f"{ref.file}: {p}") for p in exc.problems]) from None
     if book.correlation is not None:
         sc = sc.model_copy(update={"correlation": book.correlation})
         problems = check_scenario(sc)
         if problems:
-            raise ScenarioError([Problem(f"deals.{n}", f"{ref.file} with the book's "
-                                                       f"correlation: {p}") for p in problems],
-                                source=book.source)
+            raise book.error([(f"deals.{n}", f"{ref.file} with the book's correlation: {p}")
+                              for p in problems])
     key_space = f"deal:{os.path.normpath(ref.file)}"
     plan = _private_factors(compile_plan(sc, key_space=key_space), key_space)
     by_entity: dict[str, int] = {}
@@ -108,11 +102,10 @@ def _book_deal(book: Book, n: int, ref, entities: list[str]) -> BookDeal:
         if o.entity is None:
             continue
         if o.entity in by_entity:
-            raise ScenarioError(Problem(f"deals.{n}", f"{ref.file}: obligors "
-                                                      f"{plan.obligor_ids[by_entity[o.entity]]}"
-                                                      f" and {o.id} are one entity "
-                                                      f"({o.entity}): give it one obligor"),
-                                source=book.source)
+            raise book.error((f"deals.{n}", f"{ref.file}: obligors "
+                                            f"{plan.obligor_ids[by_entity[o.entity]]} and "
+                                            f"{o.id} are one entity ({o.entity}): give it one "
+                                            "obligor"))
         by_entity[o.entity] = j
     ent_obligor = np.array([by_entity.get(e, -1) for e in entities], dtype=np.int64)
     capacity = plan.ob_capacity.copy()
@@ -161,22 +154,21 @@ def _exposures(sc, entities, key_space):
     return guaranteed, borrowers
 
 
-def _check_alike(deals: list[BookDeal]) -> None:
+def _check_alike(book: Book, deals: list[BookDeal]) -> None:
     """One calendar and one copula for the book."""
     first = deals[0]
-    for d in deals[1:]:
+    for n, d in enumerate(deals[1:], 1):
         if d.plan.periods_per_year != first.plan.periods_per_year:
-            raise ScenarioError(Problem("deals", f"{d.file} pays {d.scenario.payment_frequency}"
-                                                 f", {first.file} "
-                                                 f"{first.scenario.payment_frequency}: deals "
-                                                 "of other frequencies in one book are not "
-                                                 "supported yet"))
+            raise book.error((f"deals.{n}", f"{d.file} pays {d.scenario.payment_frequency}, "
+                                            f"{first.file} {first.scenario.payment_frequency}: "
+                                            "deals of other frequencies in one book are not "
+                                            "supported yet"))
         if d.plan.dof != first.plan.dof:
-            raise ScenarioError(Problem("deals", f"{d.file} and {first.file} use other copulas; "
-                                                 "give the book one `correlation`"))
+            raise book.error((f"deals.{n}", f"{d.file} and {first.file} use other copulas; "
+                                            "give the book one `correlation`"))
 
 
-def _check_one_name(deals: list[BookDeal]) -> None:
+def _check_one_name(book: Book, deals: list[BookDeal]) -> None:
     """Obligors of the same ``entity`` in several deals are one name: the same default
     model everywhere (else they could not default on the same date)."""
     first: dict[str, tuple[BookDeal, int]] = {}
@@ -192,17 +184,36 @@ def _check_one_name(deals: list[BookDeal]) -> None:
             if not (np.array_equal(d.plan.thresholds[j, :h], d0.plan.thresholds[j0, :h])
                     and _loadings(d.plan, j) == _loadings(d0.plan, j0)):
                 if any(x.scenario.correlation.pairwise is not None for x in (d, d0)):
-                    raise ScenarioError(Problem(
-                        "correlation", f"entity {ob.entity} is in {d0.file} and {d.file}, "
-                                       "whose pairwise tables are each deal's own: a firm "
-                                       "shared by deals needs one factor model; give the "
-                                       "book a `correlation` of `factors` or `uniform`"))
-                raise ScenarioError(Problem(
-                    "deals", f"entity {ob.entity} is modelled differently in {d0.file} "
-                             f"({d0.plan.obligor_ids[j0]}) and {d.file} "
-                             f"({d.plan.obligor_ids[j]}): rating, PD, region, industry or "
-                             "correlation (or a state's conditional PDs); one name needs one "
-                             "model"))
+                    raise book.error((
+                        f"entities.{ob.entity}", f"it is in {d0.file} and {d.file}, whose "
+                                                 "pairwise tables are each deal's own: a firm "
+                                                 "shared by deals needs one factor model; give "
+                                                 "the book a `correlation` of `factors` or "
+                                                 "`uniform`"))
+                raise book.error((
+                    f"entities.{ob.entity}", f"it is modelled differently in {d0.file} "
+                                             f"({d0.plan.obligor_ids[j0]}) and {d.file} "
+                                             f"({d.plan.obligor_ids[j]}): "
+                                             f"{_how_unlike(d0, j0, d, j)}; one name needs one "
+                                             "model"))
+
+
+def _pd_text(pd) -> str:
+    if pd is None:
+        return "none (by rating)"
+    return f"{pd.annual:.2%} a year" if pd.annual is not None else "a cumulative curve"
+
+
+def _how_unlike(d0: BookDeal, j0: int, d: BookDeal, j: int) -> str:
+    """What differs between obligor ``j0`` of ``d0`` and ``j`` of ``d`` (one entity)."""
+    a, b = _plan_obligors(d0.scenario, d0.plan)[j0], _plan_obligors(d.scenario, d.plan)[j]
+    said = [f"{what} {x} against {y}" for what, x, y in (
+        ("rating", a.rating, b.rating), ("PD", _pd_text(a.pd), _pd_text(b.pd)),
+        ("region", a.region, b.region), ("industry", a.industry, b.industry)) if x != y]
+    if not said and _loadings(d0.plan, j0) != _loadings(d.plan, j):
+        said = ["the correlation (factor loadings "
+                f"{_loadings(d0.plan, j0)} against {_loadings(d.plan, j)})"]
+    return ", ".join(said) or "the default thresholds (a state's conditional PDs)"
 
 
 def _check_entities(book: Book, deals: list[BookDeal], entities: list[str]) -> dict:
@@ -211,8 +222,8 @@ def _check_entities(book: Book, deals: list[BookDeal], entities: list[str]) -> d
     for k, e in enumerate(entities):
         seen = [(d, int(d.ent_obligor[k])) for d in deals if d.ent_obligor[k] >= 0]
         if not seen:
-            raise ScenarioError(Problem(f"entities.{e}", f"no obligor of the book's deals has "
-                                                         f"`entity: {e}`"))
+            raise book.error((f"entities.{e}", f"no obligor of the book's deals has "
+                                               f"`entity: {e}`"))
         d0, j0 = seen[0]
         ob0 = _plan_obligors(d0.scenario, d0.plan)[j0]
         stated[e] = ob0.rating or (f"PD {ob0.pd.annual:.2%}" if ob0.pd.annual is not None
@@ -250,8 +261,8 @@ def _outside(book: Book, deals, e: str, horizon: int, ppy: int, dof: float) -> O
             loads[names.index(f"industry:{ob.industry}")] = fac.industry[ob.industry]
     idio2 = 1.0 - sum(v * v for v in loads)
     if idio2 < 0.0:
-        raise ScenarioError(Problem(f"entities.{e}.outside_book",
-                                    "its factor loadings square to more than 1"))
+        raise book.error((f"entities.{e}.outside_book",
+                          "its factor loadings square to more than 1"))
     curve = cumulative_pd_curve(SimpleNamespace(rating=None, pd=ob.pd), horizon, ppy,
                                 rating_table(d.scenario))
     thresholds = latent_thresholds(curve[None, :], dof if dof > 0 else None)[0]

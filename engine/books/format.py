@@ -13,11 +13,11 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from engine.errors import Problem, ScenarioError
 from engine.inputs import read_user_text
 from engine.limits import MAX_PATHS, MIN_PATHS
-from engine.scenario.base import Id, RegionLabel, _Model
+from engine.scenario.base import FieldProblem, Id, RegionLabel, _Model
 from engine.scenario.pool import PD, Correlation
 from engine.scenario.settings import SEED_LIMIT
 from engine.scenario.validation_errors import translate_validation_error
-from engine.scenario.yaml_lines import read_yaml
+from engine.scenario.yaml_lines import LineMap, read_yaml
 
 BOOK_FORMAT = "ipabs-book/v1"
 
@@ -77,16 +77,26 @@ class Book(_Model):
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _source: str | None = PrivateAttr(default=None)
+    _lines: LineMap | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _distinct_files(self) -> Book:
         files = [d if isinstance(d, str) else d.file for d in self.deals]
-        seen = set()
-        for f in files:
-            if os.path.normpath(f) in seen:
-                raise ValueError(f"deal {f!r} is listed twice")
-            seen.add(os.path.normpath(f))
+        seen: dict[str, int] = {}
+        for n, f in enumerate(files):
+            first = seen.setdefault(os.path.normpath(f), n)
+            if first != n:
+                raise FieldProblem(("deals", n), f"deal {f!r} is listed twice (also deals."
+                                                 f"{first}); a deal is in a book once")
         return self
+
+    def error(self, problems: list[tuple[str, str]] | tuple[str, str]) -> ScenarioError:
+        """A :class:`ScenarioError` of the book's file: each ``(key path, message)`` with
+        the key's line."""
+        items = [problems] if isinstance(problems, tuple) else problems
+        lines = self._lines if self._lines is not None else LineMap()
+        return ScenarioError([Problem(path, message, lines.line_for(path))
+                              for path, message in items], source=self._source)
 
     @property
     def deal_refs(self) -> list[DealRef]:
@@ -134,4 +144,5 @@ def load_book_text(text: str, source: str = "<string>", base_dir: Path | None = 
                             source=source) from None
     book._base_dir = base_dir
     book._source = source
+    book._lines = lines
     return book

@@ -6,22 +6,28 @@ from pathlib import Path
 from engine.cli.common import EXIT_OK, _finite
 
 
-def book_inputs(book) -> list[Path]:
+def book_inputs(book) -> tuple[list[Path], str]:
     """Every file a book reads: the book, its deals, their states and the files they name
-    (none of them may be an output)."""
+    (none of them may be an output); and the language of the deals' reports when they all
+    have the same (else English)."""
+    from engine.report.i18n import language
     from engine.scenario import load_scenario, scenario_files
 
     base = book.base_dir or Path(".")
     files = []
+    languages = set()
     for ref in book.deal_refs:
         files.append(base / ref.file)
         if ref.state is not None:
             files.append(base / ref.state)
         try:
-            files += list(scenario_files(load_scenario(base / ref.file)))
+            scenario = load_scenario(base / ref.file)
         except Exception:  # noqa: BLE001 - an unreadable deal is reported by the run
-            pass
-    return files
+            languages.add("en")
+            continue
+        files += list(scenario_files(scenario))
+        languages.add(language(scenario))
+    return files, languages.pop() if len(languages) == 1 else "en"
 
 
 def _cmd_book(args) -> int:
@@ -31,8 +37,9 @@ def _cmd_book(args) -> int:
     from engine.report.files import Outputs, result_json
 
     book = load_book(args.book)
-    lang = args.lang or "en"
-    args.outputs = Outputs([Path(args.book), *book_inputs(book)])
+    inputs, deals_language = book_inputs(book)
+    lang = args.lang or deals_language
+    args.outputs = Outputs([Path(args.book), *inputs])
     with args.outputs as outs:
         js = outs.add("--json", args.json, document=True)
         out = outs.add("--out", args.out, folder=True)

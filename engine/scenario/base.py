@@ -97,6 +97,11 @@ def _exactly_one(model: BaseModel, names: tuple[str, ...], what: str = "") -> No
         raise ValueError(f"give exactly one of {keys}{what} (got {got})")
 
 
+def count_text(n: int) -> str:
+    """A whole number as a structurer reads it; an absurd one by its order of magnitude."""
+    return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(n))) - 1}"
+
+
 def format_amount(x: float) -> str:
     """A number as a structurer would write it (thousands separators, no float noise)."""
     return f"{x:,.10g}" if abs(x) < 1e15 else repr(x)

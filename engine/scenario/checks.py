@@ -21,13 +21,11 @@ from engine.limits import (
     MAX_ANNUAL_RATE,
     MAX_ANNUAL_RATE_ALLOWED,
     MAX_GRID_CELLS,
-    MAX_PATHS,
     MAX_PERIODS,
-    MIN_PATHS,
 )
 from engine.rating.scale import OBLIGOR_NOTCHES
 from engine.scenario.correlation import factor_names
-from engine.scenario.base import amount_problem
+from engine.scenario.base import amount_problem, count_text
 from engine.scenario.correlation_checks import PSD_TOLERANCE, _check_correlation
 from engine.scenario.messages import Report, _difference, _Ids, _letter, _path, _total, _unknown
 from engine.scenario.plausibility import counter_pledge_problems
@@ -171,11 +169,6 @@ def _numbers(scenario) -> list[tuple[tuple, str, float]]:
     return found
 
 
-def _count(n: int) -> str:
-    """A whole number as a structurer reads it; an absurd one by its order of magnitude."""
-    return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(n))) - 1}"
-
-
 def _check_bounds(s: ScenarioFields, report: Report) -> None:
     """Amounts, rates, lags, horizon and size within :mod:`engine.limits`."""
     rate_cap = MAX_ANNUAL_RATE_ALLOWED if s.allow_high_rates else MAX_ANNUAL_RATE
@@ -190,20 +183,17 @@ def _check_bounds(s: ScenarioFields, report: Report) -> None:
                 f"{x:g} is {100 * x:,.4g}% a year; rates are fractions (0.05 is 5%). If "
                 "more than 100% a year is meant, add `allow_high_rates: true` to the scenario")))
         elif key in PERIOD_KEYS and abs(x) > MAX_PERIODS:
-            report(Problem(where, f"{_count(x)} is more than {MAX_PERIODS:,} periods (100 "
+            report(Problem(where, f"{count_text(x)} is more than {MAX_PERIODS:,} periods (100 "
                                   "years of monthly dates)"))
     grid = max(len(s.obligors), len(s.assets)) * (s.legal_final + 1)
     if s.legal_final > MAX_PERIODS:
-        report(Problem("legal_final", f"{_count(s.legal_final)} periods is more than the "
+        report(Problem("legal_final", f"{count_text(s.legal_final)} periods is more than the "
                                       f"{MAX_PERIODS:,} ipabs simulates (100 years monthly)"))
     elif grid > MAX_GRID_CELLS:
         report(Problem("legal_final", f"{len(s.obligors):,} obligors and {len(s.assets):,} "
                                       f"assets over {s.legal_final:,} periods need per-period "
                                       f"tables of {grid:,} cells, more than {MAX_GRID_CELLS:,}; "
                                       "use a coarser payment_frequency or a smaller pool"))
-    if not MIN_PATHS <= s.simulation.paths <= MAX_PATHS:
-        report(Problem("simulation.paths", f"must be between {MIN_PATHS} and {MAX_PATHS:,}, "
-                                           f"got {_count(s.simulation.paths)}"))
 
 
 # ----------------------------------------------------------------------------- ids
@@ -577,7 +567,7 @@ def _check_report(s: ScenarioFields, report: Report) -> None:
     """The report's stressed run stays within the deal: its period by legal final."""
     stress = s.report.stress
     if stress.period > s.legal_final:
-        report(Problem("report.stress.period", f"period {_count(stress.period)} is after "
+        report(Problem("report.stress.period", f"period {count_text(stress.period)} is after "
                                                f"legal_final {s.legal_final}; use 1.."
                                                f"{s.legal_final}"))
 

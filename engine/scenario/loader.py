@@ -143,6 +143,14 @@ def _read_rating_table(scenario: Scenario, base_dir: Path | None, report: _Repor
             report.add(("rating", "table"), problem.message)
 
 
+#: Other ipabs documents a scenario's place may be given by mistake, and what to do.
+_OTHER_DOCUMENTS = {
+    "ipabs-book/v1": ("a guarantor's book of deals", "run it with `ipabs book FILE`"),
+    "ipabs-state/v1": ("a deal's state", "give it as `--state FILE` with its scenario"),
+    "ipabs-golden/v1": ("a golden result", "`ipabs check FOLDER` reads it beside its scenario"),
+}
+
+
 def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenario:
     data, lines, problems = read_yaml(text)
     if problems:
@@ -156,6 +164,13 @@ def _load(text: str, source: str, base_dir: Path | None, digest: str) -> Scenari
         raise ScenarioError(
             Problem("", f"a scenario is a mapping of keys (format, name, ...), not {kind}", 1), source=source
         )
+    fmt = data.get("format")
+    other = _OTHER_DOCUMENTS.get(fmt) if isinstance(fmt, str) else None
+    if other is not None:
+        what, todo = other
+        raise ScenarioError(Problem("format", f"this is {what}, not a scenario (`format: "
+                                              f"ipabs/v1`): {todo}", lines.line_for(("format",))),
+                            source=source)
     data = dict(data)
     report = _Report(lines)
     report.sources = merge_tapes(data, base_dir, report.add)

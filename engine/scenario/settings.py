@@ -11,12 +11,14 @@ from pydantic import (
     model_validator,
 )
 
-from engine.limits import MAX_MULTIPLIER, MAX_PERIODS, MAX_STRESSED_BORROWERS
+from engine.limits import (MAX_MULTIPLIER, MAX_PATHS, MAX_PERIODS, MAX_STRESSED_BORROWERS,
+                           MIN_PATHS)
 from engine.scenario.base import (
     SEED_LIMIT,
     FieldProblem,
     _Model,
     _exactly_one,
+    count_text,
     Id,
     UnitInterval,
     NonNegative,
@@ -56,10 +58,18 @@ class Importance(_Model):
     defensive_share: float = Field(0.1, ge=0.0, le=0.9)
 
 
+def _check_paths(n: int) -> int:
+    """One message for both ends of the allowed number of paths."""
+    if not MIN_PATHS <= n <= MAX_PATHS:
+        raise ValueError(f"must be between {MIN_PATHS} and {MAX_PATHS:,}, got {count_text(n)}")
+    return n
+
+
 class Simulation(_Model):
     """Monte Carlo settings."""
 
-    paths: int = Field(100_000, ge=1)
+    paths: Annotated[int, AfterValidator(_check_paths)] = Field(
+        100_000, json_schema_extra={"minimum": MIN_PATHS, "maximum": MAX_PATHS})
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     method: Literal["plain", "importance"] = "plain"
     importance: Importance | None = None
