@@ -340,18 +340,32 @@ JSON_TARGETS = [("the structurer's own notes\n", False), ('{"mine": 1}\n', False
                 ('{"format": "ipabs-cashflows/v1"}\n', True)]
 
 
-def test_json_replaces_only_an_empty_file_or_a_document_ipabs_wrote(tmp_path, capsys):
-    target = tmp_path / "r.json"
-    for content, replaced in JSON_TARGETS:
-        target.write_text(content)
-        status = main(["cashflows", str(SHIPPED), "--json", str(target), "--quiet"])
+#: What a file holds before ``--csv`` names it, and whether ipabs may replace it.
+CSV_TARGETS = [("format: ipabs/v1\nname: my deal\n", False), ("period,amount\n1,2\n", False),
+               ("\ufeffid,amount\n", False), ("", True), ("\ufeffperiod,x\n1,2\n", True),
+               ("\ufeff期数,利息回收\r\n1,2\r\n", True)]
+
+
+@pytest.mark.parametrize("option,targets,refusal,written", [
+    ("--json", JSON_TARGETS, "holds something ipabs did not write",
+     lambda text: json.loads(text)["format"] == "ipabs-cashflows/v1"),
+    ("--csv", CSV_TARGETS, "holds something other than a table ipabs wrote",
+     lambda text: text.startswith("\ufeffperiod,"))])
+def test_a_file_output_replaces_only_an_empty_file_or_what_ipabs_wrote(tmp_path, capsys, option,
+                                                                       targets, refusal,
+                                                                       written):
+    target = tmp_path / "out"
+    for content, replaced in targets:
+        target.write_text(content, encoding="utf-8")
+        status = main(["cashflows", str(SHIPPED), option, str(target), "--quiet"])
         err = capsys.readouterr().err
         if replaced:
             assert status == 0, err
-            assert json.loads(target.read_text())["format"] == "ipabs-cashflows/v1"
+            assert written(target.read_text(encoding="utf-8"))
         else:
-            assert status == 2 and target.read_text() == content, content
-            assert f"--json {target}: holds something ipabs did not write" in err
+            assert status == 2 and target.read_text(encoding="utf-8") == content, content
+            assert f"{option} {target}: {refusal}" in err
+    assert main(["cashflows", str(SHIPPED), option, str(target), "--quiet"]) == 0  # again
 
 
 @pytest.mark.parametrize("kept", ["ipabs-golden/v1", "ipabs-state/v1", "ipabs-book/v1"])
@@ -382,26 +396,6 @@ def test_the_output_formats_are_every_output_document_and_no_kept_one():
             BOOK_RESULT_FORMAT} <= OUTPUT_FORMATS
     assert not {GOLDEN_FORMAT, STATE_FORMAT, BOOK_FORMAT} & OUTPUT_FORMATS
 
-
-#: What a file holds before ``--csv`` names it, and whether ipabs may replace it.
-CSV_TARGETS = [("format: ipabs/v1\nname: my deal\n", False), ("period,amount\n1,2\n", False),
-               ("\ufeffid,amount\n", False), ("", True), ("\ufeffperiod,x\n1,2\n", True),
-               ("\ufeff期数,利息回收\r\n1,2\r\n", True)]
-
-
-def test_csv_replaces_only_an_empty_file_or_a_table_ipabs_wrote(tmp_path, capsys):
-    target = tmp_path / "cf.csv"
-    for content, replaced in CSV_TARGETS:
-        target.write_text(content, encoding="utf-8")
-        status = main(["cashflows", str(SHIPPED), "--csv", str(target), "--quiet"])
-        err = capsys.readouterr().err
-        if replaced:
-            assert status == 0, err
-            assert target.read_text(encoding="utf-8").startswith("\ufeffperiod,")
-        else:
-            assert status == 2 and target.read_text(encoding="utf-8") == content, content
-            assert f"--csv {target}: holds something other than a table ipabs wrote" in err
-    assert main(["cashflows", str(SHIPPED), "--csv", str(target), "--quiet"]) == 0  # again
 
 
 def test_json_naming_a_folder_is_refused_and_writes_nothing(tmp_path, capsys):
