@@ -293,14 +293,17 @@ def rating_tables(scenario) -> dict:
 
 
 def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: float = 0.0,
-                 recovery_multiplier: float = 1.0, key_space: str | None = None) -> Plan:
+                 recovery_multiplier: float = 1.0, key_space: str | None = None,
+                 also_used: frozenset = frozenset()) -> Plan:
     """Turn a validated :class:`engine.Scenario` into a :class:`Plan`.
 
     The keyword arguments are the stresses sensitivities apply; they change numbers,
     never the shape of the Plan, so stressed runs reuse the base case's random numbers.
     ``key_space`` (a book's name for the deal) makes the draw keys of the obligors without
     an ``entity`` and of the collateral private to the deal; an obligor's ``entity`` keys
-    its draws whatever the deal.
+    its draws whatever the deal. ``also_used``: obligors whose correlation cells shape the
+    factor structure though nothing in this scenario names them (a sensitivity that removes a
+    support keeps its base case's structure, and so its paths: :func:`used_obligors`).
     Each part of the Plan has its builder (the default side, the pool, collateral, credit
     support, the notes, the waterfall), each returning its fields by name.
 
@@ -320,7 +323,7 @@ def compile_plan(scenario, *, pd_multiplier: float = 1.0, correlation_shift: flo
     by_exposure = bool(imp and imp.twist)
     default_side, concentration, dof = _default_fields(scenario, table, pd_multiplier,
                                                        correlation_shift, by_exposure,
-                                                       key_space)
+                                                       key_space, also_used)
     plan = Plan(
         horizon=scenario.legal_final, periods_per_year=scenario.periods_per_year,
         pool_balance=float(sum(a.balance for a in scenario.assets)),
@@ -357,7 +360,7 @@ def obligor_key_names(obligors, key_space: str | None = None) -> list[str]:
 
 
 def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposure,
-                    key_space=None):
+                    key_space=None, also_used=frozenset()):
     """The default side: PD curves, the factor structure, thresholds and default groups.
     Returns ``(fields, concentration multipliers, dof or None)``."""
     obligors, assets, horizon = scenario.obligors, scenario.assets, scenario.legal_final
@@ -367,7 +370,7 @@ def _default_fields(scenario, table, pd_multiplier, correlation_shift, by_exposu
                                   horizon, scenario.periods_per_year, table)
     factors = build_factor_structure(obligors, scenario.correlation, correlation_shift,
                                      pool={a.obligor for a in assets},
-                                     used=used_obligors(scenario))
+                                     used=used_obligors(scenario) | also_used)
     dof = scenario.correlation.dof if scenario.correlation.copula == "student_t" else None
     thresholds = latent_thresholds(curves, dof)
     exposure = np.zeros(len(obligors))

@@ -50,6 +50,24 @@ def test_sensitivity_differences_are_far_more_precise_than_the_estimates():
         first["pd_change"], abs=1e-12)
 
 
+def test_removing_the_only_support_of_a_provider_keeps_the_base_case_paths():
+    """Guangzhou's pairwise table: without SCG its provider PARENT supports nothing, and its
+    correlation cell would leave the factor structure (another decomposition, other paths).
+    The sensitivity keeps the base case's structure: the pool and the standalone structure
+    are the same on every path, so their changes are exactly zero."""
+    from engine.analysis.sensitivity import run_case
+    from engine.rating.deal import run_deal
+
+    scenario = engine.load_scenario(ROOT / "scenarios" / "guangzhou_patent_sublicensing.yaml")
+    base, base_runs = run_deal(scenario, 4000, 3, record=True)
+    case, runs = run_case(scenario, {"remove_support": ["SCG"]}, base_runs.plan, 4000, 3,
+                          {k: v for k, v in base.run.items() if k not in ("paths", "seed")})
+    assert case.to_dict()["pool"] == base.to_dict()["pool"]
+    assert runs.standalone_totals.sums.tolist() == base_runs.standalone_totals.sums.tolist()
+    assert [r["rating_standalone"] for r in case.tranche_rows] == \
+        [r["rating_standalone"] for r in base.tranche_rows]
+
+
 @pytest.mark.parametrize("change,direction", [
     ({"pd_multiplier": 1.3}, +1), ({"correlation_shift": 0.1}, +1),
     ({"pd_multiplier": 0.7}, -1), ({"correlation_shift": -0.05}, -1),

@@ -6,6 +6,7 @@ they are, so the changed deal runs on exactly the base case's paths.
 from __future__ import annotations
 
 from engine.errors import Problem, ScenarioError
+from engine.plan import used_obligors
 from engine.scenario.edit import without_support
 from engine.scenario.models import SENSITIVITY_CHANGES
 
@@ -40,6 +41,9 @@ def apply_change(scenario, change: dict):
             removed = without_support(scenario, value)
             update["credit_support"] = removed.credit_support
             update["assets"] = removed.assets
+            # a provider left supporting nothing keeps its place in the correlation
+            # structure: the deal without the support draws the base case's paths
+            kwargs["also_used"] = frozenset(used_obligors(scenario))
         elif key == "haircut_shift":
             coll = []
             for c in update.get("collateral", scenario.collateral):
