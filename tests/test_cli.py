@@ -35,6 +35,34 @@ def test_run_prints_the_tranche_table_and_writes_the_result_document(tmp_path):
     assert set(doc["pool"]["default_rate_quantiles"]) == {"0.99", "0.999", "0.9999"}
 
 
+def test_the_table_says_its_pd_is_the_joint_default_view_and_gives_the_standalone_one(
+        tmp_path):
+    """A Bsf standalone rating beside a zero default probability must not read as a
+    contradiction: the table names the columns' basis and prints the standalone figures."""
+    from engine.report.i18n import estimate
+
+    out = tmp_path / "r.json"
+    p = ipabs("run", ROOT / "scenarios" / "suzhou_bank_guarantee.yaml", "--paths", "4000",
+              "--support", "standalone", "--json", out)
+    assert p.returncode == 0, p.stderr
+    a = json.loads(out.read_text())["tranches"][0]
+    assert a["rating"] == a["rating_standalone"] and a["default_probability_standalone"] > 0.01
+    shown = (estimate(a["default_probability_standalone"],
+                      a["default_probability_se_standalone"], 4000) + " / "
+             + estimate(a["expected_loss_standalone"], a["expected_loss_se_standalone"], 4000))
+    assert ("default prob and expected loss are the joint-default run's" in p.stdout
+            and f"without any support (standalone): A {shown}" in p.stdout)
+    bare = tmp_path / "bare.yaml"          # no support: the columns need no note
+    doc = yaml.safe_load((ROOT / "scenarios" / "suzhou_bank_guarantee.yaml").read_text())
+    doc["credit_support"], doc["sensitivities"] = [], []
+    for asset in doc["assets"]:
+        asset.pop("support", None)
+    bare.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    p = ipabs("run", bare, "--paths", "2000")
+    assert p.returncode == 0, p.stderr
+    assert "joint-default run's" not in p.stdout
+
+
 def test_run_out_writes_result_and_csv_tables(tmp_path):
     out = tmp_path / "out"
     p = ipabs("run", SHIPPED, "--paths", "5000", "--out", out, "--quiet")

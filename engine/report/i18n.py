@@ -60,6 +60,10 @@ ZH: dict[str, str] = {
     "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
     "standalone": "独立评级", "rating by": "评级依据", "joint default": "联合违约评级",
     "default prob ± se": "违约概率 ± 标准误", "expected loss ± se": "预期损失 ± 标准误",
+    "default prob and expected loss are the joint-default run's (each supporter a correlated "
+    "obligor that pays as documented until it defaults); without any support (standalone): {rows}":
+        "违约概率与预期损失为联合违约口径(各增信方作为相关债务人,违约前按文件约定代偿);"
+        "无任何增信(独立):{rows}",
     "WAL (y) ± se": "加权平均期限(年) ± 标准误", "default probability": "违约概率",
     "expected loss": "预期损失", "WAL (years)": "加权平均期限(年)",
     "standalone default probability": "独立违约概率", "unrated": "未评级",

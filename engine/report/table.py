@@ -73,6 +73,25 @@ def columns(rows: list[tuple], right: set[int] | None = None) -> list[str]:
 _columns = columns   # the old private name
 
 
+def basis_lines(doc: dict, lang: str = "en") -> list[str]:
+    """Under the tranche table of a deal with credit support: what its default probability
+    and expected loss columns are (the joint-default run), and the standalone structure's
+    (what the standalone grade rests on)."""
+    if not doc.get("support"):
+        return []
+    paths, sep = doc["run"]["paths"], "；" if lang == "zh" else "; "
+    shown = [f"{t['id']} "
+             + " / ".join(estimate(t[f"{what}_standalone"], t[f"{what}_se_standalone"], paths)
+                          for what in ("default_probability", "expected_loss"))
+             for t in doc["tranches"]
+             if t.get("rated", True) and "default_probability_standalone" in t]
+    if not shown:
+        return []
+    return ["", tr("default prob and expected loss are the joint-default run's (each supporter "
+                   "a correlated obligor that pays as documented until it defaults); without any "
+                   "support (standalone): {rows}", lang, rows=sep.join(shown))]
+
+
 def tranche_table(doc: dict, lang: str = "en") -> str:
     """Fixed-width text of the result document's tranches and pool."""
     head = tuple(tr(h, lang) for h in (
@@ -92,6 +111,7 @@ def tranche_table(doc: dict, lang: str = "en") -> str:
             estimate(t["expected_loss"], t["expected_loss_se"], paths),
             num_pm(t["wal_years"], t.get("wal_years_se") or 0.0, 3)))
     lines = [convention_line(doc, lang)] + columns(rows, right={1, 7, 8, 9})
+    lines += basis_lines(doc, lang)
     dated = [t for t in doc["tranches"] if t.get("legal_final_date")]
     if dated:
         lines.append(tr("expected / legal final dates", lang) + ": " + "; ".join(
