@@ -130,3 +130,19 @@ def test_run_out_writes_the_report_too(tmp_path):
                         "--out", str(out), "--quiet"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert re.search(r"<h1>.*Nanshan", (out / "report.html").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("x,se", [(2.07e-7, 5.9e-8), (1.04e-8, 3e-9), (4.49e-6, 1.2e-6),
+                                  (0.0123, 0.0011), (0.25, 0.003)])
+def test_a_small_probability_shows_its_digits_never_zero_nor_an_exponent(x, se):
+    """Committee tables show rare-event estimates (importance sampling) as plain decimals
+    with the standard error's precision, not ``0.0000%`` or ``2.07e-05%``."""
+    from engine.report.i18n import pct, pct_pm
+    from engine.report.table import _change
+
+    for text in (pct(x), pct_pm(x, se), _change(x, se), _change(x, None)):
+        assert "e" not in text and "E" not in text, text
+        digits = text.split("%")[0].lstrip("+-").replace(".", "").lstrip("0")
+        assert digits and digits[0] != " ", text       # something other than zeros
+        shown = float(text.split("%")[0])
+        assert shown == pytest.approx(100.0 * x, rel=0.06), text

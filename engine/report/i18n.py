@@ -280,18 +280,30 @@ def money(x, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-def _pct_digits(x: float) -> int:
-    """Decimals (of a percentage) that show about three significant digits, 1 to 4."""
+#: Most decimals a percentage is shown with (a rare event's 0.0000207%: never ``2.07e-05%``).
+MAX_PCT_DECIMALS = 10
+
+
+def pct_digits(x: float) -> int:
+    """Decimals (of a percentage) that show about three significant digits, 1 to 4, or
+    more for a fraction below 0.0001% (up to :data:`MAX_PCT_DECIMALS`)."""
     if x == 0 or not math.isfinite(x):
         return 2
-    return max(1, min(4, 2 - math.floor(math.log10(abs(100.0 * x)))))
+    d = 2 - math.floor(math.log10(abs(100.0 * x)))
+    return max(1, min(4 if d <= 4 else MAX_PCT_DECIMALS, d))
+
+
+def se_decimals(se: float) -> int:
+    """Decimals of a percentage that show its standard error ``se`` (a fraction) to two
+    significant digits: 1 at least, :data:`MAX_PCT_DECIMALS` at most."""
+    return max(1, min(MAX_PCT_DECIMALS, 1 - math.floor(math.log10(100.0 * se))))
 
 
 def pct(x, digits: int | None = None) -> str:
     """A fraction as a percentage: ``0.0123%``, ``5.00%``, ``25.4%``."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    d = _pct_digits(x) if digits is None else digits
+    d = pct_digits(x) if digits is None else digits
     return f"{100.0 * x:.{d}f}%"
 
 
@@ -302,9 +314,7 @@ def pct_pm(x, se, digits: int | None = None) -> str:
         return "-"
     if se is None or not math.isfinite(se) or se <= 0:
         return pct(x, digits)
-    d = digits if digits is not None else max(1, 1 - math.floor(math.log10(100.0 * se)))
-    if d > 5:          # a rare event (importance sampling): digits, not a row of zeros
-        return f"{100.0 * x:.3g}% ± {100.0 * se:.2g}%"
+    d = digits if digits is not None else se_decimals(se)
     return f"{100.0 * x:.{d}f}% ± {100.0 * se:.{d}f}%"
 
 

@@ -17,7 +17,9 @@ from engine.report.i18n import (
     money,
     num_pm,
     pct,
+    pct_digits,
     pct_pm,
+    se_decimals,
     state_heading,
     tr,
 )
@@ -311,8 +313,8 @@ def _change(x, se) -> str:
     if x is None:
         return "-"
     if se is None or not math.isfinite(se) or se <= 0:
-        return f"{100.0 * x:+.4f}%" if x else "0"
-    d = max(1, min(5, 1 - math.floor(math.log10(100.0 * se))))
+        return f"{100.0 * x:+.{pct_digits(x)}f}%" if x else "0"
+    d = se_decimals(se)
     return f"{100.0 * x:+.{d}f}% ± {100.0 * se:.{d}f}%"
 
 
