@@ -60,6 +60,11 @@ ZH: dict[str, str] = {
     "tranche": "证券档次", "balance": "金额", "rating": "评级", "95% range": "95%区间",
     "standalone": "独立评级", "rating by": "评级依据", "joint default": "联合违约评级",
     "default prob ± se": "违约概率 ± 标准误", "expected loss ± se": "预期损失 ± 标准误",
+    # the rating method, table and sampling method as the terminal names them (the
+    # scenario's keywords stay as written in the files)
+    "tranche_pd": "档次违约概率法(tranche_pd)", "expected_loss": "预期损失法(expected_loss)",
+    "tdr_bdr": "TDR/BDR法(tdr_bdr)", "domestic": "国内评级表(domestic)",
+    "plain": "普通蒙特卡洛(plain)", "importance": "重要性抽样(importance)",
     "default prob and expected loss are the joint-default run's (each supporter a correlated "
     "obligor that pays as documented until it defaults); without any support (standalone): {rows}":
         "违约概率与预期损失为联合违约口径(各增信方作为相关债务人,违约前按文件约定代偿);"

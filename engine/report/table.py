@@ -52,8 +52,9 @@ def convention_line(doc: dict, lang: str = "en") -> str:
     """Which convention, method and table produced the grades."""
     r = doc.get("rating") or {}
     text = CONVENTION_TEXT.get(r.get("support"), r.get("support"))
+    method, table = (tr(str(r.get(k)), lang) for k in ("method", "table"))
     return (f"{tr('ratings', lang)}: {tr(text, lang) if text else '-'}; {tr('method', lang)} "
-            f"{r.get('method')}, {tr('table', lang)} {r.get('table')}")
+            f"{method}, {tr('table', lang)} {table}")
 
 
 def columns(rows: list[tuple], right: set[int] | None = None) -> list[str]:
@@ -134,7 +135,7 @@ def tranche_table(doc: dict, lang: str = "en") -> str:
         f"{tr('pool default rate quantiles', lang)}: "
         + sep.join(f"{k}: {pct(v, 2)}{quantile_range(pool, k)}" for k, v in q.items()),
         f"{tr('paths', lang)} {run['paths']:,}{sep}{tr('seed', lang)} {run['seed']}{sep}"
-        f"{tr('method', lang)} {run['method']}{sep}{run['elapsed_s']:.2f} s",
+        f"{tr('method', lang)} {tr(run['method'], lang)}{sep}{run['elapsed_s']:.2f} s",
         *sampling_lines(doc, lang),
     ]
     return "\n".join(lines)
