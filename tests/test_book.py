@@ -162,6 +162,23 @@ def test_more_capital_never_fails_more_often_on_the_same_paths(tmp_path):
     assert rates[0] > rates[2]
 
 
+def test_a_stated_grade_the_book_does_not_support_is_a_warning():
+    """The shipped group is stated AAA but fails in about 5% of paths (BB): a committee must
+    see that the deals' market ratings rest on a grade the book does not support; with ten
+    times the capital the gap closes and the warning goes."""
+    doc = engine.book(SHIPPED, paths=4000, alone=False)
+    row = doc["entities"][0]
+    assert row["stated_rating"] == "AAA" and row["implied_grade"] in ("BB+", "BB", "BB-")
+    assert any("stated AAA, but its failure probability in this book" in w
+               and f"supports {row['implied_grade']}" in w for w in doc["warnings"])
+    book = load_book(SHIPPED)
+    rich = book.model_copy(update={"entities": {
+        e: v.model_copy(update={"capital": 10 * v.capital}) for e, v in book.entities.items()}})
+    rich._base_dir, rich._source = book.base_dir, book.source
+    doc = engine.book(rich, paths=4000, alone=False)
+    assert not any("stated AAA" in w for w in doc["warnings"])
+
+
 def test_book_command_writes_its_json_and_refuses_bad_books(tmp_path, capsys):
     out = tmp_path / "book.json"
     assert main(["book", str(SHIPPED), "--paths", "2000", "--json", str(out)]) == 0

@@ -12,7 +12,8 @@ from engine.books.assemble import Assembled
 from engine.books.simulate import BookPaths
 from engine.plan import rating_tables
 from engine.rating.methods import rate_by_pd
-from engine.rating.scale import OBLIGOR_NOTCHES
+from engine.rating.deal import WARN_NOTCHES
+from engine.rating.scale import OBLIGOR_NOTCHES, notch_index
 
 BOOK_RESULT_FORMAT = "ipabs-book-result/v1"
 QUANTILES = (0.99, 0.999, 0.9999)
@@ -99,6 +100,12 @@ def _entity_row(asm, k, bp) -> dict:
            "es_outside_book": _es_outside(bp, k, claims),
            "claims_histogram": _histogram(claims)}
     warnings = []
+    stated = asm.stated[e]
+    if stated in OBLIGOR_NOTCHES and (
+            notch_index(row["implied_grade"]) - notch_index(stated) > WARN_NOTCHES):
+        warnings.append(f"{e}: stated {stated}, but its failure probability in this book "
+                        f"({p_fail:.2%}: capital exhausted or its own default) supports "
+                        f"{row['implied_grade']}; the deals' market ratings rest on {stated}")
     if spec.net_assets:
         row["leverage"] = (guaranteed + outside) / spec.net_assets
         row["largest_obligor_share"] = largest / spec.net_assets
