@@ -333,10 +333,15 @@ def estimate(x, se, paths: int | None = None) -> str:
 
 
 def num_pm(x, se, digits: int = 2) -> str:
-    """``1.00 ± 0.01`` (``-`` for nothing)."""
+    """``1.00 ± 0.01`` (``-`` for nothing); a standard error too small for ``digits`` but
+    not zero is ``± < 0.01``, never ``± 0.00``."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{x:.{digits}f}" + ("" if se is None else f" ± {se:.{digits}f}")
+    if se is None:
+        return f"{x:.{digits}f}"
+    unit = 10.0 ** -digits
+    shown = f"< {unit:.{digits}f}" if 0.0 < se < unit / 2 else f"{se:.{digits}f}"
+    return f"{x:.{digits}f} ± {shown}"
 
 
 def grade(x, lang: str = "en") -> str:
