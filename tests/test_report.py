@@ -146,3 +146,35 @@ def test_a_small_probability_shows_its_digits_never_zero_nor_an_exponent(x, se):
         assert digits and digits[0] != " ", text       # something other than zeros
         shown = float(text.split("%")[0])
         assert shown == pytest.approx(100.0 * x, rel=0.06), text
+
+
+def test_every_warning_a_document_holds_reads_in_chinese():
+    """The warnings the result and book documents hold (English, from the code that writes
+    them) each have their Chinese for a Chinese table; an unknown one stays as it is."""
+    import re
+
+    import engine
+    from engine.books import load_book
+    from engine.rating.deal import rating_warnings
+    from engine.report.i18n import warning_text
+    from engine.result import sampling_warnings
+
+    messages = rating_warnings([{"id": "优先级", "rating": "AAAsf", "rating_joint_default": "A-sf",
+                                 "rating_by": ["GC", "SOE"]}])
+    messages += sampling_warnings(5.0, 1000, [{"estimate": "A PD",
+                                               "effective_sample_size": 3.0}])
+    book = load_book(ROOT / "scenarios" / "books" / "shenzhen_group.yaml")
+    small = book.model_copy(update={"entities": {     # leverage and one borrower over the caps
+        e: v.model_copy(update={"net_assets": 1e8}) for e, v in book.entities.items()}})
+    small._base_dir, small._source = book.base_dir, book.source
+    book_warnings = engine.book(small, paths=2000, alone=False)["warnings"]
+    assert len(book_warnings) == 3
+    messages += book_warnings
+    assert len(messages) == 6
+    for message in messages:
+        zh = warning_text(message, "zh")
+        assert zh != message and warning_text(message, "en") == message
+        english = set(re.findall(r"[a-z]{4,}", zh.replace(
+            "simulation.importance.defensive_share", "")))      # a key of the file
+        assert not english, (message, zh)
+    assert warning_text("something new", "zh") == "something new"

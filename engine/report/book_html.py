@@ -7,7 +7,7 @@ import html
 
 from engine.report.book_tables import contagion_rows, entity_rows, marginal_rows, tranche_rows
 from engine.report.html import _img, _page, _table
-from engine.report.i18n import tr
+from engine.report.i18n import tr, warning_text
 from engine.report.plots import claims_png, contagion_png
 
 METHOD_NOTE = (
@@ -41,5 +41,6 @@ def book_report(doc: dict, lang: str = "en") -> str:
     body.append(_table(c[0], c[1:]))
     body.append(_img(T("seniors defaulting together"), contagion_png(doc, lang)))
     for w in doc["warnings"]:
-        body.append(f"<p class='warn'>{html.escape(T('warning'))}: {html.escape(w)}</p>")
+        body.append(f"<p class='warn'>{html.escape(T('warning'))}: "
+                    f"{html.escape(warning_text(w, lang))}</p>")
     return _page(doc["name"], "\n".join(body), lang)

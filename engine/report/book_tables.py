@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.report.i18n import estimate, grade, money, pct, tr
+from engine.report.i18n import estimate, grade, money, pct, tr, warning_text
 from engine.report.table import columns
 
 
@@ -75,7 +75,7 @@ def book_text(doc: dict, lang: str = "en") -> str:
         out += ["  " + line for line in columns([("", "")] + entity_rows(e, paths, lang))[2:]]
         out += ["  " + line for line in columns(marginal_rows(e, lang), right={1, 2})]
     out += [""] + columns(contagion_rows(doc, lang), right={1})
-    out += [f"{tr('warning', lang)}: {w}" for w in doc["warnings"]]
+    out += [f"{tr('warning', lang)}: {warning_text(w, lang)}" for w in doc["warnings"]]
     return "\n".join(out)
 
 

@@ -37,7 +37,7 @@ from engine.report.table import (
     quantile_range,
     sampling_lines,
 )
-from engine.report.i18n import state_heading
+from engine.report.i18n import state_heading, warning_text
 from engine.report.plots import industry_png, tracking_png
 from engine.report.strata import industry_shares, strata_tables, stratification
 from engine.report.table import _change
@@ -248,7 +248,8 @@ def _rating_section(doc, lang) -> list[str]:
                               t.get("default_probability_se_standalone"), run["paths"])])
     body.append(_table(header, rows, cls="grades"))
     for message in doc.get("warnings") or []:
-        body.append(f"<p class='warn'>{html.escape(T('warning'))}: {html.escape(message)}</p>")
+        body.append(f"<p class='warn'>{html.escape(T('warning'))}: "
+                    f"{html.escape(warning_text(message, lang))}</p>")
     if any(t.get("support_ladder") for t in doc["tranches"]):
         body.append(f"<h2 class='newpage'>{html.escape(T('How the rating was reached'))}</h2>")
         body.append(f"<p class='note'>{html.escape(T(LADDER_NOTE))}</p>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.scenario.supports import support_labels
 
 import math
+import re
 
 LANGUAGES = ("en", "zh")
 
@@ -248,6 +249,47 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     **support_labels("en"), "credit support id": "support",
 }
+
+
+#: The warnings result and book documents hold (in English, written by
+#: :func:`engine.rating.deal.rating_warnings`, :func:`engine.result.sampling_warnings` and
+#: :mod:`engine.books.result`) and their Chinese, for a Chinese table: ``(the English
+#: message's pattern, the Chinese text with its groups)``. An unknown message stays English.
+_ZH_WARNINGS = [
+    (r"(?P<id>.+?): (?P<r>\S+) rests on (?P<on>.+); the joint-default view gives (?P<j>\S+) "
+     r"\((?P<n>\d+) notches lower\)",
+     "{id}:{r}依赖于{on};联合违约口径仅为{j}(低{n}个子级)"),
+    (r"estimates resting on fewer than (?P<k>\d+) effective paths \(their standard errors are "
+     r"unreliable; use more paths\): (?P<items>.+)",
+     "以下估计的有效路径少于{k}条(其标准误不可靠,请增加路径数):{items}"),
+    (r"the importance-sampling weights are degenerate: an effective sample size of "
+     r"(?P<ess>\S+) of (?P<paths>\S+) paths; raise simulation.importance.defensive_share or "
+     r"the paths",
+     "重要性抽样权重退化:{paths}条路径的有效样本量仅为{ess};请提高"
+     "simulation.importance.defensive_share或路径数"),
+    (r"(?P<e>.+?): guarantees of (?P<x>\S+)x net assets, above the (?P<cap>\S+)x cap "
+     r"\((?P<small>\S+)x for a small and micro book\)",
+     "{e}:担保责任余额为净资产的{x}倍,超过{cap}倍的上限(小微企业融资担保业务为{small}倍)"),
+    (r"(?P<e>.+?): its largest borrower is (?P<share>\S+) of net assets, above the "
+     r"(?P<cap>\S+) cap",
+     "{e}:最大单一客户的担保责任余额为净资产的{share},超过{cap}的上限"),
+    (r"(?P<e>.+?): stated (?P<stated>\S+), but its failure probability in this book "
+     r"\((?P<p>\S+): capital exhausted or its own default\) supports (?P<implied>\S+); the "
+     r"deals' market ratings rest on (?P=stated)",
+     "{e}:公开评级{stated},但其在本组合中的失效概率({p}:代偿资本耗尽或自身违约)仅支持"
+     "{implied};各交易的市场评级依赖于{stated}"),
+]
+_ZH_WARNINGS = [(re.compile(pattern + "$", re.S), zh) for pattern, zh in _ZH_WARNINGS]
+
+
+def warning_text(message: str, lang: str = "en") -> str:
+    """A document's warning as a table in ``lang`` shows it (English: as it is)."""
+    if lang == "zh":
+        for pattern, zh in _ZH_WARNINGS:
+            found = pattern.match(message)
+            if found:
+                return zh.format(**found.groupdict())
+    return message
 
 
 def tr(text: str, lang: str = "en", **kw) -> str:

@@ -22,6 +22,7 @@ from engine.report.i18n import (
     se_decimals,
     state_heading,
     tr,
+    warning_text,
 )
 
 CONVENTION_TEXT = {
@@ -166,7 +167,7 @@ def sampling_lines(doc: dict, lang: str = "en") -> list[str]:
         line += ("；" if lang == "zh" else "; ") + tr(
             "smallest per estimate {ess} ({what})", lang, ess=f"{smallest[0]:,.0f}",
             what=smallest[1])
-    return [line] + [tr("warning: {message}", lang, message=m)
+    return [line] + [tr("warning: {message}", lang, message=warning_text(m, lang))
                      for m in diag.get("sampling_warnings") or []]
 
 
@@ -232,7 +233,7 @@ def ladder_text(doc: dict, lang: str = "en") -> str:
     if any(t.get("support_ladder") for t in doc["tranches"]):
         lines += [tr(LADDER_NOTE, lang), *columns(ladder_rows(doc, lang))]
     for message in doc.get("warnings") or []:
-        lines.append(f"{tr('warning', lang)}: {message}")
+        lines.append(f"{tr('warning', lang)}: {warning_text(message, lang)}")
     return "\n".join(lines)
 
 
