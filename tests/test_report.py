@@ -178,3 +178,18 @@ def test_every_warning_a_document_holds_reads_in_chinese():
             "simulation.importance.defensive_share", "")))      # a key of the file
         assert not english, (message, zh)
     assert warning_text("something new", "zh") == "something new"
+
+
+def test_an_unrated_tranche_reads_alike_in_the_run_and_sensitivity_tables():
+    """``unrated`` in the rating column and ``-`` for the grades it has none of, in both."""
+    import engine
+    from engine.analysis.sensitivity import sensitivity
+    from engine.report.table import sensitivity_text, tranche_table
+
+    scenario = engine.load_scenario(ROOT / "scenarios" / "chengdu_ip_pledge_zh.yaml")
+    doc = sensitivity(scenario, [("x1.5", {"pd_multiplier": 1.5})], paths=2000)
+    for text in (sensitivity_text(doc, "en"), tranche_table(doc["base"], "en")):
+        row = next(line for line in text.splitlines() if "次级" in line).split()
+        assert "unrated" in row, row
+        after = row[row.index("unrated") + 1:]
+        assert after[:3] == ["-", "-", "-"], row

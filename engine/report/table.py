@@ -326,7 +326,9 @@ def sensitivity_text(doc: dict, lang: str = "en") -> str:
         "case", "tranche", "rating", "standalone", "rating by", "joint default",
         "default probability", "change ± se", "expected loss", "EL change ± se"))]
 
-    def grades(t):
+    def grades(t):      # an unrated tranche: its rating says so, the other grades "-"
+        if not t.get("rated", True):
+            return grade(None, lang), "-", "-", "-"
         return (grade(t["rating"], lang), grade(t.get("rating_standalone"), lang),
                 rating_by_text(t), grade(t.get("rating_joint_default"), lang))
 
