@@ -47,6 +47,8 @@ class FieldProblem(ValueError):
 #: A control character (C0 with tab and newline, DEL, C1 such as the escape sequences'
 #: introducers): never part of a name, a label or an id.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: Names of the control characters a user types by mistake (Unicode names none of them).
+_CONTROL_NAMES = {"\t": " TAB", "\n": " LINE FEED", "\r": " CARRIAGE RETURN", "\x1b": " ESCAPE"}
 
 
 def control_problem(value: Any) -> str | None:
@@ -58,10 +60,8 @@ def control_problem(value: Any) -> str | None:
         if found is None:
             return None
         c = found.group()
-        name = unicodedata.name(c, "") or {"\n": "LINE FEED", "\t": "TAB", "\r": "CARRIAGE "
-                                           "RETURN", "\x1b": "ESCAPE"}.get(c, "a control")
-        return (f"{value[:40]!r} holds U+{ord(c):04X} {name}, a control character; text here "
-                "is one line of characters that show: write it without")
+        return (f"{value[:40]!r} holds U+{ord(c):04X}{_CONTROL_NAMES.get(c, '')}, a control "
+                "character; text here is one line of characters that show: write it without")
     if isinstance(value, (list, tuple)):
         return next((p for p in map(control_problem, value) if p), None)
     if isinstance(value, dict):
